@@ -1,0 +1,68 @@
+/* The flow store: every flow the collector accepts, in rotating IPFIX files
+ * (RFC 5655), one per source and time slot, in a dated tree (UTC):
+ *
+ *   DIR/SOURCE/YYYY/MM/DD/flows-YYYYMMDDhhmm.ipfix      complete slots
+ *   DIR/SOURCE/YYYY/MM/DD/.flows-YYYYMMDDhhmm.ipfix.tmp  the slot being written
+ *   DIR/.damaged/...                                      what recovery set aside
+ *
+ * A record goes to the slot of its arrival time (as nfcapd does), so a
+ * slot's file is complete once its time has passed.  A slot is written under
+ * the temporary name and renamed when complete; an existing slot file is
+ * never overwritten (a second file gets the suffix -1, -2...). */
+#ifndef HOSTFLOW_STORE_H
+#define HOSTFLOW_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include "flow_record.h"
+
+struct hf_store_config {
+    const char *dir;
+    uint32_t slot_seconds;      /* default 300 */
+    uint32_t max_age_days;      /* retention by age; 0 = keep (default 28) */
+    uint64_t max_bytes;         /* retention by size; 0 = no cap */
+};
+
+struct hf_store_stats {
+    uint64_t records;           /* written */
+    uint64_t files_completed;
+    uint64_t files_recovered;   /* temp files left by a crash, completed */
+    uint64_t files_damaged;     /* set aside under .damaged */
+    uint64_t records_recovered;
+    uint64_t files_expired;     /* removed by retention */
+    uint64_t write_errors;
+};
+
+struct hf_store;
+
+/* Creates DIR if needed and recovers what a crash left: every temp file is
+ * read to its last whole record, written as a complete slot file, and the
+ * original moved under DIR/.damaged when it was cut short. */
+struct hf_store *hf_store_open(const struct hf_store_config *cfg, GError **err);
+
+/* Appends one record for source at arrival time now_ms (UTC ms). */
+bool hf_store_add(struct hf_store *s, const char *source,
+                  const hf_flow_record_t *rec, uint64_t now_ms, GError **err);
+
+/* Completes every slot that ended before now_ms (call ~once a second). */
+void hf_store_rotate(struct hf_store *s, uint64_t now_ms);
+
+/* Flushes buffered records of open slots to disk (still temp files). */
+void hf_store_flush(struct hf_store *s);
+
+/* Retention: removes complete slot files older than max_age_days, then the
+ * oldest files until the store fits max_bytes. */
+void hf_store_expire(struct hf_store *s, uint64_t now_ms);
+
+struct hf_store_stats hf_store_stats(const struct hf_store *s);
+
+/* Completes all open slots (SIGTERM) and frees. */
+void hf_store_close(struct hf_store *s);
+
+/* Slot file paths covering [from_ms, to_ms) for a source (NULL = all),
+ * oldest first; for reports.  Free with g_ptr_array_unref. */
+GPtrArray *hf_store_files(const char *dir, const char *source,
+                          uint64_t from_ms, uint64_t to_ms);
+
+#endif

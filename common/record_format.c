@@ -1,0 +1,205 @@
+#include "record_format.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+bool
+hf_format_parse(const char *name, enum hf_format *out)
+{
+    static const char *names[] = { "text", "csv", "json" };
+
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *out = (enum hf_format)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+addr_str(const hf_flow_record_t *r, uint32_t v4, const uint8_t *v6, char *buf,
+         size_t len)
+{
+    if (r->ipVersion == 6) {
+        inet_ntop(AF_INET6, v6, buf, len);
+    } else {
+        uint32_t n = htonl(v4);
+        inet_ntop(AF_INET, &n, buf, len);
+    }
+}
+
+void
+hf_record_src(const hf_flow_record_t *r, char *buf, size_t len)
+{
+    addr_str(r, r->sourceIPv4Address, r->sourceIPv6Address, buf, len);
+}
+
+void
+hf_record_dst(const hf_flow_record_t *r, char *buf, size_t len)
+{
+    addr_str(r, r->destinationIPv4Address, r->destinationIPv6Address, buf, len);
+}
+
+void
+hf_format_time_ms(uint64_t ms, char *buf, size_t len)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    char day[24];
+
+    gmtime_r(&s, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03uZ", day, (unsigned)(ms % 1000));
+}
+
+const char *
+hf_name_source_name(uint8_t src)
+{
+    static const char *names[] = { "", "dns", "tls", "http", "quic" };
+    return src < G_N_ELEMENTS(names) ? names[src] : "other";
+}
+
+const char *
+hf_end_reason_name(uint8_t reason)
+{
+    static const char *names[] = { "", "idle", "active", "end", "forced", "resources" };
+    return reason < G_N_ELEMENTS(names) ? names[reason] : "other";
+}
+
+void
+hf_tcp_flags_str(uint16_t flags, char buf[9])
+{
+    static const char letters[] = "FSRPAUEC";
+
+    for (int i = 0; i < 8; i++)
+        buf[7 - i] = flags & (1u << i) ? letters[i] : '.';
+    buf[8] = 0;
+}
+
+/* A varfield as a C string for printing (bounded, NUL-terminated). */
+static const char *
+vstr(const fbVarfield_t *v, char *buf, size_t len)
+{
+    size_t n = v->len < len - 1 ? v->len : len - 1;
+    if (n)
+        memcpy(buf, v->buf, n);
+    buf[n] = 0;
+    return buf;
+}
+
+static void
+json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+/* CSV field: names could in theory hold commas or quotes */
+static void
+csv_string(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+void
+hf_format_header(FILE *out, enum hf_format fmt)
+{
+    if (fmt == HF_FMT_CSV)
+        fputs("start,end,proto,src,sport,dst,dport,packets,bytes,flags,tos,"
+              "vlan,in_if,end_reason,src_mac,dst_mac,hostname,name_source,"
+              "dns_name,app,sampling\n", out);
+    else if (fmt == HF_FMT_TEXT)
+        fprintf(out, "%-24s %-9s %-5s %-39s %-5s %-39s %-5s %10s %12s %-8s %s\n",
+                "start", "duration", "proto", "src", "sport", "dst", "dport",
+                "packets", "bytes", "flags", "hostname");
+}
+
+static void
+mac_str(const uint8_t *m, char buf[18])
+{
+    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+             m[4], m[5]);
+}
+
+void
+hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
+{
+    char src[46], dst[46], t0[32], t1[32], flags[9], smac[18], dmac[18];
+    char host[256], dns[256], app[64];
+
+    hf_record_src(r, src, sizeof(src));
+    hf_record_dst(r, dst, sizeof(dst));
+    hf_format_time_ms(r->flowStartMilliseconds, t0, sizeof(t0));
+    hf_format_time_ms(r->flowEndMilliseconds, t1, sizeof(t1));
+    hf_tcp_flags_str(r->tcpControlBits, flags);
+    mac_str(r->sourceMacAddress, smac);
+    mac_str(r->destinationMacAddress, dmac);
+    vstr(&r->hostflowHostname, host, sizeof(host));
+    vstr(&r->hostflowDnsName, dns, sizeof(dns));
+    vstr(&r->applicationName, app, sizeof(app));
+
+    switch (fmt) {
+    case HF_FMT_TEXT: {
+        uint64_t d = r->flowEndMilliseconds - r->flowStartMilliseconds;
+        fprintf(out, "%-24s %5" PRIu64 ".%03u %-5u %-39s %-5u %-39s %-5u %10" PRIu64
+                " %12" PRIu64 " %-8s %s\n", t0, d / 1000, (unsigned)(d % 1000),
+                r->protocolIdentifier, src, r->sourceTransportPort, dst,
+                r->destinationTransportPort, r->packetDeltaCount,
+                r->octetDeltaCount, r->protocolIdentifier == 6 ? flags : "", host);
+        break;
+    }
+    case HF_FMT_CSV:
+        fprintf(out, "%s,%s,%u,%s,%u,%s,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%u,%s,%s,%s,",
+                t0, t1, r->protocolIdentifier, src, r->sourceTransportPort, dst,
+                r->destinationTransportPort, r->packetDeltaCount, r->octetDeltaCount,
+                r->tcpControlBits, r->ipClassOfService, r->vlanId,
+                r->ingressInterface, hf_end_reason_name(r->flowEndReason), smac, dmac);
+        csv_string(out, host);
+        fprintf(out, ",%s,", hf_name_source_name(r->hostflowNameSource));
+        csv_string(out, dns);
+        fputc(',', out);
+        csv_string(out, app);
+        fprintf(out, ",%u\n", r->samplingPacketInterval);
+        break;
+    case HF_FMT_JSON:
+        fprintf(out, "{\"start\":\"%s\",\"end\":\"%s\",\"proto\":%u,\"src\":\"%s\","
+                "\"sport\":%u,\"dst\":\"%s\",\"dport\":%u,\"packets\":%" PRIu64
+                ",\"bytes\":%" PRIu64 ",\"flags\":%u,\"tos\":%u,\"vlan\":%u,"
+                "\"in_if\":%u,\"end_reason\":\"%s\",\"src_mac\":\"%s\",\"dst_mac\":\"%s\","
+                "\"hostname\":", t0, t1, r->protocolIdentifier, src,
+                r->sourceTransportPort, dst, r->destinationTransportPort,
+                r->packetDeltaCount, r->octetDeltaCount, r->tcpControlBits,
+                r->ipClassOfService, r->vlanId, r->ingressInterface,
+                hf_end_reason_name(r->flowEndReason), smac, dmac);
+        json_string(out, host);
+        fprintf(out, ",\"name_source\":\"%s\",\"dns_name\":",
+                hf_name_source_name(r->hostflowNameSource));
+        json_string(out, dns);
+        fputs(",\"app\":", out);
+        json_string(out, app);
+        fprintf(out, ",\"sampling\":%u}\n", r->samplingPacketInterval);
+        break;
+    }
+}

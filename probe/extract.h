@@ -1,0 +1,97 @@
+/* Bounds-checked big-endian reads over captured bytes.
+ *
+ * A cursor is a window (p, len) onto a frame.  Every read names an offset
+ * inside the window and fails (returns false, leaves *out untouched)
+ * instead of reading past len, so decoders never touch bytes that were not
+ * captured.  Offsets and lengths are 32-bit and checked without overflow.
+ * Everything is inline: these sit on the per-packet path. */
+#ifndef HOSTFLOW_EXTRACT_H
+#define HOSTFLOW_EXTRACT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+struct hf_cursor {
+    const uint8_t *p;
+    uint32_t len;
+};
+
+static inline struct hf_cursor hf_cur_make(const uint8_t *p, uint32_t len)
+{
+    struct hf_cursor c = { p, p ? len : 0 };
+    return c;
+}
+
+/* n bytes are readable at offset off (written so off + n cannot wrap). */
+static inline bool hf_cur_has_at(const struct hf_cursor *c, uint32_t off,
+                                 uint32_t n)
+{
+    return off <= c->len && n <= c->len - off;
+}
+
+/* n bytes are readable at the cursor's start. */
+static inline bool hf_cur_has(const struct hf_cursor *c, uint32_t n)
+{
+    return n <= c->len;
+}
+
+static inline bool hf_cur_u8(const struct hf_cursor *c, uint32_t off,
+                             uint8_t *out)
+{
+    if (!hf_cur_has_at(c, off, 1))
+        return false;
+    *out = c->p[off];
+    return true;
+}
+
+static inline bool hf_cur_u16(const struct hf_cursor *c, uint32_t off,
+                              uint16_t *out)
+{
+    if (!hf_cur_has_at(c, off, 2))
+        return false;
+    *out = (uint16_t)((uint16_t)c->p[off] << 8 | c->p[off + 1]);
+    return true;
+}
+
+static inline bool hf_cur_u32(const struct hf_cursor *c, uint32_t off,
+                              uint32_t *out)
+{
+    if (!hf_cur_has_at(c, off, 4))
+        return false;
+    *out = (uint32_t)c->p[off] << 24 | (uint32_t)c->p[off + 1] << 16 |
+           (uint32_t)c->p[off + 2] << 8 | (uint32_t)c->p[off + 3];
+    return true;
+}
+
+/* Copy n bytes at off into dst (addresses, MACs). */
+static inline bool hf_cur_copy(const struct hf_cursor *c, uint32_t off,
+                               void *dst, uint32_t n)
+{
+    if (!hf_cur_has_at(c, off, n))
+        return false;
+    memcpy(dst, c->p + off, n);
+    return true;
+}
+
+/* Advance past n bytes; on failure the cursor is unchanged. */
+static inline bool hf_cur_skip(struct hf_cursor *c, uint32_t n)
+{
+    if (!hf_cur_has(c, n))
+        return false;
+    if (n == 0)
+        return true; /* keeps a NULL p un-offset (UB even by 0) */
+    c->p += n;
+    c->len -= n;
+    return true;
+}
+
+/* Shrink the window to at most n bytes (e.g. to an IP total length, so
+ * Ethernet trailer padding is out of reach of later layers). */
+static inline void hf_cur_limit(struct hf_cursor *c, uint32_t n)
+{
+    if (n < c->len)
+        c->len = n;
+}
+
+#endif

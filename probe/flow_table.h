@@ -1,0 +1,82 @@
+/* The probe's flow table: unidirectional flows keyed by
+ * (addresses, ports or ICMP type/code, protocol, VLAN, interface).
+ *
+ * Flows sit in a hash table and on one of two queues ordered by last packet
+ * (YAF's layout): "open" flows expire after the idle timeout, "closing"
+ * flows (a TCP FIN or RST was seen) after the short TCP linger, so the final
+ * ACK still lands in the flow it ends.  Long flows are cut every active
+ * timeout.  All times are packet times, so a file always yields the same
+ * records.  Memory is bounded by max_flows: when full, the flow idle the
+ * longest is exported early (lackOfResources). */
+#ifndef HOSTFLOW_FLOW_TABLE_H
+#define HOSTFLOW_FLOW_TABLE_H
+
+#include <stdint.h>
+#include "packet.h"
+
+struct hf_flow_key {
+    uint8_t  src_addr[16];
+    uint8_t  dst_addr[16];
+    uint32_t ifindex;
+    uint16_t sport;          /* 0 for ICMP */
+    uint16_t dport;          /* ICMP: type << 8 | code, as NetFlow does */
+    uint16_t vlan_id;
+    uint8_t  proto;
+    uint8_t  ip_version;
+};
+
+struct hf_flow {
+    struct hf_flow_key key;
+    uint64_t first_us, last_us;
+    uint64_t packets, octets;
+    uint16_t icmp_type_code;
+    uint8_t  tcp_flags;      /* OR of all packets' flags */
+    uint8_t  tos;            /* of the first packet */
+    uint8_t  src_mac[6];
+    uint8_t  dst_mac[6];
+    uint8_t  closing;        /* on the closing queue */
+    /* table links: indexes into the entry array, UINT32_MAX = none */
+    uint32_t hash_next;
+    uint32_t q_prev, q_next;
+};
+
+struct hf_flow_config {
+    uint64_t idle_us;        /* default 15 s */
+    uint64_t active_us;      /* default 60 s */
+    uint64_t linger_us;      /* after FIN/RST; default 2 s */
+    uint32_t max_flows;
+};
+
+struct hf_flow_stats {
+    uint64_t created;
+    uint64_t exported;
+    uint64_t evicted;        /* exported early: table full */
+    uint64_t active;         /* flows in the table now */
+    uint64_t peak;
+};
+
+/* Called for every finished flow (or active slice); the flow is valid only
+ * during the call. */
+typedef void (*hf_flow_emit_fn)(const struct hf_flow *flow, uint8_t end_reason,
+                                void *ctx);
+
+struct hf_flow_table;
+
+struct hf_flow_table *hf_flow_table_new(const struct hf_flow_config *cfg,
+                                        hf_flow_emit_fn emit, void *ctx);
+void hf_flow_table_free(struct hf_flow_table *t);
+
+/* Account one decoded packet; expires flows idle as of its timestamp first. */
+void hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
+                       uint32_t ifindex);
+
+/* Export flows idle (or lingering) as of now_us; live capture calls this on
+ * its timer when no packets arrive. */
+void hf_flow_table_expire(struct hf_flow_table *t, uint64_t now_us);
+
+/* Export every flow (end of input, shutdown) with the given reason. */
+void hf_flow_table_flush(struct hf_flow_table *t, uint8_t end_reason);
+
+struct hf_flow_stats hf_flow_table_stats(const struct hf_flow_table *t);
+
+#endif

@@ -1,0 +1,194 @@
+#include "options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+#include "hf_config.h"
+
+static char *collector_arg;   /* HOST:PORT, [V6]:PORT */
+static char *transport_arg;
+static char *output_arg;
+static char **read_args;
+static char *interface_arg, *filter_arg, *user_arg;
+static int snaplen_arg = 2048, idle_arg = 15, active_arg = 60, linger_arg = 2;
+static int max_flows_arg = 262144, max_frags_arg = 16384;
+static int domain_arg = 0, stats_arg = 60, tmpl_arg = 60;
+static gboolean no_promisc_arg, version_arg;
+static int verbose_arg;
+
+static gboolean
+count_verbose(const gchar *n, const gchar *v, gpointer d, GError **e)
+{
+    (void)n; (void)v; (void)d; (void)e;
+    verbose_arg++;
+    return TRUE;
+}
+
+static GOptionEntry entries[] = {
+    {"interface", 'i', 0, G_OPTION_ARG_STRING, &interface_arg,
+     "Capture live on interface IFACE", "IFACE"},
+    {"read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &read_args,
+     "Read pcap/pcapng FILE ('-' = stdin); repeat, or list more files after the options", "FILE"},
+    {"filter", 'f', 0, G_OPTION_ARG_STRING, &filter_arg,
+     "BPF filter expression, as tcpdump takes it", "EXPR"},
+    {"snaplen", 's', 0, G_OPTION_ARG_INT, &snaplen_arg,
+     "Bytes captured per packet (default 2048: headers + the first payload bytes hostnames need)", "N"},
+    {"no-promisc", 0, 0, G_OPTION_ARG_NONE, &no_promisc_arg,
+     "Do not put the interface in promiscuous mode", NULL},
+    {"collector", 'c', 0, G_OPTION_ARG_STRING, &collector_arg,
+     "Export to collector HOST:PORT (default 127.0.0.1:4739; [ADDR]:PORT for IPv6)", "HOST:PORT"},
+    {"transport", 't', 0, G_OPTION_ARG_STRING, &transport_arg,
+     "udp (default) or tcp", "PROTO"},
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output_arg,
+     "Write IPFIX to FILE (RFC 5655) instead of the network; '-' = stdout", "FILE"},
+    {"domain", 'd', 0, G_OPTION_ARG_INT, &domain_arg,
+     "Observation domain id (default 0)", "ID"},
+    {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_arg,
+     "Seconds without packets that end a flow (default 15)", "S"},
+    {"active-timeout", 0, 0, G_OPTION_ARG_INT, &active_arg,
+     "Report long flows every S seconds (default 60)", "S"},
+    {"tcp-linger", 0, 0, G_OPTION_ARG_INT, &linger_arg,
+     "Seconds a TCP flow waits after FIN/RST for its last packets (default 2)", "S"},
+    {"max-flows", 0, 0, G_OPTION_ARG_INT, &max_flows_arg,
+     "Most flows held at once; when full the longest-idle is exported early (default 262144)", "N"},
+    {"max-fragments", 0, 0, G_OPTION_ARG_INT, &max_frags_arg,
+     "Most IP fragment chains tracked at once (default 16384)", "N"},
+    {"stats-interval", 0, 0, G_OPTION_ARG_INT, &stats_arg,
+     "Seconds between exporter-statistics records (default 60)", "S"},
+    {"template-interval", 0, 0, G_OPTION_ARG_INT, &tmpl_arg,
+     "Seconds between template re-sends over UDP (default 60)", "S"},
+    {"user", 'u', 0, G_OPTION_ARG_STRING, &user_arg,
+     "Drop privileges to USER after opening the capture and the output", "USER"},
+    {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer)count_verbose,
+     "Print counters at exit (-vv: per reason)", NULL},
+    {"version", 'V', 0, G_OPTION_ARG_NONE, &version_arg, "Print the version", NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL}
+};
+
+static bool
+split_host_port(const char *arg, struct hf_export_config *x)
+{
+    static char host[256], port[32];
+    const char *colon;
+
+    if (arg[0] == '[') {
+        const char *end = strchr(arg, ']');
+        if (!end || end[1] != ':' || (size_t)(end - arg - 1) >= sizeof(host))
+            return false;
+        memcpy(host, arg + 1, end - arg - 1);
+        host[end - arg - 1] = 0;
+        colon = end + 1;
+    } else {
+        colon = strrchr(arg, ':');
+        if (!colon || (size_t)(colon - arg) >= sizeof(host))
+            return false;
+        memcpy(host, arg, colon - arg);
+        host[colon - arg] = 0;
+    }
+    if (!colon[1] || strlen(colon + 1) >= sizeof(port) || !host[0])
+        return false;
+    strcpy(port, colon + 1);
+    x->host = host;
+    x->port = port;
+    return true;
+}
+
+static bool
+usage_error(const char *msg, int *status)
+{
+    fprintf(stderr, "hostflow-probe: %s\nTry 'hostflow-probe --help'.\n", msg);
+    *status = 2;
+    return false;
+}
+
+bool
+hf_probe_parse_options(int argc, char **argv, struct hf_probe_options *o,
+                       int *status)
+{
+    GError *err = NULL;
+    GOptionContext *ctx = g_option_context_new("[FILE...]");
+
+    memset(o, 0, sizeof(*o));
+    g_option_context_set_summary(ctx,
+        "Meter IP traffic from a live interface or capture files into\n"
+        "unidirectional flows and export them as IPFIX (RFC 7011).");
+    g_option_context_set_description(ctx,
+        "Examples:\n"
+        "  hostflow-probe -i eth0 -c 192.0.2.10:4739\n"
+        "  hostflow-probe -r trace.pcapng -o flows.ipfix\n"
+        "See hostflow-probe(8).\n");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    bool ok = g_option_context_parse(ctx, &argc, &argv, &err);
+    g_option_context_free(ctx);
+    if (!ok) {
+        bool r = usage_error(err->message, status);
+        g_error_free(err);
+        return r;
+    }
+    if (version_arg) {
+        printf("hostflow-probe %s\n", HF_VERSION);
+        *status = 0;
+        return false;
+    }
+
+    /* files after the options join -r's */
+    GPtrArray *files = g_ptr_array_new();
+    for (char **f = read_args; f && *f; f++)
+        g_ptr_array_add(files, g_strdup(*f));
+    for (int i = 1; i < argc; i++)
+        g_ptr_array_add(files, g_strdup(argv[i]));
+    g_ptr_array_add(files, NULL);
+    o->read_files = (char **)g_ptr_array_free(files, FALSE);
+    g_strfreev(read_args);
+
+    o->interface = interface_arg;
+    o->filter = filter_arg;
+    o->user = user_arg;
+    o->snaplen = snaplen_arg;
+    o->no_promisc = no_promisc_arg;
+    o->verbose = verbose_arg;
+
+    if (!o->interface == !o->read_files[0])
+        return usage_error("give either -i IFACE or capture files (-r FILE)", status);
+    if (snaplen_arg < 64 || snaplen_arg > 262144)
+        return usage_error("--snaplen must be 64..262144", status);
+    if (idle_arg < 1 || active_arg < 1 || linger_arg < 0 || stats_arg < 1 || tmpl_arg < 1)
+        return usage_error("timeouts and intervals must be positive seconds", status);
+    if (max_flows_arg < 16 || max_frags_arg < 16)
+        return usage_error("--max-flows and --max-fragments must be at least 16", status);
+    if (domain_arg < 0)
+        return usage_error("--domain must be 0..2147483647", status);
+
+    o->flow.idle_us = (uint64_t)idle_arg * 1000000;
+    o->flow.active_us = (uint64_t)active_arg * 1000000;
+    o->flow.linger_us = (uint64_t)linger_arg * 1000000;
+    o->flow.max_flows = (uint32_t)max_flows_arg;
+    o->max_frags = (uint32_t)max_frags_arg;
+    o->stats_interval_s = (uint32_t)stats_arg;
+    o->template_interval_s = (uint32_t)tmpl_arg;
+    o->export.domain = (uint32_t)domain_arg;
+
+    if (output_arg) {
+        if (collector_arg || transport_arg)
+            return usage_error("-o FILE and -c/-t exclude each other", status);
+        o->export.kind = HF_EXPORT_FILE;
+        o->export.path = output_arg;
+        return true;
+    }
+    o->export.kind = HF_EXPORT_UDP;
+    if (transport_arg && strcmp(transport_arg, "tcp") == 0)
+        o->export.kind = HF_EXPORT_TCP;
+    else if (transport_arg && strcmp(transport_arg, "udp") != 0)
+        return usage_error("--transport is udp or tcp", status);
+    if (!split_host_port(collector_arg ? collector_arg : "127.0.0.1:4739", &o->export))
+        return usage_error("--collector wants HOST:PORT or [IPV6]:PORT", status);
+    return true;
+}
+
+void
+hf_probe_options_free(struct hf_probe_options *o)
+{
+    g_strfreev(o->read_files);
+    o->read_files = NULL;
+}

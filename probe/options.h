@@ -1,0 +1,31 @@
+/* hostflow-probe's command line. */
+#ifndef HOSTFLOW_PROBE_OPTIONS_H
+#define HOSTFLOW_PROBE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "exporter.h"
+#include "flow_table.h"
+
+struct hf_probe_options {
+    char    *interface;      /* -i: live capture */
+    char   **read_files;     /* -r: capture files ("-" = stdin), NULL-ended */
+    char    *filter;         /* -f: BPF expression */
+    int      snaplen;
+    bool     no_promisc;
+    char    *user;           /* -u: drop privileges */
+    struct hf_export_config export;
+    struct hf_flow_config flow;
+    uint32_t max_frags;
+    uint32_t stats_interval_s;    /* options record period */
+    uint32_t template_interval_s; /* UDP template re-send period */
+    int      verbose;
+};
+
+/* Parses argv; on a usage error prints it and returns false with *status
+ * set (2), on --help/--version returns false with *status 0. */
+bool hf_probe_parse_options(int argc, char **argv,
+                            struct hf_probe_options *o, int *status);
+void hf_probe_options_free(struct hf_probe_options *o);
+
+#endif

@@ -1,0 +1,356 @@
+/* hostflow-probe: capture → decode → flow table → IPFIX. */
+#include <errno.h>
+#include <grp.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "exporter.h"
+#include "flow_table.h"
+#include "ip_frag.h"
+#include "options.h"
+#include "packet.h"
+
+struct probe {
+    struct hf_probe_options opt;
+    struct hf_exporter *exporter;
+    struct hf_flow_table *flows;
+    struct hf_frag_table *frags;
+    pcap_t *pcap;
+    int dlt;
+    uint32_t ifindex;
+    bool live;
+    uint64_t packets;
+    uint64_t reasons[HF_DECODE_REASON_COUNT];
+    uint64_t trunc_transport;
+    uint64_t kernel_drops;
+    uint64_t start_ms;
+    uint64_t now_us;              /* latest packet time */
+    uint64_t next_stats_us, next_tmpl_us;
+    uint64_t export_errors;
+    bool fatal;                   /* output lost (TCP closed, disk full) */
+};
+
+static volatile sig_atomic_t stop_requested;
+static pcap_t *volatile current_pcap;
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (current_pcap)
+        pcap_breakloop(current_pcap);
+}
+
+static void
+note_export_error(struct probe *pr, GError *err)
+{
+    /* UDP: a collector not listening yet is routine; keep metering.
+     * TCP and files: the output is gone, stop with an error. */
+    if (pr->opt.export.kind == HF_EXPORT_UDP) {
+        if (pr->export_errors++ == 0)
+            fprintf(stderr, "hostflow-probe: export to %s:%s failed: %s (counting further failures)\n",
+                    pr->opt.export.host, pr->opt.export.port, err ? err->message : "?");
+    } else if (!pr->fatal) {
+        fprintf(stderr, "hostflow-probe: export failed: %s\n", err ? err->message : "?");
+        pr->fatal = true;
+        stop_requested = 1;
+    }
+    g_clear_error(&err);
+}
+
+static void
+flow_to_record(const struct hf_flow *f, uint8_t reason, hf_flow_record_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->flowStartMilliseconds = f->first_us / 1000;
+    r->flowEndMilliseconds = f->last_us / 1000;
+    r->octetDeltaCount = f->octets;
+    r->packetDeltaCount = f->packets;
+    r->ipVersion = f->key.ip_version;
+    if (f->key.ip_version == 6) {
+        memcpy(r->sourceIPv6Address, f->key.src_addr, 16);
+        memcpy(r->destinationIPv6Address, f->key.dst_addr, 16);
+    } else {
+        r->sourceIPv4Address = (uint32_t)f->key.src_addr[0] << 24 | f->key.src_addr[1] << 16
+                             | f->key.src_addr[2] << 8 | f->key.src_addr[3];
+        r->destinationIPv4Address = (uint32_t)f->key.dst_addr[0] << 24 | f->key.dst_addr[1] << 16
+                                  | f->key.dst_addr[2] << 8 | f->key.dst_addr[3];
+    }
+    r->ingressInterface = f->key.ifindex;
+    r->sourceTransportPort = f->key.sport;
+    r->destinationTransportPort = f->key.dport;
+    r->vlanId = f->key.vlan_id;
+    if (f->key.proto == 1)
+        r->icmpTypeCodeIPv4 = f->icmp_type_code;
+    else if (f->key.proto == 58)
+        r->icmpTypeCodeIPv6 = f->icmp_type_code;
+    r->tcpControlBits = f->tcp_flags;
+    r->protocolIdentifier = f->key.proto;
+    r->ipClassOfService = f->tos;
+    r->flowEndReason = reason;
+    memcpy(r->sourceMacAddress, f->src_mac, 6);
+    memcpy(r->destinationMacAddress, f->dst_mac, 6);
+}
+
+static void
+emit_flow(const struct hf_flow *f, uint8_t reason, void *ctx)
+{
+    struct probe *pr = ctx;
+    hf_flow_record_t rec;
+    GError *err = NULL;
+
+    flow_to_record(f, reason, &rec);
+    if (!hf_exporter_add(pr->exporter, &rec, &err))
+        note_export_error(pr, err);
+}
+
+static uint64_t
+wall_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static void
+send_stats(struct probe *pr)
+{
+    struct hf_flow_stats fs = hf_flow_table_stats(pr->flows);
+    struct hf_export_stats st = {
+        .start_ms = pr->start_ms,
+        .packets_seen = pr->packets,
+        .kernel_drops = pr->kernel_drops,
+        .flows_exported = fs.exported,
+        .flows_evicted = fs.evicted,
+    };
+    GError *err = NULL;
+
+    for (int r = 1; r < HF_DECODE_REASON_COUNT; r++) {
+        st.ignored += pr->reasons[r];
+        if (r != HF_DECODE_NOT_IP)
+            st.malformed += pr->reasons[r];
+    }
+    if (!hf_exporter_add_stats(pr->exporter, &st, &err))
+        note_export_error(pr, err);
+}
+
+/* Statistics and (UDP) template re-sends, on packet time offline and on the
+ * clock live, so a file gives the same output every run. */
+static void
+periodic(struct probe *pr, uint64_t now_us)
+{
+    GError *err = NULL;
+
+    if (pr->next_stats_us == 0) {
+        pr->next_stats_us = now_us + (uint64_t)pr->opt.stats_interval_s * 1000000;
+        pr->next_tmpl_us = now_us + (uint64_t)pr->opt.template_interval_s * 1000000;
+    }
+    if (now_us >= pr->next_stats_us) {
+        if (pr->live)
+            pr->kernel_drops = hf_capture_drops(pr->pcap);
+        send_stats(pr);
+        pr->next_stats_us = now_us + (uint64_t)pr->opt.stats_interval_s * 1000000;
+    }
+    if (now_us >= pr->next_tmpl_us) {
+        if (pr->opt.export.kind == HF_EXPORT_UDP
+            && !hf_exporter_send_templates(pr->exporter, &err))
+            note_export_error(pr, err);
+        pr->next_tmpl_us = now_us + (uint64_t)pr->opt.template_interval_s * 1000000;
+    }
+}
+
+static void
+on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct probe *pr = (struct probe *)user;
+    struct hf_packet pkt;
+
+    pr->packets++;
+    pkt.ts_us = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+    pkt.caplen = h->caplen;
+    pkt.wirelen = h->len;
+    enum hf_decode_result r = hf_decode_packet(pr->dlt, bytes, h->caplen, &pkt);
+    if (r != HF_DECODE_OK) {
+        pr->reasons[r]++;
+        return;
+    }
+    pr->reasons[HF_DECODE_OK]++;
+    if (pkt.transport_truncated)
+        pr->trunc_transport++;
+    if (pkt.is_fragment)
+        hf_frag_update(pr->frags, &pkt);
+    if (pkt.ts_us > pr->now_us)
+        pr->now_us = pkt.ts_us;
+    if (!pr->live)
+        hf_exporter_set_time(pr->exporter, (uint32_t)(pr->now_us / 1000000));
+    hf_flow_table_add(pr->flows, &pkt, pr->ifindex);
+    if (!pr->live)
+        periodic(pr, pr->now_us);
+}
+
+/* Runs one source to its end (file) or to a stop request (live). */
+static int
+run_source(struct probe *pr, pcap_t *p)
+{
+    pr->pcap = p;
+    pr->dlt = pcap_datalink(p);
+    if (!hf_decode_link_supported(pr->dlt))
+        fprintf(stderr, "hostflow-probe: warning: link type %s (%d) is not decoded; its packets are counted as unknown_link\n",
+                pcap_datalink_val_to_name(pr->dlt) ? pcap_datalink_val_to_name(pr->dlt) : "?", pr->dlt);
+    current_pcap = p;
+    int rc = 0;
+    while (!stop_requested) {
+        rc = pcap_dispatch(p, pr->live ? -1 : 4096, on_packet, (u_char *)pr);
+        if (rc == PCAP_ERROR) {
+            fprintf(stderr, "hostflow-probe: capture error: %s\n", pcap_geterr(p));
+            break;
+        }
+        if (!pr->live) {
+            if (rc == 0)
+                break;      /* end of file */
+            continue;
+        }
+        uint64_t now = wall_us();
+        hf_flow_table_expire(pr->flows, now);
+        periodic(pr, now);
+        GError *err = NULL;
+        if (!hf_exporter_flush(pr->exporter, &err))
+            note_export_error(pr, err);
+    }
+    current_pcap = NULL;
+    if (pr->live)
+        pr->kernel_drops = hf_capture_drops(p);
+    return rc == PCAP_ERROR ? -1 : 0;
+}
+
+static bool
+drop_privileges(const char *user)
+{
+    struct passwd *pw = getpwnam(user);
+
+    if (!pw) {
+        fprintf(stderr, "hostflow-probe: no such user: %s\n", user);
+        return false;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
+        || setuid(pw->pw_uid) < 0) {
+        fprintf(stderr, "hostflow-probe: cannot become %s: %s\n", user, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static void
+print_counters(const struct probe *pr)
+{
+    struct hf_flow_stats fs = hf_flow_table_stats(pr->flows);
+    struct hf_frag_stats gs = hf_frag_stats(pr->frags);
+    uint64_t skipped = 0;
+
+    for (int r = 1; r < HF_DECODE_REASON_COUNT; r++)
+        skipped += pr->reasons[r];
+    fprintf(stderr, "packets %" G_GUINT64_FORMAT " ip %" G_GUINT64_FORMAT
+            " skipped %" G_GUINT64_FORMAT " kernel_drops %" G_GUINT64_FORMAT
+            " flows %" G_GUINT64_FORMAT " records %" G_GUINT64_FORMAT
+            " evicted %" G_GUINT64_FORMAT " peak_flows %" G_GUINT64_FORMAT
+            " export_errors %" G_GUINT64_FORMAT "\n",
+            pr->packets, pr->reasons[HF_DECODE_OK], skipped, pr->kernel_drops,
+            fs.created, fs.exported, fs.evicted, fs.peak, pr->export_errors);
+    if (pr->opt.verbose < 2)
+        return;
+    for (int r = 1; r < HF_DECODE_REASON_COUNT; r++)
+        if (pr->reasons[r])
+            fprintf(stderr, "  skipped %-16s %" G_GUINT64_FORMAT "\n",
+                    hf_decode_name(r), pr->reasons[r]);
+    fprintf(stderr, "  trunc_transport  %" G_GUINT64_FORMAT "\n", pr->trunc_transport);
+    fprintf(stderr, "  fragments first %" G_GUINT64_FORMAT " resolved %" G_GUINT64_FORMAT
+            " unresolved %" G_GUINT64_FORMAT " evicted %" G_GUINT64_FORMAT "\n",
+            gs.first_seen, gs.resolved, gs.unresolved, gs.evicted);
+}
+
+int
+main(int argc, char **argv)
+{
+    struct probe pr;
+    int status = 0;
+    GError *err = NULL;
+
+    memset(&pr, 0, sizeof(pr));
+    if (!hf_probe_parse_options(argc, argv, &pr.opt, &status))
+        return status;
+
+    /* open the capture first: a wrong interface or file is the likely error */
+    pcap_t *first = NULL;
+    pr.live = pr.opt.interface != NULL;
+    if (pr.live) {
+        first = hf_capture_open_live(pr.opt.interface, pr.opt.snaplen,
+                                     !pr.opt.no_promisc, pr.opt.filter);
+        pr.ifindex = if_nametoindex(pr.opt.interface);
+    } else {
+        first = hf_capture_open_file(pr.opt.read_files[0], pr.opt.filter);
+    }
+    if (!first)
+        return 1;
+
+    pr.exporter = hf_exporter_open(&pr.opt.export, &err);
+    if (!pr.exporter) {
+        fprintf(stderr, "hostflow-probe: cannot open the export: %s\n",
+                err ? err->message : "?");
+        g_clear_error(&err);
+        pcap_close(first);
+        return 1;
+    }
+    if (pr.opt.user && !drop_privileges(pr.opt.user)) {
+        pcap_close(first);
+        hf_exporter_close(pr.exporter, NULL);
+        return 1;
+    }
+
+    pr.flows = hf_flow_table_new(&pr.opt.flow, emit_flow, &pr);
+    pr.frags = hf_frag_new(pr.opt.max_frags, pr.opt.flow.idle_us);
+    pr.start_ms = wall_us() / 1000;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 0;
+    if (run_source(&pr, first) < 0)
+        rc = 1;
+    pcap_close(first);
+    for (int i = 1; !pr.live && pr.opt.read_files[i] && !stop_requested; i++) {
+        pcap_t *p = hf_capture_open_file(pr.opt.read_files[i], pr.opt.filter);
+        if (!p) {
+            rc = 1;
+            continue;
+        }
+        if (run_source(&pr, p) < 0)
+            rc = 1;
+        pcap_close(p);
+    }
+
+    /* end of input or a signal: everything still open is reported */
+    hf_flow_table_flush(pr.flows, HF_END_FORCED);
+    send_stats(&pr);
+    if (!hf_exporter_close(pr.exporter, &err)) {
+        note_export_error(&pr, err);
+        err = NULL;
+    }
+    if (pr.opt.verbose)
+        print_counters(&pr);
+    hf_flow_table_free(pr.flows);
+    hf_frag_free(pr.frags);
+    hf_probe_options_free(&pr.opt);
+    return pr.fatal ? 1 : rc;
+}
