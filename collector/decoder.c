@@ -1,0 +1,257 @@
+/* The decoder's front: exporter sessions, counters, sequence numbers, data
+ * held for templates, dispatch by version. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "decoder_int.h"
+
+static const char *malformed_names[HF_BAD_COUNT] = {
+    "short", "version", "length", "set", "template", "record",
+    "template_mismatch", "field",
+};
+
+const char *
+hf_malformed_name(enum hf_malformed m)
+{
+    return m < HF_BAD_COUNT ? malformed_names[m] : "?";
+}
+
+void
+hf_exporter_addr_str(const uint8_t addr[16], char *buf, size_t len)
+{
+    static const uint8_t mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+
+    if (memcmp(addr, mapped, 12) == 0)
+        inet_ntop(AF_INET, addr + 12, buf, len);
+    else
+        inet_ntop(AF_INET6, addr, buf, len);
+}
+
+static guint
+id_hash(gconstpointer p)
+{
+    const struct hf_exporter_id *id = p;
+    guint h = id->domain * 2654435761u ^ id->port ^ (guint)id->version << 24;
+    for (int i = 0; i < 16; i++)
+        h = h * 31 + id->addr[i];
+    return h;
+}
+
+static gboolean
+id_equal(gconstpointer a, gconstpointer b)
+{
+    const struct hf_exporter_id *x = a, *y = b;
+    return x->domain == y->domain && x->port == y->port
+        && x->version == y->version && x->local_port == y->local_port
+        && memcmp(x->addr, y->addr, 16) == 0;
+}
+
+struct hf_decoder *
+hf_decoder_new(const struct hf_decoder_config *cfg, hf_record_fn fn, void *ctx)
+{
+    struct hf_decoder *d = g_new0(struct hf_decoder, 1);
+
+    d->cfg = *cfg;
+    if (!d->cfg.pending_max_bytes)
+        d->cfg.pending_max_bytes = 16u << 20;
+    if (!d->cfg.pending_max_age_s)
+        d->cfg.pending_max_age_s = 1800;
+    d->fn = fn;
+    d->ctx = ctx;
+    d->templates = hf_templates_table();
+    d->sessions = g_hash_table_new_full(id_hash, id_equal, NULL, g_free);
+    d->opts = hf_templates_table();
+    g_queue_init(&d->pending);
+    hf_templates_load(d);
+    return d;
+}
+
+void
+hf_decoder_free(struct hf_decoder *d)
+{
+    if (!d)
+        return;
+    hf_templates_save(d);
+    g_hash_table_destroy(d->templates);
+    g_hash_table_destroy(d->sessions);
+    g_hash_table_destroy(d->opts);
+    g_queue_clear_full(&d->pending, g_free);
+    g_free(d);
+}
+
+struct hf_session *
+hf_session_get(struct hf_decoder *d, const struct hf_exporter_id *id,
+               uint64_t now_ms)
+{
+    struct hf_session *s = g_hash_table_lookup(d->sessions, id);
+
+    if (!s) {
+        s = g_new0(struct hf_session, 1);
+        s->st.id = *id;
+        g_hash_table_insert(d->sessions, &s->st.id, s);
+        /* options knowledge is per exporter address and domain */
+        struct hf_tmpl_key k;
+        hf_tmpl_key_make(&k, id, false, 0);
+        s->opts = g_hash_table_lookup(d->opts, &k);
+        if (!s->opts) {
+            s->opts = g_new0(struct hf_exporter_opts, 1);
+            g_hash_table_insert(d->opts, g_memdup2(&k, sizeof(k)), s->opts);
+        }
+    }
+    s->st.last_seen_ms = now_ms;
+    return s;
+}
+
+void
+hf_sequence_check(struct hf_session *s, uint32_t seq, uint32_t advance)
+{
+    if (s->seq_valid && seq != s->seq_next) {
+        uint32_t ahead = seq - s->seq_next;     /* modulo 2^32 */
+        if (ahead < 0x80000000u)
+            s->st.sequence_lost += ahead;
+        else
+            s->st.sequence_reorder++;
+    }
+    s->seq_next = seq + advance;
+    s->seq_valid = true;
+}
+
+void
+hf_pending_hold(struct hf_decoder *d, struct hf_msg_ctx *m, uint16_t tid,
+                const uint8_t *p, size_t len)
+{
+    struct hf_pending *h = g_malloc(sizeof(*h) + len);
+
+    h->id = *m->id;
+    h->tid = tid;
+    h->export_s = m->export_s;
+    h->uptime_ms = m->uptime_ms;
+    h->received_ms = m->now_ms;
+    h->len = (uint32_t)len;
+    memcpy(h->data, p, len);
+    g_queue_push_tail(&d->pending, h);
+    d->pending_bytes += len;
+    while (d->pending_bytes > d->cfg.pending_max_bytes) {
+        struct hf_pending *old = g_queue_pop_head(&d->pending);
+        struct hf_session *s = hf_session_get(d, &old->id, old->received_ms);
+        s->st.pending_dropped++;
+        d->pending_bytes -= old->len;
+        g_free(old);
+    }
+}
+
+/* A template arrived: decode what waited for it (from any port of the
+ * exporter, as the fallback scope allows). */
+void
+hf_pending_release(struct hf_decoder *d, const struct hf_exporter_id *id,
+                   uint16_t tid)
+{
+    GList *l = d->pending.head;
+
+    while (l) {
+        GList *next = l->next;
+        struct hf_pending *h = l->data;
+        if (h->tid == tid && h->id.domain == id->domain
+            && h->id.version == id->version && memcmp(h->id.addr, id->addr, 16) == 0) {
+            const struct hf_template *t = hf_templates_find(d, &h->id, tid);
+            if (t) {
+                struct hf_msg_ctx m = {
+                    .sess = hf_session_get(d, &h->id, h->received_ms),
+                    .id = &h->id, .export_s = h->export_s,
+                    .uptime_ms = h->uptime_ms, .now_ms = h->received_ms,
+                };
+                g_queue_delete_link(&d->pending, l);
+                d->pending_bytes -= h->len;
+                m.sess->st.pending_decoded++;
+                hf_decode_data_set(d, &m, t, h->data, h->len);
+                g_free(h);
+            }
+        }
+        l = next;
+    }
+}
+
+void
+hf_decoder_feed(struct hf_decoder *d, const struct hf_exporter_id *from,
+                const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+    struct hf_exporter_id id = *from;
+    uint16_t version = len >= 2 ? rd16(msg) : 0;
+
+    id.version = (uint8_t)version;
+    id.domain = 0;
+    if (version == 10 && len >= 16)
+        id.domain = rd32(msg + 12);
+    else if (version == 9 && len >= 20)
+        id.domain = rd32(msg + 16);
+    else if (version == 5 && len >= 24)
+        id.domain = (uint32_t)msg[20] << 8 | msg[21];   /* engine type/id */
+    if (version != 5 && version != 9 && version != 10)
+        id.version = 0;
+
+    struct hf_msg_ctx m = { .id = &id, .now_ms = now_ms };
+    m.sess = hf_session_get(d, &id, now_ms);
+    m.sess->st.messages++;
+    switch (version) {
+    case 5:  hf_decode_v5(d, &m, msg, len); break;
+    case 9:  hf_decode_v9(d, &m, msg, len); break;
+    case 10: hf_decode_ipfix(d, &m, msg, len); break;
+    default:
+        m.sess->st.malformed[len < 2 ? HF_BAD_SHORT : HF_BAD_VERSION]++;
+        break;
+    }
+}
+
+void
+hf_decoder_tick(struct hf_decoder *d, uint64_t now_ms)
+{
+    uint64_t max_age = (uint64_t)d->cfg.pending_max_age_s * 1000;
+    struct hf_pending *h;
+
+    while ((h = g_queue_peek_head(&d->pending)) && h->received_ms + max_age < now_ms) {
+        g_queue_pop_head(&d->pending);
+        hf_session_get(d, &h->id, h->received_ms)->st.pending_dropped++;
+        d->pending_bytes -= h->len;
+        g_free(h);
+    }
+    hf_templates_save(d);
+}
+
+void
+hf_decoder_foreach_stats(struct hf_decoder *d,
+                         void (*fn)(const struct hf_exporter_stats *st, void *ctx),
+                         void *ctx)
+{
+    GHashTableIter it;
+    gpointer v;
+
+    g_hash_table_iter_init(&it, d->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        fn(&((struct hf_session *)v)->st, ctx);
+}
+
+struct hf_exporter_stats
+hf_decoder_totals(struct hf_decoder *d)
+{
+    struct hf_exporter_stats t;
+    GHashTableIter it;
+    gpointer v;
+
+    memset(&t, 0, sizeof(t));
+    g_hash_table_iter_init(&it, d->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const struct hf_exporter_stats *s = &((struct hf_session *)v)->st;
+        t.messages += s->messages;
+        t.records += s->records;
+        t.options_records += s->options_records;
+        t.templates += s->templates;
+        t.template_withdrawals += s->template_withdrawals;
+        t.sequence_lost += s->sequence_lost;
+        t.sequence_reorder += s->sequence_reorder;
+        t.pending_decoded += s->pending_decoded;
+        t.pending_dropped += s->pending_dropped;
+        for (int i = 0; i < HF_BAD_COUNT; i++)
+            t.malformed[i] += s->malformed[i];
+    }
+    return t;
+}

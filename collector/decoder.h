@@ -1,0 +1,94 @@
+/* Flow-export message decoding: NetFlow v5, NetFlow v9 and IPFIX, from many
+ * exporters at once, into hf_flow_record_t.
+ *
+ * Templates are scoped as RFC 7011 says (exporter address + source port +
+ * observation domain) with a fallback to the exporter (address + domain) for
+ * routers that send templates and data from different ports.  Data that
+ * arrives before its template is held (bounded) and decoded when the
+ * template comes.  Templates are persisted so a restart decodes at once.
+ * Every oddity is counted per exporter; nothing is fatal. */
+#ifndef HOSTFLOW_DECODER_H
+#define HOSTFLOW_DECODER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <glib.h>
+#include "flow_record.h"
+
+/* An exporter's transport session. */
+struct hf_exporter_id {
+    uint8_t  addr[16];        /* IPv4 as ::ffff:a.b.c.d */
+    uint16_t port;            /* source port */
+    uint16_t local_port;      /* our listening port it was sent to */
+    uint32_t domain;          /* observation domain / v9 source id / v5 engine */
+    uint8_t  version;         /* 5, 9, 10 */
+};
+
+enum hf_malformed {
+    HF_BAD_SHORT = 0,         /* shorter than its header */
+    HF_BAD_VERSION,           /* not 5, 9 or 10 */
+    HF_BAD_LENGTH,            /* header length / count disagrees with datagram */
+    HF_BAD_SET,               /* set header short, or set runs past message */
+    HF_BAD_TEMPLATE,          /* template record malformed or absurd */
+    HF_BAD_RECORD,            /* data record runs past its set */
+    HF_BAD_TMPL_MISMATCH,     /* set length not a whole number of records */
+    HF_BAD_FIELD,             /* field length impossible for its element */
+    HF_BAD_COUNT
+};
+
+struct hf_exporter_stats {
+    struct hf_exporter_id id;
+    uint64_t messages;
+    uint64_t records;          /* flow records decoded */
+    uint64_t options_records;
+    uint64_t templates;        /* template records received */
+    uint64_t template_withdrawals;
+    uint64_t sequence_lost;    /* IPFIX: records, v9: packets, v5: flows */
+    uint64_t sequence_reorder; /* sequence went backwards (restart, reorder) */
+    uint64_t pending_decoded;  /* data sets held for a template, then decoded */
+    uint64_t pending_dropped;  /* ...and never decoded (bound or age) */
+    uint64_t malformed[HF_BAD_COUNT];
+    uint32_t sampling_interval;/* last announced, 0 = none */
+    uint64_t last_seen_ms;
+};
+
+typedef void (*hf_record_fn)(void *ctx, const struct hf_exporter_id *exp,
+                             const hf_flow_record_t *rec);
+
+struct hf_decoder_config {
+    const char *state_dir;     /* templates persisted here; NULL = not */
+    uint32_t pending_max_bytes;/* data held for templates (default 16 MiB) */
+    uint32_t pending_max_age_s;/* default 1800: routers re-send within that */
+    uint32_t enterprise_number;/* hostflow's PEN */
+};
+
+struct hf_decoder;
+
+struct hf_decoder *hf_decoder_new(const struct hf_decoder_config *cfg,
+                                  hf_record_fn fn, void *ctx);
+void hf_decoder_free(struct hf_decoder *d);
+
+/* One datagram (or one IPFIX message from a TCP stream) from exp's address
+ * and port; exp->domain and version are filled from the message. now_ms:
+ * arrival time. */
+void hf_decoder_feed(struct hf_decoder *d, const struct hf_exporter_id *from,
+                     const uint8_t *msg, size_t len, uint64_t now_ms);
+
+/* Drops held data older than the age bound; saves templates if changed. */
+void hf_decoder_tick(struct hf_decoder *d, uint64_t now_ms);
+
+/* Calls fn for each exporter session's counters. */
+void hf_decoder_foreach_stats(struct hf_decoder *d,
+                              void (*fn)(const struct hf_exporter_stats *st, void *ctx),
+                              void *ctx);
+
+/* Totals over all exporters (for tests and --stats). */
+struct hf_exporter_stats hf_decoder_totals(struct hf_decoder *d);
+
+const char *hf_malformed_name(enum hf_malformed m);
+
+/* "192.0.2.1" or "2001:db8::1" for an exporter address. */
+void hf_exporter_addr_str(const uint8_t addr[16], char *buf, size_t len);
+
+#endif

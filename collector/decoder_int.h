@@ -1,0 +1,156 @@
+/* Decoder internals shared by decoder.c, templates.c, flowsets.c, v5.c. */
+#ifndef HOSTFLOW_DECODER_INT_H
+#define HOSTFLOW_DECODER_INT_H
+
+#include "decoder.h"
+#include "ie_map.h"
+
+#define HF_VARLEN 0xffff
+#define HF_MAX_TEMPLATES 65536
+
+struct hf_tmpl_field {
+    uint32_t pen;
+    uint16_t id;
+    uint16_t len;            /* HF_VARLEN: variable length (IPFIX) */
+    uint8_t  action;         /* enum hf_ie_action */
+};
+
+struct hf_template {
+    uint16_t tid;
+    uint16_t nfields;
+    uint16_t scope_count;    /* > 0: options template */
+    uint8_t  version;
+    uint32_t min_len;        /* shortest possible record */
+    bool     varlen;
+    struct hf_tmpl_field f[];
+};
+
+/* Scope of a template: a transport session (port != 0) or, for the
+ * fallback, the whole exporter (port 0). */
+struct hf_tmpl_key {
+    uint8_t  addr[16];
+    uint32_t domain;
+    uint16_t port;
+    uint16_t tid;
+    uint8_t  version;
+    uint8_t  pad[3];
+};
+
+/* Per (exporter address, domain): what options records announced. */
+struct hf_exporter_opts {
+    uint64_t sysinit_ms;       /* systemInitTimeMilliseconds, 0 = unknown */
+    uint32_t default_interval; /* sampling without a sampler id */
+    uint32_t n_samplers;
+    struct { uint32_t id, interval; } samplers[16];
+};
+
+/* Per exporter session: counters and sequence tracking. */
+struct hf_session {
+    struct hf_exporter_stats st;
+    bool     seq_valid;
+    uint32_t seq_next;         /* expected sequence number of the next message */
+    struct hf_exporter_opts *opts;
+};
+
+/* A data set that came before its template. */
+struct hf_pending {
+    struct hf_exporter_id id;
+    uint16_t tid;
+    uint32_t export_s;
+    uint32_t uptime_ms;        /* v9 header */
+    uint64_t received_ms;
+    uint32_t len;
+    uint8_t  data[];
+};
+
+/* What a message header says, needed to turn relative times absolute. */
+struct hf_msg_ctx {
+    struct hf_session *sess;
+    const struct hf_exporter_id *id;
+    uint32_t export_s;
+    uint32_t uptime_ms;        /* v9 sysUptime; 0 for IPFIX */
+    uint64_t now_ms;
+    uint32_t data_records;     /* decoded in this message */
+    bool     held;             /* a set was held for its template */
+};
+
+struct hf_decoder {
+    struct hf_decoder_config cfg;
+    hf_record_fn fn;
+    void *ctx;
+    GHashTable *templates;     /* hf_tmpl_key → hf_template */
+    GHashTable *sessions;      /* hf_exporter_id → hf_session */
+    GHashTable *opts;          /* hf_tmpl_key (port 0, tid 0) → hf_exporter_opts */
+    GQueue pending;            /* hf_pending, oldest first */
+    uint64_t pending_bytes;
+    bool templates_dirty;
+    uint64_t templates_refused;
+};
+
+/* templates.c */
+GHashTable *hf_templates_table(void);
+void hf_tmpl_key_make(struct hf_tmpl_key *k, const struct hf_exporter_id *id,
+                      bool session, uint16_t tid);
+const struct hf_template *hf_templates_find(struct hf_decoder *d,
+                                            const struct hf_exporter_id *id,
+                                            uint16_t tid);
+/* Stores a compiled template under the session and the exporter key. */
+void hf_templates_add(struct hf_decoder *d, const struct hf_exporter_id *id,
+                      struct hf_template *t);
+/* tid 2 / 3 withdraw all data / options templates (RFC 7011 8.1). */
+void hf_templates_withdraw(struct hf_decoder *d, const struct hf_exporter_id *id,
+                           uint16_t tid);
+struct hf_template *hf_template_new(uint16_t tid, uint16_t nfields,
+                                    uint16_t scope_count, uint8_t version);
+/* Sets field i and its action; false if the length is impossible. */
+bool hf_template_set_field(struct hf_decoder *d, struct hf_template *t,
+                           uint16_t i, uint32_t pen, uint16_t id, uint16_t len);
+void hf_templates_load(struct hf_decoder *d);
+void hf_templates_save(struct hf_decoder *d);
+
+/* flowsets.c */
+void hf_decode_ipfix(struct hf_decoder *d, struct hf_msg_ctx *m,
+                     const uint8_t *msg, size_t len);
+void hf_decode_v9(struct hf_decoder *d, struct hf_msg_ctx *m,
+                  const uint8_t *msg, size_t len);
+/* Decodes a data set's records with template t. */
+void hf_decode_data_set(struct hf_decoder *d, struct hf_msg_ctx *m,
+                        const struct hf_template *t, const uint8_t *p,
+                        size_t len);
+
+/* record.c */
+/* Decodes one data record at p (at most len bytes); returns bytes used or
+ * 0 if it runs past len. */
+size_t hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
+                        const struct hf_template *t, const uint8_t *p,
+                        size_t len);
+
+/* v5.c */
+void hf_decode_v5(struct hf_decoder *d, struct hf_msg_ctx *m,
+                  const uint8_t *msg, size_t len);
+
+/* decoder.c */
+struct hf_session *hf_session_get(struct hf_decoder *d,
+                                  const struct hf_exporter_id *id,
+                                  uint64_t now_ms);
+void hf_sequence_check(struct hf_session *s, uint32_t seq, uint32_t advance);
+void hf_pending_hold(struct hf_decoder *d, struct hf_msg_ctx *m, uint16_t tid,
+                     const uint8_t *p, size_t len);
+void hf_pending_release(struct hf_decoder *d, const struct hf_exporter_id *id,
+                        uint16_t tid);
+
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+/* Unsigned big-endian integer of 1..8 bytes (reduced-size encoding). */
+static inline uint64_t rdn(const uint8_t *p, uint16_t n)
+{
+    uint64_t v = 0;
+    for (uint16_t i = 0; i < n && i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+#endif

@@ -1,0 +1,251 @@
+/* Template storage: compiled templates per session with an exporter-wide
+ * fallback, withdrawal, and persistence across restarts. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "decoder_int.h"
+
+#define STATE_FILE "templates.v1"
+#define STATE_MAGIC "HFTMPL01"
+
+static guint
+key_hash(gconstpointer p)
+{
+    const struct hf_tmpl_key *k = p;
+    guint h = k->domain * 2654435761u ^ k->tid * 40503u ^ k->port ^ k->version << 24;
+    for (int i = 0; i < 16; i++)
+        h = h * 31 + k->addr[i];
+    return h;
+}
+
+static gboolean
+key_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(struct hf_tmpl_key)) == 0;
+}
+
+GHashTable *
+hf_templates_table(void)
+{
+    return g_hash_table_new_full(key_hash, key_equal, g_free, g_free);
+}
+
+void
+hf_tmpl_key_make(struct hf_tmpl_key *k, const struct hf_exporter_id *id,
+                 bool session, uint16_t tid)
+{
+    memset(k, 0, sizeof(*k));
+    memcpy(k->addr, id->addr, 16);
+    k->domain = id->domain;
+    k->port = session ? id->port : 0;
+    k->tid = tid;
+    k->version = id->version;
+}
+
+const struct hf_template *
+hf_templates_find(struct hf_decoder *d, const struct hf_exporter_id *id,
+                  uint16_t tid)
+{
+    struct hf_tmpl_key k;
+    const struct hf_template *t;
+
+    hf_tmpl_key_make(&k, id, true, tid);
+    t = g_hash_table_lookup(d->templates, &k);
+    if (t)
+        return t;
+    hf_tmpl_key_make(&k, id, false, tid);
+    return g_hash_table_lookup(d->templates, &k);
+}
+
+static size_t
+template_size(const struct hf_template *t)
+{
+    return sizeof(*t) + t->nfields * sizeof(struct hf_tmpl_field);
+}
+
+static void
+insert(struct hf_decoder *d, const struct hf_exporter_id *id, bool session,
+       const struct hf_template *t)
+{
+    struct hf_tmpl_key *k = g_new(struct hf_tmpl_key, 1);
+
+    hf_tmpl_key_make(k, id, session, t->tid);
+    if (!g_hash_table_contains(d->templates, k)
+        && g_hash_table_size(d->templates) >= HF_MAX_TEMPLATES) {
+        d->templates_refused++;
+        g_free(k);
+        return;
+    }
+    g_hash_table_replace(d->templates, k, g_memdup2(t, template_size(t)));
+}
+
+void
+hf_templates_add(struct hf_decoder *d, const struct hf_exporter_id *id,
+                 struct hf_template *t)
+{
+    struct hf_tmpl_key k;
+    const struct hf_template *old;
+
+    hf_tmpl_key_make(&k, id, false, t->tid);
+    old = g_hash_table_lookup(d->templates, &k);
+    if (!old || template_size(old) != template_size(t)
+        || memcmp(old, t, template_size(t)) != 0)
+        d->templates_dirty = true;
+    insert(d, id, true, t);
+    insert(d, id, false, t);
+    g_free(t);
+}
+
+static gboolean
+matches_withdrawal(gpointer key, gpointer value, gpointer user)
+{
+    const struct hf_tmpl_key *k = key, *w = user;
+    const struct hf_template *t = value;
+
+    if (memcmp(k->addr, w->addr, 16) || k->domain != w->domain
+        || k->version != w->version || (k->port && k->port != w->port))
+        return FALSE;
+    if (w->tid == 2)                      /* all data templates */
+        return t->scope_count == 0;
+    if (w->tid == 3)                      /* all options templates */
+        return t->scope_count > 0;
+    return k->tid == w->tid;
+}
+
+void
+hf_templates_withdraw(struct hf_decoder *d, const struct hf_exporter_id *id,
+                      uint16_t tid)
+{
+    struct hf_tmpl_key w;
+
+    hf_tmpl_key_make(&w, id, true, tid);
+    if (g_hash_table_foreach_remove(d->templates, matches_withdrawal, &w))
+        d->templates_dirty = true;
+}
+
+struct hf_template *
+hf_template_new(uint16_t tid, uint16_t nfields, uint16_t scope_count,
+                uint8_t version)
+{
+    struct hf_template *t = g_malloc0(sizeof(*t) + nfields * sizeof(struct hf_tmpl_field));
+
+    t->tid = tid;
+    t->nfields = nfields;
+    t->scope_count = scope_count;
+    t->version = version;
+    return t;
+}
+
+bool
+hf_template_set_field(struct hf_decoder *d, struct hf_template *t, uint16_t i,
+                      uint32_t pen, uint16_t id, uint16_t len)
+{
+    struct hf_tmpl_field *f = &t->f[i];
+    enum hf_ie_action a = hf_ie_lookup(pen, id, d->cfg.enterprise_number);
+
+    f->pen = pen;
+    f->id = id;
+    f->len = len;
+    if (len == HF_VARLEN) {
+        t->varlen = true;
+        t->min_len += 1;
+    } else {
+        t->min_len += len;
+    }
+    if (len != HF_VARLEN && !hf_ie_length_fits(a, len)) {
+        /* keep decoding the rest of the record, just not this field */
+        f->action = IE_SKIP;
+        return false;
+    }
+    f->action = (uint8_t)a;
+    return true;
+}
+
+/* ---- persistence: exporter-level templates, one binary file ------------ */
+
+static char *
+state_path(struct hf_decoder *d)
+{
+    return g_build_filename(d->cfg.state_dir, STATE_FILE, NULL);
+}
+
+void
+hf_templates_save(struct hf_decoder *d)
+{
+    GHashTableIter it;
+    gpointer kp, tp;
+
+    if (!d->cfg.state_dir || !d->templates_dirty)
+        return;
+    char *path = state_path(d);
+    char *tmp = g_strconcat(path, ".tmp", NULL);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        g_warning("cannot save templates to %s: %s", tmp, g_strerror(errno));
+        goto out;
+    }
+    fwrite(STATE_MAGIC, 1, 8, f);
+    g_hash_table_iter_init(&it, d->templates);
+    while (g_hash_table_iter_next(&it, &kp, &tp)) {
+        const struct hf_tmpl_key *k = kp;
+        const struct hf_template *t = tp;
+        if (k->port != 0)
+            continue;           /* sessions end with the process */
+        uint32_t size = (uint32_t)template_size(t);
+        fwrite(k, sizeof(*k), 1, f);
+        fwrite(&size, sizeof(size), 1, f);
+        fwrite(t, size, 1, f);
+    }
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0
+        || rename(tmp, path) != 0)
+        g_warning("cannot save templates to %s: %s", path, g_strerror(errno));
+    else
+        d->templates_dirty = false;
+out:
+    g_free(tmp);
+    g_free(path);
+}
+
+void
+hf_templates_load(struct hf_decoder *d)
+{
+    char *path, *data = NULL;
+    gsize len = 0, off = 8;
+
+    if (!d->cfg.state_dir)
+        return;
+    path = state_path(d);
+    if (!g_file_get_contents(path, &data, &len, NULL) || len < 8
+        || memcmp(data, STATE_MAGIC, 8) != 0) {
+        g_free(data);
+        g_free(path);
+        return;
+    }
+    /* a damaged tail only loses the templates in it */
+    while (off + sizeof(struct hf_tmpl_key) + 4 <= len) {
+        struct hf_tmpl_key k;
+        uint32_t size;
+        memcpy(&k, data + off, sizeof(k));
+        memcpy(&size, data + off + sizeof(k), 4);
+        off += sizeof(k) + 4;
+        if (size < sizeof(struct hf_template) || size > len - off)
+            break;
+        struct hf_template *t = g_malloc(size);
+        memcpy(t, data + off, size);
+        off += size;
+        if (template_size(t) != size || t->tid != k.tid) {
+            g_free(t);
+            break;
+        }
+        /* element meanings may have changed with the configuration */
+        for (uint16_t i = 0; i < t->nfields; i++) {
+            enum hf_ie_action a = hf_ie_lookup(t->f[i].pen, t->f[i].id,
+                                               d->cfg.enterprise_number);
+            t->f[i].action = (uint8_t)(hf_ie_length_fits(a, t->f[i].len) ? a : IE_SKIP);
+        }
+        g_hash_table_replace(d->templates, g_memdup2(&k, sizeof(k)), t);
+    }
+    g_free(data);
+    g_free(path);
+}

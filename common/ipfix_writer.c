@@ -1,0 +1,48 @@
+#include "ipfix_writer.h"
+
+static bool
+add_template(fbSession_t *s, gboolean internal, uint16_t tid, fbTemplate_t *t,
+             GError **err)
+{
+    if (!t)
+        return false;
+    if (!fbSessionAddTemplate(s, internal, tid, t, err)) {
+        fbTemplateFreeUnused(t);
+        return false;
+    }
+    return true;
+}
+
+fbSession_t *
+hf_ipfix_flow_session(fbInfoModel_t *model, GError **err)
+{
+    static const uint32_t variants[] = {
+        HF_TMPL_V4, HF_TMPL_V6, HF_TMPL_V4 | HF_TMPL_NAMES,
+        HF_TMPL_V6 | HF_TMPL_NAMES,
+    };
+    fbSession_t *s = fbSessionAlloc(model);
+
+    if (!add_template(s, TRUE, HF_TID_INTERNAL,
+                      hf_flow_template(model, UINT32_MAX, err), err))
+        goto fail;
+    for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
+        if (!add_template(s, FALSE, hf_flow_template_id(variants[i]),
+                          hf_flow_template(model, variants[i], err), err))
+            goto fail;
+    }
+    return s;
+
+fail:
+    fbSessionFree(s);
+    return NULL;
+}
+
+bool
+hf_ipfix_append_flow(fBuf_t *fbuf, const hf_flow_record_t *rec, GError **err)
+{
+    uint16_t tid = hf_flow_template_id(hf_flow_template_flags(rec));
+
+    return fBufSetInternalTemplate(fbuf, HF_TID_INTERNAL, err)
+        && fBufSetExportTemplate(fbuf, tid, err)
+        && fBufAppend(fbuf, (uint8_t *)rec, sizeof(*rec), err);
+}

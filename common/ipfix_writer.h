@@ -1,0 +1,23 @@
+/* Writing hf_flow_record_t records as IPFIX through libfixbuf, the way the
+ * probe exports them and the collector stores them: one internal template
+ * (HF_TID_INTERNAL, every field of hf_flow_record_t) and four external
+ * variants (v4/v6, with/without the hostname strings) chosen per record. */
+#ifndef HOSTFLOW_IPFIX_WRITER_H
+#define HOSTFLOW_IPFIX_WRITER_H
+
+#include <stdbool.h>
+#include <glib.h>
+#include "flow_record.h"
+
+/* A new session over model holding the internal flow template and the four
+ * external variants; NULL and err on failure.  Free it with fbSessionFree()
+ * unless a buffer took it (fBufAllocForExport: fBufFree frees it).  Add any
+ * further templates (options records) before creating the buffer. */
+fbSession_t *hf_ipfix_flow_session(fbInfoModel_t *model, GError **err);
+
+/* Appends rec to a buffer made over such a session, with the external
+ * template that fits it (hf_flow_template_flags()). */
+bool hf_ipfix_append_flow(fBuf_t *fbuf, const hf_flow_record_t *rec,
+                          GError **err);
+
+#endif

@@ -1,0 +1,678 @@
+"""Shared helpers for the probe end-to-end tests (tests/probe_*.py).
+
+Everything here is Python 3 standard library: running hostflow-probe and
+hostflow-dump, computing what a capture should give from tshark's
+independent decode, and reporting comparisons.  Paths come from the
+environment meson sets (HF_PROBE, HF_DUMP, HF_PCAPS, HF_SRC, HF_BUILD);
+outside meson they default to ./build of the source tree.
+"""
+import contextlib
+import csv
+import io
+import ipaddress
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.environ.get('HF_SRC') or os.path.dirname(HERE)
+BUILD = os.environ.get('HF_BUILD') or os.path.join(SRC, 'build')
+PROBE = os.environ.get('HF_PROBE') or os.path.join(BUILD, 'probe', 'hostflow-probe')
+DUMP = os.environ.get('HF_DUMP') or os.path.join(BUILD, 'dump', 'hostflow-dump')
+PCAPS = os.environ.get('HF_PCAPS') or os.path.join(SRC, '..', 'shared', 'pcaps')
+
+SKIP = 77          # meson: exit status 77 = test skipped
+WORKERS = max(2, os.cpu_count() or 2)
+
+# ---------------------------------------------------------------- reporting
+
+
+class Check:
+    """Collects mismatches; finish() prints a verdict and exits 0 or 1."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+
+    def ok(self, cond, what):
+        if not cond:
+            self.failures.append(what)
+            print('  MISMATCH: ' + what, flush=True)
+        return bool(cond)
+
+    def eq(self, what, expected, got):
+        return self.ok(expected == got,
+                       '%s: expected %r, got %r' % (what, expected, got))
+
+    def finish(self):
+        if self.failures:
+            print('\n%s: FAILED, %d mismatch(es):' % (self.name, len(self.failures)))
+            for f in self.failures:
+                print('  - ' + f)
+            sys.exit(1)
+        print('\n%s: all comparisons matched' % self.name)
+        sys.exit(0)
+
+
+def table(header, rows):
+    """Print rows (sequences) under header as aligned columns."""
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) if rows else len(str(h))
+              for i, h in enumerate(header)]
+    line = '  '.join('%-*s' % (w, h) for w, h in zip(widths, header))
+    print(line)
+    print('-' * len(line))
+    for r in rows:
+        print('  '.join('%-*s' % (w, c) for w, c in zip(widths, r)))
+    sys.stdout.flush()
+
+
+def need_tools(*names):
+    """Exit 77 (skip) when a required external program is missing."""
+    missing = [n for n in names if not shutil.which(n)]
+    if missing:
+        print('SKIP: not installed: ' + ', '.join(missing))
+        sys.exit(SKIP)
+
+
+def parallel(fn, items):
+    """fn over items on a few threads (each call mostly waits on a child
+    process); results in the order of items."""
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(fn, items))
+
+
+# ---------------------------------------------------------------- captures
+
+
+def captures():
+    """Every capture file in HF_PCAPS (*.pcap, *.pcapng), sorted by name."""
+    names = [n for n in os.listdir(PCAPS) if n.endswith(('.pcap', '.pcapng'))]
+    if not names:
+        print('no captures in %s' % PCAPS)
+        sys.exit(1)
+    return sorted(names)
+
+
+def pcap(name):
+    return os.path.join(PCAPS, name)
+
+
+@contextlib.contextmanager
+def tempdir(prefix='hftest-'):
+    d = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the tools
+
+
+def run(cmd, timeout=300, **kw):
+    """Run cmd to completion; stdout/stderr as text (bytes undecodable are
+    replaced)."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout, **kw)
+    p.stdout = p.stdout.decode('utf-8', 'replace')
+    p.stderr = p.stderr.decode('utf-8', 'replace')
+    return p
+
+
+def run_probe(args, timeout=300):
+    return run([PROBE] + list(args), timeout=timeout)
+
+
+def probe_to_file(inputs, out, *extra, timeout=300):
+    """hostflow-probe -r IN... -o OUT EXTRA...; returns the CompletedProcess."""
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    args = []
+    for i in inputs:
+        args += ['-r', i]
+    return run_probe(args + ['-o', out] + list(extra), timeout=timeout)
+
+
+def describe_exit(p):
+    if p.returncode < 0:
+        try:
+            return 'killed by %s' % signal.Signals(-p.returncode).name
+        except ValueError:
+            return 'killed by signal %d' % -p.returncode
+    return 'exit %d' % p.returncode
+
+
+INT_COLUMNS = ('proto', 'sport', 'dport', 'packets', 'bytes', 'flags', 'tos',
+               'vlan', 'in_if')
+
+
+def dump_csv(ipfix):
+    """(records, CompletedProcess) of hostflow-dump -F csv IPFIX; each record
+    a dict by CSV header name, the numeric columns as int."""
+    p = run([DUMP, '-F', 'csv', ipfix])
+    recs = []
+    for row in csv.DictReader(io.StringIO(p.stdout)):
+        for c in INT_COLUMNS:
+            if c in row:
+                row[c] = int(row[c])
+        recs.append(row)
+    return recs, p
+
+
+def dump_records(ipfix, check, what):
+    """dump_csv, noting in check when hostflow-dump cannot read the file."""
+    recs, p = dump_csv(ipfix)
+    check.ok(p.returncode == 0,
+             '%s: hostflow-dump %s: %s' % (what, describe_exit(p), p.stderr.strip()))
+    return recs
+
+
+def dump_text(ipfix):
+    """The CSV text hostflow-dump prints, for comparing runs."""
+    return run([DUMP, '-F', 'csv', ipfix]).stdout
+
+
+def dump_count(ipfix):
+    """(records, packets, bytes) from hostflow-dump -n."""
+    p = run([DUMP, '-n', ipfix])
+    f = p.stdout.split()
+    if p.returncode != 0 or len(f) != 6:
+        raise RuntimeError('hostflow-dump -n %s: %s %s' % (ipfix, describe_exit(p), p.stderr))
+    return int(f[1]), int(f[3]), int(f[5])
+
+
+def totals(recs):
+    """(records, packets, bytes) summed over dump records."""
+    return (len(recs), sum(r['packets'] for r in recs),
+            sum(r['bytes'] for r in recs))
+
+
+def norm_addr(a):
+    return str(ipaddress.ip_address(a))
+
+
+def record_tuples(recs):
+    """Distinct 5-tuples (src, dst, proto, sport, dport) among records."""
+    return {(norm_addr(r['src']), norm_addr(r['dst']), r['proto'], r['sport'],
+             r['dport']) for r in recs}
+
+
+def probe_counters(stderr):
+    """The -v counter line ('packets N ip N ... evicted N ...') as a dict."""
+    for line in stderr.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0] == 'packets' and len(f) % 2 == 0:
+            try:
+                return {f[i]: int(f[i + 1]) for i in range(0, len(f), 2)}
+            except ValueError:
+                continue
+    return None
+
+
+# ---------------------------------------------------------------- tshark
+
+# Decode every frame on its own: no IP defragmentation, no TCP stream
+# reassembly, so each frame is dissected once, as the probe sees it.
+TSHARK_OPTS = ['-n',
+               '-o', 'ip.defragment:FALSE',
+               '-o', 'ipv6.defragment:FALSE',
+               '-o', 'tcp.desegment_tcp_streams:FALSE',
+               '-o', 'tcp.analyze_sequence_numbers:FALSE',
+               '-o', 'udp.process_info:FALSE']
+
+
+def tshark_ok(p):
+    """tshark succeeded, or stopped only at a file cut short (it still
+    printed every whole frame before the cut)."""
+    if p.returncode == 0:
+        return True
+    return 'cut short in the middle of a packet' in p.stderr or \
+           'appears to be damaged or corrupt' in p.stderr
+
+
+def tshark_fields(path, fields, extra=()):
+    """Rows of `tshark -T fields`: one list per frame, one string per field,
+    several occurrences of a field comma-separated (first = outermost)."""
+    cmd = ['tshark', '-r', path] + TSHARK_OPTS + list(extra) + ['-T', 'fields']
+    for f in fields:
+        cmd += ['-e', f]
+    cmd += ['-E', 'occurrence=a', '-E', 'aggregator=,', '-E', 'quote=n']
+    p = run(cmd)
+    if not tshark_ok(p):
+        raise RuntimeError('tshark on %s failed: %s' % (path, p.stderr.strip()))
+    rows = []
+    for line in p.stdout.split('\n'):
+        if line:
+            rows.append(dict(zip(fields, line.split('\t'))))
+    return rows
+
+
+def tshark_raw_layers(path, frames):
+    """For the given frame numbers: {frame: (frame bytes, {layer: [offsets]})}
+    from tshark's JSON with -x (offsets of every ip/ipv6/tcp layer)."""
+    if not frames:
+        return {}
+    out = {}
+    frames = sorted(frames)
+    for i in range(0, len(frames), 200):
+        chunk = frames[i:i + 200]
+        flt = 'frame.number in {%s}' % ','.join(str(n) for n in chunk)
+        p = run(['tshark', '-r', path] + TSHARK_OPTS +
+                ['-Y', flt, '-T', 'json', '-x', '--no-duplicate-keys'])
+        if not tshark_ok(p):
+            raise RuntimeError('tshark json on %s failed: %s' % (path, p.stderr))
+        for pkt in json.loads(p.stdout or '[]'):
+            layers = pkt['_source']['layers']
+            num = int(layers['frame']['frame.number'])
+            raw = bytes.fromhex(layers['frame_raw'][0])
+            offs = {}
+            for name in ('ip', 'ipv6', 'tcp'):
+                v = layers.get(name + '_raw')
+                if v is None:
+                    continue
+                if isinstance(v[0], list):          # several layers
+                    offs[name] = [x[1] for x in v]
+                else:
+                    offs[name] = [v[1]]
+            out[num] = (raw, offs)
+    return out
+
+
+def _first(v):
+    """First (outermost) occurrence of a comma-aggregated field, or None."""
+    if v is None or v == '':
+        return None
+    return v.split(',')[0]
+
+
+def _nth(v, n):
+    if v is None or v == '':
+        return None
+    parts = v.split(',')
+    return parts[n] if n < len(parts) else None
+
+
+def _int(v):
+    return None if v is None else int(v, 0)
+
+
+def _true(v):
+    return v is not None and v.lower() in ('1', 'true')
+
+
+# IPv6 extension headers as tshark names their layers in frame.protocols,
+# with the field holding each one's Next Header.  These are the headers the
+# probe walks (RFC 8200 / RFC 7045 format, AH's 4-byte units): it keys the
+# flow on the protocol after the chain.
+IP6_EXT_LAYERS = {
+    'ipv6.hopopts': 'ipv6.hopopts.nxt',
+    'ipv6.routing': 'ipv6.routing.nxt',
+    'ipv6.fraghdr': 'ipv6.fraghdr.nxt',
+    'ipv6.dstopts': 'ipv6.dstopts.nxt',
+    'ah': 'ah.next_header',
+    'mipv6': 'mip6.proto',
+    'hip': 'hip.proto',
+    'shim6': 'shim6.nxt',
+}
+# Extension header protocol numbers (the probe's list, decode_ip.c).
+IP6_EXT_NUMBERS = {0, 43, 44, 51, 60, 135, 139, 140, 253, 254}
+# The probe follows at most this many extension headers (HF_MAX_IP6_EXT,
+# probe/decode.h); a longer chain is skipped as "depth".
+MAX_IP6_EXT = 16
+
+# Transport layers whose ports the probe keys on, with tshark's fields.
+PORT_FIELDS = {
+    6: ('tcp.srcport', 'tcp.dstport'),
+    17: ('udp.srcport', 'udp.dstport'),
+    136: ('udp.srcport', 'udp.dstport'),     # UDP-Lite uses udp.* in tshark
+    132: ('sctp.srcport', 'sctp.dstport'),
+    33: ('dccp.srcport', 'dccp.dstport'),
+}
+ICMP_FIELDS = {1: ('icmp.type', 'icmp.code'), 58: ('icmpv6.type', 'icmpv6.code')}
+
+EXPECT_FIELDS = (
+    ['frame.number', 'frame.protocols', 'frame.cap_len', '_ws.malformed',
+     '_ws.short',
+     'ip.version', 'ip.hdr_len', 'ip.len', 'ip.proto', 'ip.src', 'ip.dst',
+     'ip.id', 'ip.flags.mf', 'ip.frag_offset',
+     'ipv6.version', 'ipv6.plen', 'ipv6.nxt', 'ipv6.src', 'ipv6.dst',
+     'ipv6.fraghdr.offset', 'ipv6.fraghdr.more', 'ipv6.fraghdr.ident',
+     'tcp.flags'] +
+    sorted(set(IP6_EXT_LAYERS.values())) +
+    sorted({f for pair in PORT_FIELDS.values() for f in pair}) +
+    sorted({f for pair in ICMP_FIELDS.values() for f in pair}))
+
+
+class Expected:
+    """What the probe must report for a capture, from tshark's decode."""
+
+    def __init__(self):
+        self.packets = 0
+        self.bytes = 0
+        self.tuples = set()
+        self.skipped = {}          # rule -> frames skipped by it
+
+    def skip(self, rule):
+        self.skipped[rule] = self.skipped.get(rule, 0) + 1
+
+
+def _outer_ip_layers(protos):
+    """(index of the outermost ip/ipv6 layer, indices of it and of the
+    IPv6 extension headers right after it) in frame.protocols, or None."""
+    for i, t in enumerate(protos):
+        if t in ('ip', 'ipv6'):
+            group = [i]
+            if t == 'ipv6':
+                j = i + 1
+                while j < len(protos) and protos[j] in IP6_EXT_LAYERS:
+                    group.append(j)
+                    j += 1
+            return i, group
+    return None
+
+
+def expected_from_tshark(path):
+    """Expected packets, octets and distinct 5-tuples of a capture.
+
+    Rules (each is how the probe is specified to meter, stated here so the
+    numbers come from tshark's decode, never from per-file constants):
+    - A frame counts once when tshark decodes an IP layer in it; the
+      outermost IP header decides (tunnels: 4in6, GRE, VXLAN... count by
+      their outer header, inner headers are payload).
+    - Octets: IPv4 total length; IPv6 payload length + 40.  IPv6 payload
+      length 0 with a next header other than 59 (No Next Header) is a
+      jumbogram / BIG TCP capture: its length is the bytes captured from the
+      IPv6 header on.
+    - Skipped (not metered, the probe counts them as malformed):
+      * tshark marks the frame malformed at the outer IP layer (IPv4, IPv6
+        or one of its extension headers);
+      * IPv4 header length (IHL) below 5;
+      * IPv4 total length below the header length;
+      * the capture ends inside the outer IP header (tshark reports the
+        frame short there, or misses header fields);
+      * more than MAX_IP6_EXT IPv6 extension headers.
+    - 5-tuple: (src, dst, protocol after the IPv6 extension headers, sport,
+      dport).  ICMP/ICMPv6: sport 0, dport type << 8 | code.  Other
+      protocols without ports: 0, 0.  TCP ports only when the captured TCP
+      header (bounded by the IP length) reaches the flags byte (14 bytes);
+      UDP/UDP-Lite/SCTP/DCCP when both ports are there; ICMP when type and
+      code are.  Fragments (IPv4 MF or offset != 0; IPv6 fragment header
+      other than an atomic one): the first (offset 0) carries the ports; a
+      later one takes the ports of the first fragment with the same (src,
+      dst, protocol, IP id) seen earlier in the capture, else 0, 0.
+    """
+    rows = tshark_fields(path, EXPECT_FIELDS)
+    exp = Expected()
+    frags = {}
+    # frames whose counting needs the raw bytes (second, JSON pass)
+    deferred = []
+    pending = []          # (row, parsed) in capture order
+
+    for row in rows:
+        protos = (row.get('frame.protocols') or '').split(':')
+        where = _outer_ip_layers(protos)
+        if where is None:
+            continue                      # no IP: ARP, EAPOL, bad link...
+        first, group = where
+        last = len(protos) - 1
+        if row.get('_ws.malformed') and last in group:
+            exp.skip('tshark: malformed at outer IP layer')
+            continue
+        v6 = protos[first] == 'ipv6'
+        pkt = {'frame': int(row['frame.number']), 'v6': v6}
+        if not v6:
+            hlen = _int(_first(row.get('ip.hdr_len')))
+            tlen = _int(_first(row.get('ip.len')))
+            src, dst = _first(row.get('ip.src')), _first(row.get('ip.dst'))
+            proto = _int(_first(row.get('ip.proto')))
+            if hlen is not None and hlen < 20:
+                exp.skip('IPv4 IHL < 5')
+                continue
+            if (row.get('_ws.short') and last == first) or None in (
+                    hlen, tlen, src, dst, proto):
+                exp.skip('capture ends in IP header')
+                continue
+            if tlen < hlen:
+                exp.skip('IPv4 total length < header length')
+                continue
+            pkt['octets'] = tlen
+            mf = _true(_first(row.get('ip.flags.mf')))
+            off = _int(_first(row.get('ip.frag_offset'))) or 0
+            pkt['frag'] = (mf or off != 0, off == 0, _int(_first(row.get('ip.id'))))
+        else:
+            plen = _int(_first(row.get('ipv6.plen')))
+            nxt = _int(_first(row.get('ipv6.nxt')))
+            src, dst = _first(row.get('ipv6.src')), _first(row.get('ipv6.dst'))
+            if (row.get('_ws.short') and last == first) or None in (plen, nxt, src, dst):
+                exp.skip('capture ends in IP header')
+                continue
+            # walk the extension headers tshark dissected after the outer
+            # IPv6 header; the k-th layer of a kind has the k-th value
+            seen = {}
+            proto = nxt
+            pkt['frag'] = (False, True, None)
+            for idx in group[1:]:
+                kind = protos[idx]
+                k = sum(1 for t in protos[:idx] if t == kind)
+                proto = _int(_nth(row.get(IP6_EXT_LAYERS[kind]), k))
+                seen[kind] = k
+                if kind == 'ipv6.fraghdr':
+                    off = _int(_nth(row.get('ipv6.fraghdr.offset'), k)) or 0
+                    more = _true(_nth(row.get('ipv6.fraghdr.more'), k))
+                    ident = _int(_nth(row.get('ipv6.fraghdr.ident'), k))
+                    if more or off:
+                        pkt['frag'] = (True, off == 0, ident)
+                    if off:
+                        break       # later fragment: the chain goes on in the first
+            if len(group) - 1 > MAX_IP6_EXT:
+                exp.skip('more than %d IPv6 extension headers' % MAX_IP6_EXT)
+                continue
+            if proto is None:
+                exp.skip('capture ends in IP header')
+                continue
+            if plen == 0 and nxt != 59:
+                pkt['octets'] = None          # captured length: from the raw frame
+                deferred.append(pkt['frame'])
+            else:
+                pkt['octets'] = plen + 40
+        pkt.update(src=norm_addr(src), dst=norm_addr(dst), proto=proto)
+        is_frag, first_frag, _ = pkt['frag']
+        if not is_frag or first_frag:
+            pkt['ports'] = _transport_key(row, proto, protos, group, pkt, deferred)
+        pending.append(pkt)
+
+    raw = tshark_raw_layers(path, set(deferred))
+    for pkt in pending:
+        n = pkt['frame']
+        if pkt['octets'] is None:
+            data, offs = raw[n]
+            pkt['octets'] = len(data) - offs['ipv6'][0]
+        if pkt.get('ports') == 'tcp?':
+            pkt['ports'] = _tcp_ports_from_raw(raw[n], pkt)
+        is_frag, first_frag, ident = pkt['frag']
+        fkey = (pkt['v6'], pkt['src'], pkt['dst'], pkt['proto'], ident)
+        if is_frag and first_frag:
+            frags[fkey] = pkt['ports']
+        elif is_frag:
+            pkt['ports'] = frags.get(fkey, (0, 0))
+        exp.packets += 1
+        exp.bytes += pkt['octets']
+        exp.tuples.add((pkt['src'], pkt['dst'], pkt['proto']) + pkt['ports'])
+    return exp
+
+
+def _transport_key(row, proto, protos, group, pkt, deferred):
+    """(sport, dport) of the outer transport header per the rules above, or
+    'tcp?' when only the raw bytes can tell (tshark stopped before the
+    TCP flags, e.g. a bogus data offset)."""
+    after = group[-1] + 1
+    layer = protos[after] if after < len(protos) else None
+    if proto in ICMP_FIELDS:
+        t, c = (_int(_first(row.get(f))) for f in ICMP_FIELDS[proto])
+        if layer not in ('icmp', 'icmpv6') or t is None or c is None:
+            return (0, 0)
+        return (0, t << 8 | c)
+    if proto not in PORT_FIELDS:
+        return (0, 0)
+    s, d = (_int(_first(row.get(f))) for f in PORT_FIELDS[proto])
+    if s is None or d is None:
+        return (0, 0)
+    if proto == 6 and not row.get('tcp.flags'):
+        deferred.append(pkt['frame'])
+        pkt['tcp_ports'] = (s, d)
+        return 'tcp?'
+    return (s, d)
+
+
+def _tcp_ports_from_raw(raw, pkt):
+    data, offs = raw
+    ip_off = offs['ipv6' if pkt['v6'] else 'ip'][0]
+    ip_end = min(len(data), ip_off + pkt['octets'])
+    tcp_off = offs.get('tcp', [None])[0]
+    if tcp_off is None or ip_end - tcp_off < 14:
+        return (0, 0)
+    return pkt['tcp_ports']
+
+
+def ipfix_totals_from_tshark(path, decode_as=()):
+    """Decode an IPFIX stream (file, or a capture with decode_as rules) with
+    tshark: (data records' packets, octets, template-less/malformed problems)."""
+    extra = []
+    for d in decode_as:
+        extra += ['-d', d]
+    p = run(['tshark', '-r', path, '-n'] + extra + ['-V'])
+    problems = []
+    if p.returncode != 0:
+        problems.append('tshark exit %d: %s' % (p.returncode, p.stderr.strip()))
+    for line in p.stdout.splitlines():
+        s = line.strip()
+        if 'Malformed' in s or 'no template found' in s or \
+           s.startswith('[Expert Info (Warning/Malformed)') or \
+           s.startswith('[Expert Info (Error/'):
+            problems.append(s)
+    rows = tshark_fields(path, ['cflow.packets', 'cflow.octets'], extra)
+    packets = octets = 0
+    for r in rows:
+        for v in (r.get('cflow.packets') or '').split(','):
+            if v:
+                packets += int(v, 0)
+        for v in (r.get('cflow.octets') or '').split(','):
+            if v:
+                octets += int(v, 0)
+    return packets, octets, problems
+
+
+# ---------------------------------------------------------------- network
+
+
+def free_port(kind=socket.SOCK_DGRAM):
+    """A currently unused 127.0.0.1 port (random high, from the kernel)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def stop(proc, sig=signal.SIGTERM, timeout=20):
+    """Signal a child we started and reap it; kill it if it hangs."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+@contextlib.contextmanager
+def loopback_capture(port, out, proto='udp'):
+    """tshark capturing `PROTO port PORT` on lo into out while the block
+    runs.  Yields once tshark reports it is capturing; raises
+    PermissionError when capturing on lo is not possible."""
+    err_path = out + '.stderr'
+    with open(err_path, 'wb') as err:
+        proc = subprocess.Popen(['tshark', '-i', 'lo', '-f', '%s port %d' % (proto, port),
+                                 '-w', out, '-q'],
+                                stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.time() + 30
+        while True:
+            text = open(err_path, errors='replace').read()
+            if 'Capturing on' in text:
+                break
+            if proc.poll() is not None or time.time() > deadline:
+                stop(proc)
+                raise PermissionError('tshark cannot capture on lo: ' + text.strip())
+            time.sleep(0.1)
+        time.sleep(0.5)          # "Capturing on" precedes the first read a little
+        yield proc
+        time.sleep(1.0)          # let the last datagrams reach the ring
+    finally:
+        stop(proc, signal.SIGINT)
+        with contextlib.suppress(OSError):
+            os.unlink(err_path)
+
+
+# ---------------------------------------------------------------- damage
+
+
+def pcap_frame_offsets(path):
+    """Byte offsets where each record of a classic pcap file starts, and the
+    file size: [(offset, end)] per frame.  Only for little/big-endian
+    classic pcap (not pcapng)."""
+    data = open(path, 'rb').read()
+    magic = data[:4]
+    if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1'):
+        order = 'little'
+    elif magic in (b'\xa1\xb2\xc3\xd4', b'\xa1\xb2\x3c\x4d'):
+        order = 'big'
+    else:
+        return None
+    frames = []
+    off = 24
+    while off + 16 <= len(data):
+        incl = int.from_bytes(data[off + 8:off + 12], order)
+        end = off + 16 + incl
+        if end > len(data):
+            break
+        frames.append((off, end))
+        off = end
+    return frames
+
+
+def write_truncated(src, dst, size):
+    with open(src, 'rb') as f:
+        data = f.read(size)
+    with open(dst, 'wb') as f:
+        f.write(data)
+
+
+def write_flipped(src, dst, seed, flips, keep_header=24):
+    """Copy src to dst with `flips` random bytes (seeded) replaced, past the
+    first keep_header bytes."""
+    rnd = random.Random(seed)
+    data = bytearray(open(src, 'rb').read())
+    for _ in range(flips):
+        if len(data) <= keep_header:
+            break
+        i = rnd.randrange(keep_header, len(data))
+        data[i] = rnd.randrange(256)
+    with open(dst, 'wb') as f:
+        f.write(data)
+
+
+def first_frames(src, dst, n):
+    """dst = the first n frames of src (editcap -r)."""
+    p = run(['editcap', '-r', src, dst, '1-%d' % n] if n else
+            ['editcap', '-r', src, dst, '0'])
+    if p.returncode != 0 and not os.path.exists(dst):
+        raise RuntimeError('editcap: ' + p.stderr)
