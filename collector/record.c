@@ -211,6 +211,7 @@ hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
         off += n;
     }
 
+    m->data_records++;          /* IPFIX sequence numbers count options too */
     if (t->scope_count) {
         learn_options(m, &s);
         return off;
@@ -235,7 +236,6 @@ hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
     uint32_t interval = sampling_for(m->sess->opts, &s);
     r->samplingPacketInterval = interval > 1 ? interval : 0;
     resolve_times(m, &s);
-    m->data_records++;
     m->sess->st.records++;
     d->fn(d->ctx, m->id, r);
     return off;

@@ -1,8 +1,8 @@
 #include "ipfix_writer.h"
 
-static bool
-add_template(fbSession_t *s, gboolean internal, uint16_t tid, fbTemplate_t *t,
-             GError **err)
+bool
+hf_ipfix_add_template(fbSession_t *s, gboolean internal, uint16_t tid,
+                      fbTemplate_t *t, GError **err)
 {
     if (!t)
         return false;
@@ -16,18 +16,15 @@ add_template(fbSession_t *s, gboolean internal, uint16_t tid, fbTemplate_t *t,
 fbSession_t *
 hf_ipfix_flow_session(fbInfoModel_t *model, GError **err)
 {
-    static const uint32_t variants[] = {
-        HF_TMPL_V4, HF_TMPL_V6, HF_TMPL_V4 | HF_TMPL_NAMES,
-        HF_TMPL_V6 | HF_TMPL_NAMES,
-    };
     fbSession_t *s = fbSessionAlloc(model);
 
-    if (!add_template(s, TRUE, HF_TID_INTERNAL,
-                      hf_flow_template(model, UINT32_MAX, err), err))
+    if (!hf_ipfix_add_template(s, TRUE, HF_TID_INTERNAL,
+                               hf_flow_template(model, UINT32_MAX, err), err))
         goto fail;
-    for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
-        if (!add_template(s, FALSE, hf_flow_template_id(variants[i]),
-                          hf_flow_template(model, variants[i], err), err))
+    for (size_t i = 0; i < HF_FLOW_VARIANTS; i++) {
+        uint32_t v = hf_flow_variants[i];
+        if (!hf_ipfix_add_template(s, FALSE, hf_flow_template_id(v),
+                                   hf_flow_template(model, v, err), err))
             goto fail;
     }
     return s;

@@ -1,7 +1,8 @@
 /* Writing hf_flow_record_t records as IPFIX through libfixbuf, the way the
  * probe exports them and the collector stores them: one internal template
- * (HF_TID_INTERNAL, every field of hf_flow_record_t) and four external
- * variants (v4/v6, with/without the hostname strings) chosen per record. */
+ * (HF_TID_INTERNAL, every field of hf_flow_record_t) and the external
+ * variants of hf_flow_variants[] (v4/v6, hostname strings, sampling) chosen
+ * per record. */
 #ifndef HOSTFLOW_IPFIX_WRITER_H
 #define HOSTFLOW_IPFIX_WRITER_H
 
@@ -9,7 +10,12 @@
 #include <glib.h>
 #include "flow_record.h"
 
-/* A new session over model holding the internal flow template and the four
+/* Adds t to s under tid; frees t and returns false on failure (or if t is
+ * NULL: the template could not be built). */
+bool hf_ipfix_add_template(fbSession_t *s, gboolean internal, uint16_t tid,
+                           fbTemplate_t *t, GError **err);
+
+/* A new session over model holding the internal flow template and the
  * external variants; NULL and err on failure.  Free it with fbSessionFree()
  * unless a buffer took it (fBufAllocForExport: fBufFree frees it).  Add any
  * further templates (options records) before creating the buffer. */

@@ -2,6 +2,7 @@
 
 #include <string.h>
 #include "infomodel.h"
+#include "ipfix_writer.h"
 
 struct hf_exporter {
     fbInfoModel_t *model;
@@ -38,19 +39,6 @@ static fbInfoElementSpec_t stats_spec[] = {
 };
 
 static bool
-add_template(fbSession_t *s, gboolean internal, uint16_t tid, fbTemplate_t *t,
-             GError **err)
-{
-    if (!t)
-        return false;
-    if (!fbSessionAddTemplate(s, internal, tid, t, err)) {
-        fbTemplateFreeUnused(t);
-        return false;
-    }
-    return true;
-}
-
-static bool
 add_stats_template(fbSession_t *s, fbInfoModel_t *m, gboolean internal,
                    GError **err)
 {
@@ -61,24 +49,16 @@ add_stats_template(fbSession_t *s, fbInfoModel_t *m, gboolean internal,
         return false;
     }
     fbTemplateSetOptionsScope(t, 1);
-    return add_template(s, internal, internal ? HF_TID_STATS_INT : HF_TID_STATS,
-                        t, err);
+    return hf_ipfix_add_template(s, internal,
+                                 internal ? HF_TID_STATS_INT : HF_TID_STATS, t, err);
 }
 
 static bool
 build_session(struct hf_exporter *x, GError **err)
 {
-    x->session = fbSessionAlloc(x->model);
-    if (!add_template(x->session, TRUE, HF_TID_INTERNAL,
-                      hf_flow_template(x->model, UINT32_MAX, err), err))
-        return false;
-    for (size_t i = 0; i < HF_FLOW_VARIANTS; i++) {
-        uint32_t v = hf_flow_variants[i];
-        if (!add_template(x->session, FALSE, hf_flow_template_id(v),
-                          hf_flow_template(x->model, v, err), err))
-            return false;
-    }
-    return add_stats_template(x->session, x->model, TRUE, err)
+    x->session = hf_ipfix_flow_session(x->model, err);
+    return x->session
+        && add_stats_template(x->session, x->model, TRUE, err)
         && add_stats_template(x->session, x->model, FALSE, err);
 }
 
@@ -127,11 +107,7 @@ bool
 hf_exporter_add(struct hf_exporter *x, const hf_flow_record_t *rec,
                 GError **err)
 {
-    uint16_t tid = hf_flow_template_id(hf_flow_template_flags(rec));
-
-    return fBufSetInternalTemplate(x->fbuf, HF_TID_INTERNAL, err)
-        && fBufSetExportTemplate(x->fbuf, tid, err)
-        && fBufAppend(x->fbuf, (uint8_t *)rec, sizeof(*rec), err);
+    return hf_ipfix_append_flow(x->fbuf, rec, err);
 }
 
 bool

@@ -52,6 +52,15 @@ class Check:
         return self.ok(expected == got,
                        '%s: expected %r, got %r' % (what, expected, got))
 
+    def probe_ran(self, p, what, codes=(0,)):
+        """p (a finished probe or dump) exited with one of codes and printed
+        no sanitizer report."""
+        ok = self.ok(p.returncode in codes, '%s: %s, want exit %s; stderr: %s' % (
+            what, describe_exit(p), '/'.join(map(str, codes)),
+            ' | '.join(p.stderr.strip().splitlines()[-6:])))
+        report = sanitizer_report(p.stderr)
+        return self.ok(report is None, '%s: sanitizer report: %s' % (what, report)) and ok
+
     def finish(self):
         if self.failures:
             print('\n%s: FAILED, %d mismatch(es):' % (self.name, len(self.failures)))
@@ -140,6 +149,19 @@ def probe_to_file(inputs, out, *extra, timeout=300):
     for i in inputs:
         args += ['-r', i]
     return run_probe(args + ['-o', out] + list(extra), timeout=timeout)
+
+
+SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer',
+                   'runtime error:', 'SUMMARY: UndefinedBehaviorSanitizer')
+
+
+def sanitizer_report(stderr):
+    """The first line of an ASan/LSan/UBSan report in stderr, or None (ASan's
+    default exit status is 1, the same as an ordinary error)."""
+    for line in stderr.splitlines():
+        if any(m in line for m in SANITIZER_MARKS):
+            return line.strip()
+    return None
 
 
 def describe_exit(p):
@@ -544,8 +566,11 @@ def _tcp_ports_from_raw(raw, pkt):
 
 
 def ipfix_totals_from_tshark(path, decode_as=()):
-    """Decode an IPFIX stream (file, or a capture with decode_as rules) with
-    tshark: (data records' packets, octets, template-less/malformed problems)."""
+    """Decode an IPFIX stream (an RFC 5655 file, which wireshark reads, or a
+    capture with decode_as rules) with tshark.  Returns (sum of
+    cflow.packets, sum of cflow.octets over the data records, problems):
+    problems are the -V lines saying Malformed, "no template found", or an
+    expert info of severity Warning or Error."""
     extra = []
     for d in decode_as:
         extra += ['-d', d]
@@ -556,8 +581,7 @@ def ipfix_totals_from_tshark(path, decode_as=()):
     for line in p.stdout.splitlines():
         s = line.strip()
         if 'Malformed' in s or 'no template found' in s or \
-           s.startswith('[Expert Info (Warning/Malformed)') or \
-           s.startswith('[Expert Info (Error/'):
+           s.startswith(('[Expert Info (Warning/', '[Expert Info (Error/')):
             problems.append(s)
     rows = tshark_fields(path, ['cflow.packets', 'cflow.octets'], extra)
     packets = octets = 0
@@ -625,28 +649,39 @@ def loopback_capture(port, out, proto='udp'):
 # ---------------------------------------------------------------- damage
 
 
-def pcap_frame_offsets(path):
-    """Byte offsets where each record of a classic pcap file starts, and the
-    file size: [(offset, end)] per frame.  Only for little/big-endian
-    classic pcap (not pcapng)."""
+def packet_records(path):
+    """[(start, end)] byte ranges of every packet record of a pcap or pcapng
+    file (pcapng: enhanced, simple and obsolete packet blocks), in file
+    order.  A file cut at a record's start holds exactly the records
+    before it."""
     data = open(path, 'rb').read()
     magic = data[:4]
-    if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1'):
-        order = 'little'
-    elif magic in (b'\xa1\xb2\xc3\xd4', b'\xa1\xb2\x3c\x4d'):
-        order = 'big'
-    else:
-        return None
-    frames = []
-    off = 24
-    while off + 16 <= len(data):
-        incl = int.from_bytes(data[off + 8:off + 12], order)
-        end = off + 16 + incl
-        if end > len(data):
-            break
-        frames.append((off, end))
-        off = end
-    return frames
+    recs = []
+    if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1',
+                 b'\xa1\xb2\xc3\xd4', b'\xa1\xb2\x3c\x4d'):
+        order = 'little' if magic[0] in (0xd4, 0x4d) else 'big'
+        off = 24
+        while off + 16 <= len(data):
+            end = off + 16 + int.from_bytes(data[off + 8:off + 12], order)
+            if end > len(data):
+                break
+            recs.append((off, end))
+            off = end
+        return recs
+    if magic == b'\x0a\x0d\x0d\x0a':
+        off, order = 0, 'little'
+        while off + 12 <= len(data):
+            btype = int.from_bytes(data[off:off + 4], order)
+            if btype == 0x0a0d0d0a:      # section header: byte order magic
+                order = 'little' if data[off + 8:off + 12] == b'\x4d\x3c\x2b\x1a' else 'big'
+            blen = int.from_bytes(data[off + 4:off + 8], order)
+            if blen < 12 or off + blen > len(data):
+                break
+            if btype in (2, 3, 6):
+                recs.append((off, off + blen))
+            off += blen
+        return recs
+    raise ValueError('%s: not a pcap or pcapng file' % path)
 
 
 def write_truncated(src, dst, size):
@@ -668,11 +703,3 @@ def write_flipped(src, dst, seed, flips, keep_header=24):
         data[i] = rnd.randrange(256)
     with open(dst, 'wb') as f:
         f.write(data)
-
-
-def first_frames(src, dst, n):
-    """dst = the first n frames of src (editcap -r)."""
-    p = run(['editcap', '-r', src, dst, '1-%d' % n] if n else
-            ['editcap', '-r', src, dst, '0'])
-    if p.returncode != 0 and not os.path.exists(dst):
-        raise RuntimeError('editcap: ' + p.stderr)

@@ -1,0 +1,245 @@
+/* hostflow-collector: receive NetFlow v5/v9 and IPFIX, store every flow. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "hf_config.h"
+#include "listener.h"
+#include "pipeline.h"
+#include "store.h"
+
+static char *config_arg, *store_arg, *state_arg, *max_size_arg;
+static char **listen_args;
+static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1;
+static gboolean reject_unknown_arg, stats_arg, version_arg;
+
+static GOptionEntry entries[] = {
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
+     "Configuration file (glib key file; see hostflow-collector(8))", "FILE"},
+    {"listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &listen_args,
+     "Listen on [udp:|tcp:][HOST:]PORT; repeat for more (default udp:4739 and tcp:4739)", "SPEC"},
+    {"store", 'w', 0, G_OPTION_ARG_FILENAME, &store_arg,
+     "Flow store directory (default /var/lib/hostflow/flows)", "DIR"},
+    {"state", 's', 0, G_OPTION_ARG_FILENAME, &state_arg,
+     "State directory: templates, status.json (default /var/lib/hostflow/state)", "DIR"},
+    {"slot-seconds", 0, 0, G_OPTION_ARG_INT, &slot_arg,
+     "Seconds per store file (default 300)", "S"},
+    {"retention-days", 0, 0, G_OPTION_ARG_INT, &retention_arg,
+     "Remove flows older than N days; 0 keeps them (default 28)", "N"},
+    {"max-size", 0, 0, G_OPTION_ARG_STRING, &max_size_arg,
+     "Remove the oldest flows beyond SIZE (e.g. 50G)", "SIZE"},
+    {"reject-unknown", 0, 0, G_OPTION_ARG_NONE, &reject_unknown_arg,
+     "Drop flows from exporters no [source] names", NULL},
+    {"rcvbuf", 0, 0, G_OPTION_ARG_INT, &rcvbuf_arg,
+     "UDP socket receive buffer in bytes (default 33554432)", "BYTES"},
+    {"stats", 0, 0, G_OPTION_ARG_NONE, &stats_arg,
+     "Print the running collector's counters (STATE/status.json) and exit", NULL},
+    {"version", 'V', 0, G_OPTION_ARG_NONE, &version_arg, "Print the version", NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL}
+};
+
+static int
+usage(const char *msg)
+{
+    fprintf(stderr, "hostflow-collector: %s\nTry 'hostflow-collector --help'.\n", msg);
+    return 2;
+}
+
+/* Command-line values override the file's. */
+static bool
+apply_options(struct hf_collector_config *c, GError **err)
+{
+    if (listen_args) {
+        g_array_set_size(c->listen, 0);
+        for (char **l = listen_args; *l; l++) {
+            struct hf_listen_spec ls;
+            if (!hf_listen_parse(*l, &ls, err))
+                return false;
+            g_array_append_val(c->listen, ls);
+        }
+    }
+    if (c->listen->len == 0) {
+        struct hf_listen_spec udp = { .tcp = false, .port = 4739 };
+        struct hf_listen_spec tcp = { .tcp = true, .port = 4739 };
+        g_array_append_val(c->listen, udp);
+        g_array_append_val(c->listen, tcp);
+    }
+    if (store_arg) {
+        g_free(c->store_dir);
+        c->store_dir = g_strdup(store_arg);
+    }
+    if (state_arg) {
+        g_free(c->state_dir);
+        c->state_dir = g_strdup(state_arg);
+    }
+    if (slot_arg != -1) {
+        if (slot_arg < 60 || slot_arg > 86400 || 86400 % slot_arg) {
+            g_set_error(err, G_OPTION_ERROR, 0, "--slot-seconds must divide a day, 60..86400");
+            return false;
+        }
+        c->slot_seconds = (uint32_t)slot_arg;
+    }
+    if (retention_arg != -1) {
+        if (retention_arg < 0) {
+            g_set_error(err, G_OPTION_ERROR, 0, "--retention-days must be >= 0");
+            return false;
+        }
+        c->retention_days = (uint32_t)retention_arg;
+    }
+    if (max_size_arg && !hf_size_parse(max_size_arg, &c->max_store_bytes)) {
+        g_set_error(err, G_OPTION_ERROR, 0, "--max-size wants a size like 50G");
+        return false;
+    }
+    if (reject_unknown_arg)
+        c->accept_unknown = false;
+    if (rcvbuf_arg != -1)
+        c->rcvbuf = rcvbuf_arg;
+    return true;
+}
+
+static int
+print_stats(const struct hf_collector_config *c)
+{
+    char *path = g_build_filename(c->state_dir, "status.json", NULL), *text = NULL;
+    GError *err = NULL;
+    int rc = 0;
+
+    if (g_file_get_contents(path, &text, NULL, &err)) {
+        fputs(text, stdout);
+    } else {
+        fprintf(stderr, "hostflow-collector: %s (is the collector running with this state directory?)\n",
+                err->message);
+        g_clear_error(&err);
+        rc = 1;
+    }
+    g_free(text);
+    g_free(path);
+    return rc;
+}
+
+static bool
+make_dir(const char *dir)
+{
+    if (g_mkdir_with_parents(dir, 0750) == 0)
+        return true;
+    fprintf(stderr, "hostflow-collector: cannot create %s: %s\n", dir, g_strerror(errno));
+    return false;
+}
+
+int
+main(int argc, char **argv)
+{
+    GError *err = NULL;
+    GOptionContext *ctx = g_option_context_new("");
+    struct hf_collector_config cfg;
+
+    g_option_context_set_summary(ctx,
+        "Receive NetFlow v5, NetFlow v9 and IPFIX (UDP; IPFIX also over TCP)\n"
+        "from any number of exporters and store every flow in rotating IPFIX\n"
+        "files, one per source and time slot.");
+    g_option_context_set_description(ctx,
+        "Signals: SIGTERM/SIGINT complete the open files and exit; SIGHUP\n"
+        "re-reads the configuration's sources.  See hostflow-collector(8).\n");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        int rc = usage(err->message);
+        g_error_free(err);
+        return rc;
+    }
+    g_option_context_free(ctx);
+    if (version_arg) {
+        printf("hostflow-collector %s\n", HF_VERSION);
+        return 0;
+    }
+    if (argc > 1)
+        return usage("unexpected argument");
+    if (!hf_collector_config_load(&cfg, config_arg, &err) || !apply_options(&cfg, &err)) {
+        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        g_error_free(err);
+        return 2;
+    }
+    if (stats_arg)
+        return print_stats(&cfg);
+    if (!make_dir(cfg.store_dir) || !make_dir(cfg.state_dir))
+        return 1;
+
+    struct hf_store_config sc = {
+        .dir = cfg.store_dir, .slot_seconds = cfg.slot_seconds,
+        .max_age_days = cfg.retention_days, .max_bytes = cfg.max_store_bytes,
+    };
+    struct hf_store *store = hf_store_open(&sc, &err);
+    if (!store) {
+        fprintf(stderr, "hostflow-collector: store %s: %s\n", cfg.store_dir, err->message);
+        return 1;
+    }
+    struct hf_listener *listener = hf_listener_open(cfg.listen, cfg.rcvbuf, &err);
+    if (!listener) {
+        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        hf_store_close(store);
+        return 1;
+    }
+    for (guint i = 0; i < cfg.listen->len; i++) {
+        const struct hf_listen_spec *ls = &g_array_index(cfg.listen, struct hf_listen_spec, i);
+        fprintf(stderr, "hostflow-collector: listening on %s:%s%s%u\n",
+                ls->tcp ? "tcp" : "udp", ls->host ? ls->host : "",
+                ls->host ? ":" : "", hf_listener_port(listener, i));
+    }
+
+    /* signals are taken synchronously here, never inside a worker thread */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    GAsyncQueue *rxq = g_async_queue_new();
+    struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, rxq, &err);
+    hf_listener_start(listener, rxq, 8192);
+
+    for (;;) {
+        int sig = sigwaitinfo(&sigs, NULL);
+        if (sig == SIGHUP) {
+            if (!cfg.config_path) {
+                fprintf(stderr, "hostflow-collector: SIGHUP: no configuration file to re-read\n");
+                continue;
+            }
+            struct hf_collector_config *next = g_new0(struct hf_collector_config, 1);
+            if (!hf_collector_config_load(next, cfg.config_path, &err)) {
+                fprintf(stderr, "hostflow-collector: SIGHUP: %s (keeping the old sources)\n",
+                        err->message);
+                g_clear_error(&err);
+                hf_collector_config_clear(next);
+                g_free(next);
+                continue;
+            }
+            /* only sources change on reload; directories and sockets stay */
+            fprintf(stderr, "hostflow-collector: reloaded %s (%u sources)\n",
+                    cfg.config_path, next->sources->len);
+            struct hf_collector_config *old = hf_pipeline_reload(pipe, next);
+            if (old != &cfg) {
+                hf_collector_config_clear(old);
+                g_free(old);
+            }
+            continue;
+        }
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+    }
+    hf_listener_stop(listener);
+    struct hf_collector_config *last = hf_pipeline_reload(pipe, &cfg);
+    if (last != &cfg) {
+        hf_collector_config_clear(last);
+        g_free(last);
+    }
+    hf_pipeline_stop(pipe);
+    hf_store_close(store);
+    g_async_queue_unref(rxq);
+    hf_collector_config_clear(&cfg);
+    return 0;
+}

@@ -1,0 +1,268 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CFG_ERROR g_quark_from_static_string("hostflow-config")
+
+static void
+listen_spec_clear(gpointer p)
+{
+    g_free(((struct hf_listen_spec *)p)->host);
+}
+
+static void
+source_free(gpointer p)
+{
+    struct hf_source *s = p;
+    g_free(s->name);
+    g_free(s);
+}
+
+bool
+hf_size_parse(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+
+    if (end == s)
+        return false;
+    switch (*end) {
+    case 'T': case 't': v <<= 10; /* fall through */
+    case 'G': case 'g': v <<= 10; /* fall through */
+    case 'M': case 'm': v <<= 10; /* fall through */
+    case 'K': case 'k': v <<= 10; end++; break;
+    case 0: break;
+    default: return false;
+    }
+    if (*end && !(end[0] == 'B' && end[1] == 0) && !(end[0] == 'i' && end[1] == 'B'))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool
+hf_listen_parse(const char *spec, struct hf_listen_spec *out, GError **err)
+{
+    const char *p = spec;
+    char *host = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (g_str_has_prefix(p, "udp:"))
+        p += 4;
+    else if (g_str_has_prefix(p, "tcp:")) {
+        out->tcp = true;
+        p += 4;
+    }
+    const char *port = p;
+    if (p[0] == '[') {
+        const char *end = strchr(p, ']');
+        if (!end || end[1] != ':')
+            goto bad;
+        host = g_strndup(p + 1, end - p - 1);
+        port = end + 2;
+    } else if (strrchr(p, ':')) {
+        const char *c = strrchr(p, ':');
+        host = g_strndup(p, c - p);
+        port = c + 1;
+    }
+    char *end;
+    long v = strtol(port, &end, 10);
+    if (*port == 0 || *end || v < 0 || v > 65535)
+        goto bad;
+    out->port = (uint16_t)v;
+    out->host = host;
+    return true;
+bad:
+    g_free(host);
+    g_set_error(err, CFG_ERROR, 1, "bad listen spec '%s' (want [udp:|tcp:][HOST:]PORT)", spec);
+    return false;
+}
+
+static bool
+parse_exporter(const char *s, uint8_t addr[16])
+{
+    struct in_addr a4;
+
+    memset(addr, 0, 16);
+    if (inet_pton(AF_INET, s, &a4) == 1) {
+        addr[10] = addr[11] = 0xff;
+        memcpy(addr + 12, &a4, 4);
+        return true;
+    }
+    return inet_pton(AF_INET6, s, addr) == 1;
+}
+
+/* Source names become directory names: keep them plain. */
+static bool
+valid_name(const char *n)
+{
+    if (!*n || n[0] == '.' || strlen(n) > 64)
+        return false;
+    for (; *n; n++)
+        if (!g_ascii_isalnum(*n) && *n != '-' && *n != '_' && *n != '.')
+            return false;
+    return true;
+}
+
+static bool
+load_sources(struct hf_collector_config *c, GKeyFile *kf, GError **err)
+{
+    gchar **groups = g_key_file_get_groups(kf, NULL);
+
+    for (gchar **g = groups; *g; g++) {
+        if (!g_str_has_prefix(*g, "source "))
+            continue;
+        const char *name = *g + 7;
+        if (!valid_name(name)) {
+            g_set_error(err, CFG_ERROR, 1, "[%s]: source names use letters, digits, - _ . only", *g);
+            goto fail;
+        }
+        struct hf_source *s = g_new0(struct hf_source, 1);
+        s->name = g_strdup(name);
+        g_ptr_array_add(c->sources, s);
+        GError *e = NULL;
+        int port = g_key_file_get_integer(kf, *g, "port", &e);
+        if (e) {
+            g_clear_error(&e);
+            port = 0;
+        }
+        if (port < 0 || port > 65535) {
+            g_set_error(err, CFG_ERROR, 1, "[%s]: bad port", *g);
+            goto fail;
+        }
+        s->port = (uint16_t)port;
+        char *exp = g_key_file_get_string(kf, *g, "exporter", NULL);
+        if (exp) {
+            s->has_exporter = parse_exporter(exp, s->exporter);
+            if (!s->has_exporter) {
+                g_set_error(err, CFG_ERROR, 1, "[%s]: bad exporter address '%s'", *g, exp);
+                g_free(exp);
+                goto fail;
+            }
+            g_free(exp);
+        }
+    }
+    g_strfreev(groups);
+    return true;
+fail:
+    g_strfreev(groups);
+    return false;
+}
+
+bool
+hf_collector_config_load(struct hf_collector_config *c, const char *path,
+                         GError **err)
+{
+    memset(c, 0, sizeof(*c));
+    c->listen = g_array_new(FALSE, TRUE, sizeof(struct hf_listen_spec));
+    g_array_set_clear_func(c->listen, listen_spec_clear);
+    c->sources = g_ptr_array_new_with_free_func(source_free);
+    c->store_dir = g_strdup("/var/lib/hostflow/flows");
+    c->state_dir = g_strdup("/var/lib/hostflow/state");
+    c->slot_seconds = 300;
+    c->retention_days = 28;
+    c->accept_unknown = true;
+    c->rcvbuf = 32 << 20;
+    if (!path)
+        return true;
+
+    c->config_path = g_strdup(path);
+    GKeyFile *kf = g_key_file_new();
+    bool ok = false;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, err))
+        goto out;
+    const char *g = "collector";
+    gchar **listen = g_key_file_get_string_list(kf, g, "listen", NULL, NULL);
+    for (gchar **l = listen; l && *l; l++) {
+        struct hf_listen_spec ls;
+        if (!hf_listen_parse(g_strstrip(*l), &ls, err)) {
+            g_strfreev(listen);
+            goto out;
+        }
+        g_array_append_val(c->listen, ls);
+    }
+    g_strfreev(listen);
+    char *v;
+    if ((v = g_key_file_get_string(kf, g, "store", NULL))) {
+        g_free(c->store_dir);
+        c->store_dir = v;
+    }
+    if ((v = g_key_file_get_string(kf, g, "state", NULL))) {
+        g_free(c->state_dir);
+        c->state_dir = v;
+    }
+    if ((v = g_key_file_get_string(kf, g, "max-store-size", NULL))) {
+        bool size_ok = hf_size_parse(v, &c->max_store_bytes);
+        g_free(v);
+        if (!size_ok) {
+            g_set_error(err, CFG_ERROR, 1, "max-store-size: want a size like 50G");
+            goto out;
+        }
+    }
+    GError *e = NULL;
+    int i = g_key_file_get_integer(kf, g, "slot-seconds", &e);
+    if (!e) {
+        if (i < 60 || i > 86400 || 86400 % i) {
+            g_set_error(err, CFG_ERROR, 1, "slot-seconds must divide a day, 60..86400");
+            goto out;
+        }
+        c->slot_seconds = (uint32_t)i;
+    }
+    g_clear_error(&e);
+    i = g_key_file_get_integer(kf, g, "retention-days", &e);
+    if (!e && i >= 0)
+        c->retention_days = (uint32_t)i;
+    g_clear_error(&e);
+    i = g_key_file_get_integer(kf, g, "rcvbuf", &e);
+    if (!e && i > 0)
+        c->rcvbuf = i;
+    g_clear_error(&e);
+    gboolean b = g_key_file_get_boolean(kf, g, "accept-unknown", &e);
+    if (!e)
+        c->accept_unknown = b;
+    g_clear_error(&e);
+    ok = load_sources(c, kf, err);
+out:
+    g_key_file_free(kf);
+    return ok;
+}
+
+void
+hf_collector_config_clear(struct hf_collector_config *c)
+{
+    if (c->listen)
+        g_array_free(c->listen, TRUE);
+    if (c->sources)
+        g_ptr_array_free(c->sources, TRUE);
+    g_free(c->store_dir);
+    g_free(c->state_dir);
+    g_free(c->config_path);
+    memset(c, 0, sizeof(*c));
+}
+
+char *
+hf_source_for(const struct hf_collector_config *c, const struct hf_exporter_id *id)
+{
+    const struct hf_source *best = NULL;
+
+    /* an exporter-specific source beats a port-only one */
+    for (guint i = 0; i < c->sources->len; i++) {
+        const struct hf_source *s = g_ptr_array_index(c->sources, i);
+        if (s->port && s->port != id->local_port)
+            continue;
+        if (s->has_exporter && memcmp(s->exporter, id->addr, 16) != 0)
+            continue;
+        if (!best || (s->has_exporter && !best->has_exporter))
+            best = s;
+    }
+    if (best)
+        return g_strdup(best->name);
+    if (!c->accept_unknown)
+        return NULL;
+    char addr[64];
+    hf_exporter_addr_str(id->addr, addr, sizeof(addr));
+    g_strdelimit(addr, ":", '_');
+    return g_strdup_printf("exp-%s", addr);
+}

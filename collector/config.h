@@ -1,0 +1,66 @@
+/* hostflow-collector's configuration: a glib key file plus command line.
+ *
+ *   [collector]
+ *   listen = udp:4739;udp:2055;tcp:4739   (udp:[ADDR]:PORT also)
+ *   store = /var/lib/hostflow/flows
+ *   state = /var/lib/hostflow/state
+ *   slot-seconds = 300
+ *   retention-days = 28
+ *   max-store-size = 50G
+ *   accept-unknown = true
+ *   rcvbuf = 33554432
+ *
+ *   [source router1]
+ *   port = 2055
+ *   exporter = 192.0.2.1        (optional: else any exporter on that port)
+ */
+#ifndef HOSTFLOW_COLLECTOR_CONFIG_H
+#define HOSTFLOW_COLLECTOR_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include "decoder.h"
+
+struct hf_listen_spec {
+    bool tcp;
+    char *host;                 /* NULL = all addresses, IPv4 and IPv6 */
+    uint16_t port;
+};
+
+struct hf_source {
+    char *name;
+    uint16_t port;              /* 0 = any */
+    bool has_exporter;
+    uint8_t exporter[16];       /* IPv4 as ::ffff:a.b.c.d */
+};
+
+struct hf_collector_config {
+    GArray *listen;             /* struct hf_listen_spec */
+    GPtrArray *sources;         /* struct hf_source* */
+    char *store_dir;
+    char *state_dir;
+    uint32_t slot_seconds;
+    uint32_t retention_days;
+    uint64_t max_store_bytes;
+    bool accept_unknown;
+    int rcvbuf;
+    char *config_path;
+};
+
+/* Defaults, then the config file (if path), then nothing else: the command
+ * line overrides fields after this.  False + err on a bad file. */
+bool hf_collector_config_load(struct hf_collector_config *c, const char *path,
+                              GError **err);
+/* "udp:4739", "tcp:[::1]:4739", "udp:127.0.0.1:2055" */
+bool hf_listen_parse(const char *spec, struct hf_listen_spec *out, GError **err);
+/* "50G", "512M", "1000000" → bytes */
+bool hf_size_parse(const char *s, uint64_t *out);
+void hf_collector_config_clear(struct hf_collector_config *c);
+
+/* The source name for an exporter; an automatic name (exp-ADDR) when no
+ * source matches and unknown exporters are accepted, NULL when rejected. */
+char *hf_source_for(const struct hf_collector_config *c,
+                    const struct hf_exporter_id *id);
+
+#endif

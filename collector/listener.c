@@ -1,0 +1,386 @@
+#include "listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define RX_VLEN 32
+#define RX_BUF 65536
+#define TCP_MAX_CONNS 256
+
+struct tcp_conn {
+    int fd;
+    struct hf_exporter_id from;
+    uint8_t *buf;
+    uint32_t have;
+};
+
+struct sock {
+    int fd;
+    bool tcp;
+    uint16_t port;              /* local port */
+    uint32_t drops;             /* the kernel's running count for it */
+};
+
+struct hf_listener {
+    GArray *socks;              /* struct sock */
+    GArray *conns;              /* struct tcp_conn */
+    GThread *thread;
+    GAsyncQueue *out;
+    guint max_queued;
+    volatile gint stop;
+    GMutex lock;                /* guards stats */
+    struct hf_listener_stats st;
+    uint8_t (*rxbuf)[RX_BUF];
+    struct hf_rx_batch *batch;
+};
+
+static uint64_t
+now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void
+addr_to_id(const struct sockaddr_storage *ss, struct hf_exporter_id *id)
+{
+    memset(id, 0, sizeof(*id));
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        id->addr[10] = id->addr[11] = 0xff;
+        memcpy(id->addr + 12, &s4->sin_addr, 4);
+        id->port = ntohs(s4->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        memcpy(id->addr, &s6->sin6_addr, 16);
+        id->port = ntohs(s6->sin6_port);
+    }
+}
+
+static int
+open_socket(const struct hf_listen_spec *spec, int rcvbuf, uint16_t *bound,
+            GError **err)
+{
+    struct addrinfo hints, *res = NULL;
+    char port[8];
+    int fd = -1, one = 1, zero = 0;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = spec->host ? AF_UNSPEC : AF_INET6;
+    hints.ai_socktype = spec->tcp ? SOCK_STREAM : SOCK_DGRAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%u", spec->port);
+    int rc = getaddrinfo(spec->host, port, &hints, &res);
+    if (rc != 0) {
+        g_set_error(err, g_quark_from_static_string("hostflow-listener"), 1, "%s:%u: %s",
+                    spec->host ? spec->host : "*", spec->port, gai_strerror(rc));
+        return -1;
+    }
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto fail;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (res->ai_family == AF_INET6 && !spec->host)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    if (!spec->tcp) {
+        /* a big buffer rides out bursts; the overflow counter shows loss */
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+        setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+    }
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0)
+        goto fail;
+    if (spec->tcp && listen(fd, 64) < 0)
+        goto fail;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    struct hf_exporter_id tmp;
+    addr_to_id(&ss, &tmp);
+    *bound = tmp.port;
+    freeaddrinfo(res);
+    return fd;
+fail:
+    g_set_error(err, g_quark_from_static_string("hostflow-listener"), 1, "cannot listen on %s:%s:%u: %s",
+                spec->tcp ? "tcp" : "udp", spec->host ? spec->host : "*",
+                spec->port, g_strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return -1;
+}
+
+struct hf_listener *
+hf_listener_open(GArray *specs, int rcvbuf, GError **err)
+{
+    struct hf_listener *l = g_new0(struct hf_listener, 1);
+
+    l->socks = g_array_new(FALSE, TRUE, sizeof(struct sock));
+    l->conns = g_array_new(FALSE, TRUE, sizeof(struct tcp_conn));
+    g_mutex_init(&l->lock);
+    for (guint i = 0; i < specs->len; i++) {
+        const struct hf_listen_spec *spec = &g_array_index(specs, struct hf_listen_spec, i);
+        struct sock s = { .tcp = spec->tcp };
+        s.fd = open_socket(spec, rcvbuf, &s.port, err);
+        if (s.fd < 0) {
+            hf_listener_stop(l);
+            return NULL;
+        }
+        g_array_append_val(l->socks, s);
+    }
+    return l;
+}
+
+uint16_t
+hf_listener_port(struct hf_listener *l, guint i)
+{
+    return i < l->socks->len ? g_array_index(l->socks, struct sock, i).port : 0;
+}
+
+/* Hands the current batch over (or drops it if the decoder lags). */
+static void
+ship(struct hf_listener *l)
+{
+    struct hf_rx_batch *b = l->batch;
+
+    if (!b || b->n == 0)
+        return;
+    if (g_async_queue_length(l->out) >= (gint)l->max_queued) {   /* < 0: consumers wait */
+        g_mutex_lock(&l->lock);
+        l->st.queue_drops += b->n;
+        g_mutex_unlock(&l->lock);
+        b->n = b->used = 0;
+        return;
+    }
+    g_async_queue_push(l->out, b);
+    l->batch = NULL;
+}
+
+static void
+append(struct hf_listener *l, const struct hf_exporter_id *from, uint64_t now,
+       const uint8_t *data, uint32_t len)
+{
+    if (l->batch && (l->batch->n == HF_BATCH_MAX || l->batch->used + len > HF_BATCH_ARENA))
+        ship(l);
+    if (!l->batch) {
+        l->batch = g_malloc(sizeof(struct hf_rx_batch));
+        l->batch->n = l->batch->used = 0;
+    }
+    struct hf_rx_batch *b = l->batch;
+    struct hf_datagram *d = &b->d[b->n++];
+    d->from = *from;
+    d->now_ms = now;
+    d->off = b->used;
+    d->len = len;
+    memcpy(b->arena + b->used, data, len);
+    b->used += len;
+}
+
+static void
+read_udp(struct hf_listener *l, struct sock *s)
+{
+    struct mmsghdr msgs[RX_VLEN];
+    struct iovec iov[RX_VLEN];
+    struct sockaddr_storage from[RX_VLEN];
+    char cbuf[RX_VLEN][CMSG_SPACE(sizeof(uint32_t))];
+
+    for (int i = 0; i < RX_VLEN; i++) {
+        iov[i].iov_base = l->rxbuf[i];
+        iov[i].iov_len = RX_BUF;
+        memset(&msgs[i], 0, sizeof(msgs[i]));
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+        msgs[i].msg_hdr.msg_control = cbuf[i];
+        msgs[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
+    }
+    int n = recvmmsg(s->fd, msgs, RX_VLEN, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+        return;
+    uint64_t now = now_ms(), bytes = 0;
+    uint32_t drops = 0;
+    bool have_drops = false;
+    for (int i = 0; i < n; i++) {
+        struct hf_exporter_id id;
+        addr_to_id(&from[i], &id);
+        id.local_port = s->port;
+        append(l, &id, now, l->rxbuf[i], msgs[i].msg_len);
+        bytes += msgs[i].msg_len;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
+             c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+                memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+                have_drops = true;
+            }
+        }
+    }
+    g_mutex_lock(&l->lock);
+    l->st.datagrams += (uint64_t)n;
+    l->st.bytes += bytes;
+    if (have_drops && drops > s->drops) {   /* the socket's running total */
+        l->st.kernel_drops += drops - s->drops;
+        s->drops = drops;
+    }
+    g_mutex_unlock(&l->lock);
+}
+
+static void
+accept_tcp(struct hf_listener *l, struct sock *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    if (l->conns->len >= TCP_MAX_CONNS) {
+        close(fd);
+        return;
+    }
+    struct tcp_conn c = { .fd = fd, .buf = g_malloc(65536) };
+    addr_to_id(&ss, &c.from);
+    c.from.local_port = s->port;
+    g_array_append_val(l->conns, c);
+    g_mutex_lock(&l->lock);
+    l->st.tcp_connections++;
+    g_mutex_unlock(&l->lock);
+}
+
+/* Reads an IPFIX stream; false when the connection is finished. */
+static bool
+read_tcp(struct hf_listener *l, struct tcp_conn *c)
+{
+    ssize_t n = read(c->fd, c->buf + c->have, 65536 - c->have);
+
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        return false;
+    if (n < 0)
+        return true;
+    c->have += (uint32_t)n;
+    uint64_t now = now_ms();
+    uint32_t off = 0, msgs = 0;
+    while (c->have - off >= 4) {
+        uint16_t version = (uint16_t)(c->buf[off] << 8 | c->buf[off + 1]);
+        uint16_t len = (uint16_t)(c->buf[off + 2] << 8 | c->buf[off + 3]);
+        if (version != 10 || len < 16) {
+            /* not an IPFIX stream, or lost framing: nothing after is safe */
+            g_mutex_lock(&l->lock);
+            l->st.tcp_bad_streams++;
+            g_mutex_unlock(&l->lock);
+            return false;
+        }
+        if (c->have - off < len)
+            break;
+        append(l, &c->from, now, c->buf + off, len);
+        off += len;
+        msgs++;
+    }
+    memmove(c->buf, c->buf + off, c->have - off);
+    c->have -= off;
+    g_mutex_lock(&l->lock);
+    l->st.tcp_messages += msgs;
+    l->st.bytes += (uint64_t)n;
+    g_mutex_unlock(&l->lock);
+    return true;
+}
+
+static gpointer
+rx_thread(gpointer p)
+{
+    struct hf_listener *l = p;
+    GArray *pfds = g_array_new(FALSE, TRUE, sizeof(struct pollfd));
+
+    while (!g_atomic_int_get(&l->stop)) {
+        g_array_set_size(pfds, 0);
+        for (guint i = 0; i < l->socks->len; i++) {
+            struct pollfd pf = { .fd = g_array_index(l->socks, struct sock, i).fd, .events = POLLIN };
+            g_array_append_val(pfds, pf);
+        }
+        for (guint i = 0; i < l->conns->len; i++) {
+            struct pollfd pf = { .fd = g_array_index(l->conns, struct tcp_conn, i).fd, .events = POLLIN };
+            g_array_append_val(pfds, pf);
+        }
+        int rc = poll((struct pollfd *)pfds->data, pfds->len, 100);
+        if (rc < 0 && errno != EINTR)
+            break;
+        guint nsocks = l->socks->len, nconns = l->conns->len;
+        for (guint i = 0; rc > 0 && i < nsocks; i++) {
+            struct pollfd *pf = &g_array_index(pfds, struct pollfd, i);
+            struct sock *s = &g_array_index(l->socks, struct sock, i);
+            if (!(pf->revents & POLLIN))
+                continue;
+            if (s->tcp)
+                accept_tcp(l, s);
+            else
+                read_udp(l, s);
+        }
+        for (guint i = nconns; rc > 0 && i-- > 0;) {
+            struct pollfd *pf = &g_array_index(pfds, struct pollfd, nsocks + i);
+            struct tcp_conn *c = &g_array_index(l->conns, struct tcp_conn, i);
+            if (!(pf->revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (!read_tcp(l, c)) {
+                close(c->fd);
+                g_free(c->buf);
+                g_array_remove_index_fast(l->conns, i);
+            }
+        }
+        ship(l);
+    }
+    ship(l);
+    g_array_free(pfds, TRUE);
+    return NULL;
+}
+
+void
+hf_listener_start(struct hf_listener *l, GAsyncQueue *out, guint max_queued)
+{
+    l->out = g_async_queue_ref(out);
+    l->max_queued = max_queued;
+    l->rxbuf = g_malloc(sizeof(*l->rxbuf) * RX_VLEN);
+    l->thread = g_thread_new("hf-rx", rx_thread, l);
+}
+
+void
+hf_listener_stop(struct hf_listener *l)
+{
+    if (!l)
+        return;
+    if (l->thread) {
+        g_atomic_int_set(&l->stop, 1);
+        g_thread_join(l->thread);
+    }
+    for (guint i = 0; i < l->socks->len; i++)
+        close(g_array_index(l->socks, struct sock, i).fd);
+    for (guint i = 0; i < l->conns->len; i++) {
+        close(g_array_index(l->conns, struct tcp_conn, i).fd);
+        g_free(g_array_index(l->conns, struct tcp_conn, i).buf);
+    }
+    g_array_free(l->socks, TRUE);
+    g_array_free(l->conns, TRUE);
+    if (l->out)
+        g_async_queue_unref(l->out);
+    g_free(l->batch);
+    g_free(l->rxbuf);
+    g_mutex_clear(&l->lock);
+    g_free(l);
+}
+
+struct hf_listener_stats
+hf_listener_stats(struct hf_listener *l)
+{
+    g_mutex_lock(&l->lock);
+    struct hf_listener_stats st = l->st;
+    g_mutex_unlock(&l->lock);
+    return st;
+}

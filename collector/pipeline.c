@@ -1,0 +1,368 @@
+#include "pipeline.h"
+
+#include "infomodel.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define REC_BATCH 1024
+#define REC_ARENA (256 * 1024)
+#define MAX_QUEUED_RECORD_BATCHES 4096  /* 4 M records in flight at most */
+
+struct rec_batch {
+    uint32_t n, used;
+    struct {
+        hf_flow_record_t rec;
+        const char *source;     /* interned */
+        uint64_t now_ms;
+    } r[REC_BATCH];
+    uint8_t arena[REC_ARENA];
+};
+
+struct hf_pipeline {
+    struct hf_collector_config *cfg;   /* sources; swapped by reload */
+    GMutex cfg_lock;
+    char *state_dir;
+    volatile gint cfg_generation;
+    struct hf_listener *listener;
+    struct hf_store *store;
+    struct hf_decoder *decoder;
+    GAsyncQueue *rx_queue, *rec_queue;
+    GThread *decode_thread, *write_thread;
+    volatile gint stop_decode, stop_write;
+
+    /* decoder thread only */
+    struct rec_batch *batch;
+    GHashTable *names;          /* hf_exporter_id → interned name or "" (rejected) */
+    gint names_generation;
+    uint64_t rejected, record_queue_drops;
+
+    /* writer thread, read by status under stats_lock */
+    GMutex stats_lock;
+    struct hf_store_stats store_stats;
+    uint64_t write_errors;
+};
+
+static uint64_t
+now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+static guint
+exporter_hash(gconstpointer p)
+{
+    const struct hf_exporter_id *id = p;
+    guint h = id->port ^ (guint)id->local_port << 16;
+    for (int i = 0; i < 16; i++)
+        h = h * 31 + id->addr[i];
+    return h;
+}
+
+static gboolean
+exporter_equal(gconstpointer a, gconstpointer b)
+{
+    const struct hf_exporter_id *x = a, *y = b;
+    return x->local_port == y->local_port && memcmp(x->addr, y->addr, 16) == 0;
+}
+
+static const char *
+source_name(struct hf_pipeline *p, const struct hf_exporter_id *id)
+{
+    gint gen = g_atomic_int_get(&p->cfg_generation);
+
+    if (gen != p->names_generation) {
+        g_hash_table_remove_all(p->names);
+        p->names_generation = gen;
+    }
+    const char *name = g_hash_table_lookup(p->names, id);
+    if (!name) {
+        g_mutex_lock(&p->cfg_lock);
+        char *n = hf_source_for(p->cfg, id);
+        g_mutex_unlock(&p->cfg_lock);
+        name = g_intern_string(n ? n : "");
+        g_free(n);
+        g_hash_table_insert(p->names, g_memdup2(id, sizeof(*id)), (gpointer)name);
+    }
+    return *name ? name : NULL;
+}
+
+static void
+ship_records(struct hf_pipeline *p)
+{
+    if (!p->batch || p->batch->n == 0)
+        return;
+    if (g_async_queue_length(p->rec_queue) >= MAX_QUEUED_RECORD_BATCHES) {
+        p->record_queue_drops += p->batch->n;
+        p->batch->n = p->batch->used = 0;
+        return;
+    }
+    g_async_queue_push(p->rec_queue, p->batch);
+    p->batch = NULL;
+}
+
+static void
+copy_string(struct rec_batch *b, fbVarfield_t *v)
+{
+    if (!v->len)
+        return;
+    memcpy(b->arena + b->used, v->buf, v->len);
+    v->buf = b->arena + b->used;
+    b->used += (uint32_t)v->len;
+}
+
+static size_t
+strings_len(const hf_flow_record_t *r)
+{
+    return r->hostflowHostname.len + r->hostflowDnsName.len + r->httpRequestHost.len
+         + r->sslServerNameNtop.len + r->dnsQueryNtop.len + r->applicationName.len;
+}
+
+static void
+on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec)
+{
+    struct hf_pipeline *p = ctx;
+    const char *source = source_name(p, exp);
+    size_t slen = strings_len(rec);
+
+    if (!source) {
+        p->rejected++;
+        return;
+    }
+    if (slen > REC_ARENA)
+        return;                  /* cannot happen: one message < 64 KiB */
+    if (p->batch && (p->batch->n == REC_BATCH || p->batch->used + slen > REC_ARENA))
+        ship_records(p);
+    if (!p->batch) {
+        p->batch = g_malloc(sizeof(struct rec_batch));
+        p->batch->n = p->batch->used = 0;
+    }
+    struct rec_batch *b = p->batch;
+    b->r[b->n].rec = *rec;
+    b->r[b->n].source = source;
+    b->r[b->n].now_ms = now_ms();
+    hf_flow_record_t *r = &b->r[b->n].rec;
+    copy_string(b, &r->hostflowHostname);
+    copy_string(b, &r->hostflowDnsName);
+    copy_string(b, &r->httpRequestHost);
+    copy_string(b, &r->sslServerNameNtop);
+    copy_string(b, &r->dnsQueryNtop);
+    copy_string(b, &r->applicationName);
+    b->n++;
+}
+
+static void write_status(struct hf_pipeline *p);
+
+static gpointer
+decode_thread(gpointer data)
+{
+    struct hf_pipeline *p = data;
+    uint64_t last_tick = now_ms();
+
+    for (;;) {
+        struct hf_rx_batch *b = g_async_queue_timeout_pop(p->rx_queue, 200000);
+        if (b) {
+            for (uint32_t i = 0; i < b->n; i++)
+                hf_decoder_feed(p->decoder, &b->d[i].from, b->arena + b->d[i].off,
+                                b->d[i].len, b->d[i].now_ms);
+            g_free(b);
+        }
+        ship_records(p);
+        uint64_t now = now_ms();
+        if (now - last_tick >= 1000) {
+            hf_decoder_tick(p->decoder, now);
+            write_status(p);
+            last_tick = now;
+        }
+        if (!b && g_atomic_int_get(&p->stop_decode))
+            break;
+    }
+    ship_records(p);
+    return NULL;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static gpointer
+write_thread(gpointer data)
+{
+    struct hf_pipeline *p = data;
+    uint64_t last_rotate = 0, last_expire = 0;
+
+    for (;;) {
+        struct rec_batch *b = g_async_queue_timeout_pop(p->rec_queue, 200000);
+        if (b) {
+            for (uint32_t i = 0; i < b->n; i++) {
+                GError *err = NULL;
+                if (!hf_store_add(p->store, b->r[i].source, &b->r[i].rec,
+                                  b->r[i].now_ms, &err)) {
+                    if (p->write_errors++ == 0)
+                        g_warning("store: %s", err ? err->message : "?");
+                    g_clear_error(&err);
+                }
+            }
+            g_free(b);
+        }
+        uint64_t now = now_ms();
+        if (now - last_rotate >= 1000) {
+            hf_store_rotate(p->store, now);
+            hf_store_flush(p->store);
+            last_rotate = now;
+        }
+        if (now - last_expire >= 60000) {
+            hf_store_expire(p->store, now);
+            last_expire = now;
+        }
+        g_mutex_lock(&p->stats_lock);
+        p->store_stats = hf_store_stats(p->store);
+        g_mutex_unlock(&p->stats_lock);
+        if (!b && g_atomic_int_get(&p->stop_write))
+            break;
+    }
+    return NULL;
+}
+
+/* ---- control ------------------------------------------------------------- */
+
+struct hf_pipeline *
+hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
+                  struct hf_store *store, GAsyncQueue *rx_queue, GError **err)
+{
+    struct hf_pipeline *p = g_new0(struct hf_pipeline, 1);
+    (void)err;
+
+    p->cfg = cfg;
+    p->state_dir = g_strdup(cfg->state_dir);
+    g_mutex_init(&p->cfg_lock);
+    g_mutex_init(&p->stats_lock);
+    p->listener = listener;
+    p->store = store;
+    p->rx_queue = g_async_queue_ref(rx_queue);
+    p->rec_queue = g_async_queue_new();
+    p->names = g_hash_table_new_full(exporter_hash, exporter_equal, g_free, NULL);
+    struct hf_decoder_config dc = {
+        .state_dir = cfg->state_dir,
+        .enterprise_number = hf_enterprise_number,
+    };
+    p->decoder = hf_decoder_new(&dc, on_record, p);
+    p->decode_thread = g_thread_new("hf-decode", decode_thread, p);
+    p->write_thread = g_thread_new("hf-write", write_thread, p);
+    return p;
+}
+
+struct hf_collector_config *
+hf_pipeline_reload(struct hf_pipeline *p, struct hf_collector_config *cfg)
+{
+    g_mutex_lock(&p->cfg_lock);
+    struct hf_collector_config *old = p->cfg;
+    p->cfg = cfg;
+    g_mutex_unlock(&p->cfg_lock);
+    g_atomic_int_inc(&p->cfg_generation);
+    return old;
+}
+
+struct status_ctx {
+    FILE *f;
+    bool first;
+};
+
+static void
+exporter_status(const struct hf_exporter_stats *s, void *data)
+{
+    struct status_ctx *c = data;
+    char addr[64];
+    uint64_t bad = 0;
+
+    hf_exporter_addr_str(s->id.addr, addr, sizeof(addr));
+    for (int i = 0; i < HF_BAD_COUNT; i++)
+        bad += s->malformed[i];
+    fprintf(c->f, "%s\n    {\"exporter\": \"%s\", \"port\": %u, \"listen_port\": %u, "
+            "\"version\": %u, \"domain\": %u, \"messages\": %" G_GUINT64_FORMAT
+            ", \"records\": %" G_GUINT64_FORMAT ", \"options_records\": %" G_GUINT64_FORMAT
+            ", \"templates\": %" G_GUINT64_FORMAT ", \"template_withdrawals\": %" G_GUINT64_FORMAT
+            ", \"sequence_lost\": %" G_GUINT64_FORMAT ", \"sequence_reorder\": %" G_GUINT64_FORMAT
+            ", \"pending_decoded\": %" G_GUINT64_FORMAT ", \"pending_dropped\": %" G_GUINT64_FORMAT
+            ", \"sampling_interval\": %u, \"last_seen_ms\": %" G_GUINT64_FORMAT
+            ", \"malformed\": %" G_GUINT64_FORMAT ", \"malformed_by_reason\": {",
+            c->first ? "" : ",", addr, s->id.port, s->id.local_port, s->id.version,
+            s->id.domain, s->messages, s->records, s->options_records, s->templates,
+            s->template_withdrawals, s->sequence_lost, s->sequence_reorder,
+            s->pending_decoded, s->pending_dropped, s->sampling_interval,
+            s->last_seen_ms, bad);
+    for (int i = 0; i < HF_BAD_COUNT; i++)
+        fprintf(c->f, "%s\"%s\": %" G_GUINT64_FORMAT, i ? ", " : "",
+                hf_malformed_name(i), s->malformed[i]);
+    fputs("}}", c->f);
+    c->first = false;
+}
+
+/* Decoder state belongs to the decoding thread: only it (or stop, after
+ * the join) writes the status. */
+static void
+write_status(struct hf_pipeline *p)
+{
+    char *path = g_build_filename(p->state_dir, "status.json", NULL);
+    char *tmp = g_strconcat(path, ".tmp", NULL);
+    FILE *f = fopen(tmp, "w");
+
+    if (!f) {
+        g_free(tmp);
+        g_free(path);
+        return;
+    }
+    struct hf_listener_stats ls = hf_listener_stats(p->listener);
+    g_mutex_lock(&p->stats_lock);
+    struct hf_store_stats ss = p->store_stats;
+    uint64_t werr = p->write_errors;
+    g_mutex_unlock(&p->stats_lock);
+    fprintf(f, "{\n  \"time_ms\": %" G_GUINT64_FORMAT ",\n", now_ms());
+    fprintf(f, "  \"sockets\": {\"datagrams\": %" G_GUINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
+            ", \"kernel_drops\": %" G_GUINT64_FORMAT ", \"queue_drops\": %" G_GUINT64_FORMAT
+            ", \"tcp_connections\": %" G_GUINT64_FORMAT ", \"tcp_messages\": %" G_GUINT64_FORMAT
+            ", \"tcp_bad_streams\": %" G_GUINT64_FORMAT "},\n",
+            ls.datagrams, ls.bytes, ls.kernel_drops, ls.queue_drops,
+            ls.tcp_connections, ls.tcp_messages, ls.tcp_bad_streams);
+    fprintf(f, "  \"store\": {\"records\": %" G_GUINT64_FORMAT ", \"files_completed\": %" G_GUINT64_FORMAT
+            ", \"files_recovered\": %" G_GUINT64_FORMAT ", \"records_recovered\": %" G_GUINT64_FORMAT
+            ", \"files_damaged\": %" G_GUINT64_FORMAT ", \"files_expired\": %" G_GUINT64_FORMAT
+            ", \"write_errors\": %" G_GUINT64_FORMAT ", \"rejected_records\": %" G_GUINT64_FORMAT
+            ", \"record_queue_drops\": %" G_GUINT64_FORMAT "},\n",
+            ss.records, ss.files_completed, ss.files_recovered, ss.records_recovered,
+            ss.files_damaged, ss.files_expired, werr + ss.write_errors, p->rejected,
+            p->record_queue_drops);
+    fputs("  \"exporters\": [", f);
+    struct status_ctx c = { f, true };
+    hf_decoder_foreach_stats(p->decoder, exporter_status, &c);
+    fputs("\n  ]\n}\n", f);
+    if (fclose(f) == 0)
+        rename(tmp, path);
+    g_free(tmp);
+    g_free(path);
+}
+
+void
+hf_pipeline_stop(struct hf_pipeline *p)
+{
+    g_atomic_int_set(&p->stop_decode, 1);
+    g_thread_join(p->decode_thread);
+    g_atomic_int_set(&p->stop_write, 1);
+    g_thread_join(p->write_thread);
+    g_mutex_lock(&p->stats_lock);
+    p->store_stats = hf_store_stats(p->store);
+    g_mutex_unlock(&p->stats_lock);
+    write_status(p);
+    hf_decoder_free(p->decoder);
+    g_hash_table_destroy(p->names);
+    g_async_queue_unref(p->rx_queue);
+    g_async_queue_unref(p->rec_queue);
+    g_mutex_clear(&p->cfg_lock);
+    g_mutex_clear(&p->stats_lock);
+    g_free(p->batch);
+    g_free(p->state_dir);
+    g_free(p);
+}

@@ -1,0 +1,33 @@
+/* The collector's threads after the listener: decoding (datagrams → flow
+ * records, named by source) and writing (records → the slot store).  Each
+ * stage hands batches to the next through a bounded queue, so a slow disk
+ * never stalls decoding, and decoding never stalls the receiver. */
+#ifndef HOSTFLOW_PIPELINE_H
+#define HOSTFLOW_PIPELINE_H
+
+#include <stdbool.h>
+#include <glib.h>
+#include "config.h"
+#include "decoder.h"
+#include "listener.h"
+#include "store.h"
+
+struct hf_pipeline;
+
+struct hf_pipeline *hf_pipeline_start(struct hf_collector_config *cfg,
+                                      struct hf_listener *listener,
+                                      struct hf_store *store,
+                                      GAsyncQueue *rx_queue, GError **err);
+
+/* SIGHUP: the new configuration's sources apply to the next records.
+ * Returns the configuration it replaced, no longer used. */
+struct hf_collector_config *hf_pipeline_reload(struct hf_pipeline *p,
+                                               struct hf_collector_config *cfg);
+
+/* STATE/status.json (sockets, store, every exporter's counters) is
+ * rewritten every second by the decoding thread and at stop. */
+
+/* Drains the queues, completes the open slots, saves templates, frees. */
+void hf_pipeline_stop(struct hf_pipeline *p);
+
+#endif
