@@ -10,7 +10,7 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO de
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config python3 \
-    libpcap-dev libfixbuf-dev libglib2.0-dev librrd-dev libmicrohttpd-dev \
+    libpcap-dev libfixbuf-dev libssl-dev libglib2.0-dev librrd-dev libmicrohttpd-dev \
     clang libclang-rt-14-dev \
     tshark nfdump softflowd tcpreplay iproute2 \
     >/dev/null

@@ -51,6 +51,7 @@ static void decode_tcp(struct hf_cursor l4, struct hf_packet *pkt)
     }
     read_ports(&l4, pkt);
     pkt->tcp_flags = flags;
+    hf_cur_u32(&l4, 4, &pkt->tcp_seq);  /* within the 14 bytes checked above */
     hlen = (uint32_t)(data_offset >> 4) * 4;
     if (hlen >= TCP_MIN_HLEN && hf_cur_skip(&l4, hlen))
         set_payload(l4, pkt);

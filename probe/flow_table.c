@@ -17,6 +17,7 @@ struct hf_queue {
 struct hf_flow_table {
     struct hf_flow_config cfg;
     hf_flow_emit_fn emit;
+    hf_flow_release_fn release;
     void *ctx;
     struct hf_flow *flows;   /* grows by doubling up to max_flows */
     uint32_t capacity;       /* entries allocated */
@@ -150,6 +151,8 @@ flow_end(struct hf_flow_table *t, uint32_t i, uint8_t reason)
 
     t->emit(f, reason, t->ctx);
     t->stats.exported++;
+    if (t->release)
+        t->release(f, t->ctx);
     q_unlink(t, queue_of(t, f), i);
     bucket_remove(t, i);
     f->hash_next = t->free_head;
@@ -161,7 +164,7 @@ flow_end(struct hf_flow_table *t, uint32_t i, uint8_t reason)
 
 struct hf_flow_table *
 hf_flow_table_new(const struct hf_flow_config *cfg, hf_flow_emit_fn emit,
-                  void *ctx)
+                  hf_flow_release_fn release, void *ctx)
 {
     struct hf_flow_table *t = g_new0(struct hf_flow_table, 1);
 
@@ -169,6 +172,7 @@ hf_flow_table_new(const struct hf_flow_config *cfg, hf_flow_emit_fn emit,
     if (t->cfg.max_flows < 16)
         t->cfg.max_flows = 16;
     t->emit = emit;
+    t->release = release;
     t->ctx = ctx;
     t->capacity = t->cfg.max_flows < 4096 ? t->cfg.max_flows : 4096;
     t->flows = g_new(struct hf_flow, t->capacity);
@@ -213,9 +217,9 @@ hf_flow_table_flush(struct hf_flow_table *t, uint8_t end_reason)
         flow_end(t, t->open.tail, end_reason);
 }
 
-static void
-key_from_packet(struct hf_flow_key *k, const struct hf_packet *pkt,
-                uint32_t ifindex)
+void
+hf_flow_key_from_packet(struct hf_flow_key *k, const struct hf_packet *pkt,
+                        uint32_t ifindex)
 {
     memset(k, 0, sizeof(*k));
     memcpy(k->src_addr, pkt->src_addr, pkt->ip_version == 4 ? 4 : 16);
@@ -250,20 +254,36 @@ flow_start(struct hf_flow *f, const struct hf_packet *pkt)
     }
 }
 
-void
-hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
-                  uint32_t ifindex)
+static uint32_t
+lookup(struct hf_flow_table *t, const struct hf_flow_key *key, uint32_t *bucket)
 {
-    struct hf_flow_key key;
     uint32_t i;
 
-    hf_flow_table_expire(t, pkt->ts_us);
-    key_from_packet(&key, pkt, ifindex);
-
-    uint32_t b = key_hash(&key) & t->bucket_mask;
-    for (i = t->buckets[b]; i != NONE; i = t->flows[i].hash_next)
-        if (memcmp(&t->flows[i].key, &key, sizeof(key)) == 0)
+    *bucket = key_hash(key) & t->bucket_mask;
+    for (i = t->buckets[*bucket]; i != NONE; i = t->flows[i].hash_next)
+        if (memcmp(&t->flows[i].key, key, sizeof(*key)) == 0)
             break;
+    return i;
+}
+
+struct hf_flow *
+hf_flow_table_find(struct hf_flow_table *t, const struct hf_flow_key *key)
+{
+    uint32_t b, i = lookup(t, key, &b);
+    return i == NONE ? NULL : &t->flows[i];
+}
+
+struct hf_flow *
+hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
+                  uint32_t ifindex, bool *created)
+{
+    struct hf_flow_key key;
+    uint32_t b;
+
+    hf_flow_table_expire(t, pkt->ts_us);
+    hf_flow_key_from_packet(&key, pkt, ifindex);
+    uint32_t i = lookup(t, &key, &b);
+    *created = i == NONE;
 
     struct hf_flow *f;
     if (i != NONE) {
@@ -289,6 +309,7 @@ hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
         f = &t->flows[i];
         f->key = key;
         f->closing = 0;
+        memset(&f->names, 0, sizeof(f->names));
         flow_start(f, pkt);
         f->hash_next = t->buckets[b];
         t->buckets[b] = i;
@@ -304,6 +325,7 @@ hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
     if (pkt->proto == 6 && (pkt->tcp_flags & (TCP_FIN | TCP_RST)))
         f->closing = 1;
     q_push_head(t, queue_of(t, f), i);
+    return f;
 }
 
 struct hf_flow_stats

@@ -11,8 +11,23 @@
 #ifndef HOSTFLOW_FLOW_TABLE_H
 #define HOSTFLOW_FLOW_TABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "packet.h"
+
+struct hf_name;
+struct hf_inspect;
+
+/* What flow_names.c learned about a flow (the table only carries it). */
+struct hf_flow_names {
+    struct hf_name *dns;       /* DNS-paired name of the remote host */
+    struct hf_name *app;       /* TLS/QUIC server_name or HTTP Host */
+    struct hf_name *query;     /* DNS flows: the question */
+    struct hf_inspect *inspect;/* payload reassembly while inspecting */
+    uint8_t app_source;        /* enum hf_name_source of app */
+    uint8_t label;             /* enum hf_app_label */
+    uint8_t inspect_left;      /* payload packets still worth a look */
+};
 
 struct hf_flow_key {
     uint8_t  src_addr[16];
@@ -35,6 +50,7 @@ struct hf_flow {
     uint8_t  src_mac[6];
     uint8_t  dst_mac[6];
     uint8_t  closing;        /* on the closing queue */
+    struct hf_flow_names names;
     /* table links: indexes into the entry array, UINT32_MAX = none */
     uint32_t hash_next;
     uint32_t q_prev, q_next;
@@ -59,16 +75,30 @@ struct hf_flow_stats {
  * during the call. */
 typedef void (*hf_flow_emit_fn)(const struct hf_flow *flow, uint8_t end_reason,
                                 void *ctx);
+/* Called when a flow leaves the table for good (after its last emit). */
+typedef void (*hf_flow_release_fn)(struct hf_flow *flow, void *ctx);
 
 struct hf_flow_table;
 
 struct hf_flow_table *hf_flow_table_new(const struct hf_flow_config *cfg,
-                                        hf_flow_emit_fn emit, void *ctx);
+                                        hf_flow_emit_fn emit,
+                                        hf_flow_release_fn release, void *ctx);
 void hf_flow_table_free(struct hf_flow_table *t);
 
-/* Account one decoded packet; expires flows idle as of its timestamp first. */
-void hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
-                       uint32_t ifindex);
+/* Account one decoded packet; expires flows idle as of its timestamp first.
+ * Returns its flow (valid until the next call that may end flows) and sets
+ * *created when the packet started it. */
+struct hf_flow *hf_flow_table_add(struct hf_flow_table *t,
+                                  const struct hf_packet *pkt, uint32_t ifindex,
+                                  bool *created);
+
+/* The flow with this key, or NULL. */
+struct hf_flow *hf_flow_table_find(struct hf_flow_table *t,
+                                   const struct hf_flow_key *key);
+
+/* The key a packet maps to (zeroed padding, ICMP type/code as dport). */
+void hf_flow_key_from_packet(struct hf_flow_key *k, const struct hf_packet *pkt,
+                             uint32_t ifindex);
 
 /* Export flows idle (or lingering) as of now_us; live capture calls this on
  * its timer when no packets arrive. */

@@ -14,7 +14,10 @@ static char *interface_arg, *filter_arg, *user_arg;
 static int snaplen_arg = 2048, idle_arg = 15, active_arg = 60, linger_arg = 2;
 static int max_flows_arg = 262144, max_frags_arg = 16384;
 static int domain_arg = 0, stats_arg = 60, tmpl_arg = 60;
-static gboolean no_promisc_arg, version_arg;
+static int ttl_floor_arg = 300, ttl_ceiling_arg = 86400, cache_entries_arg = 262144;
+static int inspect_arg = 6;
+static char *cache_size_arg;
+static gboolean no_promisc_arg, version_arg, no_names_arg;
 static int verbose_arg;
 
 static gboolean
@@ -58,6 +61,18 @@ static GOptionEntry entries[] = {
      "Seconds between exporter-statistics records (default 60)", "S"},
     {"template-interval", 0, 0, G_OPTION_ARG_INT, &tmpl_arg,
      "Seconds between template re-sends over UDP (default 60)", "S"},
+    {"no-names", 0, 0, G_OPTION_ARG_NONE, &no_names_arg,
+     "Export plain flows: no DNS pairing, no payload inspection", NULL},
+    {"dns-ttl-floor", 0, 0, G_OPTION_ARG_INT, &ttl_floor_arg,
+     "Keep a DNS answer at least S seconds, whatever its TTL (default 300)", "S"},
+    {"dns-ttl-ceiling", 0, 0, G_OPTION_ARG_INT, &ttl_ceiling_arg,
+     "Keep a DNS answer at most S seconds (default 86400)", "S"},
+    {"name-cache-entries", 0, 0, G_OPTION_ARG_INT, &cache_entries_arg,
+     "Most DNS answers remembered (default 262144)", "N"},
+    {"name-cache-size", 0, 0, G_OPTION_ARG_STRING, &cache_size_arg,
+     "Most memory for remembered DNS answers (default 64M)", "SIZE"},
+    {"inspect-packets", 0, 0, G_OPTION_ARG_INT, &inspect_arg,
+     "Payload packets per flow searched for a TLS/QUIC/HTTP name (default 6)", "N"},
     {"user", 'u', 0, G_OPTION_ARG_STRING, &user_arg,
      "Drop privileges to USER after opening the capture and the output", "USER"},
     {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer)count_verbose,
@@ -91,6 +106,26 @@ split_host_port(const char *arg, struct hf_export_config *x)
     strcpy(port, colon + 1);
     x->host = host;
     x->port = port;
+    return true;
+}
+
+static bool
+parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = g_ascii_strtoull(s, &end, 10);
+    unsigned shift = 0;
+
+    if (end == s)
+        return false;
+    switch (g_ascii_toupper(*end)) {
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    }
+    if (*end || v == 0)
+        return false;
+    *out = (uint64_t)v << shift;
     return true;
 }
 
@@ -168,6 +203,19 @@ hf_probe_parse_options(int argc, char **argv, struct hf_probe_options *o,
     o->stats_interval_s = (uint32_t)stats_arg;
     o->template_interval_s = (uint32_t)tmpl_arg;
     o->export.domain = (uint32_t)domain_arg;
+
+    o->no_names = no_names_arg;
+    if (ttl_floor_arg < 0 || ttl_ceiling_arg < ttl_floor_arg)
+        return usage_error("want 0 <= --dns-ttl-floor <= --dns-ttl-ceiling", status);
+    if (cache_entries_arg < 16 || inspect_arg < 1 || inspect_arg > 255)
+        return usage_error("--name-cache-entries >= 16, --inspect-packets 1..255", status);
+    o->names.cache.ttl_floor_s = (uint32_t)ttl_floor_arg;
+    o->names.cache.ttl_ceiling_s = (uint32_t)ttl_ceiling_arg;
+    o->names.cache.max_entries = (uint32_t)cache_entries_arg;
+    o->names.cache.max_bytes = 64u << 20;
+    if (cache_size_arg && !parse_size(cache_size_arg, &o->names.cache.max_bytes))
+        return usage_error("--name-cache-size wants a size like 64M", status);
+    o->names.inspect_packets = (uint32_t)inspect_arg;
 
     if (output_arg) {
         if (collector_arg || transport_arg)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "exporter.h"
+#include "flow_names.h"
 #include "flow_table.h"
 
 struct hf_probe_options {
@@ -17,6 +18,8 @@ struct hf_probe_options {
     struct hf_export_config export;
     struct hf_flow_config flow;
     uint32_t max_frags;
+    bool     no_names;            /* --no-names: no DNS pairing, no payload */
+    struct hf_names_config names;
     uint32_t stats_interval_s;    /* options record period */
     uint32_t template_interval_s; /* UDP template re-send period */
     int      verbose;

@@ -61,6 +61,8 @@ struct hf_packet {
     uint16_t dport;
     uint16_t icmp_type_code;   /* type << 8 | code, for ICMP and ICMPv6 */
     uint8_t  tcp_flags;        /* flags byte of the TCP header */
+    uint32_t tcp_seq;          /* sequence number: orders payload for
+                                  ClientHello reassembly */
     bool     transport_truncated; /* capture ends inside the transport
                                      header: counted, keyed without ports */
 

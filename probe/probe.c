@@ -191,7 +191,8 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
         pr->now_us = pkt.ts_us;
     if (!pr->live)
         hf_exporter_set_time(pr->exporter, (uint32_t)(pr->now_us / 1000000));
-    hf_flow_table_add(pr->flows, &pkt, pr->ifindex);
+    bool created;
+    hf_flow_table_add(pr->flows, &pkt, pr->ifindex, &created);
     if (!pr->live)
         periodic(pr, pr->now_us);
 }
@@ -314,7 +315,7 @@ main(int argc, char **argv)
         return 1;
     }
 
-    pr.flows = hf_flow_table_new(&pr.opt.flow, emit_flow, &pr);
+    pr.flows = hf_flow_table_new(&pr.opt.flow, emit_flow, NULL, &pr);
     pr.frags = hf_frag_new(pr.opt.max_frags, pr.opt.flow.idle_us);
     pr.start_ms = wall_us() / 1000;
 

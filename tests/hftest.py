@@ -177,10 +177,16 @@ INT_COLUMNS = ('proto', 'sport', 'dport', 'packets', 'bytes', 'flags', 'tos',
                'vlan', 'in_if')
 
 
+def _paths(ipfix):
+    """One path or a list of paths, as a list."""
+    return [ipfix] if isinstance(ipfix, str) else list(ipfix)
+
+
 def dump_csv(ipfix):
-    """(records, CompletedProcess) of hostflow-dump -F csv IPFIX; each record
-    a dict by CSV header name, the numeric columns as int."""
-    p = run([DUMP, '-F', 'csv', ipfix])
+    """(records, CompletedProcess) of hostflow-dump -F csv IPFIX (a path or
+    a list of paths); each record a dict by CSV header name, the numeric
+    columns as int."""
+    p = run([DUMP, '-F', 'csv'] + _paths(ipfix))
     recs = []
     for row in csv.DictReader(io.StringIO(p.stdout)):
         for c in INT_COLUMNS:
@@ -204,8 +210,8 @@ def dump_text(ipfix):
 
 
 def dump_count(ipfix):
-    """(records, packets, bytes) from hostflow-dump -n."""
-    p = run([DUMP, '-n', ipfix])
+    """(records, packets, bytes) from hostflow-dump -n (a path or a list)."""
+    p = run([DUMP, '-n'] + _paths(ipfix))
     f = p.stdout.split()
     if p.returncode != 0 or len(f) != 6:
         raise RuntimeError('hostflow-dump -n %s: %s %s' % (ipfix, describe_exit(p), p.stderr))
@@ -565,34 +571,92 @@ def _tcp_ports_from_raw(raw, pkt):
     return pkt['tcp_ports']
 
 
-def ipfix_totals_from_tshark(path, decode_as=()):
+_CFLOW_LABELS = None
+
+
+def cflow_labels():
+    """The labels tshark -V prints for cflow.packets and cflow.octets (from
+    tshark -G fields, so -V lines map to those fields exactly)."""
+    global _CFLOW_LABELS
+    if _CFLOW_LABELS is None:
+        p = run(['tshark', '-G', 'fields'])
+        labels = {}
+        for line in p.stdout.splitlines():
+            f = line.split('\t')
+            if len(f) > 2 and f[0] == 'F' and f[2] in ('cflow.packets', 'cflow.octets'):
+                labels[f[2]] = f[1]
+        if len(labels) != 2:
+            raise RuntimeError('tshark has no cflow.packets/cflow.octets fields')
+        _CFLOW_LABELS = labels
+    return _CFLOW_LABELS
+
+
+class IpfixDecode:
+    """What tshark -V decodes of an IPFIX stream: packets and octets summed
+    over the data records, problem lines, and per message (stream, domain,
+    sequence number, data records) for sequence checks."""
+
+    def __init__(self):
+        self.packets = 0
+        self.octets = 0
+        self.problems = []
+        self.messages = []
+
+    def sequence_errors(self):
+        """Messages whose sequence number is not the previous message's of
+        the same stream and domain plus its data records (RFC 7011 3.1:
+        the count of all data records sent before, option records
+        included)."""
+        errors = []
+        nxt = {}
+        for frame, stream, domain, seq, records in self.messages:
+            key = (stream, domain)
+            if key in nxt and nxt[key] != seq:
+                errors.append('frame %d (stream %s, domain %s): sequence %d, expected %d'
+                              % (frame, stream, domain, seq, nxt[key]))
+            nxt[key] = (seq + records) % 2 ** 32
+        return errors
+
+
+def ipfix_decode(path, decode_as=()):
     """Decode an IPFIX stream (an RFC 5655 file, which wireshark reads, or a
-    capture with decode_as rules) with tshark.  Returns (sum of
-    cflow.packets, sum of cflow.octets over the data records, problems):
-    problems are the -V lines saying Malformed, "no template found", or an
+    capture with decode_as rules) with tshark -V into an IpfixDecode.
+    Problems are the lines saying Malformed, "no template found", or an
     expert info of severity Warning or Error."""
+    labels = cflow_labels()
+    pk_label = labels['cflow.packets'] + ': '
+    oc_label = labels['cflow.octets'] + ': '
     extra = []
     for d in decode_as:
         extra += ['-d', d]
     p = run(['tshark', '-r', path, '-n'] + extra + ['-V'])
-    problems = []
+    res = IpfixDecode()
     if p.returncode != 0:
-        problems.append('tshark exit %d: %s' % (p.returncode, p.stderr.strip()))
+        res.problems.append('tshark exit %d: %s' % (p.returncode, p.stderr.strip()))
+    frame = stream = msg = None
     for line in p.stdout.splitlines():
         s = line.strip()
+        if line.startswith('Frame '):
+            frame, stream = int(line.split()[1].rstrip(':')), None
+        elif line.startswith('User Datagram Protocol, Src Port: '):
+            stream = int(line.split('Src Port: ')[1].split(',')[0])
+        elif line.startswith('    FlowSequence: '):
+            msg = [frame, stream, None, int(s.split(': ')[1]), 0]
+            res.messages.append(msg)
+        elif line.startswith('    Observation Domain Id: ') and msg and msg[2] is None:
+            msg[2] = int(s.split(': ')[1])
+        elif line.startswith('    Set ') and s.endswith(' flows)') and '[id=' in s:
+            set_id = int(s.split('[id=')[1].split(']')[0])
+            if set_id >= 256 and msg:
+                msg[4] += int(s.rsplit('(', 1)[1].split()[0])
         if 'Malformed' in s or 'no template found' in s or \
            s.startswith(('[Expert Info (Warning/', '[Expert Info (Error/')):
-            problems.append(s)
-    rows = tshark_fields(path, ['cflow.packets', 'cflow.octets'], extra)
-    packets = octets = 0
-    for r in rows:
-        for v in (r.get('cflow.packets') or '').split(','):
-            if v:
-                packets += int(v, 0)
-        for v in (r.get('cflow.octets') or '').split(','):
-            if v:
-                octets += int(v, 0)
-    return packets, octets, problems
+            res.problems.append(s)
+        elif s.startswith(pk_label):
+            res.packets += int(s[len(pk_label):].split()[0])
+        elif s.startswith(oc_label):
+            res.octets += int(s[len(oc_label):].split()[0])
+    return res
 
 
 # ---------------------------------------------------------------- network
@@ -618,13 +682,13 @@ def stop(proc, sig=signal.SIGTERM, timeout=20):
 
 
 @contextlib.contextmanager
-def loopback_capture(port, out, proto='udp'):
-    """tshark capturing `PROTO port PORT` on lo into out while the block
-    runs.  Yields once tshark reports it is capturing; raises
-    PermissionError when capturing on lo is not possible."""
+def loopback_capture(port, out, proto='udp', bpf=None):
+    """tshark capturing `PROTO port PORT` (or the filter bpf) on lo into
+    out while the block runs.  Yields once tshark reports it is capturing;
+    raises PermissionError when capturing on lo is not possible."""
     err_path = out + '.stderr'
     with open(err_path, 'wb') as err:
-        proc = subprocess.Popen(['tshark', '-i', 'lo', '-f', '%s port %d' % (proto, port),
+        proc = subprocess.Popen(['tshark', '-i', 'lo', '-f', bpf or '%s port %d' % (proto, port),
                                  '-w', out, '-q'],
                                 stdout=subprocess.DEVNULL, stderr=err)
     try:

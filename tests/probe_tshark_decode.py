@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """tshark decodes the probe's IPFIX without malformed or template-less
-records, and the packets/octets it decodes equal hostflow-dump's totals:
+records, the packets/octets it decodes equal hostflow-dump's totals, and
+each message's sequence number counts the data records sent before it:
 (a) the -o file of every capture; (b) the UDP export of a few captures,
 captured on loopback (skipped, exit 77, when capturing on lo is not
 possible)."""
@@ -23,18 +24,20 @@ def file_export(tmp, check):
         out = os.path.join(tmp, name + '.ipfix')
         p = hftest.probe_to_file(hftest.pcap(name), out)
         n, pk, by = hftest.dump_count(out)
-        tp, tb, problems = hftest.ipfix_totals_from_tshark(out)
-        return name, p, (n, pk, by), (tp, tb), problems
+        return name, p, (n, pk, by), hftest.ipfix_decode(out)
 
     rows = []
-    for name, p, (n, pk, by), (tp, tb), problems in hftest.parallel(one, hftest.captures()):
+    for name, p, (n, pk, by), dec in hftest.parallel(one, hftest.captures()):
         check.ok(p.returncode >= 0, '%s: probe %s' % (name, hftest.describe_exit(p)))
-        check.eq('%s: packets tshark decodes vs hostflow-dump' % name, pk, tp)
-        check.eq('%s: octets tshark decodes vs hostflow-dump' % name, by, tb)
-        check.ok(not problems, '%s: tshark reports: %s' % (name, problems[:5]))
-        rows.append((name, n, '%d/%d' % (pk, tp), '%d/%d' % (by, tb), len(problems)))
+        check.eq('%s: packets tshark decodes vs hostflow-dump' % name, pk, dec.packets)
+        check.eq('%s: octets tshark decodes vs hostflow-dump' % name, by, dec.octets)
+        check.ok(not dec.problems, '%s: tshark reports: %s' % (name, dec.problems[:5]))
+        seq = dec.sequence_errors()
+        check.ok(not seq, '%s: IPFIX sequence numbers: %s' % (name, seq[:3]))
+        rows.append((name, n, '%d/%d' % (pk, dec.packets), '%d/%d' % (by, dec.octets),
+                     len(dec.messages), len(dec.problems), len(seq)))
     hftest.table(['capture', 'records', 'packets dump/tshark', 'octets dump/tshark',
-                  'tshark problems'], rows)
+                  'messages', 'tshark problems', 'sequence errors'], rows)
 
 
 class Sink:
@@ -96,14 +99,22 @@ def udp_export(tmp, check):
         rows.append((name, n, pk, by))
     hftest.table(['capture', 'records (file run)', 'packets', 'octets'], rows)
     frames = len(hftest.tshark_fields(cap, ['frame.number']))
-    tp, tb, problems = hftest.ipfix_totals_from_tshark(cap, ['udp.port==%d,cflow' % port])
-    print('\nport %d: %d datagrams received, %d captured' % (port, sink.datagrams, frames))
-    print('total packets dump/tshark %d/%d, octets dump/tshark %d/%d, tshark problems %d'
-          % (want_pk, tp, want_by, tb, len(problems)))
+    dec = hftest.ipfix_decode(cap, ['udp.port==%d,cflow' % port])
+    seq = dec.sequence_errors()
+    streams = {m[1] for m in dec.messages}
+    print('\nport %d: %d datagrams received, %d captured, %d IPFIX messages from %d source ports'
+          % (port, sink.datagrams, frames, len(dec.messages), len(streams)))
+    print('total packets dump/tshark %d/%d, octets dump/tshark %d/%d, tshark problems %d, '
+          'sequence errors %d' % (want_pk, dec.packets, want_by, dec.octets,
+                                  len(dec.problems), len(seq)))
     check.eq('UDP datagrams captured vs received', sink.datagrams, frames)
-    check.eq('UDP export: packets tshark decodes vs hostflow-dump of the same runs', want_pk, tp)
-    check.eq('UDP export: octets tshark decodes vs hostflow-dump of the same runs', want_by, tb)
-    check.ok(not problems, 'UDP export: tshark reports: %s' % problems[:5])
+    check.eq('UDP export: one source port per probe run', len(UDP_CAPTURES), len(streams))
+    check.eq('UDP export: packets tshark decodes vs hostflow-dump of the same runs',
+             want_pk, dec.packets)
+    check.eq('UDP export: octets tshark decodes vs hostflow-dump of the same runs',
+             want_by, dec.octets)
+    check.ok(not dec.problems, 'UDP export: tshark reports: %s' % dec.problems[:5])
+    check.ok(not seq, 'UDP export: IPFIX sequence numbers: %s' % seq[:3])
 
 
 def main():

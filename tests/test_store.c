@@ -215,6 +215,8 @@ make_rec(struct exp *x, unsigned i, unsigned kind)
     r->octetDeltaCount = 100000ULL * i + 77;
     r->packetDeltaCount = 10 + i;
     r->ingressInterface = 3 + i;
+    if (i % 4 == 1)             /* the sampled template variants too */
+        r->samplingPacketInterval = 100;
     r->sourceTransportPort = (uint16_t)(1024 + i);
     r->destinationTransportPort = 443;
     r->vlanId = (uint16_t)(100 + i);

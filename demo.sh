@@ -1,0 +1,33 @@
+#!/bin/sh
+# The main job on a bundled capture: installs what hostflow needs (Debian 12,
+# as root or with sudo), builds it, starts a collector on loopback, meters
+# the sample captures with the probe, sends the flows to the collector over
+# IPFIX, stops the collector and prints what it stored.
+set -eu
+cd "$(dirname "$0")"
+[ "${HF_SKIP_DEPS:-0}" = 1 ] || sh packaging/install-deps.sh
+[ -d build ] || meson setup build --buildtype=release >/dev/null
+meson compile -C build >/dev/null
+
+work=$(mktemp -d /tmp/hostflow-demo.XXXXXX)
+./build/collector/hostflow-collector -l udp:127.0.0.1:0 -w "$work/flows" \
+    -s "$work/state" 2>"$work/collector.log" &
+collector=$!
+trap 'kill $collector 2>/dev/null || true' EXIT
+while ! grep -q 'listening on udp' "$work/collector.log"; do sleep 0.1; done
+port=$(sed -n 's/.*listening on udp:127.0.0.1:\([0-9]*\).*/\1/p' "$work/collector.log")
+
+echo "== probe: samples/*.pcap -> IPFIX/UDP -> collector on 127.0.0.1:$port"
+./build/probe/hostflow-probe -v -r samples/chrome.pcap samples/http_ipv6.pcap \
+    -c "127.0.0.1:$port"
+sleep 1.5                       # the collector writes once a second
+kill -TERM $collector
+wait $collector || true
+trap - EXIT
+
+echo "== collector store ($work/flows)"
+find "$work/flows" -name '*.ipfix' | sort
+echo "== stored flows"
+./build/dump/hostflow-dump $(find "$work/flows" -name '*.ipfix' | sort) | head -40
+./build/dump/hostflow-dump -n $(find "$work/flows" -name '*.ipfix')
+echo "== collector counters: $work/state/status.json"

@@ -1,0 +1,1 @@
+/* http_host: being written */

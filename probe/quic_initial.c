@@ -1,0 +1,1 @@
+/* quic_initial: being written */
