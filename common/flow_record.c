@@ -24,8 +24,8 @@ fbInfoElementSpec_t hf_flow_spec[] = {
     {"ipVersion",                1, 0},
     {"sourceMacAddress",         6, 0},
     {"destinationMacAddress",    6, 0},
-    {"hostflowNameSource",       1, HF_TMPL_NAMES},
-    {"paddingOctets",            3, UINT32_MAX}, /* internal layout only */
+    {"hostflowNameSource",       1, HF_TMPL_NAMESRC},
+    {"paddingOctets",            3, HF_TMPL_LAYOUT},
     {"hostflowHostname",         FB_IE_VARLEN, HF_TMPL_NAMES},
     {"hostflowDnsName",          FB_IE_VARLEN, HF_TMPL_NAMES},
     {"httpRequestHost",          FB_IE_VARLEN, HF_TMPL_NAMES},
@@ -56,16 +56,17 @@ hf_flow_template_flags(const hf_flow_record_t *rec)
         flags |= HF_TMPL_SAMPLED;
     if (rec->hostflowNameSource != HF_NAME_NONE || rec->applicationName.len
         || rec->hostflowHostname.len || rec->dnsQueryNtop.len)
-        flags |= HF_TMPL_NAMES;
+        flags |= HF_TMPL_NAMES | HF_TMPL_NAMESRC;
     return flags;
 }
 
 const uint32_t hf_flow_variants[HF_FLOW_VARIANTS] = {
     HF_TMPL_V4, HF_TMPL_V6,
-    HF_TMPL_V4 | HF_TMPL_NAMES, HF_TMPL_V6 | HF_TMPL_NAMES,
+    HF_TMPL_V4 | HF_TMPL_NAMES | HF_TMPL_NAMESRC,
+    HF_TMPL_V6 | HF_TMPL_NAMES | HF_TMPL_NAMESRC,
     HF_TMPL_V4 | HF_TMPL_SAMPLED, HF_TMPL_V6 | HF_TMPL_SAMPLED,
-    HF_TMPL_V4 | HF_TMPL_NAMES | HF_TMPL_SAMPLED,
-    HF_TMPL_V6 | HF_TMPL_NAMES | HF_TMPL_SAMPLED,
+    HF_TMPL_V4 | HF_TMPL_NAMES | HF_TMPL_NAMESRC | HF_TMPL_SAMPLED,
+    HF_TMPL_V6 | HF_TMPL_NAMES | HF_TMPL_NAMESRC | HF_TMPL_SAMPLED,
 };
 
 uint16_t

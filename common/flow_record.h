@@ -7,6 +7,7 @@
 #ifndef HOSTFLOW_FLOW_RECORD_H
 #define HOSTFLOW_FLOW_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <fixbuf/public.h>
 
@@ -72,12 +73,21 @@ enum hf_tmpl_flags {
     HF_TMPL_V6      = 0x2,
     HF_TMPL_NAMES   = 0x4,
     HF_TMPL_SAMPLED = 0x8,
+    HF_TMPL_NAMESRC = 0x10,   /* hostflowNameSource: with the names */
+    HF_TMPL_LAYOUT  = 0x20,   /* padding: internal templates only */
 };
+
+/* The internal template without the strings: records that carry no name
+ * (most of them) are copied by libfixbuf's fast fixed-length path. */
+#define HF_TMPL_INTERNAL_FIXED \
+    (HF_TMPL_V4 | HF_TMPL_V6 | HF_TMPL_SAMPLED | HF_TMPL_NAMESRC | HF_TMPL_LAYOUT)
+#define HF_FLOW_FIXED_LEN offsetof(hf_flow_record_t, hostflowHostname)
 
 /* Template ids; stable so stored files stay comparable.  The external flow
  * templates are HF_TID_FLOW_FIRST + variant index (hf_flow_variants[]). */
 enum hf_tmpl_id {
     HF_TID_INTERNAL   = 0x0400, /* internal (in-memory) layout, all fields */
+    HF_TID_INTERNAL_FIXED = 0x0409, /* the same up to the strings */
     HF_TID_FLOW_FIRST = 0x0401,
     HF_TID_STATS      = 0x0410, /* exporter statistics options record */
     HF_TID_STATS_INT  = 0x0411,

@@ -19,7 +19,9 @@ hf_ipfix_flow_session(fbInfoModel_t *model, GError **err)
     fbSession_t *s = fbSessionAlloc(model);
 
     if (!hf_ipfix_add_template(s, TRUE, HF_TID_INTERNAL,
-                               hf_flow_template(model, UINT32_MAX, err), err))
+                               hf_flow_template(model, UINT32_MAX, err), err)
+        || !hf_ipfix_add_template(s, TRUE, HF_TID_INTERNAL_FIXED,
+                                  hf_flow_template(model, HF_TMPL_INTERNAL_FIXED, err), err))
         goto fail;
     for (size_t i = 0; i < HF_FLOW_VARIANTS; i++) {
         uint32_t v = hf_flow_variants[i];
@@ -37,9 +39,10 @@ fail:
 bool
 hf_ipfix_append_flow(fBuf_t *fbuf, const hf_flow_record_t *rec, GError **err)
 {
-    uint16_t tid = hf_flow_template_id(hf_flow_template_flags(rec));
+    uint32_t flags = hf_flow_template_flags(rec);
+    bool names = flags & HF_TMPL_NAMES;
 
-    return fBufSetInternalTemplate(fbuf, HF_TID_INTERNAL, err)
-        && fBufSetExportTemplate(fbuf, tid, err)
-        && fBufAppend(fbuf, (uint8_t *)rec, sizeof(*rec), err);
+    return fBufSetInternalTemplate(fbuf, names ? HF_TID_INTERNAL : HF_TID_INTERNAL_FIXED, err)
+        && fBufSetExportTemplate(fbuf, hf_flow_template_id(flags), err)
+        && fBufAppend(fbuf, (uint8_t *)rec, names ? sizeof(*rec) : HF_FLOW_FIXED_LEN, err);
 }

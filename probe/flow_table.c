@@ -26,8 +26,15 @@ struct hf_flow_table {
     uint32_t *buckets;
     uint32_t bucket_mask;
     struct hf_queue open, closing;
+    uint64_t next_scan_us;   /* packet time of the next expiry scan */
     struct hf_flow_stats stats;
 };
+
+/* Scanning the queues' tails on every packet costs more than the idle flows
+ * it finds; a flow hit by a packet checks its own timeout instead, so
+ * records come out the same, only the scan finds idle flows up to this
+ * much packet time later. */
+#define SCAN_EVERY_US 100000
 
 _Static_assert(sizeof(struct hf_flow_key) == 44, "key has no padding");
 
@@ -280,26 +287,51 @@ hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
     struct hf_flow_key key;
     uint32_t b;
 
-    hf_flow_table_expire(t, pkt->ts_us);
+    if (pkt->ts_us >= t->next_scan_us) {
+        hf_flow_table_expire(t, pkt->ts_us);
+        t->next_scan_us = pkt->ts_us + SCAN_EVERY_US;
+    }
     hf_flow_key_from_packet(&key, pkt, ifindex);
     uint32_t i = lookup(t, &key, &b);
+    if (i != NONE) {
+        /* timed out since the last scan: it ends as the scan would have */
+        const struct hf_flow *old = &t->flows[i];
+        uint64_t timeout = old->closing ? t->cfg.linger_us : t->cfg.idle_us;
+        if (old->last_us + timeout < pkt->ts_us) {
+            flow_end(t, i, old->closing ? HF_END_EOF : HF_END_IDLE);
+            i = NONE;
+        }
+    }
     *created = i == NONE;
 
     struct hf_flow *f;
+    bool linked = false;     /* still on its queue: it was the head already */
     if (i != NONE) {
         f = &t->flows[i];
-        q_unlink(t, queue_of(t, f), i);
+        if (queue_of(t, f)->head == i)
+            linked = true;
+        else
+            q_unlink(t, queue_of(t, f), i);
         if (pkt->ts_us >= f->first_us + t->cfg.active_us) {
             /* report the slice so far; the flow goes on as a new record */
             t->emit(f, HF_END_ACTIVE, t->ctx);
             t->stats.exported++;
             flow_start(f, pkt);
+            if (linked && f->closing) {
+                q_unlink(t, &t->closing, i);
+                linked = false;
+            }
             f->closing = 0;
         }
     } else {
         i = entry_alloc(t);
         if (i == NONE) {
-            /* full: the flow idle the longest makes room */
+            /* full: first what has timed out since the last scan */
+            hf_flow_table_expire(t, pkt->ts_us);
+            i = entry_alloc(t);
+        }
+        if (i == NONE) {
+            /* still full: the flow idle the longest makes room */
             uint32_t victim = t->open.tail != NONE ? t->open.tail : t->closing.tail;
             t->stats.evicted++;
             flow_end(t, victim, HF_END_RESOURCES);
@@ -322,9 +354,14 @@ hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
     f->octets += pkt->ip_octets;
     f->last_us = pkt->ts_us;
     f->tcp_flags |= pkt->tcp_flags;
-    if (pkt->proto == 6 && (pkt->tcp_flags & (TCP_FIN | TCP_RST)))
+    if (pkt->proto == 6 && (pkt->tcp_flags & (TCP_FIN | TCP_RST)) && !f->closing) {
+        if (linked)
+            q_unlink(t, &t->open, i);   /* moves to the closing queue */
+        linked = false;
         f->closing = 1;
-    q_push_head(t, queue_of(t, f), i);
+    }
+    if (!linked)
+        q_push_head(t, queue_of(t, f), i);
     return f;
 }
 

@@ -187,14 +187,17 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
         pr->trunc_transport++;
     if (pkt.is_fragment)
         hf_frag_update(pr->frags, &pkt);
-    if (pkt.ts_us > pr->now_us)
+    if (pkt.ts_us > pr->now_us) {
+        /* offline, messages carry packet time so a file always gives the
+         * same output; the clock only matters once a second */
+        if (!pr->live && pkt.ts_us / 1000000 != pr->now_us / 1000000) {
+            hf_exporter_set_time(pr->exporter, (uint32_t)(pkt.ts_us / 1000000));
+            periodic(pr, pkt.ts_us);
+        }
         pr->now_us = pkt.ts_us;
-    if (!pr->live)
-        hf_exporter_set_time(pr->exporter, (uint32_t)(pr->now_us / 1000000));
+    }
     bool created;
     hf_flow_table_add(pr->flows, &pkt, pr->ifindex, &created);
-    if (!pr->live)
-        periodic(pr, pr->now_us);
 }
 
 /* Runs one source to its end (file) or to a stop request (live). */
