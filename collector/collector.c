@@ -77,8 +77,9 @@ apply_options(struct hf_collector_config *c, GError **err)
         c->state_dir = g_strdup(state_arg);
     }
     if (slot_arg != -1) {
-        if (slot_arg < 60 || slot_arg > 86400 || 86400 % slot_arg) {
-            g_set_error(err, G_OPTION_ERROR, 0, "--slot-seconds must divide a day, 60..86400");
+        if (!hf_slot_seconds_valid(slot_arg)) {
+            g_set_error(err, G_OPTION_ERROR, 0,
+                        "--slot-seconds must be whole minutes that divide a day (60, 300, 3600...)");
             return false;
         }
         c->slot_seconds = (uint32_t)slot_arg;
@@ -96,8 +97,13 @@ apply_options(struct hf_collector_config *c, GError **err)
     }
     if (reject_unknown_arg)
         c->accept_unknown = false;
-    if (rcvbuf_arg != -1)
+    if (rcvbuf_arg != -1) {
+        if (rcvbuf_arg < 4096) {
+            g_set_error(err, G_OPTION_ERROR, 0, "--rcvbuf must be at least 4096 bytes");
+            return false;
+        }
         c->rcvbuf = rcvbuf_arg;
+    }
     return true;
 }
 
@@ -184,9 +190,10 @@ main(int argc, char **argv)
     }
     for (guint i = 0; i < cfg.listen->len; i++) {
         const struct hf_listen_spec *ls = &g_array_index(cfg.listen, struct hf_listen_spec, i);
-        fprintf(stderr, "hostflow-collector: listening on %s:%s%s%u\n",
-                ls->tcp ? "tcp" : "udp", ls->host ? ls->host : "",
-                ls->host ? ":" : "", hf_listener_port(listener, i));
+        bool v6 = ls->host && strchr(ls->host, ':');
+        fprintf(stderr, "hostflow-collector: listening on %s:%s%s%s%s%u\n",
+                ls->tcp ? "tcp" : "udp", v6 ? "[" : "", ls->host ? ls->host : "",
+                v6 ? "]" : "", ls->host ? ":" : "", hf_listener_port(listener, i));
     }
 
     /* signals are taken synchronously here, never inside a worker thread */
@@ -210,7 +217,9 @@ main(int argc, char **argv)
                 continue;
             }
             struct hf_collector_config *next = g_new0(struct hf_collector_config, 1);
-            if (!hf_collector_config_load(next, cfg.config_path, &err)) {
+            /* the command line still overrides the file */
+            if (!hf_collector_config_load(next, cfg.config_path, &err)
+                || !apply_options(next, &err)) {
                 fprintf(stderr, "hostflow-collector: SIGHUP: %s (keeping the old sources)\n",
                         err->message);
                 g_clear_error(&err);

@@ -21,13 +21,40 @@ source_free(gpointer p)
 }
 
 bool
+hf_slot_seconds_valid(long s)
+{
+    /* file names resolve minutes; slots must tile a day exactly */
+    return s >= 60 && s <= 86400 && s % 60 == 0 && 86400 % s == 0;
+}
+
+/* A non-negative integer key: -1 when absent, error when malformed. */
+static bool
+get_int(GKeyFile *kf, const char *group, const char *key, int *out, GError **err)
+{
+    GError *e = NULL;
+
+    *out = -1;
+    if (!g_key_file_has_key(kf, group, key, NULL))
+        return true;
+    int v = g_key_file_get_integer(kf, group, key, &e);
+    if (e || v < 0) {
+        g_set_error(err, CFG_ERROR, 1, "[%s] %s: want a whole number >= 0", group, key);
+        g_clear_error(&e);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool
 hf_size_parse(const char *s, uint64_t *out)
 {
     char *end;
-    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long v;
 
-    if (end == s)
-        return false;
+    if (!g_ascii_isdigit(*s))
+        return false;             /* strtoull would take "-5" */
+    v = strtoull(s, &end, 10);
     switch (*end) {
     case 'T': case 't': v <<= 10; /* fall through */
     case 'G': case 'g': v <<= 10; /* fall through */
@@ -122,17 +149,14 @@ load_sources(struct hf_collector_config *c, GKeyFile *kf, GError **err)
         struct hf_source *s = g_new0(struct hf_source, 1);
         s->name = g_strdup(name);
         g_ptr_array_add(c->sources, s);
-        GError *e = NULL;
-        int port = g_key_file_get_integer(kf, *g, "port", &e);
-        if (e) {
-            g_clear_error(&e);
-            port = 0;
-        }
-        if (port < 0 || port > 65535) {
+        int port;
+        if (!get_int(kf, *g, "port", &port, err))
+            goto fail;
+        if (port > 65535) {
             g_set_error(err, CFG_ERROR, 1, "[%s]: bad port", *g);
             goto fail;
         }
-        s->port = (uint16_t)port;
+        s->port = port < 0 ? 0 : (uint16_t)port;
         char *exp = g_key_file_get_string(kf, *g, "exporter", NULL);
         if (exp) {
             s->has_exporter = parse_exporter(exp, s->exporter);
@@ -201,28 +225,40 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
             goto out;
         }
     }
-    GError *e = NULL;
-    int i = g_key_file_get_integer(kf, g, "slot-seconds", &e);
-    if (!e) {
-        if (i < 60 || i > 86400 || 86400 % i) {
-            g_set_error(err, CFG_ERROR, 1, "slot-seconds must divide a day, 60..86400");
+    int i;
+    if (!get_int(kf, g, "slot-seconds", &i, err))
+        goto out;
+    if (i != -1) {
+        if (!hf_slot_seconds_valid(i)) {
+            g_set_error(err, CFG_ERROR, 1,
+                        "slot-seconds must be whole minutes that divide a day (60, 300, 3600...)");
             goto out;
         }
         c->slot_seconds = (uint32_t)i;
     }
-    g_clear_error(&e);
-    i = g_key_file_get_integer(kf, g, "retention-days", &e);
-    if (!e && i >= 0)
+    if (!get_int(kf, g, "retention-days", &i, err))
+        goto out;
+    if (i != -1)
         c->retention_days = (uint32_t)i;
-    g_clear_error(&e);
-    i = g_key_file_get_integer(kf, g, "rcvbuf", &e);
-    if (!e && i > 0)
+    if (!get_int(kf, g, "rcvbuf", &i, err))
+        goto out;
+    if (i != -1) {
+        if (i < 4096) {
+            g_set_error(err, CFG_ERROR, 1, "rcvbuf must be at least 4096 bytes");
+            goto out;
+        }
         c->rcvbuf = i;
-    g_clear_error(&e);
-    gboolean b = g_key_file_get_boolean(kf, g, "accept-unknown", &e);
-    if (!e)
+    }
+    if (g_key_file_has_key(kf, g, "accept-unknown", NULL)) {
+        GError *e = NULL;
+        gboolean b = g_key_file_get_boolean(kf, g, "accept-unknown", &e);
+        if (e) {
+            g_set_error(err, CFG_ERROR, 1, "accept-unknown: want true or false");
+            g_error_free(e);
+            goto out;
+        }
         c->accept_unknown = b;
-    g_clear_error(&e);
+    }
     ok = load_sources(c, kf, err);
 out:
     g_key_file_free(kf);

@@ -56,6 +56,8 @@ bool hf_collector_config_load(struct hf_collector_config *c, const char *path,
 bool hf_listen_parse(const char *spec, struct hf_listen_spec *out, GError **err);
 /* "50G", "512M", "1000000" → bytes */
 bool hf_size_parse(const char *s, uint64_t *out);
+/* Slot lengths the store can name: whole minutes tiling a day. */
+bool hf_slot_seconds_valid(long s);
 void hf_collector_config_clear(struct hf_collector_config *c);
 
 /* The source name for an exporter; an automatic name (exp-ADDR) when no

@@ -53,8 +53,10 @@ struct hf_exporter_stats {
     uint64_t last_seen_ms;
 };
 
+/* arrival_ms: when the datagram carrying the record arrived (for data held
+ * for its template, the data's arrival, not the template's). */
 typedef void (*hf_record_fn)(void *ctx, const struct hf_exporter_id *exp,
-                             const hf_flow_record_t *rec);
+                             const hf_flow_record_t *rec, uint64_t arrival_ms);
 
 struct hf_decoder_config {
     const char *state_dir;     /* templates persisted here; NULL = not */

@@ -41,7 +41,7 @@ struct hf_pipeline {
     /* writer thread, read by status under stats_lock */
     GMutex stats_lock;
     struct hf_store_stats store_stats;
-    uint64_t write_errors;
+    uint64_t not_stored;        /* records hf_store_add refused */
 };
 
 static uint64_t
@@ -124,7 +124,8 @@ strings_len(const hf_flow_record_t *r)
 }
 
 static void
-on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec)
+on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec,
+          uint64_t arrival_ms)
 {
     struct hf_pipeline *p = ctx;
     const char *source = source_name(p, exp);
@@ -145,7 +146,7 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
     struct rec_batch *b = p->batch;
     b->r[b->n].rec = *rec;
     b->r[b->n].source = source;
-    b->r[b->n].now_ms = now_ms();
+    b->r[b->n].now_ms = arrival_ms;
     hf_flow_record_t *r = &b->r[b->n].rec;
     copy_string(b, &r->hostflowHostname);
     copy_string(b, &r->hostflowDnsName);
@@ -201,7 +202,7 @@ write_thread(gpointer data)
                 GError *err = NULL;
                 if (!hf_store_add(p->store, b->r[i].source, &b->r[i].rec,
                                   b->r[i].now_ms, &err)) {
-                    if (p->write_errors++ == 0)
+                    if (p->not_stored++ == 0)
                         g_warning("store: %s", err ? err->message : "?");
                     g_clear_error(&err);
                 }
@@ -318,7 +319,7 @@ write_status(struct hf_pipeline *p)
     struct hf_listener_stats ls = hf_listener_stats(p->listener);
     g_mutex_lock(&p->stats_lock);
     struct hf_store_stats ss = p->store_stats;
-    uint64_t werr = p->write_errors;
+    uint64_t not_stored = p->not_stored;
     g_mutex_unlock(&p->stats_lock);
     fprintf(f, "{\n  \"time_ms\": %" G_GUINT64_FORMAT ",\n", now_ms());
     fprintf(f, "  \"sockets\": {\"datagrams\": %" G_GUINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
@@ -330,10 +331,11 @@ write_status(struct hf_pipeline *p)
     fprintf(f, "  \"store\": {\"records\": %" G_GUINT64_FORMAT ", \"files_completed\": %" G_GUINT64_FORMAT
             ", \"files_recovered\": %" G_GUINT64_FORMAT ", \"records_recovered\": %" G_GUINT64_FORMAT
             ", \"files_damaged\": %" G_GUINT64_FORMAT ", \"files_expired\": %" G_GUINT64_FORMAT
-            ", \"write_errors\": %" G_GUINT64_FORMAT ", \"rejected_records\": %" G_GUINT64_FORMAT
+            ", \"write_errors\": %" G_GUINT64_FORMAT ", \"records_not_stored\": %" G_GUINT64_FORMAT
+            ", \"rejected_records\": %" G_GUINT64_FORMAT
             ", \"record_queue_drops\": %" G_GUINT64_FORMAT "},\n",
             ss.records, ss.files_completed, ss.files_recovered, ss.records_recovered,
-            ss.files_damaged, ss.files_expired, werr + ss.write_errors, p->rejected,
+            ss.files_damaged, ss.files_expired, ss.write_errors, not_stored, p->rejected,
             p->record_queue_drops);
     fputs("  \"exporters\": [", f);
     struct status_ctx c = { f, true };
@@ -352,6 +354,7 @@ hf_pipeline_stop(struct hf_pipeline *p)
     g_thread_join(p->decode_thread);
     g_atomic_int_set(&p->stop_write, 1);
     g_thread_join(p->write_thread);
+    hf_store_rotate(p->store, UINT64_MAX);   /* complete every open slot */
     g_mutex_lock(&p->stats_lock);
     p->store_stats = hf_store_stats(p->store);
     g_mutex_unlock(&p->stats_lock);

@@ -237,6 +237,6 @@ hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
     r->samplingPacketInterval = interval > 1 ? interval : 0;
     resolve_times(m, &s);
     m->sess->st.records++;
-    d->fn(d->ctx, m->id, r);
+    d->fn(d->ctx, m->id, r, m->now_ms);
     return off;
 }

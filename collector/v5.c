@@ -51,7 +51,7 @@ hf_decode_v5(struct hf_decoder *d, struct hf_msg_ctx *m, const uint8_t *msg,
         rec.samplingPacketInterval = sampling > 1 ? sampling : 0;
         m->data_records++;
         m->sess->st.records++;
-        d->fn(d->ctx, m->id, &rec);
+        d->fn(d->ctx, m->id, &rec, m->now_ms);
     }
     if (sampling > 1)
         m->sess->st.sampling_interval = sampling;

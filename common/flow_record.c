@@ -55,7 +55,9 @@ hf_flow_template_flags(const hf_flow_record_t *rec)
     if (rec->samplingPacketInterval > 1)
         flags |= HF_TMPL_SAMPLED;
     if (rec->hostflowNameSource != HF_NAME_NONE || rec->applicationName.len
-        || rec->hostflowHostname.len || rec->dnsQueryNtop.len)
+        || rec->hostflowHostname.len || rec->hostflowDnsName.len
+        || rec->httpRequestHost.len || rec->sslServerNameNtop.len
+        || rec->dnsQueryNtop.len)
         flags |= HF_TMPL_NAMES | HF_TMPL_NAMESRC;
     return flags;
 }

@@ -8,8 +8,10 @@
 #include "decoder.h"
 
 static void
-on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec)
+on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec,
+          uint64_t arrival_ms)
 {
+    (void)arrival_ms;
     (void)exp;
     /* touch every string so ASan sees any bad pointer */
     const fbVarfield_t *v[] = { &rec->hostflowHostname, &rec->hostflowDnsName,

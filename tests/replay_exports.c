@@ -19,8 +19,10 @@ struct totals {
 };
 
 static void
-on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec)
+on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec,
+          uint64_t arrival_ms)
 {
+    (void)arrival_ms;
     struct totals *t = ctx;
     (void)exp;
     t->records++;
