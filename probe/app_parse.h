@@ -32,17 +32,23 @@ enum hf_parse_status hf_tls_clienthello_sni(const uint8_t *hs, size_t len,
 enum hf_parse_status hf_http_host(const uint8_t *stream, size_t len,
                                   char name[HF_NAME_MAX]);
 
-/* QUIC: per-flow reassembly of the CRYPTO stream from client Initials. */
+/* QUIC: per-flow reassembly of the CRYPTO stream from client Initials.
+ * Start a flow with have_dcid = 0: the other fields are reset then. */
+#define HF_QUIC_RANGES 8      /* out-of-order CRYPTO pieces held at once */
 struct hf_quic_state {
     uint8_t  dcid[20];        /* the client's first Destination Connection ID */
     uint8_t  dcid_len;
     uint8_t  have_dcid;
+    uint8_t  n_ranges;
     uint32_t crypto_len;      /* contiguous CRYPTO bytes from offset 0 */
+    /* bytes held past crypto_len: sorted, disjoint, not touching (Chrome
+     * shuffles its CRYPTO frames over several Initials) */
+    struct { uint16_t start, end; } ranges[HF_QUIC_RANGES];
     uint8_t  crypto[4096];
 };
 
 /* One UDP payload of a client→server flow.  Returns HF_PARSE_NOT_MINE for
- * anything but a QUIC v1 (or v2) long-header Initial. */
+ * anything but a QUIC v1 (or v2, or draft-29..32) long-header Initial. */
 enum hf_parse_status hf_quic_sni(const uint8_t *datagram, size_t len,
                                  struct hf_quic_state *st,
                                  char name[HF_NAME_MAX]);

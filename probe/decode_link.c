@@ -127,7 +127,7 @@ static enum hf_decode_result decode_ethertype(struct hf_cursor c,
 static enum hf_decode_result decode_ethernet(struct hf_cursor c,
                                              struct hf_packet *pkt)
 {
-    uint16_t type;
+    uint16_t type = 0;
 
     if (!hf_cur_has(&c, 14))
         return HF_DECODE_TRUNC_LINK;
