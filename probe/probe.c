@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "exporter.h"
+#include "flow_names.h"
 #include "flow_table.h"
 #include "ip_frag.h"
 #include "options.h"
@@ -21,6 +22,7 @@ struct probe {
     struct hf_probe_options opt;
     struct hf_exporter *exporter;
     struct hf_flow_table *flows;
+    struct hf_names *names;       /* NULL with --no-names */
     struct hf_frag_table *frags;
     pcap_t *pcap;
     int dlt;
@@ -34,6 +36,7 @@ struct probe {
     uint64_t now_us;              /* latest packet time */
     uint64_t next_stats_us, next_tmpl_us;
     uint64_t export_errors;
+    uint64_t files_truncated;     /* capture files that ended in an error */
     bool fatal;                   /* output lost (TCP closed, disk full) */
 };
 
@@ -108,8 +111,19 @@ emit_flow(const struct hf_flow *f, uint8_t reason, void *ctx)
     GError *err = NULL;
 
     flow_to_record(f, reason, &rec);
+    if (pr->names)
+        hf_names_fill_record(f, &rec);
     if (!hf_exporter_add(pr->exporter, &rec, &err))
         note_export_error(pr, err);
+}
+
+static void
+release_flow(struct hf_flow *f, void *ctx)
+{
+    struct probe *pr = ctx;
+
+    if (pr->names)
+        hf_names_release(pr->names, f);
 }
 
 static uint64_t
@@ -197,7 +211,9 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
         pr->now_us = pkt.ts_us;
     }
     bool created;
-    hf_flow_table_add(pr->flows, &pkt, pr->ifindex, &created);
+    struct hf_flow *f = hf_flow_table_add(pr->flows, &pkt, pr->ifindex, &created);
+    if (pr->names)
+        hf_names_packet(pr->names, f, created, &pkt, pr->ifindex);
 }
 
 /* Runs one source to its end (file) or to a stop request (live). */
@@ -213,6 +229,14 @@ run_source(struct probe *pr, pcap_t *p)
     int rc = 0;
     while (!stop_requested) {
         rc = pcap_dispatch(p, pr->live ? -1 : 4096, on_packet, (u_char *)pr);
+        if (rc == PCAP_ERROR && !pr->live) {
+            /* a cut or corrupt file ends its input; what came before counts */
+            fprintf(stderr, "hostflow-probe: warning: %s; flows up to here are exported\n",
+                    pcap_geterr(p));
+            pr->files_truncated++;
+            rc = 0;
+            break;
+        }
         if (rc == PCAP_ERROR) {
             fprintf(stderr, "hostflow-probe: capture error: %s\n", pcap_geterr(p));
             break;
@@ -265,9 +289,19 @@ print_counters(const struct probe *pr)
             " skipped %" G_GUINT64_FORMAT " kernel_drops %" G_GUINT64_FORMAT
             " flows %" G_GUINT64_FORMAT " records %" G_GUINT64_FORMAT
             " evicted %" G_GUINT64_FORMAT " peak_flows %" G_GUINT64_FORMAT
-            " export_errors %" G_GUINT64_FORMAT "\n",
+            " export_errors %" G_GUINT64_FORMAT " files_truncated %" G_GUINT64_FORMAT "\n",
             pr->packets, pr->reasons[HF_DECODE_OK], skipped, pr->kernel_drops,
-            fs.created, fs.exported, fs.evicted, fs.peak, pr->export_errors);
+            fs.created, fs.exported, fs.evicted, fs.peak, pr->export_errors,
+            pr->files_truncated);
+    if (pr->names) {
+        struct hf_names_stats ns = hf_names_stats(pr->names);
+        fprintf(stderr, "names dns_responses %" G_GUINT64_FORMAT " dns_addresses %" G_GUINT64_FORMAT
+                " named_dns %" G_GUINT64_FORMAT " named_app %" G_GUINT64_FORMAT
+                " cache_entries %" G_GUINT64_FORMAT " cache_bytes %" G_GUINT64_FORMAT
+                " cache_evictions %" G_GUINT64_FORMAT " buffers_refused %" G_GUINT64_FORMAT "\n",
+                ns.dns_responses, ns.dns_addresses, ns.named_dns, ns.named_app,
+                ns.cache.entries, ns.cache.bytes, ns.cache.evictions, ns.buffers_refused);
+    }
     if (pr->opt.verbose < 2)
         return;
     for (int r = 1; r < HF_DECODE_REASON_COUNT; r++)
@@ -318,7 +352,9 @@ main(int argc, char **argv)
         return 1;
     }
 
-    pr.flows = hf_flow_table_new(&pr.opt.flow, emit_flow, NULL, &pr);
+    pr.flows = hf_flow_table_new(&pr.opt.flow, emit_flow, release_flow, &pr);
+    if (!pr.opt.no_names)
+        pr.names = hf_names_new(&pr.opt.names, pr.flows);
     pr.frags = hf_frag_new(pr.opt.max_frags, pr.opt.flow.idle_us);
     pr.start_ms = wall_us() / 1000;
 
@@ -354,6 +390,7 @@ main(int argc, char **argv)
     if (pr.opt.verbose)
         print_counters(&pr);
     hf_flow_table_free(pr.flows);
+    hf_names_free(pr.names);
     hf_frag_free(pr.frags);
     hf_probe_options_free(&pr.opt);
     return pr.fatal ? 1 : rc;
