@@ -14,10 +14,12 @@ hf_ipfix_add_template(fbSession_t *s, gboolean internal, uint16_t tid,
 }
 
 fbSession_t *
-hf_ipfix_flow_session(fbInfoModel_t *model, GError **err)
+hf_ipfix_flow_session(fbInfoModel_t *model, uint32_t domain, GError **err)
 {
     fbSession_t *s = fbSessionAlloc(model);
 
+    /* templates belong to the domain current when they are added */
+    fbSessionSetDomain(s, domain);
     if (!hf_ipfix_add_template(s, TRUE, HF_TID_INTERNAL,
                                hf_flow_template(model, UINT32_MAX, err), err)
         || !hf_ipfix_add_template(s, TRUE, HF_TID_INTERNAL_FIXED,

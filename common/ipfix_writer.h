@@ -19,7 +19,8 @@ bool hf_ipfix_add_template(fbSession_t *s, gboolean internal, uint16_t tid,
  * external variants; NULL and err on failure.  Free it with fbSessionFree()
  * unless a buffer took it (fBufAllocForExport: fBufFree frees it).  Add any
  * further templates (options records) before creating the buffer. */
-fbSession_t *hf_ipfix_flow_session(fbInfoModel_t *model, GError **err);
+fbSession_t *hf_ipfix_flow_session(fbInfoModel_t *model, uint32_t domain,
+                                   GError **err);
 
 /* Appends rec to a buffer made over such a session, with the external
  * template that fits it (hf_flow_template_flags()). */

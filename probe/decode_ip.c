@@ -147,6 +147,10 @@ static enum hf_decode_result decode_ipv6(struct hf_cursor ip,
             uint16_t off_m;
             uint32_t id;
 
+            /* a jumbogram is never fragmented (RFC 2675 3): length 0
+             * with a fragment header is a broken packet */
+            if (payload_len == 0)
+                return HF_DECODE_BAD_IP6_EXT;
             hf_cur_u16(&ip, 2, &off_m);
             hf_cur_u32(&ip, 4, &id);
             note_fragment(pkt, off_m >> 3, off_m & 1, id);

@@ -1,5 +1,7 @@
 /* DNS (and mDNS, LLMNR) responses → question name and its addresses.
  *
+ * Addresses come from the answer section only, except in question-less
+ * (mDNS) responses, where every section is the responder's own records.
  * Every byte is read through extract.h.  Names are decoded into text
  * (lower case, no trailing dot) and compared as text, so case and
  * compression do not matter.  Malformed or truncated answer records end
@@ -26,6 +28,7 @@
 #define NAME_WIRE_MAX    255     /* RFC 1035 2.3.4, length octets included */
 #define MAX_POINTER_HOPS 128     /* more than a legal name can need (127 labels) */
 #define MAX_CHAIN_STEPS  16      /* CNAMEs followed from the question name */
+#define MAX_REWALK_RECORDS 64    /* answers beyond which order is trusted */
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -198,18 +201,18 @@ follow_cname(struct chain *ch, const struct hf_cursor *c,
     return true;
 }
 
-/* One walk over the answers: grows the chain and collects addresses.
+/* One walk over count records from off: grows the chain and collects addresses.
  * Returns true if another walk is needed, i.e. a record skipped as
  * unrelated might belong to a name the chain gained after it (CNAMEs
  * listed after the records they lead to). */
 static bool
-walk_answers(const struct hf_cursor *c, uint32_t off, uint16_t ancount,
+walk_records(const struct hf_cursor *c, uint32_t off, uint32_t count,
              struct chain *ch, bool follow, struct hf_dns_msg *out)
 {
     bool skipped_candidate = false, rewalk = false;
     struct record rr;
 
-    for (uint16_t i = 0; i < ancount; i++) {
+    for (uint32_t i = 0; i < count; i++) {
         if (!read_record(c, &off, &rr))
             break;              /* truncated or malformed: keep what we have */
         bool candidate = rr.type == TYPE_CNAME || is_address_record(&rr);
@@ -227,15 +230,15 @@ walk_answers(const struct hf_cursor *c, uint32_t off, uint16_t ancount,
     return rewalk;
 }
 
-/* mDNS answers carry no question: the first address record's owner stands
+/* mDNS responses carry no question: the first address record's owner stands
  * in for it. */
 static bool
-first_address_owner(const struct hf_cursor *c, uint32_t off, uint16_t ancount,
+first_address_owner(const struct hf_cursor *c, uint32_t off, uint32_t count,
                     struct name *owner)
 {
     struct record rr;
 
-    for (uint16_t i = 0; i < ancount; i++) {
+    for (uint32_t i = 0; i < count; i++) {
         if (!read_record(c, &off, &rr))
             return false;
         if (rr.owner_result == NAME_OK && is_address_record(&rr)) {
@@ -259,8 +262,8 @@ bool
 hf_dns_parse(const uint8_t *msg, uint32_t len, struct hf_dns_msg *out)
 {
     struct hf_cursor c = hf_cur_make(msg, len);
-    uint16_t flags, qdcount, ancount;
-    uint32_t off = HEADER_LEN;
+    uint16_t flags, qdcount, ancount, nscount, arcount;
+    uint32_t off = HEADER_LEN, records;
     struct chain ch;
     bool follow = true;
 
@@ -270,7 +273,7 @@ hf_dns_parse(const uint8_t *msg, uint32_t len, struct hf_dns_msg *out)
     out->qname[0] = '\0';
     if (!hf_cur_u16(&c, 0, &out->id) || !hf_cur_u16(&c, 2, &flags) ||
         !hf_cur_u16(&c, 4, &qdcount) || !hf_cur_u16(&c, 6, &ancount) ||
-        !hf_cur_has(&c, HEADER_LEN))
+        !hf_cur_u16(&c, 8, &nscount) || !hf_cur_u16(&c, 10, &arcount))
         return false;
     /* Other opcodes reuse the sections differently (UPDATE's "answers"
      * are prerequisites): their records are no lookup results. */
@@ -280,13 +283,18 @@ hf_dns_parse(const uint8_t *msg, uint32_t len, struct hf_dns_msg *out)
     out->rcode = flags & 0xf;
 
     ch.n = 1;
+    records = ancount;
     if (qdcount == 1) {
         if (read_name(&c, off, &ch.names[0], &off) != NAME_OK ||
             !hf_cur_u16(&c, off, &out->qtype) || !hf_cur_has_at(&c, off, 4))
             return false;
         off += 4;               /* qtype, qclass */
     } else if (qdcount == 0 && out->is_response) {
-        if (!first_address_owner(&c, off, ancount, &ch.names[0]))
+        /* An mDNS responder announces its own records in every section;
+         * hosts' addresses usually come as additional records, after the
+         * service records that answered. */
+        records = (uint32_t)ancount + nscount + arcount;
+        if (!first_address_owner(&c, off, records, &ch.names[0]))
             return false;
         follow = false;         /* pair only that owner's own records */
     } else {
@@ -297,10 +305,13 @@ hf_dns_parse(const uint8_t *msg, uint32_t len, struct hf_dns_msg *out)
         return true;
 
     /* Rewalks happen only for out-of-order CNAMEs; each one follows a
-     * chain step, so there are at most MAX_CHAIN_STEPS of them. */
+     * chain step, so there are at most MAX_CHAIN_STEPS of them, and only
+     * small messages get them: a crafted 64 KiB message must not cost
+     * seventeen walks. */
     for (unsigned walk = 0; walk <= MAX_CHAIN_STEPS; walk++) {
         out->n_addrs = 0;
-        if (!walk_answers(&c, off, ancount, &ch, follow, out))
+        if (!walk_records(&c, off, records, &ch, follow, out) ||
+            records > MAX_REWALK_RECORDS)
             break;
     }
     return true;

@@ -56,7 +56,7 @@ add_stats_template(fbSession_t *s, fbInfoModel_t *m, gboolean internal,
 static bool
 build_session(struct hf_exporter *x, GError **err)
 {
-    x->session = hf_ipfix_flow_session(x->model, err);
+    x->session = hf_ipfix_flow_session(x->model, x->domain, err);
     return x->session
         && add_stats_template(x->session, x->model, TRUE, err)
         && add_stats_template(x->session, x->model, FALSE, err);
@@ -85,7 +85,6 @@ hf_exporter_open(const struct hf_export_config *cfg, GError **err)
         exp = fbExporterAllocNet(&spec);
     }
     x->fbuf = fBufAllocForExport(x->session, exp);
-    fbSessionSetDomain(x->session, cfg->domain);
     /* the session was built before the buffer; announce its templates now,
      * which also opens the socket or file */
     if (!hf_exporter_send_templates(x, err))

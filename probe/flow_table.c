@@ -332,7 +332,9 @@ hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
         }
         if (i == NONE) {
             /* still full: the flow idle the longest makes room */
-            uint32_t victim = t->open.tail != NONE ? t->open.tail : t->closing.tail;
+            uint32_t victim = t->open.tail, c = t->closing.tail;
+            if (victim == NONE || (c != NONE && t->flows[c].last_us < t->flows[victim].last_us))
+                victim = c;
             t->stats.evicted++;
             flow_end(t, victim, HF_END_RESOURCES);
             i = entry_alloc(t);

@@ -6,8 +6,10 @@ independent decode, and reporting comparisons.  Paths come from the
 environment meson sets (HF_PROBE, HF_DUMP, HF_PCAPS, HF_SRC, HF_BUILD);
 outside meson they default to ./build of the source tree.
 """
+import collections
 import contextlib
 import csv
+import datetime
 import io
 import ipaddress
 import json
@@ -16,9 +18,11 @@ import random
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -30,7 +34,8 @@ DUMP = os.environ.get('HF_DUMP') or os.path.join(BUILD, 'dump', 'hostflow-dump')
 PCAPS = os.environ.get('HF_PCAPS') or os.path.join(SRC, '..', 'shared', 'pcaps')
 
 SKIP = 77          # meson: exit status 77 = test skipped
-WORKERS = max(2, os.cpu_count() or 2)
+# children mostly wait (tshark start-up, sanitizer exit checks): overlap them
+WORKERS = 2 * max(2, os.cpu_count() or 2)
 
 # ---------------------------------------------------------------- reporting
 
@@ -222,6 +227,21 @@ def totals(recs):
     """(records, packets, bytes) summed over dump records."""
     return (len(recs), sum(r['packets'] for r in recs),
             sum(r['bytes'] for r in recs))
+
+
+def ms(stamp):
+    """Milliseconds since the epoch of a dump time ('2021-05-13T10:41:47.123Z')."""
+    day, frac = stamp.rstrip('Z').split('.')
+    t = datetime.datetime.strptime(day, '%Y-%m-%dT%H:%M:%S').replace(
+        tzinfo=datetime.timezone.utc)
+    return int(t.timestamp()) * 1000 + int(frac)
+
+
+def probe_flow_key(r):
+    """What the probe keys a flow on, as a dump record shows it (address
+    family by the addresses, 5-tuple, VLAN, interface)."""
+    return (norm_addr(r['src']), norm_addr(r['dst']), r['proto'], r['sport'], r['dport'],
+            r['vlan'], r['in_if'])
 
 
 def norm_addr(a):
@@ -419,7 +439,9 @@ def expected_from_tshark(path):
     - Octets: IPv4 total length; IPv6 payload length + 40.  IPv6 payload
       length 0 with a next header other than 59 (No Next Header) is a
       jumbogram / BIG TCP capture: its length is the bytes captured from the
-      IPv6 header on.
+      IPv6 header on.  Such a packet never carries a Fragment header (RFC
+      2675 section 3); tshark marks one that does malformed, and it is
+      skipped by the first rule below.
     - Skipped (not metered, the probe counts them as malformed):
       * tshark marks the frame malformed at the outer IP layer (IPv4, IPv6
         or one of its extension headers);
@@ -591,38 +613,58 @@ def cflow_labels():
     return _CFLOW_LABELS
 
 
+class IpfixMessage:
+    """One IPFIX message as tshark decodes it."""
+
+    def __init__(self, frame, stream, seq):
+        self.frame = frame          # tshark frame number (1-based)
+        self.stream = stream        # UDP source port, or None in a file
+        self.domain = None
+        self.seq = seq
+        self.records = 0            # data records, option records included
+        self.packets = 0            # cflow.packets summed over its records
+        self.octets = 0             # cflow.octets summed over its records
+
+
 class IpfixDecode:
-    """What tshark -V decodes of an IPFIX stream: packets and octets summed
-    over the data records, problem lines, and per message (stream, domain,
-    sequence number, data records) for sequence checks."""
+    """What tshark -V decodes of an IPFIX stream: the messages, and the
+    lines reporting problems."""
 
     def __init__(self):
-        self.packets = 0
-        self.octets = 0
-        self.problems = []
         self.messages = []
+        self.problems = []
 
-    def sequence_errors(self):
+    @property
+    def packets(self):
+        return sum(m.packets for m in self.messages)
+
+    @property
+    def octets(self):
+        return sum(m.octets for m in self.messages)
+
+    def sequence_errors(self, stream_of=lambda m: m.stream):
         """Messages whose sequence number is not the previous message's of
         the same stream and domain plus its data records (RFC 7011 3.1:
         the count of all data records sent before, option records
         included)."""
         errors = []
         nxt = {}
-        for frame, stream, domain, seq, records in self.messages:
-            key = (stream, domain)
-            if key in nxt and nxt[key] != seq:
+        for m in self.messages:
+            key = (stream_of(m), m.domain)
+            if key in nxt and nxt[key] != m.seq:
                 errors.append('frame %d (stream %s, domain %s): sequence %d, expected %d'
-                              % (frame, stream, domain, seq, nxt[key]))
-            nxt[key] = (seq + records) % 2 ** 32
+                              % (m.frame, key[0], m.domain, m.seq, nxt[key]))
+            nxt[key] = (m.seq + m.records) % 2 ** 32
         return errors
 
 
 def ipfix_decode(path, decode_as=()):
     """Decode an IPFIX stream (an RFC 5655 file, which wireshark reads, or a
     capture with decode_as rules) with tshark -V into an IpfixDecode.
-    Problems are the lines saying Malformed, "no template found", or an
-    expert info of severity Warning or Error."""
+    Problems are (frame, line) for the lines saying Malformed, "no template
+    found", or an expert info of severity Warning or Error (tshark checks
+    sequence numbers per domain too: "Unexpected flow sequence" is a
+    Warning)."""
     labels = cflow_labels()
     pk_label = labels['cflow.packets'] + ': '
     oc_label = labels['cflow.octets'] + ': '
@@ -632,7 +674,7 @@ def ipfix_decode(path, decode_as=()):
     p = run(['tshark', '-r', path, '-n'] + extra + ['-V'])
     res = IpfixDecode()
     if p.returncode != 0:
-        res.problems.append('tshark exit %d: %s' % (p.returncode, p.stderr.strip()))
+        res.problems.append((None, 'tshark exit %d: %s' % (p.returncode, p.stderr.strip())))
     frame = stream = msg = None
     for line in p.stdout.splitlines():
         s = line.strip()
@@ -641,22 +683,36 @@ def ipfix_decode(path, decode_as=()):
         elif line.startswith('User Datagram Protocol, Src Port: '):
             stream = int(line.split('Src Port: ')[1].split(',')[0])
         elif line.startswith('    FlowSequence: '):
-            msg = [frame, stream, None, int(s.split(': ')[1]), 0]
+            msg = IpfixMessage(frame, stream, int(s.split(': ')[1].split()[0]))
             res.messages.append(msg)
-        elif line.startswith('    Observation Domain Id: ') and msg and msg[2] is None:
-            msg[2] = int(s.split(': ')[1])
+        elif line.startswith('    Observation Domain Id: ') and msg and msg.domain is None:
+            msg.domain = int(s.split(': ')[1].split()[0])
         elif line.startswith('    Set ') and s.endswith(' flows)') and '[id=' in s:
-            set_id = int(s.split('[id=')[1].split(']')[0])
-            if set_id >= 256 and msg:
-                msg[4] += int(s.rsplit('(', 1)[1].split()[0])
+            if int(s.split('[id=')[1].split(']')[0]) >= 256 and msg:
+                msg.records += int(s.rsplit('(', 1)[1].split()[0])
         if 'Malformed' in s or 'no template found' in s or \
            s.startswith(('[Expert Info (Warning/', '[Expert Info (Error/')):
-            res.problems.append(s)
-        elif s.startswith(pk_label):
-            res.packets += int(s[len(pk_label):].split()[0])
-        elif s.startswith(oc_label):
-            res.octets += int(s[len(oc_label):].split()[0])
+            res.problems.append((frame, s))
+        elif s.startswith(pk_label) and msg:
+            msg.packets += int(s[len(pk_label):].split()[0])
+        elif s.startswith(oc_label) and msg:
+            msg.octets += int(s[len(oc_label):].split()[0])
     return res
+
+
+def ipfix_message_count(path):
+    """IPFIX messages in an RFC 5655 file, from their headers (version 10,
+    16-bit length)."""
+    data = open(path, 'rb').read()
+    off = n = 0
+    while off + 4 <= len(data):
+        version = int.from_bytes(data[off:off + 2], 'big')
+        length = int.from_bytes(data[off + 2:off + 4], 'big')
+        if version != 10 or length < 16:
+            raise ValueError('%s: not an IPFIX message at byte %d' % (path, off))
+        off += length
+        n += 1
+    return n
 
 
 # ---------------------------------------------------------------- network
@@ -767,3 +823,620 @@ def write_flipped(src, dst, seed, flips, keep_header=24):
         data[i] = rnd.randrange(256)
     with open(dst, 'wb') as f:
         f.write(data)
+
+
+# ================================================================ collector
+#
+# Helpers for the collector end-to-end tests (tests/collector_*.py): run
+# hostflow-collector on loopback ports in a temporary directory, read its
+# status.json and its store, send it flow exports (replayed from captures
+# or crafted with struct), and decode the same exports with tshark.
+
+COLLECTOR = os.environ.get('HF_COLLECTOR') or os.path.join(BUILD, 'collector',
+                                                            'hostflow-collector')
+REPLAY = os.environ.get('HF_REPLAY') or os.path.join(BUILD, 'tests', 'replay_exports')
+BENCH = os.path.join(SRC, '..', 'shared', 'bench')
+PEN = int(os.environ.get('HF_PEN') or 32473)     # meson option enterprise_number
+LISTENING = 'hostflow-collector: listening on '
+COUNTERS = ('messages', 'records', 'options_records', 'templates',
+            'template_withdrawals', 'sequence_lost', 'sequence_reorder',
+            'pending_decoded', 'pending_dropped', 'malformed')
+
+
+def parse_listening(text):
+    """[(proto, host, port)] from the collector's "listening on" lines."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith(LISTENING):
+            spec = line[len(LISTENING):].strip()
+            proto, _, rest = spec.partition(':')
+            host, _, port = rest.rpartition(':')
+            out.append((proto, host, int(port)))
+    return out
+
+
+class Collector:
+    """A hostflow-collector child in its own directory (DIR/NAME/store,
+    DIR/NAME/state by default; both survive restarts).
+
+    listen: the -l specs (default UDP and TCP on 127.0.0.1 port 0, so the
+    kernel picks free ports; an empty list leaves them to the config file,
+    then give nports).  After start(): .ports = [(proto, host, port)],
+    .udp / .tcp = the first bound port of each kind.  Use as a context
+    manager: a collector still running at the end of the block is killed."""
+
+    def __init__(self, tmp, name='collector', listen=('udp:127.0.0.1:0', 'tcp:127.0.0.1:0'),
+                 config=None, args=(), slot_seconds=60, store=None, state=None,
+                 nports=None):
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.store = store or os.path.join(self.dir, 'store')
+        self.state = state or os.path.join(self.dir, 'state')
+        self.listen = list(listen)
+        self.nports = nports if nports is not None else len(self.listen)
+        self.config = config
+        self.args = list(args)
+        self.slot_seconds = slot_seconds
+        self.proc = None
+        self.runs = 0
+        self.err_text = ''
+        self.old_stderr = ''          # of the runs before this one
+        self.ports = []
+        self.udp = self.tcp = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def command(self):
+        cmd = [COLLECTOR]
+        for spec in self.listen:
+            cmd += ['-l', spec]
+        if self.config:
+            cmd += ['-c', self.config]
+        cmd += ['-w', self.store, '-s', self.state,
+                '--slot-seconds', str(self.slot_seconds)]
+        return cmd + self.args
+
+    def start(self, timeout=30):
+        """Starts the collector and waits until all its sockets are bound
+        and it wrote status.json; RuntimeError if it exits or hangs."""
+        if self.proc:
+            self.old_stderr += self.stderr()
+        self.runs += 1
+        self.err_path = os.path.join(self.dir, 'stderr-%d.txt' % self.runs)
+        started = int(time.time() * 1000)
+        with open(self.err_path, 'wb') as err:
+            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.time() + timeout
+        while True:
+            text = self.stderr()
+            self.ports = parse_listening(text)
+            if self.proc.poll() is not None:
+                raise RuntimeError('collector %s at start: %s' %
+                                   (describe_exit(self.proc), text.strip()))
+            st = self.status(retry=False)
+            if len(self.ports) >= max(self.nports, 1) and st and st['time_ms'] >= started:
+                break
+            if time.time() > deadline:
+                self.kill()
+                raise RuntimeError('collector not ready after %d s: %s' % (timeout, text))
+            time.sleep(0.05)
+        kinds = {}
+        for proto, _, port in self.ports:
+            kinds.setdefault(proto, port)
+        self.udp, self.tcp = kinds.get('udp'), kinds.get('tcp')
+        return self
+
+    def stderr(self):
+        """What the current run printed on stderr so far."""
+        try:
+            with open(self.err_path, errors='replace') as f:
+                self.err_text = f.read()
+        except OSError:
+            pass                        # the directory is gone: the last read
+        return self.err_text
+
+    def all_stderr(self):
+        return self.old_stderr + (self.stderr() if self.proc else '')
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def status(self, retry=True):
+        """STATE/status.json as a dict (None if absent and not retry)."""
+        path = os.path.join(self.state, 'status.json')
+        for _ in range(50 if retry else 1):
+            try:
+                with open(path) as f:
+                    return json.load(f)
+            except (OSError, ValueError):
+                if not retry:
+                    return None
+                time.sleep(0.1)
+        raise RuntimeError('no readable %s' % path)
+
+    def wait(self, pred, timeout=30):
+        """The first status (rewritten every second) for which pred holds,
+        or None after timeout (self.last holds the last one read)."""
+        deadline = time.time() + timeout
+        while True:
+            self.last = self.status()
+            if pred(self.last):
+                return self.last
+            if time.time() > deadline or not self.alive():
+                return None
+            time.sleep(0.2)
+
+    def wait_messages(self, n, timeout=30, **match):
+        """Waits until the exporters matching (see exporter_sum) account for
+        n messages (every datagram is counted as one, even garbage)."""
+        return self.wait(lambda st: exporter_sum(st, **match)['messages'] >= n, timeout)
+
+    def wait_stored(self, n, timeout=30):
+        """Waits until the store took n records (store.records)."""
+        return self.wait(lambda st: st['store']['records'] >= n, timeout)
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Signals the collector, reaps it; returns its exit status."""
+        rc = stop(self.proc, sig, timeout)
+        self.stderr()
+        return rc
+
+    def kill(self):
+        """kill -9."""
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+        self.stderr()
+        return self.proc.returncode
+
+    def sources(self):
+        """Source directories in the store."""
+        if not os.path.isdir(self.store):
+            return []
+        return sorted(n for n in os.listdir(self.store)
+                      if not n.startswith('.') and os.path.isdir(os.path.join(self.store, n)))
+
+    def files(self, source=None, temp=False):
+        """Complete slot files (temp=True: the open .tmp files) of a source
+        or of all, sorted by path; DIR/.damaged is not part of the layout."""
+        return store_files(self.store, source, temp)
+
+    def totals(self, source=None):
+        """(records, packets, bytes) over the complete slot files."""
+        files = self.files(source)
+        return dump_count(files) if files else (0, 0, 0)
+
+    def records(self, source=None):
+        """The records of the complete slot files (dump_csv dicts)."""
+        files = self.files(source)
+        return dump_csv(files)[0] if files else []
+
+    def check_exit(self, check, what, rc, codes=(0,)):
+        """rc (from stop) in codes and no sanitizer report in any run."""
+        check.ok(rc in codes, '%s: collector %s, want exit %s; stderr: %s' % (
+            what, describe_exit(self.proc), '/'.join(map(str, codes)),
+            ' | '.join(self.all_stderr().strip().splitlines()[-6:])))
+        report = sanitizer_report(self.all_stderr())
+        check.ok(report is None, '%s: collector sanitizer report: %s' % (what, report))
+
+
+def same_items(check, what, want, got):
+    """want and got hold the same items as multisets (e.g. flow_key
+    tuples); a mismatch names the counts and a few differing items."""
+    want, got = collections.Counter(want), collections.Counter(got)
+    missing, extra = want - got, got - want
+    return check.ok(not missing and not extra,
+                    '%s: %d expected, %d got; %d missing %s; %d unexpected %s' % (
+                        what, sum(want.values()), sum(got.values()),
+                        sum(missing.values()), sorted(missing)[:3],
+                        sum(extra.values()), sorted(extra)[:3]))
+
+
+def slot_order(path):
+    """Sort key of slot files: time stamp, then the -N suffix."""
+    name = os.path.basename(path)
+    stem = name[len('flows-'):-len('.ipfix')]
+    stamp, _, seq = stem.partition('-')
+    return (os.path.dirname(path), stamp, int(seq or 0))
+
+
+def store_files(store, source=None, temp=False):
+    """Slot files of the store layout STORE/SOURCE/YYYY/MM/DD/: complete
+    (flows-*.ipfix) or temp (.flows-*.ipfix.tmp) ones, sorted."""
+    out = []
+    if not os.path.isdir(store):
+        return out
+    for src in ([source] if source else os.listdir(store)):
+        top = os.path.join(store, src)
+        if src.startswith('.') or not os.path.isdir(top):
+            continue
+        for d, _, names in os.walk(top):
+            for n in names:
+                if (temp and n.startswith('.flows-') and n.endswith('.ipfix.tmp')) or \
+                   (not temp and n.startswith('flows-') and n.endswith('.ipfix')):
+                    out.append(os.path.join(d, n))
+    return sorted(out)
+
+
+def exporter_sum(status, addr=None, port=None, listen_port=None, version=None):
+    """Counters (COUNTERS and malformed_by_reason) summed over the exporter
+    sessions of a status.json that match the given fields."""
+    tot = dict.fromkeys(COUNTERS, 0)
+    tot['by_reason'] = {}
+    tot['sessions'] = 0
+    for e in status.get('exporters', []):
+        if (addr is not None and e['exporter'] != addr) or \
+           (port is not None and e['port'] != port) or \
+           (listen_port is not None and e['listen_port'] != listen_port) or \
+           (version is not None and e['version'] != version):
+            continue
+        tot['sessions'] += 1
+        for k in COUNTERS:
+            tot[k] += e[k]
+        for k, v in e['malformed_by_reason'].items():
+            tot['by_reason'][k] = tot['by_reason'].get(k, 0) + v
+    return tot
+
+
+def malformed_text(tot):
+    """'reason N, ...' of the non-zero malformed counters."""
+    return ', '.join('%s %d' % kv for kv in sorted(tot['by_reason'].items()) if kv[1]) or 'none'
+
+
+def collector_run(args, timeout=30):
+    """hostflow-collector ARGS to completion (for option errors)."""
+    return run([COLLECTOR] + list(args), timeout=timeout)
+
+
+# ---------------------------------------------------------------- sending
+
+
+class Exporter:
+    """A UDP socket bound to ADDR:SPORT (any 127.0.0.N works on lo; sport
+    0 = a free one) sending datagrams to HOST:PORT."""
+
+    def __init__(self, port, addr='127.0.0.1', sport=0, host='127.0.0.1'):
+        self.dest = (host, port)
+        self.sock = socket.socket(socket.AF_INET6 if ':' in addr else socket.AF_INET,
+                                  socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((addr, sport))
+        self.addr, self.sport = self.sock.getsockname()[:2]
+        self.sent = 0
+
+    def send(self, *payloads, gap=0.0003):
+        for p in payloads:
+            self.sock.sendto(p, self.dest)
+            self.sent += 1
+            if gap:
+                time.sleep(gap)
+
+    def close(self):
+        self.sock.close()
+
+
+def tcp_send(port, messages, host='127.0.0.1'):
+    """Sends IPFIX messages over one TCP connection, then closes it."""
+    with socket.create_connection((host, port), timeout=10) as s:
+        for m in messages:
+            s.sendall(m)
+
+
+_BENCH_REPLAY = None
+_BENCH_LOCK = threading.Lock()
+
+
+def bench_replay():
+    """/work/shared/bench/replay-exporters.py as a module (its pcap
+    reading functions: packets, ip_payload, udp_datagram)."""
+    global _BENCH_REPLAY
+    with _BENCH_LOCK:
+        if _BENCH_REPLAY is None:
+            import importlib.util
+            path = os.path.join(BENCH, 'replay-exporters.py')
+            spec = importlib.util.spec_from_file_location('replay_exporters', path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            _BENCH_REPLAY = mod
+    return _BENCH_REPLAY
+
+
+def export_datagrams(path):
+    """[(src address, sport, dport, payload)] of the UDP datagrams of a
+    capture (classic pcap), in order, read by the bench replay script."""
+    m = bench_replay()
+    out = []
+    for link, frame in m.packets(path):
+        u = m.udp_datagram(m.ip_payload(link, frame))
+        if u:
+            out.append(u)
+    return out
+
+
+def export_ports(path):
+    """Destination UDP ports of a capture's datagrams (its collector ports)."""
+    return sorted({d[2] for d in export_datagrams(path)})
+
+
+def replay_exporters(path, port, gap_ms=1):
+    """Sends a capture's export datagrams to 127.0.0.1:port with the shared
+    replay-exporters.py (exporter N from 127.0.0.(10+N), original source
+    ports); returns the number of datagrams sent."""
+    ports = ','.join(str(p) for p in export_ports(path))
+    p = run([sys.executable, os.path.join(BENCH, 'replay-exporters.py'), '--port', str(port),
+             '--ports', ports, '--gap-ms', str(gap_ms), path])
+    if p.returncode != 0:
+        raise RuntimeError('replay-exporters.py %s: %s' % (path, p.stderr))
+    for f in p.stdout.split():
+        if f.startswith('datagrams='):
+            return int(f.split('=')[1])
+    raise RuntimeError('replay-exporters.py printed no total: ' + p.stdout)
+
+
+def replay_exports(path, *args):
+    """The decoder fed in-process (tests/replay_exports): its counters
+    ('records', 'packets', 'bytes', 'messages', ..., 'bad_REASON') and the
+    CompletedProcess."""
+    p = run([REPLAY] + list(args) + [path])
+    f = p.stdout.split()
+    counters = {}
+    if p.returncode == 0 and len(f) % 2 == 0:
+        counters = {f[i]: int(f[i + 1]) for i in range(0, len(f), 2)}
+    return counters, p
+
+
+def cflow_decode(path, decode_as):
+    """tshark's decoding of the NetFlow/IPFIX datagrams of a capture:
+    {udp dst port: {'records', 'packets', 'octets', 'datagrams'}} (a data
+    record counts once whether it has packets, octets or both)."""
+    extra = []
+    for d in decode_as:
+        extra += ['-d', d]
+    rows = tshark_fields(path, ['udp.dstport', 'cflow.packets', 'cflow.octets'], extra)
+    out = {}
+    for r in rows:
+        port = _int(_first(r.get('udp.dstport')))
+        if port is None:
+            continue
+        t = out.setdefault(port, dict.fromkeys(('records', 'packets', 'octets', 'datagrams'), 0))
+        t['datagrams'] += 1
+        pk = [int(v, 0) for v in (r.get('cflow.packets') or '').split(',') if v]
+        oc = [int(v, 0) for v in (r.get('cflow.octets') or '').split(',') if v]
+        t['records'] += max(len(pk), len(oc))
+        t['packets'] += sum(pk)
+        t['octets'] += sum(oc)
+    return out
+
+
+
+class Nfcapd:
+    """nfdump's collector (nfcapd) on a free 127.0.0.1 UDP port writing to
+    DIR/NAME/flows, for an independent count of what an exporter sent."""
+
+    def __init__(self, tmp, name='nfcapd'):
+        self.dir = os.path.join(tmp, name)
+        self.flowdir = os.path.join(self.dir, 'flows')
+        os.makedirs(self.flowdir, exist_ok=True)
+        self.log = os.path.join(self.dir, 'nfcapd.log')
+        self.port = None
+        self.proc = None
+
+    def start(self, timeout=20):
+        for _ in range(5):                      # the free port may be taken meanwhile
+            self.port = free_port()
+            with open(self.log, 'wb') as log:
+                self.proc = subprocess.Popen(['nfcapd', '-b', '127.0.0.1', '-p', str(self.port),
+                                              '-w', self.flowdir],
+                                             stdin=subprocess.DEVNULL, stdout=log,
+                                             stderr=subprocess.STDOUT)
+            deadline = time.time() + timeout
+            while 'Startup' not in self.text():
+                if self.proc.poll() is not None or time.time() > deadline:
+                    break
+                time.sleep(0.05)
+            else:
+                return self
+            stop(self.proc)
+        raise RuntimeError('nfcapd did not start: ' + self.text())
+
+    def text(self):
+        with open(self.log, errors='replace') as f:
+            return f.read()
+
+    def stop(self):
+        """SIGTERM: nfcapd writes its file and exits; returns the status."""
+        return stop(self.proc)
+
+    def totals(self):
+        """(flows, packets, bytes) of nfdump's summary over the files."""
+        p = run(['nfdump', '-R', self.flowdir, '-o', 'csv'])
+        if not os.listdir(self.flowdir):
+            return (0, 0, 0)
+        _, _, summary = p.stdout.partition('\nSummary\n')
+        row = next(csv.DictReader(io.StringIO(summary)), None)
+        if p.returncode != 0 or not row:
+            raise RuntimeError('nfdump -R %s: %s %s' % (self.flowdir, describe_exit(p), p.stderr))
+        return int(row['flows']), int(row['packets']), int(row['bytes'])
+
+
+def cflow_sequence(path, decode_as):
+    """tshark's sequence analysis of the export datagrams of a capture:
+    {udp dst port: (numbers skipped, times the sequence went back)}."""
+    extra = []
+    for d in decode_as:
+        extra += ['-d', d]
+    rows = tshark_fields(path, ['udp.dstport', 'cflow.sequence',
+                                'cflow.sequence_analysis.expected_sn'], extra)
+    out = {}
+    for r in rows:
+        port = _int(_first(r.get('udp.dstport')))
+        seq = _int(_first(r.get('cflow.sequence')))
+        exp = _int(_first(r.get('cflow.sequence_analysis.expected_sn')))
+        lost, back = out.get(port, (0, 0))
+        if seq is not None and exp is not None and seq != exp:
+            ahead = (seq - exp) % 2 ** 32
+            if ahead < 2 ** 31:
+                lost += ahead
+            else:
+                back += 1
+        out[port] = (lost, back)
+    return out
+
+# ---------------------------------------------------------------- crafting
+#
+# Templates are sequences of fields (element id, length) or (element id,
+# length, enterprise number); VARLEN is IPFIX's variable length.  Records
+# are packed from {element id or (pen, id): value}: int, address string,
+# bytes/str (variable-length fields take bytes or (bytes, True) for the
+# 3-byte length prefix), missing elements as zeros.
+
+VARLEN = 0xffff
+# a plain IPv4 flow: addresses, ports, protocol, packets, octets, start/end ms
+STD_V4 = ((8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (2, 8), (1, 8), (152, 8), (153, 8))
+STD_V6 = ((27, 16), (28, 16), (7, 2), (11, 2), (4, 1), (2, 8), (1, 8), (152, 8), (153, 8))
+# NetFlow v9: 4-byte counters, sysUptime times (first, last switched)
+STD_V9 = ((8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (2, 4), (1, 4), (22, 4), (21, 4))
+V9_UPTIME = 3600000
+
+
+def flow_values(i, now_ms=None, v6=False):
+    """Values of the i-th test flow: distinct tuples, packets/octets that
+    follow from i, times at now_ms (and sysUptime V9_UPTIME)."""
+    now_ms = now_ms or int(time.time() * 1000)
+    pk = i % 7 + 1
+    return {8: '10.%d.%d.%d' % (1 + (i >> 16) % 200, (i >> 8) & 255, i & 255),
+            12: '192.0.2.%d' % (i % 250 + 1),
+            27: '2001:db8::%x' % (i + 1), 28: '2001:db8:1::%x' % (i % 250 + 1),
+            7: 1024 + i % 60000, 11: 443, 4: 6,
+            2: pk, 1: pk * 100 + i % 100,
+            152: now_ms - 2000, 153: now_ms - 1000,
+            22: V9_UPTIME - 2000, 21: V9_UPTIME - 1000,
+            60: 6 if v6 else 4}
+
+
+def _varlen(b):
+    long_form = False
+    if isinstance(b, tuple):
+        b, long_form = b
+    if isinstance(b, str):
+        b = b.encode()
+    if len(b) >= 255 or long_form:
+        return b'\xff' + struct.pack('!H', len(b)) + b
+    return bytes([len(b)]) + b
+
+
+def pack_field(value, length):
+    if length == VARLEN:
+        return _varlen(value if value is not None else b'')
+    if value is None:
+        return bytes(length)
+    if isinstance(value, str):
+        if length in (4, 16) and (':' in value or value.count('.') == 3):
+            return ipaddress.ip_address(value).packed
+        value = value.encode()
+    if isinstance(value, bytes):
+        return value[:length].ljust(length, b'\0')
+    return value.to_bytes(length, 'big')
+
+
+def pack_record(fields, values):
+    out = b''
+    for f in fields:
+        key = f[0] if len(f) < 3 or not f[2] else (f[2], f[0])
+        out += pack_field(values.get(key), f[1])
+    return out
+
+
+def ipfix_message(sets, domain=0, seq=0, export_s=None, length=None):
+    """An IPFIX message of the given set bytes (length: override the header's)."""
+    body = b''.join(sets)
+    export_s = int(time.time()) if export_s is None else export_s
+    return struct.pack('!HHIII', 10, 16 + len(body) if length is None else length,
+                       export_s, seq, domain) + body
+
+
+def ipfix_set(set_id, body, length=None):
+    return struct.pack('!HH', set_id, 4 + len(body) if length is None else length) + body
+
+
+def ipfix_template_record(tid, fields, scope=None, count=None):
+    """A template record (options template when scope is given: the number
+    of scope fields); count overrides the field count."""
+    out = struct.pack('!HH', tid, len(fields) if count is None else count)
+    if scope is not None:
+        out += struct.pack('!H', scope)
+    for f in fields:
+        fid, flen = f[0], f[1]
+        pen = f[2] if len(f) > 2 else 0
+        out += struct.pack('!HH', fid | (0x8000 if pen else 0), flen)
+        if pen:
+            out += struct.pack('!I', pen)
+    return out
+
+
+def ipfix_template_set(templates, options=False):
+    """templates: [(tid, fields)] or, options, [(tid, fields, scope)]."""
+    return ipfix_set(3 if options else 2,
+                     b''.join(ipfix_template_record(*t) for t in templates))
+
+
+def ipfix_data_set(tid, records, pad=b''):
+    return ipfix_set(tid, b''.join(records) + pad)
+
+
+def v9_message(flowsets, source_id=0, seq=0, uptime_ms=V9_UPTIME, unix_s=None, count=None):
+    body = b''.join(flowsets)
+    unix_s = int(time.time()) if unix_s is None else unix_s
+    return struct.pack('!HHIIII', 9, len(flowsets) if count is None else count,
+                       uptime_ms, unix_s, seq, source_id) + body
+
+
+def v9_flowset(fid, body):
+    body += bytes(-len(body) % 4)             # v9 flowsets pad to 4 bytes
+    return struct.pack('!HH', fid, 4 + len(body)) + body
+
+
+def v9_template_flowset(templates):
+    """templates: [(tid, fields)]; fields (type, length)."""
+    body = b''
+    for tid, fields in templates:
+        body += struct.pack('!HH', tid, len(fields))
+        for fid, flen in fields:
+            body += struct.pack('!HH', fid, flen)
+    return struct.pack('!HH', 0, 4 + len(body)) + body
+
+
+def v9_data_flowset(tid, records):
+    return v9_flowset(tid, b''.join(records))
+
+
+def v9_flowsets(msg):
+    """[(flowset id, start offset, end offset)] of a v9 message (header 20
+    bytes; stops at a flowset that runs past the message)."""
+    out, off = [], 20
+    while off + 4 <= len(msg):
+        fid, flen = struct.unpack('!HH', msg[off:off + 4])
+        if flen < 4 or off + flen > len(msg):
+            break
+        out.append((fid, off, off + flen))
+        off += flen
+    return out
+
+
+def flow_key(r):
+    """A stored record's identity for comparisons with what was sent."""
+    return (norm_addr(r['src']), norm_addr(r['dst']), r['sport'], r['dport'],
+            r['proto'], r['packets'], r['bytes'])
+
+
+def sent_key(v, v6=False):
+    """flow_key of a record sent with flow_values v."""
+    return (norm_addr(v[27] if v6 else v[8]), norm_addr(v[28] if v6 else v[12]),
+            v[7], v[11], v[4], v[2], v[1])

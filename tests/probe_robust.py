@@ -15,7 +15,7 @@ MALFORMED = ['badpackets.pcap', 'fuzz-2021-10-13.pcap', 'heap-overflow-1.pcap',
              'ip6_frag_asan.pcap', 'ipv6_frag6_negative_len.pcap',
              'ip_fragmented_garbage.pcap', 'malformed_dns.pcap', 'empty.pcapng']
 SEED = 20240611          # fixed: the damaged files are the same every run
-FLIP_SEEDS = (1, 2)
+FLIP_SEEDS = (1,)
 
 
 def cut_points(name, records):

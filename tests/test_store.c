@@ -779,7 +779,7 @@ write_templates_only(const char *path)
 {
     GError *err = NULL;
     fbInfoModel_t *m = hf_infomodel_new(&err);
-    fbSession_t *session = m ? hf_ipfix_flow_session(m, &err) : NULL;
+    fbSession_t *session = m ? hf_ipfix_flow_session(m, 0, &err) : NULL;
     FILE *fp;
     fBuf_t *b;
     bool ok;
