@@ -6,6 +6,7 @@ reads and counts datagrams until SIGTERM/SIGINT, and prints
 "datagrams N bytes B" on stdout.  It only reads: no parsing, no replies, so
 the exporter never gets ICMP port-unreachables.
 """
+import os
 import signal
 import socket
 import sys
@@ -22,7 +23,6 @@ def main():
     s.bind(("127.0.0.1", 0))
     with open(sys.argv[1] + ".tmp", "w") as f:
         f.write("%d\n" % s.getsockname()[1])
-    import os
     os.replace(sys.argv[1] + ".tmp", sys.argv[1])
 
     stop = []
