@@ -31,10 +31,8 @@ static guint
 id_hash(gconstpointer p)
 {
     const struct hf_exporter_id *id = p;
-    guint h = id->domain * 2654435761u ^ id->port ^ (guint)id->version << 24;
-    for (int i = 0; i < 16; i++)
-        h = h * 31 + id->addr[i];
-    return h;
+    return hf_exporter_addr_hash(id, id->domain * 2654435761u ^ id->port ^
+                                     (guint)id->version << 24);
 }
 
 static gboolean

@@ -25,6 +25,16 @@ struct hf_exporter_id {
     uint8_t  version;         /* 5, 9, 10 */
 };
 
+/* h with the exporter's address folded in: the address part of the hashes
+ * over struct hf_exporter_id (each adds the fields its equality compares). */
+static inline guint
+hf_exporter_addr_hash(const struct hf_exporter_id *id, guint h)
+{
+    for (int i = 0; i < 16; i++)
+        h = h * 31 + id->addr[i];
+    return h;
+}
+
 enum hf_malformed {
     HF_BAD_SHORT = 0,         /* shorter than its header */
     HF_BAD_VERSION,           /* not 5, 9 or 10 */

@@ -7,8 +7,9 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 #define RX_VLEN 32
 #define RX_BUF 65536
@@ -40,14 +41,6 @@ struct hf_listener {
     uint8_t (*rxbuf)[RX_BUF];
     struct hf_rx_batch *batch;
 };
-
-static uint64_t
-now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static void
 addr_to_id(const struct sockaddr_storage *ss, struct hf_exporter_id *id)
@@ -207,7 +200,7 @@ read_udp(struct hf_listener *l, struct sock *s)
     int n = recvmmsg(s->fd, msgs, RX_VLEN, MSG_DONTWAIT, NULL);
     if (n <= 0)
         return;
-    uint64_t now = now_ms(), bytes = 0;
+    uint64_t now = hf_wall_ms(), bytes = 0;
     uint32_t drops = 0;
     bool have_drops = false;
     for (int i = 0; i < n; i++) {
@@ -267,7 +260,7 @@ read_tcp(struct hf_listener *l, struct tcp_conn *c)
     if (n < 0)
         return true;
     c->have += (uint32_t)n;
-    uint64_t now = now_ms();
+    uint64_t now = hf_wall_ms();
     uint32_t off = 0, msgs = 0;
     while (c->have - off >= 4) {
         uint16_t version = (uint16_t)(c->buf[off] << 8 | c->buf[off + 1]);

@@ -1,10 +1,10 @@
 #include "pipeline.h"
 
+#include "clock.h"
 #include "infomodel.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
 #define REC_BATCH 1024
 #define REC_ARENA (256 * 1024)
@@ -44,24 +44,14 @@ struct hf_pipeline {
     uint64_t not_stored;        /* records hf_store_add refused */
 };
 
-static uint64_t
-now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 /* ---- decoding ------------------------------------------------------------ */
 
 static guint
 exporter_hash(gconstpointer p)
 {
     const struct hf_exporter_id *id = p;
-    guint h = id->port ^ (guint)id->local_port << 16;
-    for (int i = 0; i < 16; i++)
-        h = h * 31 + id->addr[i];
-    return h;
+    /* names depend on address and listening port only (see exporter_equal) */
+    return hf_exporter_addr_hash(id, (guint)id->local_port << 16);
 }
 
 static gboolean
@@ -87,6 +77,9 @@ source_name(struct hf_pipeline *p, const struct hf_exporter_id *id)
         g_mutex_unlock(&p->cfg_lock);
         name = g_intern_string(n ? n : "");
         g_free(n);
+        /* a spray of forged source addresses must not grow it for ever */
+        if (g_hash_table_size(p->names) >= 65536)
+            g_hash_table_remove_all(p->names);
         g_hash_table_insert(p->names, g_memdup2(id, sizeof(*id)), (gpointer)name);
     }
     return *name ? name : NULL;
@@ -163,7 +156,7 @@ static gpointer
 decode_thread(gpointer data)
 {
     struct hf_pipeline *p = data;
-    uint64_t last_tick = now_ms();
+    uint64_t last_tick = hf_wall_ms();
 
     for (;;) {
         struct hf_rx_batch *b = g_async_queue_timeout_pop(p->rx_queue, 200000);
@@ -174,7 +167,7 @@ decode_thread(gpointer data)
             g_free(b);
         }
         ship_records(p);
-        uint64_t now = now_ms();
+        uint64_t now = hf_wall_ms();
         if (now - last_tick >= 1000) {
             hf_decoder_tick(p->decoder, now);
             write_status(p);
@@ -209,7 +202,7 @@ write_thread(gpointer data)
             }
             g_free(b);
         }
-        uint64_t now = now_ms();
+        uint64_t now = hf_wall_ms();
         if (now - last_rotate >= 1000) {
             hf_store_rotate(p->store, now);
             hf_store_flush(p->store);
@@ -321,7 +314,7 @@ write_status(struct hf_pipeline *p)
     struct hf_store_stats ss = p->store_stats;
     uint64_t not_stored = p->not_stored;
     g_mutex_unlock(&p->stats_lock);
-    fprintf(f, "{\n  \"time_ms\": %" G_GUINT64_FORMAT ",\n", now_ms());
+    fprintf(f, "{\n  \"time_ms\": %" G_GUINT64_FORMAT ",\n", hf_wall_ms());
     fprintf(f, "  \"sockets\": {\"datagrams\": %" G_GUINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
             ", \"kernel_drops\": %" G_GUINT64_FORMAT ", \"queue_drops\": %" G_GUINT64_FORMAT
             ", \"tcp_connections\": %" G_GUINT64_FORMAT ", \"tcp_messages\": %" G_GUINT64_FORMAT

@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "flow_record.h"
+#include "hash.h"
 
 #define NONE UINT32_MAX
 #define TCP_FIN 0x01
@@ -38,17 +39,6 @@ struct hf_flow_table {
 
 _Static_assert(sizeof(struct hf_flow_key) == 44, "key has no padding");
 
-static inline uint64_t
-mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 static uint32_t
 key_hash(const struct hf_flow_key *k)
 {
@@ -61,7 +51,7 @@ key_hash(const struct hf_flow_key *k)
     }
     uint32_t last;
     memcpy(&last, p + 40, 4);
-    return (uint32_t)mix64(h ^ last);
+    return (uint32_t)hf_mix64(h ^ last);
 }
 
 /* ---- queues ------------------------------------------------------------ */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <glib.h>
 
+#include "hash.h"
+
 #define DEFAULT_MAX_ENTRIES 262144
 #define DEFAULT_MAX_BYTES   (64ull << 20)
 #define DEFAULT_TTL_FLOOR   300
@@ -60,17 +62,6 @@ entry_bytes(const struct hf_name *name)
  * drawn at start keeps them from aiming at one hash chain. */
 static uint64_t hash_seed;
 
-static uint64_t
-mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 static guint
 key_hash(gconstpointer p)
 {
@@ -79,7 +70,7 @@ key_hash(gconstpointer p)
 
     for (size_t i = 0; i < sizeof(struct key); i += 8) {
         memcpy(&w, b + i, 8);
-        h = mix64(h ^ w);
+        h = hf_mix64(h ^ w);
     }
     return (guint)h;
 }

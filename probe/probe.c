@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "capture.h"
+#include "clock.h"
 #include "exporter.h"
 #include "flow_names.h"
 #include "flow_table.h"
@@ -126,14 +126,6 @@ release_flow(struct hf_flow *f, void *ctx)
         hf_names_release(pr->names, f);
 }
 
-static uint64_t
-wall_us(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 static void
 send_stats(struct probe *pr)
 {
@@ -246,7 +238,7 @@ run_source(struct probe *pr, pcap_t *p)
                 break;      /* end of file */
             continue;
         }
-        uint64_t now = wall_us();
+        uint64_t now = hf_wall_us();
         hf_flow_table_expire(pr->flows, now);
         periodic(pr, now);
         GError *err = NULL;
@@ -356,7 +348,7 @@ main(int argc, char **argv)
     if (!pr.opt.no_names)
         pr.names = hf_names_new(&pr.opt.names, pr.flows);
     pr.frags = hf_frag_new(pr.opt.max_frags, pr.opt.flow.idle_us);
-    pr.start_ms = wall_us() / 1000;
+    pr.start_ms = hf_wall_ms();
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

@@ -2,34 +2,13 @@
  * One line per check; exit status 0 when all pass.  Every parse runs on a
  * heap copy of exactly the bytes given, so AddressSanitizer (when built
  * with it) sees any read past len. */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app_parse.h"
-
-static int checks, failures;
-
-#define CHECK(cond, ...) check_line((cond), __LINE__, __VA_ARGS__)
-
-static void __attribute__((format(printf, 3, 4)))
-check_line(bool ok, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    checks++;
-    if (!ok)
-        failures++;
-    if (ok && getenv("QUIET"))
-        return;
-    printf("%s line %d: ", ok ? "ok  " : "FAIL", line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-}
+#include "check.h"
 
 typedef enum hf_parse_status (*parse_fn)(const uint8_t *, size_t,
                                          char[HF_NAME_MAX]);
@@ -535,6 +514,5 @@ int main(void)
     http_names();
     http_not_mine();
     http_prefixes();
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures ? 1 : 0;
+    return check_summary();
 }

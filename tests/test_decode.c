@@ -2,7 +2,6 @@
  * One line per check; exit status 0 when all pass.  Every decode runs on
  * a heap copy of exactly caplen bytes, so AddressSanitizer sees any read
  * past the capture. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,25 +10,7 @@
 
 #include "ip_frag.h"
 #include "packet.h"
-
-static int checks, failures;
-
-#define CHECK(cond, ...) check_line((cond), __LINE__, __VA_ARGS__)
-
-static void __attribute__((format(printf, 3, 4)))
-check_line(bool ok, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    checks++;
-    if (!ok)
-        failures++;
-    printf("%s line %d: ", ok ? "ok  " : "FAIL", line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-}
+#include "check.h"
 
 /* ---- frame building ---------------------------------------------------- */
 
@@ -999,6 +980,5 @@ int main(void)
     test_ipv6_ext();
     test_fragments();
     test_names();
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures ? 1 : 0;
+    return check_summary();
 }

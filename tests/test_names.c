@@ -3,7 +3,6 @@
  * heap copy of exactly the message's bytes, so AddressSanitizer sees any
  * read past the end. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,25 +10,7 @@
 #include "dns_parse.h"
 #include "name_cache.h"
 #include "name_pool.h"
-
-static int checks, failures;
-
-#define CHECK(cond, ...) check_line((cond), __LINE__, __VA_ARGS__)
-
-static void __attribute__((format(printf, 3, 4)))
-check_line(bool ok, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    checks++;
-    if (!ok)
-        failures++;
-    printf("%s line %d: ", ok ? "ok  " : "FAIL", line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-}
+#include "check.h"
 
 /* ---- message building -------------------------------------------------- */
 
@@ -907,6 +888,5 @@ int main(void)
     test_cache_expiry();
     test_cache_lru();
     test_flood();
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures ? 1 : 0;
+    return check_summary();
 }

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,26 +20,7 @@
 #include "ipfix_reader.h"
 #include "ipfix_writer.h"
 #include "store.h"
-
-static int checks, failures;
-
-#define CHECK(cond, ...) check_line((cond), __LINE__, __VA_ARGS__)
-
-static void __attribute__((format(printf, 3, 4)))
-check_line(bool ok, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    checks++;
-    if (!ok)
-        failures++;
-    printf("%s line %d: ", ok ? "ok  " : "FAIL", line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-}
+#include "check.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1225,6 +1205,5 @@ main(void)
         printf("scratch files kept in %s\n", base);
     g_free(basic_dir);
     g_free(base);
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures ? 1 : 0;
+    return check_summary();
 }
