@@ -83,6 +83,13 @@ hf_session_get(struct hf_decoder *d, const struct hf_exporter_id *id,
 {
     struct hf_session *s = g_hash_table_lookup(d->sessions, id);
 
+    if (!s && g_hash_table_size(d->sessions) >= HF_MAX_SESSIONS) {
+        /* forged sources must not grow memory without bound: past the cap
+         * everything new is counted under one session of address :: */
+        static const struct hf_exporter_id overflow;
+        id = &overflow;
+        s = g_hash_table_lookup(d->sessions, id);
+    }
     if (!s) {
         s = g_new0(struct hf_session, 1);
         s->st.id = *id;

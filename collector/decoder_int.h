@@ -7,6 +7,7 @@
 
 #define HF_VARLEN 0xffff
 #define HF_MAX_TEMPLATES 65536
+#define HF_MAX_SESSIONS 65536
 
 struct hf_tmpl_field {
     uint32_t pen;
