@@ -5,6 +5,7 @@
 
 #include "app_label.h"
 #include "app_parse.h"
+#include "conn_memory.h"
 #include "dns_parse.h"
 #include "name_pool.h"
 
@@ -25,6 +26,7 @@ struct hf_names {
     struct hf_names_config cfg;
     struct hf_flow_table *table;
     struct hf_name_cache *cache;
+    struct hf_conn_memory *conns;   /* names of connections that left */
     uint32_t buffers;
     struct hf_names_stats st;
 };
@@ -41,6 +43,9 @@ hf_names_new(const struct hf_names_config *cfg, struct hf_flow_table *table)
         n->cfg.max_buffers = 8192;
     n->table = table;
     n->cache = hf_name_cache_new(&n->cfg.cache);
+    /* an hour covers a long connection's pauses; as many as DNS answers */
+    n->conns = hf_conn_memory_new(n->cfg.cache.max_entries ? n->cfg.cache.max_entries / 4 : 65536,
+                                  3600ULL * 1000000);
     return n;
 }
 
@@ -50,6 +55,7 @@ hf_names_free(struct hf_names *n)
     if (!n)
         return;
     hf_name_cache_free(n->cache);
+    hf_conn_memory_free(n->conns);
     g_free(n);
 }
 
@@ -67,6 +73,9 @@ inspect_end(struct hf_names *n, struct hf_flow *f)
 void
 hf_names_release(struct hf_names *n, struct hf_flow *f)
 {
+    if (f->names.app)
+        hf_conn_memory_put(n->conns, &f->key, f->names.app, f->names.app_source,
+                           f->names.label, f->last_us);
     hf_name_unref(f->names.dns);
     hf_name_unref(f->names.app);
     hf_name_unref(f->names.query);
@@ -192,6 +201,18 @@ pair_new_flow(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt
         }
         if (r->names.label && !f->names.label)
             f->names.label = r->names.label;
+    }
+    if (!f->names.app) {
+        /* the same connection after a pause past the idle timeout */
+        uint8_t source, label;
+        struct hf_name *app = hf_conn_memory_get(n->conns, &f->key, pkt->ts_us,
+                                                 &source, &label);
+        if (app) {
+            set_name(&f->names.app, app);
+            f->names.app_source = source;
+            f->names.label = label;
+            n->st.named_app++;
+        }
     }
     if (name) {
         set_name(&f->names.dns, name);

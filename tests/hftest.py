@@ -250,8 +250,7 @@ def norm_addr(a):
 
 def record_tuples(recs):
     """Distinct 5-tuples (src, dst, proto, sport, dport) among records."""
-    return {(norm_addr(r['src']), norm_addr(r['dst']), r['proto'], r['sport'],
-             r['dport']) for r in recs}
+    return {rec_tuple(r) for r in recs}
 
 
 def probe_counters(stderr):
@@ -985,7 +984,7 @@ class Collector:
         """Waits until the store took n records (store.records)."""
         return self.wait(lambda st: st['store']['records'] >= n, timeout)
 
-    def stop(self, sig=signal.SIGTERM, timeout=20):
+    def stop(self, sig=signal.SIGTERM, timeout=15):
         """Signals the collector, reaps it (kill -9 after timeout: a hang);
         returns its exit status."""
         rc = stop(self.proc, sig, timeout)
@@ -1494,11 +1493,6 @@ def epoch_us(text):
     return int(sec) * 1000000 + int((frac + '000000')[:6])
 
 
-def fmt_us(us):
-    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).strftime(
-        '%Y-%m-%dT%H:%M:%S.%f')
-
-
 def tuple_text(t):
     src, dst, proto, sport, dport = t
     fmt = lambda a, p: ('[%s]:%d' if ':' in a else '%s:%d') % (a, p)
@@ -1936,9 +1930,9 @@ def http_host_name(host):
 def app_hellos(path):
     """The client hellos tshark finds, with TCP reassembly and QUIC Initial
     decryption: AppHello per frame completing a TLS ClientHello ('tls'), a
-    QUIC Initial ClientHello ('quic') or an HTTP request ('http'); name: the
-    SNI / Host (port stripped), lower-cased, None without one.  gQUIC SNI
-    tags come as kind 'gquic'."""
+    QUIC Initial ClientHello ('quic') or an HTTP request over TCP ('http';
+    not SSDP's HTTP over UDP); name: the SNI / Host (port stripped),
+    lower-cased, None without one.  gQUIC SNI tags come as kind 'gquic'."""
     out = []
     for row in tshark_fields(path, APP_FIELDS, opts=['-n']):
         t = _frame_tuple(row, row['frame.protocols'].split(':'))
@@ -1950,7 +1944,7 @@ def app_hellos(path):
             sni = _first(row.get('tls.handshake.extensions_server_name'))
             out.append(AppHello(n, ts, t, 'tls' if t[2] == 6 else 'quic',
                                 sni.lower() if sni else None))
-        if '1' in (row.get('http.request') or '').split(','):
+        if '1' in (row.get('http.request') or '').split(',') and t[2] == 6:
             host = _first(row.get('http.host'))
             out.append(AppHello(n, ts, t, 'http', http_host_name(host).lower() if host else None))
         gq = _first(row.get('gquic.tag.sni'))
@@ -2122,3 +2116,50 @@ def dns_response(qid, name, answers):
         raw = ipaddress.ip_address(addr).packed
         msg += struct.pack('!HHHIH', 0xc00c, 1 if len(raw) == 4 else 28, 1, ttl, len(raw)) + raw
     return msg
+
+
+class CaptureDecode:
+    """What tshark decodes of a capture for the hostname tests: its TCP/UDP
+    frames and, as asked, DNS messages (also by 5-tuple) and client hellos."""
+
+    def __init__(self, name, hellos=False, dns=True):
+        self.name = name
+        self.path = pcap(name)
+        self.frames = transport_frames(self.path)
+        self.messages = dns_messages(self.path) if dns else []
+        self.messages_of = collections.defaultdict(list)
+        for m in self.messages:
+            self.messages_of[(m.src, m.dst, m.proto, m.sport, m.dport)].append(m)
+        self.hellos = app_hellos(self.path) if hellos else []
+
+
+class NamesRun:
+    """One capture through the probe (-v and probe_args), with everything
+    the hostname tests compare: records (named_records), the TCP/UDP flows
+    mapped to frames (instances, index by 5-tuple), and the capture's
+    CaptureDecode (decode: one already made, else made here) as
+    frames/messages/messages_of/hellos.  elements False: records from
+    hostflow-dump alone (no ie_* keys)."""
+
+    def __init__(self, name, tmp, *probe_args, decode=None, hellos=False, dns=True,
+                 elements=True, tag=''):
+        self.name = name
+        self.path = pcap(name)
+        self.ipfix = os.path.join(tmp, name + tag + '.ipfix')
+        self.probe = probe_to_file(self.path, self.ipfix, '-v', *probe_args)
+        self.check = Check(name)          # collects; merge_into passes failures on
+        self.records = (named_records if elements else dump_records)(
+            self.ipfix, self.check, name + tag)
+        d = decode or CaptureDecode(name, hellos, dns)
+        self.frames, self.messages, self.messages_of, self.hellos = \
+            d.frames, d.messages, d.messages_of, d.hellos
+        self.instances, self.problems = flow_instances(self.records, self.frames)
+        self.index = instances_by_tuple(self.instances)
+
+    def merge_into(self, check):
+        """The probe ran cleanly, every record maps to its frames; earlier
+        notes (decode mismatches) go to check."""
+        check.probe_ran(self.probe, self.name)
+        check.failures += self.check.failures     # printed when noted
+        for p in self.problems:
+            check.ok(False, '%s: %s' % (self.name, p))
