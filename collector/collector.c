@@ -154,6 +154,7 @@ main(int argc, char **argv)
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         int rc = usage(err->message);
         g_error_free(err);
+        g_option_context_free(ctx);
         return rc;
     }
     g_option_context_free(ctx);
@@ -166,12 +167,18 @@ main(int argc, char **argv)
     if (!hf_collector_config_load(&cfg, config_arg, &err) || !apply_options(&cfg, &err)) {
         fprintf(stderr, "hostflow-collector: %s\n", err->message);
         g_error_free(err);
+        hf_collector_config_clear(&cfg);
         return 2;
     }
-    if (stats_arg)
-        return print_stats(&cfg);
-    if (!make_dir(cfg.store_dir) || !make_dir(cfg.state_dir))
+    if (stats_arg) {
+        int rc = print_stats(&cfg);
+        hf_collector_config_clear(&cfg);
+        return rc;
+    }
+    if (!make_dir(cfg.store_dir) || !make_dir(cfg.state_dir)) {
+        hf_collector_config_clear(&cfg);
         return 1;
+    }
 
     struct hf_store_config sc = {
         .dir = cfg.store_dir, .slot_seconds = cfg.slot_seconds,
@@ -179,13 +186,17 @@ main(int argc, char **argv)
     };
     struct hf_store *store = hf_store_open(&sc, &err);
     if (!store) {
-        fprintf(stderr, "hostflow-collector: store %s: %s\n", cfg.store_dir, err->message);
+        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        g_error_free(err);
+        hf_collector_config_clear(&cfg);
         return 1;
     }
     struct hf_listener *listener = hf_listener_open(cfg.listen, cfg.rcvbuf, &err);
     if (!listener) {
         fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        g_error_free(err);
         hf_store_close(store);
+        hf_collector_config_clear(&cfg);
         return 1;
     }
     for (guint i = 0; i < cfg.listen->len; i++) {
@@ -247,6 +258,7 @@ main(int argc, char **argv)
         g_free(last);
     }
     hf_pipeline_stop(pipe);
+    hf_listener_free(listener);   /* the pipeline's last status read it */
     hf_store_close(store);
     g_async_queue_unref(rxq);
     hf_collector_config_clear(&cfg);

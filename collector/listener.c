@@ -80,7 +80,10 @@ open_socket(const struct hf_listen_spec *spec, int rcvbuf, uint16_t *bound,
     fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto fail;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* TCP: restart while old connections linger.  Never UDP: there it
+     * would let a second collector silently share (steal) the port. */
+    if (spec->tcp)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (res->ai_family == AF_INET6 && !spec->host)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
     if (!spec->tcp) {
@@ -125,7 +128,7 @@ hf_listener_open(GArray *specs, int rcvbuf, GError **err)
         struct sock s = { .tcp = spec->tcp };
         s.fd = open_socket(spec, rcvbuf, &s.port, err);
         if (s.fd < 0) {
-            hf_listener_stop(l);
+            hf_listener_free(l);
             return NULL;
         }
         g_array_append_val(l->socks, s);
@@ -352,6 +355,7 @@ hf_listener_stop(struct hf_listener *l)
     if (l->thread) {
         g_atomic_int_set(&l->stop, 1);
         g_thread_join(l->thread);
+        l->thread = NULL;
     }
     for (guint i = 0; i < l->socks->len; i++)
         close(g_array_index(l->socks, struct sock, i).fd);
@@ -359,6 +363,16 @@ hf_listener_stop(struct hf_listener *l)
         close(g_array_index(l->conns, struct tcp_conn, i).fd);
         g_free(g_array_index(l->conns, struct tcp_conn, i).buf);
     }
+    g_array_set_size(l->socks, 0);
+    g_array_set_size(l->conns, 0);
+}
+
+void
+hf_listener_free(struct hf_listener *l)
+{
+    if (!l)
+        return;
+    hf_listener_stop(l);
     g_array_free(l->socks, TRUE);
     g_array_free(l->conns, TRUE);
     if (l->out)

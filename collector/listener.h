@@ -44,8 +44,9 @@ struct hf_listener *hf_listener_open(GArray *specs, int rcvbuf, GError **err);
  * struct hf_rx_batch*, to be freed with g_free); max_queued bounds it. */
 void hf_listener_start(struct hf_listener *l, GAsyncQueue *out, guint max_queued);
 
-/* Stops the thread and closes the sockets. */
+/* Stops the thread and closes the sockets; the counters stay readable. */
 void hf_listener_stop(struct hf_listener *l);
+void hf_listener_free(struct hf_listener *l);
 
 struct hf_listener_stats hf_listener_stats(struct hf_listener *l);
 

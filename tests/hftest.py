@@ -6,6 +6,7 @@ independent decode, and reporting comparisons.  Paths come from the
 environment meson sets (HF_PROBE, HF_DUMP, HF_PCAPS, HF_SRC, HF_BUILD);
 outside meson they default to ./build of the source tree.
 """
+import atexit
 import collections
 import contextlib
 import csv
@@ -845,6 +846,36 @@ COUNTERS = ('messages', 'records', 'options_records', 'templates',
             'pending_decoded', 'pending_dropped', 'malformed')
 
 
+# Children of the collector tests still running (collectors, nfcapd): killed
+# when the test exits or is terminated (meson's timeout sends SIGTERM), so
+# no collector outlives its test.
+_CHILDREN = set()
+
+
+def _kill_children():
+    for p in list(_CHILDREN):
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    _CHILDREN.clear()
+
+
+def _on_sigterm(signum, frame):
+    _kill_children()
+    os._exit(128 + signum)
+
+
+def _track(proc):
+    _CHILDREN.add(proc)
+    return proc
+
+
+atexit.register(_kill_children)
+if threading.current_thread() is threading.main_thread() and \
+        signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def parse_listening(text):
     """[(proto, host, port)] from the collector's "listening on" lines."""
     out = []
@@ -913,8 +944,8 @@ class Collector:
         self.err_path = os.path.join(self.dir, 'stderr-%d.txt' % self.runs)
         started = int(time.time() * 1000)
         with open(self.err_path, 'wb') as err:
-            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err)
+            self.proc = _track(subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                                stdout=subprocess.DEVNULL, stderr=err))
         deadline = time.time() + timeout
         while True:
             text = self.stderr()
@@ -1235,10 +1266,9 @@ class Nfcapd:
         for _ in range(5):                      # the free port may be taken meanwhile
             self.port = free_port()
             with open(self.log, 'wb') as log:
-                self.proc = subprocess.Popen(['nfcapd', '-b', '127.0.0.1', '-p', str(self.port),
-                                              '-w', self.flowdir],
-                                             stdin=subprocess.DEVNULL, stdout=log,
-                                             stderr=subprocess.STDOUT)
+                self.proc = _track(subprocess.Popen(
+                    ['nfcapd', '-b', '127.0.0.1', '-p', str(self.port), '-w', self.flowdir],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT))
             deadline = time.time() + timeout
             while 'Startup' not in self.text():
                 if self.proc.poll() is not None or time.time() > deadline:
