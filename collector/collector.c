@@ -216,9 +216,10 @@ main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    GAsyncQueue *rxq = g_async_queue_new();
-    struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, rxq, &err);
-    hf_listener_start(listener, rxq, 8192);
+    GAsyncQueue *rxq = g_async_queue_new_full(g_free);
+    GAsyncQueue *rx_free = g_async_queue_new_full(g_free);
+    struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, rxq, rx_free, &err);
+    hf_listener_start(listener, rxq, rx_free, 8192);
 
     for (;;) {
         int sig = sigwaitinfo(&sigs, NULL);
@@ -261,6 +262,7 @@ main(int argc, char **argv)
     hf_listener_free(listener);   /* the pipeline's last status read it */
     hf_store_close(store);
     g_async_queue_unref(rxq);
+    g_async_queue_unref(rx_free);
     hf_collector_config_clear(&cfg);
     return 0;
 }

@@ -33,7 +33,7 @@ struct hf_listener {
     GArray *socks;              /* struct sock */
     GArray *conns;              /* struct tcp_conn */
     GThread *thread;
-    GAsyncQueue *out;
+    GAsyncQueue *out, *recycle;
     guint max_queued;
     volatile gint stop;
     GMutex lock;                /* guards stats */
@@ -168,7 +168,9 @@ append(struct hf_listener *l, const struct hf_exporter_id *from, uint64_t now,
     if (l->batch && (l->batch->n == HF_BATCH_MAX || l->batch->used + len > HF_BATCH_ARENA))
         ship(l);
     if (!l->batch) {
-        l->batch = g_malloc(sizeof(struct hf_rx_batch));
+        l->batch = g_async_queue_try_pop(l->recycle);
+        if (!l->batch)
+            l->batch = g_malloc(sizeof(struct hf_rx_batch));
         l->batch->n = l->batch->used = 0;
     }
     struct hf_rx_batch *b = l->batch;
@@ -339,9 +341,11 @@ rx_thread(gpointer p)
 }
 
 void
-hf_listener_start(struct hf_listener *l, GAsyncQueue *out, guint max_queued)
+hf_listener_start(struct hf_listener *l, GAsyncQueue *out, GAsyncQueue *recycle,
+                  guint max_queued)
 {
     l->out = g_async_queue_ref(out);
+    l->recycle = g_async_queue_ref(recycle);
     l->max_queued = max_queued;
     l->rxbuf = g_malloc(sizeof(*l->rxbuf) * RX_VLEN);
     l->thread = g_thread_new("hf-rx", rx_thread, l);
@@ -377,6 +381,8 @@ hf_listener_free(struct hf_listener *l)
     g_array_free(l->conns, TRUE);
     if (l->out)
         g_async_queue_unref(l->out);
+    if (l->recycle)
+        g_async_queue_unref(l->recycle);
     g_free(l->batch);
     g_free(l->rxbuf);
     g_mutex_clear(&l->lock);

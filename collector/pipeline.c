@@ -28,13 +28,15 @@ struct hf_pipeline {
     struct hf_listener *listener;
     struct hf_store *store;
     struct hf_decoder *decoder;
-    GAsyncQueue *rx_queue, *rec_queue;
+    GAsyncQueue *rx_queue, *rx_recycle, *rec_queue, *rec_recycle;
     GThread *decode_thread, *write_thread;
     volatile gint stop_decode, stop_write;
 
     /* decoder thread only */
     struct rec_batch *batch;
     GHashTable *names;          /* hf_exporter_id → interned name or "" (rejected) */
+    struct hf_exporter_id last_id;  /* a datagram's records share one exporter */
+    const char *last_name;
     gint names_generation;
     uint64_t rejected, record_queue_drops;
 
@@ -69,7 +71,10 @@ source_name(struct hf_pipeline *p, const struct hf_exporter_id *id)
     if (gen != p->names_generation) {
         g_hash_table_remove_all(p->names);
         p->names_generation = gen;
+        p->last_name = NULL;
     }
+    if (p->last_name && exporter_equal(id, &p->last_id))
+        return *p->last_name ? p->last_name : NULL;
     const char *name = g_hash_table_lookup(p->names, id);
     if (!name) {
         g_mutex_lock(&p->cfg_lock);
@@ -82,6 +87,8 @@ source_name(struct hf_pipeline *p, const struct hf_exporter_id *id)
             g_hash_table_remove_all(p->names);
         g_hash_table_insert(p->names, g_memdup2(id, sizeof(*id)), (gpointer)name);
     }
+    p->last_id = *id;
+    p->last_name = name;
     return *name ? name : NULL;
 }
 
@@ -133,7 +140,9 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
     if (p->batch && (p->batch->n == REC_BATCH || p->batch->used + slen > REC_ARENA))
         ship_records(p);
     if (!p->batch) {
-        p->batch = g_malloc(sizeof(struct rec_batch));
+        p->batch = g_async_queue_try_pop(p->rec_recycle);
+        if (!p->batch)
+            p->batch = g_malloc(sizeof(struct rec_batch));
         p->batch->n = p->batch->used = 0;
     }
     struct rec_batch *b = p->batch;
@@ -164,7 +173,7 @@ decode_thread(gpointer data)
             for (uint32_t i = 0; i < b->n; i++)
                 hf_decoder_feed(p->decoder, &b->d[i].from, b->arena + b->d[i].off,
                                 b->d[i].len, b->d[i].now_ms);
-            g_free(b);
+            hf_batch_recycle(p->rx_recycle, b);
         }
         ship_records(p);
         uint64_t now = hf_wall_ms();
@@ -200,7 +209,7 @@ write_thread(gpointer data)
                     g_clear_error(&err);
                 }
             }
-            g_free(b);
+            hf_batch_recycle(p->rec_recycle, b);
         }
         uint64_t now = hf_wall_ms();
         if (now - last_rotate >= 1000) {
@@ -225,7 +234,8 @@ write_thread(gpointer data)
 
 struct hf_pipeline *
 hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
-                  struct hf_store *store, GAsyncQueue *rx_queue, GError **err)
+                  struct hf_store *store, GAsyncQueue *rx_queue,
+                  GAsyncQueue *rx_recycle, GError **err)
 {
     struct hf_pipeline *p = g_new0(struct hf_pipeline, 1);
     (void)err;
@@ -237,6 +247,8 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
     p->listener = listener;
     p->store = store;
     p->rx_queue = g_async_queue_ref(rx_queue);
+    p->rx_recycle = g_async_queue_ref(rx_recycle);
+    p->rec_recycle = g_async_queue_new_full(g_free);
     p->rec_queue = g_async_queue_new();
     p->names = g_hash_table_new_full(exporter_hash, exporter_equal, g_free, NULL);
     struct hf_decoder_config dc = {
@@ -355,6 +367,8 @@ hf_pipeline_stop(struct hf_pipeline *p)
     hf_decoder_free(p->decoder);
     g_hash_table_destroy(p->names);
     g_async_queue_unref(p->rx_queue);
+    g_async_queue_unref(p->rx_recycle);
+    g_async_queue_unref(p->rec_recycle);
     g_async_queue_unref(p->rec_queue);
     g_mutex_clear(&p->cfg_lock);
     g_mutex_clear(&p->stats_lock);

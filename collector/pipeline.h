@@ -17,7 +17,8 @@ struct hf_pipeline;
 struct hf_pipeline *hf_pipeline_start(struct hf_collector_config *cfg,
                                       struct hf_listener *listener,
                                       struct hf_store *store,
-                                      GAsyncQueue *rx_queue, GError **err);
+                                      GAsyncQueue *rx_queue,
+                                      GAsyncQueue *rx_recycle, GError **err);
 
 /* SIGHUP: the new configuration's sources apply to the next records.
  * Returns the configuration it replaced, no longer used. */

@@ -55,6 +55,9 @@ struct slot {
 };
 
 struct hf_store {
+    /* the last record's slot: records come in runs per exporter, so most
+     * skip the name check and the lookup */
+    struct slot *last_slot;
     char *dir;
     int lock_fd;
     uint32_t slot_seconds;
@@ -766,6 +769,8 @@ slot_complete(struct hf_store *s, struct slot *sl)
 {
     GError *e = NULL;
 
+    if (s->last_slot == sl)
+        s->last_slot = NULL;
     if (!sl->w.fp)
         return;
     if (writer_finish(&sl->w, &e) && place_final(sl->w.path, sl->dir,
@@ -849,6 +854,13 @@ hf_store_add(struct hf_store *s, const char *source,
     uint64_t start;
     GError *e = NULL;
 
+    sl = s->last_slot;
+    if (sl && !sl->failed && strcmp(source, sl->source) == 0) {
+        if (now_ms > s->now_ms)
+            s->now_ms = now_ms;
+        if (slot_start(s, now_ms) <= sl->start_s)
+            goto append;
+    }
     if (!source_ok(source)) {
         set_source_error(err, source);
         return false;
@@ -881,6 +893,8 @@ hf_store_add(struct hf_store *s, const char *source,
         if (!slot_open(s, sl, err))
             return false;
     }
+    s->last_slot = sl;
+append:
     if (!writer_add(&sl->w, rec, &e)) {
         slot_fail(s, sl, e);
         g_propagate_error(err, e);
