@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <glib.h>
 #include "decoder.h"
+#include "size_parse.h"
 
 struct hf_listen_spec {
     bool tcp;
@@ -55,7 +56,6 @@ bool hf_collector_config_load(struct hf_collector_config *c, const char *path,
 /* "udp:4739", "tcp:[::1]:4739", "udp:127.0.0.1:2055" */
 bool hf_listen_parse(const char *spec, struct hf_listen_spec *out, GError **err);
 /* "50G", "512M", "1000000" → bytes */
-bool hf_size_parse(const char *s, uint64_t *out);
 /* Slot lengths the store can name: whole minutes tiling a day. */
 bool hf_slot_seconds_valid(long s);
 void hf_collector_config_clear(struct hf_collector_config *c);

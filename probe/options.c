@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib.h>
 #include "hf_config.h"
+#include "size_parse.h"
 
 static char *collector_arg;   /* HOST:PORT, [V6]:PORT */
 static char *transport_arg;
@@ -109,25 +110,6 @@ split_host_port(const char *arg, struct hf_export_config *x)
     return true;
 }
 
-static bool
-parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v = g_ascii_strtoull(s, &end, 10);
-    unsigned shift = 0;
-
-    if (end == s)
-        return false;
-    switch (g_ascii_toupper(*end)) {
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    }
-    if (*end || v == 0)
-        return false;
-    *out = (uint64_t)v << shift;
-    return true;
-}
 
 static bool
 usage_error(const char *msg, int *status)
@@ -213,7 +195,8 @@ hf_probe_parse_options(int argc, char **argv, struct hf_probe_options *o,
     o->names.cache.ttl_ceiling_s = (uint32_t)ttl_ceiling_arg;
     o->names.cache.max_entries = (uint32_t)cache_entries_arg;
     o->names.cache.max_bytes = 64u << 20;
-    if (cache_size_arg && !parse_size(cache_size_arg, &o->names.cache.max_bytes))
+    if (cache_size_arg && (!hf_size_parse(cache_size_arg, &o->names.cache.max_bytes)
+                           || o->names.cache.max_bytes == 0))
         return usage_error("--name-cache-size wants a size like 64M", status);
     o->names.inspect_packets = (uint32_t)inspect_arg;
 
