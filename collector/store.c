@@ -357,7 +357,7 @@ writer_open(struct hf_store *s, struct writer *w, const char *dirpath,
         close(fd);
         goto fail_unlink;
     }
-    session = hf_ipfix_flow_session(s->model, 0, err);
+    session = hf_ipfix_flow_session(s->model, 0, 0, err);
     if (!session)
         goto fail_unlink;
     w->fbuf = fBufAllocForExport(session, fbExporterAllocFP(w->fp));

@@ -6,6 +6,7 @@ fbInfoElementSpec_t hf_flow_spec[] = {
     {"flowEndMilliseconds",      8, 0},
     {"octetDeltaCount",          8, 0},
     {"packetDeltaCount",         8, 0},
+    {"deltaFlowCount",           8, HF_TMPL_FLOWS},
     {"sourceIPv6Address",       16, HF_TMPL_V6},
     {"destinationIPv6Address",  16, HF_TMPL_V6},
     {"sourceIPv4Address",        4, HF_TMPL_V4},
@@ -59,6 +60,8 @@ hf_flow_template_flags(const hf_flow_record_t *rec)
         || rec->httpRequestHost.len || rec->sslServerNameNtop.len
         || rec->dnsQueryNtop.len)
         flags |= HF_TMPL_NAMES | HF_TMPL_NAMESRC;
+    if (rec->deltaFlowCount)
+        flags |= HF_TMPL_FLOWS;
     return flags;
 }
 
@@ -77,5 +80,6 @@ hf_flow_template_id(uint32_t flags)
     /* index in hf_flow_variants[]: bit 0 family, bit 1 names, bit 2 sampled */
     unsigned i = ((flags & HF_TMPL_V6) ? 1 : 0) | ((flags & HF_TMPL_NAMES) ? 2 : 0)
                | ((flags & HF_TMPL_SAMPLED) ? 4 : 0);
-    return (uint16_t)(HF_TID_FLOW_FIRST + i);
+    return (uint16_t)(((flags & HF_TMPL_FLOWS) ? HF_TID_SUMMARY_FIRST
+                                               : HF_TID_FLOW_FIRST) + i);
 }

@@ -34,6 +34,8 @@ typedef struct hf_flow_record {
     uint64_t     flowEndMilliseconds;
     uint64_t     octetDeltaCount;
     uint64_t     packetDeltaCount;
+    uint64_t     deltaFlowCount;           /* flows summed into this record
+                                              (hourly summaries); 0 = one */
     uint8_t      sourceIPv6Address[16];
     uint8_t      destinationIPv6Address[16];
     uint32_t     sourceIPv4Address;        /* host byte order */
@@ -75,22 +77,26 @@ enum hf_tmpl_flags {
     HF_TMPL_SAMPLED = 0x8,
     HF_TMPL_NAMESRC = 0x10,   /* hostflowNameSource: with the names */
     HF_TMPL_LAYOUT  = 0x20,   /* padding: internal templates only */
+    HF_TMPL_FLOWS   = 0x40,   /* deltaFlowCount: summaries of many flows */
 };
 
 /* The internal template without the strings: records that carry no name
  * (most of them) are copied by libfixbuf's fast fixed-length path. */
 #define HF_TMPL_INTERNAL_FIXED \
-    (HF_TMPL_V4 | HF_TMPL_V6 | HF_TMPL_SAMPLED | HF_TMPL_NAMESRC | HF_TMPL_LAYOUT)
+    (HF_TMPL_V4 | HF_TMPL_V6 | HF_TMPL_SAMPLED | HF_TMPL_NAMESRC | HF_TMPL_LAYOUT \
+     | HF_TMPL_FLOWS)
 #define HF_FLOW_FIXED_LEN offsetof(hf_flow_record_t, hostflowHostname)
 
 /* Template ids; stable so stored files stay comparable.  The external flow
- * templates are HF_TID_FLOW_FIRST + variant index (hf_flow_variants[]). */
+ * templates are HF_TID_FLOW_FIRST + variant index (hf_flow_variants[]), and
+ * HF_TID_SUMMARY_FIRST + index for the same variants with deltaFlowCount. */
 enum hf_tmpl_id {
     HF_TID_INTERNAL   = 0x0400, /* internal (in-memory) layout, all fields */
     HF_TID_INTERNAL_FIXED = 0x0409, /* the same up to the strings */
     HF_TID_FLOW_FIRST = 0x0401,
     HF_TID_STATS      = 0x0410, /* exporter statistics options record */
     HF_TID_STATS_INT  = 0x0411,
+    HF_TID_SUMMARY_FIRST = 0x0421,
 };
 
 #define HF_FLOW_VARIANTS 8
@@ -107,5 +113,12 @@ uint32_t hf_flow_template_flags(const hf_flow_record_t *rec);
 
 /* Template id of the external template for those flags. */
 uint16_t hf_flow_template_id(uint32_t flags);
+
+/* How many flows a record stands for: 1 for a flow, more for a summary. */
+static inline uint64_t
+hf_flow_count(const hf_flow_record_t *rec)
+{
+    return rec->deltaFlowCount ? rec->deltaFlowCount : 1;
+}
 
 #endif

@@ -14,7 +14,8 @@ hf_ipfix_add_template(fbSession_t *s, gboolean internal, uint16_t tid,
 }
 
 fbSession_t *
-hf_ipfix_flow_session(fbInfoModel_t *model, uint32_t domain, GError **err)
+hf_ipfix_flow_session(fbInfoModel_t *model, uint32_t domain, uint32_t with,
+                      GError **err)
 {
     fbSession_t *s = fbSessionAlloc(model);
 
@@ -26,7 +27,7 @@ hf_ipfix_flow_session(fbInfoModel_t *model, uint32_t domain, GError **err)
                                   hf_flow_template(model, HF_TMPL_INTERNAL_FIXED, err), err))
         goto fail;
     for (size_t i = 0; i < HF_FLOW_VARIANTS; i++) {
-        uint32_t v = hf_flow_variants[i];
+        uint32_t v = hf_flow_variants[i] | with;
         if (!hf_ipfix_add_template(s, FALSE, hf_flow_template_id(v),
                                    hf_flow_template(model, v, err), err))
             goto fail;

@@ -16,11 +16,12 @@ bool hf_ipfix_add_template(fbSession_t *s, gboolean internal, uint16_t tid,
                            fbTemplate_t *t, GError **err);
 
 /* A new session over model holding the internal flow template and the
- * external variants; NULL and err on failure.  Free it with fbSessionFree()
+ * external variants, each with the fields of flags `with` added (0 for
+ * flows, HF_TMPL_FLOWS for summaries); NULL and err on failure.  Free it with fbSessionFree()
  * unless a buffer took it (fBufAllocForExport: fBufFree frees it).  Add any
  * further templates (options records) before creating the buffer. */
 fbSession_t *hf_ipfix_flow_session(fbInfoModel_t *model, uint32_t domain,
-                                   GError **err);
+                                   uint32_t with, GError **err);
 
 /* Appends rec to a buffer made over such a session, with the external
  * template that fits it (hf_flow_template_flags()). */

@@ -129,7 +129,7 @@ hf_format_header(FILE *out, enum hf_format fmt)
     if (fmt == HF_FMT_CSV)
         fputs("start,end,proto,src,sport,dst,dport,packets,bytes,flags,tos,"
               "vlan,in_if,end_reason,src_mac,dst_mac,hostname,name_source,"
-              "dns_name,app,sampling\n", out);
+              "dns_name,app,sampling,flows\n", out);
     else if (fmt == HF_FMT_TEXT)
         fprintf(out, "%-24s %-9s %-5s %-39s %-5s %-39s %-5s %10s %12s %-8s %s\n",
                 "start", "duration", "proto", "src", "sport", "dst", "dport",
@@ -181,7 +181,7 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
         csv_string(out, dns);
         fputc(',', out);
         csv_string(out, app);
-        fprintf(out, ",%u\n", r->samplingPacketInterval);
+        fprintf(out, ",%u,%" PRIu64 "\n", r->samplingPacketInterval, hf_flow_count(r));
         break;
     case HF_FMT_JSON:
         fprintf(out, "{\"start\":\"%s\",\"end\":\"%s\",\"proto\":%u,\"src\":\"%s\","
@@ -199,7 +199,8 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
         json_string(out, dns);
         fputs(",\"app\":", out);
         json_string(out, app);
-        fprintf(out, ",\"sampling\":%u}\n", r->samplingPacketInterval);
+        fprintf(out, ",\"sampling\":%u,\"flows\":%" PRIu64 "}\n",
+                r->samplingPacketInterval, hf_flow_count(r));
         break;
     }
 }

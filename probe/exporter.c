@@ -56,7 +56,7 @@ add_stats_template(fbSession_t *s, fbInfoModel_t *m, gboolean internal,
 static bool
 build_session(struct hf_exporter *x, GError **err)
 {
-    x->session = hf_ipfix_flow_session(x->model, x->domain, err);
+    x->session = hf_ipfix_flow_session(x->model, x->domain, 0, err);
     return x->session
         && add_stats_template(x->session, x->model, TRUE, err)
         && add_stats_template(x->session, x->model, FALSE, err);

@@ -759,7 +759,7 @@ write_templates_only(const char *path)
 {
     GError *err = NULL;
     fbInfoModel_t *m = hf_infomodel_new(&err);
-    fbSession_t *session = m ? hf_ipfix_flow_session(m, 0, &err) : NULL;
+    fbSession_t *session = m ? hf_ipfix_flow_session(m, 0, 0, &err) : NULL;
     FILE *fp;
     fBuf_t *b;
     bool ok;
