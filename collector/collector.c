@@ -6,16 +6,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "config.h"
 #include "hf_config.h"
 #include "listener.h"
 #include "pipeline.h"
+#include "rollup.h"
 #include "store.h"
 
 static char *config_arg, *store_arg, *state_arg, *max_size_arg;
 static char **listen_args;
-static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1;
-static gboolean reject_unknown_arg, stats_arg, version_arg;
+static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1, hourly_retention_arg = -1;
+static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg;
 
 static GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
@@ -32,6 +34,12 @@ static GOptionEntry entries[] = {
      "Remove flows older than N days; 0 keeps them (default 28)", "N"},
     {"max-size", 0, 0, G_OPTION_ARG_STRING, &max_size_arg,
      "Remove the oldest flows beyond SIZE (e.g. 50G)", "SIZE"},
+    {"no-hourly", 0, 0, G_OPTION_ARG_NONE, &no_hourly_arg,
+     "Do not summarise complete hours into STORE/.hourly", NULL},
+    {"hourly-retention-days", 0, 0, G_OPTION_ARG_INT, &hourly_retention_arg,
+     "Remove hourly summaries older than N days; 0 keeps them (default 365)", "N"},
+    {"rollup", 0, 0, G_OPTION_ARG_NONE, &rollup_arg,
+     "Summarise the store's complete hours, expire old summaries, and exit", NULL},
     {"reject-unknown", 0, 0, G_OPTION_ARG_NONE, &reject_unknown_arg,
      "Drop flows from exporters no [source] names", NULL},
     {"rcvbuf", 0, 0, G_OPTION_ARG_INT, &rcvbuf_arg,
@@ -97,6 +105,15 @@ apply_options(struct hf_collector_config *c, GError **err)
     }
     if (reject_unknown_arg)
         c->accept_unknown = false;
+    if (no_hourly_arg)
+        c->hourly = false;
+    if (hourly_retention_arg != -1) {
+        if (hourly_retention_arg < 0) {
+            g_set_error(err, G_OPTION_ERROR, 0, "--hourly-retention-days must be >= 0");
+            return false;
+        }
+        c->hourly_retention_days = (uint32_t)hourly_retention_arg;
+    }
     if (rcvbuf_arg != -1) {
         if (rcvbuf_arg < 4096) {
             g_set_error(err, G_OPTION_ERROR, 0, "--rcvbuf must be at least 4096 bytes");
@@ -124,6 +141,49 @@ print_stats(const struct hf_collector_config *c)
     }
     g_free(text);
     g_free(path);
+    return rc;
+}
+
+static struct hf_rollup *
+rollup_new(const struct hf_collector_config *c)
+{
+    struct hf_rollup_config rc = {
+        .store_dir = c->store_dir, .slot_seconds = c->slot_seconds,
+        .max_age_days = c->hourly_retention_days,
+    };
+    GError *err = NULL;
+    struct hf_rollup *r = hf_rollup_new(&rc, &err);
+
+    if (!r) {
+        fprintf(stderr, "hostflow-collector: hourly summaries: %s\n", err->message);
+        g_error_free(err);
+    }
+    return r;
+}
+
+/* --rollup: one pass, for cron or after restoring raw files. */
+static int
+rollup_once(const struct hf_collector_config *c)
+{
+    struct hf_rollup *r = rollup_new(c);
+    int rc = 0;
+
+    if (!r)
+        return 1;
+    if (!hf_rollup_run(r, hf_wall_ms(), NULL)) {
+        fprintf(stderr, "hostflow-collector: %s/%s is being summarised by another process\n",
+                c->store_dir, HF_ROLLUP_DIR);
+        rc = 1;
+    } else {
+        struct hf_rollup_stats st = hf_rollup_stats(r);
+        printf("hours %" G_GUINT64_FORMAT " flows %" G_GUINT64_FORMAT " summaries %"
+               G_GUINT64_FORMAT " expired %" G_GUINT64_FORMAT " unreadable %"
+               G_GUINT64_FORMAT " errors %" G_GUINT64_FORMAT "\n",
+               st.hours_written, st.flows_read, st.summaries, st.files_expired,
+               st.files_unreadable, st.write_errors);
+        rc = st.write_errors ? 1 : 0;
+    }
+    hf_rollup_free(r);
     return rc;
 }
 
@@ -179,6 +239,11 @@ main(int argc, char **argv)
         hf_collector_config_clear(&cfg);
         return 1;
     }
+    if (rollup_arg) {
+        int rc = rollup_once(&cfg);
+        hf_collector_config_clear(&cfg);
+        return rc;
+    }
 
     struct hf_store_config sc = {
         .dir = cfg.store_dir, .slot_seconds = cfg.slot_seconds,
@@ -220,6 +285,9 @@ main(int argc, char **argv)
     GAsyncQueue *rx_free = g_async_queue_new_full(g_free);
     struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, rxq, rx_free, &err);
     hf_listener_start(listener, rxq, rx_free, 8192);
+    struct hf_rollup *rollup = cfg.hourly ? rollup_new(&cfg) : NULL;
+    if (rollup)
+        hf_rollup_start(rollup, 60);
 
     for (;;) {
         int sig = sigwaitinfo(&sigs, NULL);
@@ -253,6 +321,7 @@ main(int argc, char **argv)
             break;
     }
     hf_listener_stop(listener);
+    hf_rollup_free(rollup);       /* ends its pass between hours */
     struct hf_collector_config *last = hf_pipeline_reload(pipe, &cfg);
     if (last != &cfg) {
         hf_collector_config_clear(last);

@@ -46,6 +46,23 @@ get_int(GKeyFile *kf, const char *group, const char *key, int *out, GError **err
     return true;
 }
 
+/* A boolean key: *out unchanged when absent, error when malformed. */
+static bool
+get_bool(GKeyFile *kf, const char *group, const char *key, bool *out, GError **err)
+{
+    GError *e = NULL;
+
+    if (!g_key_file_has_key(kf, group, key, NULL))
+        return true;
+    gboolean b = g_key_file_get_boolean(kf, group, key, &e);
+    if (e) {
+        g_set_error(err, CFG_ERROR, 1, "[%s] %s: want true or false", group, key);
+        g_error_free(e);
+        return false;
+    }
+    *out = b;
+    return true;
+}
 
 bool
 hf_listen_parse(const char *spec, struct hf_listen_spec *out, GError **err)
@@ -165,6 +182,8 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     c->state_dir = g_strdup("/var/lib/hostflow/state");
     c->slot_seconds = 300;
     c->retention_days = 28;
+    c->hourly = true;
+    c->hourly_retention_days = 365;
     c->accept_unknown = true;
     c->rcvbuf = 32 << 20;
     if (!path)
@@ -227,16 +246,13 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
         }
         c->rcvbuf = i;
     }
-    if (g_key_file_has_key(kf, g, "accept-unknown", NULL)) {
-        GError *e = NULL;
-        gboolean b = g_key_file_get_boolean(kf, g, "accept-unknown", &e);
-        if (e) {
-            g_set_error(err, CFG_ERROR, 1, "accept-unknown: want true or false");
-            g_error_free(e);
-            goto out;
-        }
-        c->accept_unknown = b;
-    }
+    if (!get_int(kf, g, "hourly-retention-days", &i, err))
+        goto out;
+    if (i != -1)
+        c->hourly_retention_days = (uint32_t)i;
+    if (!get_bool(kf, g, "accept-unknown", &c->accept_unknown, err)
+        || !get_bool(kf, g, "hourly", &c->hourly, err))
+        goto out;
     ok = load_sources(c, kf, err);
 out:
     g_key_file_free(kf);

@@ -7,6 +7,8 @@
  *   slot-seconds = 300
  *   retention-days = 28
  *   max-store-size = 50G
+ *   hourly = true                (hourly summaries, see rollup.h)
+ *   hourly-retention-days = 365
  *   accept-unknown = true
  *   rcvbuf = 33554432
  *
@@ -44,6 +46,8 @@ struct hf_collector_config {
     uint32_t slot_seconds;
     uint32_t retention_days;
     uint64_t max_store_bytes;
+    bool hourly;                /* summarise complete hours */
+    uint32_t hourly_retention_days;
     bool accept_unknown;
     int rcvbuf;
     char *config_path;

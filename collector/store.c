@@ -1076,3 +1076,42 @@ hf_store_files(const char *dir, const char *source, uint64_t from_ms,
     g_ptr_array_unref(all);
     return out;
 }
+
+static void
+store_file_free(gpointer p)
+{
+    struct hf_store_file *f = p;
+
+    g_free(f->path);
+    g_free(f->source);
+    g_free(f);
+}
+
+GPtrArray *
+hf_store_list(const char *dir, const char *source)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(store_file_free);
+    GPtrArray *all;
+
+    if (!dir || (source && !source_ok(source)))
+        return out;
+    all = scan(dir, source);
+    g_ptr_array_sort(all, entry_cmp);
+    for (guint i = 0; i < all->len; i++) {
+        struct entry *e = g_ptr_array_index(all, i);
+        struct hf_store_file *f;
+        struct stat st;
+
+        if (e->kind != K_FINAL || stat(e->path, &st) != 0)
+            continue;
+        f = g_new0(struct hf_store_file, 1);
+        f->path = g_strdup(e->path);
+        f->source = g_strdup(e->source);
+        f->start_s = e->start_s;
+        f->size = e->size;
+        f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        g_ptr_array_add(out, f);
+    }
+    g_ptr_array_unref(all);
+    return out;
+}

@@ -60,6 +60,19 @@ struct hf_store_stats hf_store_stats(const struct hf_store *s);
 /* Completes all open slots (SIGTERM) and frees. */
 void hf_store_close(struct hf_store *s);
 
+/* A complete slot file of the store. */
+struct hf_store_file {
+    char *path;
+    char *source;
+    uint64_t start_s;           /* slot start, UTC */
+    uint64_t size;
+    int64_t mtime_ns;           /* when it was completed (or recovered) */
+};
+
+/* Every complete slot file of a source (NULL = all sources), ordered by
+ * slot start, then source.  Free with g_ptr_array_unref. */
+GPtrArray *hf_store_list(const char *dir, const char *source);
+
 /* Slot file paths covering [from_ms, to_ms) for a source (NULL = all),
  * oldest first; for reports.  Free with g_ptr_array_unref. */
 GPtrArray *hf_store_files(const char *dir, const char *source,

@@ -129,7 +129,7 @@ hf_format_header(FILE *out, enum hf_format fmt)
     if (fmt == HF_FMT_CSV)
         fputs("start,end,proto,src,sport,dst,dport,packets,bytes,flags,tos,"
               "vlan,in_if,end_reason,src_mac,dst_mac,hostname,name_source,"
-              "dns_name,app,sampling,flows\n", out);
+              "dns_name,app,sampling,flows,http_host,sni,dns_query\n", out);
     else if (fmt == HF_FMT_TEXT)
         fprintf(out, "%-24s %-9s %-5s %-39s %-5s %-39s %-5s %10s %12s %-8s %s\n",
                 "start", "duration", "proto", "src", "sport", "dst", "dport",
@@ -147,7 +147,7 @@ void
 hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
 {
     char src[46], dst[46], t0[32], t1[32], flags[9], smac[18], dmac[18];
-    char host[256], dns[256], app[64];
+    char host[256], dns[256], app[64], http[256], sni[256], query[256];
 
     hf_record_src(r, src, sizeof(src));
     hf_record_dst(r, dst, sizeof(dst));
@@ -159,6 +159,9 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
     vstr(&r->hostflowHostname, host, sizeof(host));
     vstr(&r->hostflowDnsName, dns, sizeof(dns));
     vstr(&r->applicationName, app, sizeof(app));
+    vstr(&r->httpRequestHost, http, sizeof(http));
+    vstr(&r->sslServerNameNtop, sni, sizeof(sni));
+    vstr(&r->dnsQueryNtop, query, sizeof(query));
 
     switch (fmt) {
     case HF_FMT_TEXT: {
@@ -181,7 +184,13 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
         csv_string(out, dns);
         fputc(',', out);
         csv_string(out, app);
-        fprintf(out, ",%u,%" PRIu64 "\n", r->samplingPacketInterval, hf_flow_count(r));
+        fprintf(out, ",%u,%" PRIu64 ",", r->samplingPacketInterval, hf_flow_count(r));
+        csv_string(out, http);
+        fputc(',', out);
+        csv_string(out, sni);
+        fputc(',', out);
+        csv_string(out, query);
+        fputc('\n', out);
         break;
     case HF_FMT_JSON:
         fprintf(out, "{\"start\":\"%s\",\"end\":\"%s\",\"proto\":%u,\"src\":\"%s\","
@@ -199,8 +208,14 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
         json_string(out, dns);
         fputs(",\"app\":", out);
         json_string(out, app);
-        fprintf(out, ",\"sampling\":%u,\"flows\":%" PRIu64 "}\n",
+        fprintf(out, ",\"sampling\":%u,\"flows\":%" PRIu64 ",\"http_host\":",
                 r->samplingPacketInterval, hf_flow_count(r));
+        json_string(out, http);
+        fputs(",\"sni\":", out);
+        json_string(out, sni);
+        fputs(",\"dns_query\":", out);
+        json_string(out, query);
+        fputs("}\n", out);
         break;
     }
 }
