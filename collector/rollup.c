@@ -341,7 +341,7 @@ summary_path(const char *dir, const char *source, uint64_t hour_s)
 {
     time_t t = (time_t)hour_s;
     struct tm tm;
-    char name[64], ym[16];
+    char name[96], ym[32];
 
     gmtime_r(&t, &tm);
     snprintf(ym, sizeof(ym), "%04d/%02d", tm.tm_year + 1900, tm.tm_mon + 1);
