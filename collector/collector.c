@@ -286,8 +286,10 @@ main(int argc, char **argv)
     struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, rxq, rx_free, &err);
     hf_listener_start(listener, rxq, rx_free, 8192);
     struct hf_rollup *rollup = cfg.hourly ? rollup_new(&cfg) : NULL;
-    if (rollup)
+    if (rollup) {
+        hf_pipeline_set_rollup(pipe, rollup);
         hf_rollup_start(rollup, 60);
+    }
 
     for (;;) {
         int sig = sigwaitinfo(&sigs, NULL);
@@ -321,13 +323,15 @@ main(int argc, char **argv)
             break;
     }
     hf_listener_stop(listener);
-    hf_rollup_free(rollup);       /* ends its pass between hours */
+    if (rollup)
+        hf_rollup_stop(rollup);   /* ends its pass between hours */
     struct hf_collector_config *last = hf_pipeline_reload(pipe, &cfg);
     if (last != &cfg) {
         hf_collector_config_clear(last);
         g_free(last);
     }
     hf_pipeline_stop(pipe);
+    hf_rollup_free(rollup);       /* the pipeline's last status read it */
     hf_listener_free(listener);   /* the pipeline's last status read it */
     hf_store_close(store);
     g_async_queue_unref(rxq);

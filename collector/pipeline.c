@@ -27,6 +27,7 @@ struct hf_pipeline {
     volatile gint cfg_generation;
     struct hf_listener *listener;
     struct hf_store *store;
+    struct hf_rollup *rollup;   /* set once, atomically; may stay NULL */
     struct hf_decoder *decoder;
     GAsyncQueue *rx_queue, *rx_recycle, *rec_queue, *rec_recycle;
     GThread *decode_thread, *write_thread;
@@ -261,6 +262,12 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
     return p;
 }
 
+void
+hf_pipeline_set_rollup(struct hf_pipeline *p, struct hf_rollup *r)
+{
+    g_atomic_pointer_set(&p->rollup, r);
+}
+
 struct hf_collector_config *
 hf_pipeline_reload(struct hf_pipeline *p, struct hf_collector_config *cfg)
 {
@@ -342,6 +349,16 @@ write_status(struct hf_pipeline *p)
             ss.records, ss.files_completed, ss.files_recovered, ss.records_recovered,
             ss.files_damaged, ss.files_expired, ss.write_errors, not_stored, p->rejected,
             p->record_queue_drops);
+    struct hf_rollup *r = g_atomic_pointer_get(&p->rollup);
+    if (r) {
+        struct hf_rollup_stats hs = hf_rollup_stats(r);
+        fprintf(f, "  \"hourly\": {\"passes\": %" G_GUINT64_FORMAT ", \"hours_written\": %"
+                G_GUINT64_FORMAT ", \"flows_read\": %" G_GUINT64_FORMAT ", \"summaries\": %"
+                G_GUINT64_FORMAT ", \"files_unreadable\": %" G_GUINT64_FORMAT
+                ", \"files_expired\": %" G_GUINT64_FORMAT ", \"write_errors\": %"
+                G_GUINT64_FORMAT "},\n", hs.passes, hs.hours_written, hs.flows_read,
+                hs.summaries, hs.files_unreadable, hs.files_expired, hs.write_errors);
+    }
     fputs("  \"exporters\": [", f);
     struct status_ctx c = { f, true };
     hf_decoder_foreach_stats(p->decoder, exporter_status, &c);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "decoder.h"
 #include "listener.h"
+#include "rollup.h"
 #include "store.h"
 
 struct hf_pipeline;
@@ -25,8 +26,11 @@ struct hf_pipeline *hf_pipeline_start(struct hf_collector_config *cfg,
 struct hf_collector_config *hf_pipeline_reload(struct hf_pipeline *p,
                                                struct hf_collector_config *cfg);
 
-/* STATE/status.json (sockets, store, every exporter's counters) is
- * rewritten every second by the decoding thread and at stop. */
+/* STATE/status.json (sockets, store, hourly summaries, every exporter's
+ * counters) is rewritten every second by the decoding thread and at stop.
+ * The roll-up's counters appear once it is set; it must outlive the
+ * pipeline (free it after hf_pipeline_stop). */
+void hf_pipeline_set_rollup(struct hf_pipeline *p, struct hf_rollup *r);
 
 /* Drains the queues, completes the open slots, saves templates, frees. */
 void hf_pipeline_stop(struct hf_pipeline *p);

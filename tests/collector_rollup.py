@@ -244,6 +244,15 @@ def main():
                 if not want:
                     time.sleep(3)
                 col.check_exit(check, 'collector %s' % (args,), col.stop())
+                hourly = col.status().get('hourly')
+                if want:
+                    # every hour of the store, the cut one included
+                    check.ok(hourly and hourly['passes'] >= 1
+                             and hourly['hours_written'] == len(hours) + 1
+                             and hourly['files_unreadable'] == 1,
+                             'status.json hourly counters: %s' % hourly)
+                else:
+                    check.ok(hourly is None, '--no-hourly: no hourly status (%s)' % hourly)
             check.eq('collector %s summarised +0h' % (args,), want, os.path.exists(path))
             if want:
                 compare(check, 'collector: home +0h', store, 'home', BASE, hours[('home', BASE)])
