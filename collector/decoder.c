@@ -5,6 +5,10 @@
 
 #include "decoder_int.h"
 
+/* sFlow's version is 32 bits, its first 16 are 0: dispatched as a value
+ * outside the 16-bit NetFlow range, so no NetFlow header is taken for it */
+#define SFLOW_5 0x10005
+
 static const char *malformed_names[HF_BAD_COUNT] = {
     "short", "version", "length", "set", "template", "record",
     "template_mismatch", "field",
@@ -181,9 +185,10 @@ hf_decoder_feed(struct hf_decoder *d, const struct hf_exporter_id *from,
                 const uint8_t *msg, size_t len, uint64_t now_ms)
 {
     struct hf_exporter_id id = *from;
-    uint16_t version = len >= 2 ? rd16(msg) : 0;
+    uint32_t version = len >= 4 && rd32(msg) == 5 ? SFLOW_5
+                     : len >= 2 ? rd16(msg) : 0;
 
-    id.version = (uint8_t)version;
+    id.version = version == SFLOW_5 ? HF_VERSION_SFLOW : (uint8_t)version;
     id.domain = 0;
     if (version == 10 && len >= 16)
         id.domain = rd32(msg + 12);
@@ -191,7 +196,9 @@ hf_decoder_feed(struct hf_decoder *d, const struct hf_exporter_id *from,
         id.domain = rd32(msg + 16);
     else if (version == 5 && len >= 24)
         id.domain = (uint32_t)msg[20] << 8 | msg[21];   /* engine type/id */
-    if (version != 5 && version != 9 && version != 10)
+    else if (version == SFLOW_5)
+        id.domain = hf_sflow_sub_agent(msg, len);
+    if (version != 5 && version != 9 && version != 10 && version != SFLOW_5)
         id.version = 0;
 
     struct hf_msg_ctx m = { .id = &id, .now_ms = now_ms };
@@ -201,8 +208,11 @@ hf_decoder_feed(struct hf_decoder *d, const struct hf_exporter_id *from,
     case 5:  hf_decode_v5(d, &m, msg, len); break;
     case 9:  hf_decode_v9(d, &m, msg, len); break;
     case 10: hf_decode_ipfix(d, &m, msg, len); break;
+    case SFLOW_5: hf_decode_sflow(d, &m, msg, len); break;
     default:
-        m.sess->st.malformed[len < 2 ? HF_BAD_SHORT : HF_BAD_VERSION]++;
+        /* under 4 bytes, a leading 0 may be sFlow's version cut short */
+        m.sess->st.malformed[len < 2 || (version == 0 && len < 4)
+                             ? HF_BAD_SHORT : HF_BAD_VERSION]++;
         break;
     }
 }

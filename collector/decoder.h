@@ -1,12 +1,17 @@
-/* Flow-export message decoding: NetFlow v5, NetFlow v9 and IPFIX, from many
- * exporters at once, into hf_flow_record_t.
+/* Flow-export message decoding: NetFlow v5, NetFlow v9, IPFIX and sFlow v5,
+ * from many exporters at once, into hf_flow_record_t.
  *
  * Templates are scoped as RFC 7011 says (exporter address + source port +
  * observation domain) with a fallback to the exporter (address + domain) for
  * routers that send templates and data from different ports.  Data that
  * arrives before its template is held (bounded) and decoded when the
  * template comes.  Templates are persisted so a restart decodes at once.
- * Every oddity is counted per exporter; nothing is fatal. */
+ * Every oddity is counted per exporter; nothing is fatal.
+ *
+ * sFlow v5 (usually sent to port 6343; accepted on any listening port):
+ * each flow sample becomes one record of one packet, octets the sampled
+ * frame's length, the sample's rate as samplingPacketInterval, times the
+ * datagram's arrival.  Counter samples are counted as options records. */
 #ifndef HOSTFLOW_DECODER_H
 #define HOSTFLOW_DECODER_H
 
@@ -21,9 +26,14 @@ struct hf_exporter_id {
     uint8_t  addr[16];        /* IPv4 as ::ffff:a.b.c.d */
     uint16_t port;            /* source port */
     uint16_t local_port;      /* our listening port it was sent to */
-    uint32_t domain;          /* observation domain / v9 source id / v5 engine */
-    uint8_t  version;         /* 5, 9, 10 */
+    uint32_t domain;          /* observation domain / v9 source id / v5 engine
+                                 / sFlow sub-agent id */
+    uint8_t  version;         /* 5, 9, 10 or HF_VERSION_SFLOW */
 };
+
+/* The exporter version of sFlow v5 sessions (0x80 | 5): apart from
+ * NetFlow v5 from the same address and port. */
+#define HF_VERSION_SFLOW 0x85
 
 /* h with the exporter's address folded in: the address part of the hashes
  * over struct hf_exporter_id (each adds the fields its equality compares). */
@@ -37,7 +47,7 @@ hf_exporter_addr_hash(const struct hf_exporter_id *id, guint h)
 
 enum hf_malformed {
     HF_BAD_SHORT = 0,         /* shorter than its header */
-    HF_BAD_VERSION,           /* not 5, 9 or 10 */
+    HF_BAD_VERSION,           /* not 5, 9, 10 or sFlow 5 */
     HF_BAD_LENGTH,            /* header length / count disagrees with datagram */
     HF_BAD_SET,               /* set header short, or set runs past message */
     HF_BAD_TEMPLATE,          /* template record malformed or absurd */
@@ -51,10 +61,11 @@ struct hf_exporter_stats {
     struct hf_exporter_id id;
     uint64_t messages;
     uint64_t records;          /* flow records decoded */
-    uint64_t options_records;
+    uint64_t options_records;  /* and sFlow counter / unknown samples */
     uint64_t templates;        /* template records received */
     uint64_t template_withdrawals;
-    uint64_t sequence_lost;    /* IPFIX: records, v9: packets, v5: flows */
+    uint64_t sequence_lost;    /* IPFIX: records, v9: packets, v5: flows,
+                                  sFlow: datagrams */
     uint64_t sequence_reorder; /* sequence went backwards (restart, reorder) */
     uint64_t pending_decoded;  /* data sets held for a template, then decoded */
     uint64_t pending_dropped;  /* ...and never decoded (bound or age) */

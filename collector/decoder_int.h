@@ -1,4 +1,5 @@
-/* Decoder internals shared by decoder.c, templates.c, flowsets.c, v5.c. */
+/* Decoder internals shared by decoder.c, templates.c, flowsets.c, v5.c,
+ * sflow.c. */
 #ifndef HOSTFLOW_DECODER_INT_H
 #define HOSTFLOW_DECODER_INT_H
 
@@ -129,6 +130,13 @@ size_t hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
 /* v5.c */
 void hf_decode_v5(struct hf_decoder *d, struct hf_msg_ctx *m,
                   const uint8_t *msg, size_t len);
+
+/* sflow.c */
+void hf_decode_sflow(struct hf_decoder *d, struct hf_msg_ctx *m,
+                     const uint8_t *msg, size_t len);
+/* The sub-agent id of an sFlow datagram (its exporter domain); 0 if the
+ * header is cut before it or its agent address type is unknown. */
+uint32_t hf_sflow_sub_agent(const uint8_t *msg, size_t len);
 
 /* decoder.c */
 struct hf_session *hf_session_get(struct hf_decoder *d,

@@ -13,7 +13,7 @@ static guint
 key_hash(gconstpointer p)
 {
     const struct hf_tmpl_key *k = p;
-    guint h = k->domain * 2654435761u ^ k->tid * 40503u ^ k->port ^ k->version << 24;
+    guint h = k->domain * 2654435761u ^ k->tid * 40503u ^ k->port ^ (guint)k->version << 24;
     for (int i = 0; i < 16; i++)
         h = h * 31 + k->addr[i];
     return h;

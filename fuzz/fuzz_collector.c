@@ -1,4 +1,5 @@
-/* libFuzzer target: the collector's message decoder (NetFlow v5/v9, IPFIX).
+/* libFuzzer target: the collector's message decoder (NetFlow v5/v9, IPFIX,
+ * sFlow v5).
  * The input is a sequence of messages, each prefixed by a 2-byte length and
  * a 1-byte exporter source-port selector, so templates from one message
  * meet data in the next, across ports of the same exporter. */

@@ -63,6 +63,28 @@ def transport(frame):
     return None
 
 
+def sflow_expanded(msg):
+    """An sFlow v5 datagram with its compact flow samples (type 1) in the
+    expanded encoding (type 3), same values: both layouts get a real seed."""
+    alen = {1: 4, 2: 16}.get(struct.unpack('!I', msg[4:8])[0]) if len(msg) >= 8 else None
+    if alen is None:
+        return None
+    off = 8 + alen + 16
+    out = msg[:off]
+    while off + 8 <= len(msg):
+        stype, slen = struct.unpack('!II', msg[off:off + 8])
+        body = msg[off + 8:off + 8 + slen]
+        if stype == 1 and len(body) >= 32:
+            seq, src, rate, pool, drops, inp, outp, n = struct.unpack('!8I', body[:32])
+            body = struct.pack('!11I', seq, src >> 24, src & 0xffffff, rate, pool, drops,
+                               inp >> 30, inp & 0x3fffffff, outp >> 30, outp & 0x3fffffff,
+                               n) + body[32:]
+            stype = 3
+        out += struct.pack('!II', stype, len(body)) + body
+        off += 8 + slen
+    return out if out != msg else None
+
+
 def varint(n):
     if n < 64:
         return bytes([n])
@@ -89,10 +111,16 @@ def main():
             if not t:
                 continue
             proto, sport, dport, payload = t
-            if proto == 17 and payload[:2] in (b'\0\x05', b'\0\x09', b'\0\x0a'):
+            # NetFlow v5, v9, IPFIX (16-bit versions), sFlow v5 (32-bit)
+            if proto == 17 and (payload[:2] in (b'\0\x05', b'\0\x09', b'\0\x0a')
+                                or payload[:4] == b'\0\0\0\x05'):
                 # [length][source-port selector][message], several per seed
-                if len(exports) + len(payload) + 3 <= 4096:
-                    exports += struct.pack('!HB', len(payload), sport & 3) + payload
+                msgs = [payload]
+                if payload[:4] == b'\0\0\0\x05':
+                    msgs.append(sflow_expanded(payload))
+                for m in filter(None, msgs):
+                    if len(exports) + len(m) + 3 <= 4096:
+                        exports += struct.pack('!HB', len(m), sport & 3) + m
             elif proto == 17 and (53 in (sport, dport) or 5353 in (sport, dport)):
                 seeds['fuzz_dns'].append(payload)
             elif proto == 6 and payload[:2] == b'\x16\x03' and len(payload) > 9:
