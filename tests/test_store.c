@@ -18,6 +18,7 @@
 
 #include "infomodel.h"
 #include "ipfix_reader.h"
+#include "flow_messages.h"
 #include "ipfix_writer.h"
 #include "store.h"
 #include "check.h"
@@ -1178,6 +1179,104 @@ out:
     g_free(dir);
 }
 
+/* ---- direct encoding ------------------------------------------------------ */
+
+/* A file of flow records written by libfixbuf (encode false) or by
+ * hf_flow_messages (true); the templates by libfixbuf either way. */
+static bool
+write_flows(const char *path, bool encode, uint32_t with, struct exp *x, int n)
+{
+    GError *err = NULL;
+    fbInfoModel_t *m = hf_infomodel_new(&err);
+    fbSession_t *session = m ? hf_ipfix_flow_session(m, 0, with, &err) : NULL;
+    struct hf_flow_encoder *enc = m ? hf_flow_encoder_new(m, with, &err) : NULL;
+    FILE *fp = fopen(path, "wb");
+    bool ok = session && enc && fp;
+
+    if (ok) {
+        fBuf_t *b = fBufAllocForExport(session, fbExporterAllocFP(fp));
+        struct hf_flow_messages *msgs = hf_flow_messages_new(enc, fp, 1710115200, 0);
+        fBufSetExportTime(b, 1710115200);
+        ok = fbSessionExportTemplates(session, &err) && fBufEmit(b, &err);
+        for (int i = 0; ok && i < n; i++)
+            ok = encode ? hf_flow_messages_add(msgs, &x[i].r, &err)
+                        : hf_ipfix_append_flow(b, &x[i].r, &err);
+        ok = ok && (encode ? hf_flow_messages_end(msgs, &err) : fBufEmit(b, &err));
+        if (err)
+            printf("write_flows: %s\n", err->message);
+        hf_flow_messages_free(msgs);
+        fBufFree(b);
+    } else if (session) {
+        fbSessionFree(session);
+    }
+    g_clear_error(&err);
+    hf_flow_encoder_free(enc);
+    if (fp && fclose(fp) != 0)
+        ok = false;
+    if (m)
+        fbInfoModelFree(m);
+    return ok;
+}
+
+/* The store's data records, encoded without libfixbuf: byte for byte what
+ * libfixbuf writes (every template variant, long names, many messages). */
+static void
+test_encode_same_bytes(void)
+{
+    enum { N = 5000 };
+    struct exp *x = g_new0(struct exp, N);
+    char *a = scratch("libfixbuf.ipfix"), *b = scratch("direct.ipfix");
+    static char long_name[300];
+
+    memset(long_name, 'n', sizeof(long_name) - 1);
+    g_mkdir_with_parents(base, 0755);
+    for (uint32_t with = 0; with <= HF_TMPL_FLOWS; with += HF_TMPL_FLOWS) {
+        for (int i = 0; i < N; i++) {
+            /* runs of one variant, and switches record by record */
+            unsigned kind = i < N / 2 ? (unsigned)(i / 100) % 4 : (unsigned)i % 4;
+            make_rec(&x[i], (unsigned)i, kind);
+            if (with)
+                x[i].r.deltaFlowCount = (uint64_t)i + 2;
+            if ((kind & R_NAMES) && i % 7 == 0) {
+                x[i].r.httpRequestHost.buf = (uint8_t *)long_name;
+                x[i].r.httpRequestHost.len = strlen(long_name);
+            }
+        }
+        bool ok = write_flows(a, false, with, x, N) && write_flows(b, true, with, x, N);
+        gchar *ca = NULL, *cb = NULL;
+        gsize la = 0, lb = 0;
+        ok = ok && g_file_get_contents(a, &ca, &la, NULL) && g_file_get_contents(b, &cb, &lb, NULL);
+        gsize at = 0;
+        while (ok && at < la && at < lb && ca[at] == cb[at])
+            at++;
+        CHECK(ok && la == lb && at == la,
+              "%s: %d records encoded directly are libfixbuf's bytes (%zu and %zu bytes, "
+              "first difference at %zu)", with ? "summaries" : "flows", N,
+              (size_t)la, (size_t)lb, (size_t)at);
+        g_free(ca);
+        g_free(cb);
+    }
+    /* and a record no template of the session fits is refused */
+    GError *err = NULL;
+    fbInfoModel_t *m = hf_infomodel_new(&err);
+    struct hf_flow_encoder *enc = m ? hf_flow_encoder_new(m, 0, &err) : NULL;
+    struct hf_flow_messages *msgs = enc ? hf_flow_messages_new(enc, stdout, 1, 0) : NULL;
+    make_rec(&x[0], 1, 0);
+    x[0].r.deltaFlowCount = 5;
+    CHECK(msgs && !hf_flow_messages_add(msgs, &x[0].r, &err) && err,
+          "a summary record in a file of flows: refused (%s)", err ? err->message : "-");
+    g_clear_error(&err);
+    hf_flow_messages_free(msgs);
+    hf_flow_encoder_free(enc);
+    if (m)
+        fbInfoModelFree(m);
+    unlink(a);
+    unlink(b);
+    g_free(a);
+    g_free(b);
+    g_free(x);
+}
+
 int
 main(void)
 {
@@ -1187,6 +1286,7 @@ main(void)
         printf("cannot make a scratch directory\n");
         return 1;
     }
+    test_encode_same_bytes();
     test_slots();
     test_stats_and_names();
     test_no_overwrite();
