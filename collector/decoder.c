@@ -106,6 +106,8 @@ hf_session_get(struct hf_decoder *d, const struct hf_exporter_id *id,
             s->opts = g_new0(struct hf_exporter_opts, 1);
             g_hash_table_insert(d->opts, g_memdup2(&k, sizeof(k)), s->opts);
         }
+        /* known from an earlier session, or from before a restart */
+        s->st.sampling_interval = s->opts->default_interval;
     }
     s->st.last_seen_ms = now_ms;
     return s;
@@ -230,6 +232,18 @@ hf_decoder_tick(struct hf_decoder *d, uint64_t now_ms)
         g_free(h);
     }
     hf_templates_save(d);
+}
+
+void
+hf_decoder_drop_pending(struct hf_decoder *d)
+{
+    struct hf_pending *h;
+
+    while ((h = g_queue_pop_head(&d->pending))) {
+        hf_session_get(d, &h->id, h->received_ms)->st.pending_dropped++;
+        d->pending_bytes -= h->len;
+        g_free(h);
+    }
 }
 
 void

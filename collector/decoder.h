@@ -101,6 +101,10 @@ void hf_decoder_feed(struct hf_decoder *d, const struct hf_exporter_id *from,
 /* Drops held data older than the age bound; saves templates if changed. */
 void hf_decoder_tick(struct hf_decoder *d, uint64_t now_ms);
 
+/* At exit: data still held for a template is counted as pending_dropped
+ * (it is not kept across a restart), so the last status accounts for it. */
+void hf_decoder_drop_pending(struct hf_decoder *d);
+
 /* Calls fn for each exporter session's counters. */
 void hf_decoder_foreach_stats(struct hf_decoder *d,
                               void (*fn)(const struct hf_exporter_stats *st, void *ctx),

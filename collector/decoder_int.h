@@ -86,6 +86,7 @@ struct hf_decoder {
     GQueue pending;            /* hf_pending, oldest first */
     uint64_t pending_bytes;
     bool templates_dirty;
+    bool opts_dirty;           /* an options record changed d->opts */
     uint64_t templates_refused;
 };
 
@@ -107,6 +108,8 @@ struct hf_template *hf_template_new(uint16_t tid, uint16_t nfields,
 /* Sets field i and its action; false if the length is impossible. */
 bool hf_template_set_field(struct hf_decoder *d, struct hf_template *t,
                            uint16_t i, uint32_t pen, uint16_t id, uint16_t len);
+/* STATE/templates.v1 and STATE/options.v1: exporter-level templates and
+ * options knowledge, loaded at start, saved when changed. */
 void hf_templates_load(struct hf_decoder *d);
 void hf_templates_save(struct hf_decoder *d);
 

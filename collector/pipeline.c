@@ -376,6 +376,7 @@ hf_pipeline_stop(struct hf_pipeline *p)
     g_thread_join(p->decode_thread);
     g_atomic_int_set(&p->stop_write, 1);
     g_thread_join(p->write_thread);
+    hf_decoder_drop_pending(p->decoder);     /* counted, for the last status */
     hf_store_rotate(p->store, UINT64_MAX);   /* complete every open slot */
     g_mutex_lock(&p->stats_lock);
     p->store_stats = hf_store_stats(p->store);

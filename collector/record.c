@@ -105,12 +105,11 @@ apply(struct record_state *s, enum hf_ie_action a, const uint8_t *p, uint16_t n)
     }
 }
 
-/* Options records teach the exporter's sampling and boot time. */
+/* Options records teach the exporter's sampling and boot time; what they
+ * change is saved, so a restart still scales the exporter's data. */
 static void
-learn_options(struct hf_msg_ctx *m, struct record_state *s)
+teach(struct hf_exporter_opts *o, struct hf_msg_ctx *m, struct record_state *s)
 {
-    struct hf_exporter_opts *o = m->sess->opts;
-
     /* random n-out-of-N (Cisco): one packet in population/size */
     if (s->sampling_size && s->sampling_population / s->sampling_size > s->interval)
         s->interval = s->sampling_population / s->sampling_size;
@@ -136,6 +135,16 @@ learn_options(struct hf_msg_ctx *m, struct record_state *s)
     }
     if (o->default_interval == 0)
         o->default_interval = s->interval;  /* data without a sampler id */
+}
+
+static void
+learn_options(struct hf_decoder *d, struct hf_msg_ctx *m, struct record_state *s)
+{
+    struct hf_exporter_opts before = *m->sess->opts;
+
+    teach(m->sess->opts, m, s);
+    if (memcmp(&before, m->sess->opts, sizeof(before)) != 0)
+        d->opts_dirty = true;
 }
 
 static uint32_t
@@ -213,7 +222,7 @@ hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
 
     m->data_records++;          /* IPFIX sequence numbers count options too */
     if (t->scope_count) {
-        learn_options(m, &s);
+        learn_options(d, m, &s);
         return off;
     }
     hf_flow_record_t *r = &s.rec;

@@ -1,5 +1,6 @@
 /* Template storage: compiled templates per session with an exporter-wide
- * fallback, withdrawal, and persistence across restarts. */
+ * fallback, withdrawal, and persistence across restarts (with what options
+ * records taught: sampling intervals, boot time). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -162,90 +163,176 @@ hf_template_set_field(struct hf_decoder *d, struct hf_template *t, uint16_t i,
     return true;
 }
 
-/* ---- persistence: exporter-level templates, one binary file ------------ */
+/* ---- persistence: exporter-level entries, one binary file per table -----
+ *
+ * A file is MAGIC, then (struct hf_tmpl_key, uint32 size, size bytes) per
+ * exporter-level entry (port 0: sessions end with the process), written to
+ * a temporary file, synced and renamed.  A damaged tail only loses the
+ * entries in it. */
 
-static char *
-state_path(struct hf_decoder *d)
-{
-    return g_build_filename(d->cfg.state_dir, STATE_FILE, NULL);
-}
+#define OPTS_FILE "options.v1"
+#define OPTS_MAGIC "HFOPTS01"
 
-void
-hf_templates_save(struct hf_decoder *d)
+struct state_kind {
+    const char *file, *magic;
+    size_t (*size_of)(gconstpointer value);
+    bool (*empty)(gconstpointer value);     /* not worth saving; may be NULL */
+    /* a loaded value, or NULL to stop reading (damage) */
+    gpointer (*accept)(struct hf_decoder *d, const struct hf_tmpl_key *k,
+                       const uint8_t *blob, uint32_t size);
+};
+
+static bool
+state_save(struct hf_decoder *d, const struct state_kind *kind, GHashTable *table)
 {
     GHashTableIter it;
-    gpointer kp, tp;
-
-    if (!d->cfg.state_dir || !d->templates_dirty)
-        return;
-    char *path = state_path(d);
+    gpointer kp, vp;
+    bool ok = false;
+    char *path = g_build_filename(d->cfg.state_dir, kind->file, NULL);
     char *tmp = g_strconcat(path, ".tmp", NULL);
     FILE *f = fopen(tmp, "wb");
+
     if (!f) {
-        g_warning("cannot save templates to %s: %s", tmp, g_strerror(errno));
+        g_warning("cannot save %s: %s", tmp, g_strerror(errno));
         goto out;
     }
-    fwrite(STATE_MAGIC, 1, 8, f);
-    g_hash_table_iter_init(&it, d->templates);
-    while (g_hash_table_iter_next(&it, &kp, &tp)) {
+    fwrite(kind->magic, 1, 8, f);
+    g_hash_table_iter_init(&it, table);
+    while (g_hash_table_iter_next(&it, &kp, &vp)) {
         const struct hf_tmpl_key *k = kp;
-        const struct hf_template *t = tp;
-        if (k->port != 0)
-            continue;           /* sessions end with the process */
-        uint32_t size = (uint32_t)template_size(t);
+        uint32_t size = (uint32_t)kind->size_of(vp);
+        if (k->port != 0 || (kind->empty && kind->empty(vp)))
+            continue;
         fwrite(k, sizeof(*k), 1, f);
         fwrite(&size, sizeof(size), 1, f);
-        fwrite(t, size, 1, f);
+        fwrite(vp, size, 1, f);
     }
     if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0
         || rename(tmp, path) != 0)
-        g_warning("cannot save templates to %s: %s", path, g_strerror(errno));
+        g_warning("cannot save %s: %s", path, g_strerror(errno));
     else
-        d->templates_dirty = false;
+        ok = true;
 out:
     g_free(tmp);
     g_free(path);
+    return ok;
 }
 
-void
-hf_templates_load(struct hf_decoder *d)
+static void
+state_load(struct hf_decoder *d, const struct state_kind *kind, GHashTable *table)
 {
     char *path, *data = NULL;
     gsize len = 0, off = 8;
 
     if (!d->cfg.state_dir)
         return;
-    path = state_path(d);
+    path = g_build_filename(d->cfg.state_dir, kind->file, NULL);
     if (!g_file_get_contents(path, &data, &len, NULL) || len < 8
-        || memcmp(data, STATE_MAGIC, 8) != 0) {
+        || memcmp(data, kind->magic, 8) != 0) {
         g_free(data);
         g_free(path);
         return;
     }
-    /* a damaged tail only loses the templates in it */
     while (off + sizeof(struct hf_tmpl_key) + 4 <= len) {
         struct hf_tmpl_key k;
         uint32_t size;
+        gpointer v;
+
         memcpy(&k, data + off, sizeof(k));
         memcpy(&size, data + off + sizeof(k), 4);
         off += sizeof(k) + 4;
-        if (size < sizeof(struct hf_template) || size > len - off)
+        if (size > len - off
+            || !(v = kind->accept(d, &k, (const uint8_t *)data + off, size)))
             break;
-        struct hf_template *t = g_malloc(size);
-        memcpy(t, data + off, size);
         off += size;
-        if (template_size(t) != size || t->tid != k.tid) {
-            g_free(t);
-            break;
-        }
-        /* element meanings may have changed with the configuration */
-        for (uint16_t i = 0; i < t->nfields; i++) {
-            enum hf_ie_action a = hf_ie_lookup(t->f[i].pen, t->f[i].id,
-                                               d->cfg.enterprise_number);
-            t->f[i].action = (uint8_t)(hf_ie_length_fits(a, t->f[i].len) ? a : IE_SKIP);
-        }
-        g_hash_table_replace(d->templates, g_memdup2(&k, sizeof(k)), t);
+        g_hash_table_replace(table, g_memdup2(&k, sizeof(k)), v);
     }
     g_free(data);
     g_free(path);
+}
+
+static size_t
+template_value_size(gconstpointer v)
+{
+    return template_size(v);
+}
+
+static gpointer
+accept_template(struct hf_decoder *d, const struct hf_tmpl_key *k,
+                const uint8_t *blob, uint32_t size)
+{
+    struct hf_template *t;
+
+    if (size < sizeof(struct hf_template))
+        return NULL;
+    t = g_malloc(size);
+    memcpy(t, blob, size);
+    if (template_size(t) != size || t->tid != k->tid) {
+        g_free(t);
+        return NULL;
+    }
+    /* element meanings may have changed with the configuration */
+    for (uint16_t i = 0; i < t->nfields; i++) {
+        enum hf_ie_action a = hf_ie_lookup(t->f[i].pen, t->f[i].id,
+                                           d->cfg.enterprise_number);
+        t->f[i].action = (uint8_t)(hf_ie_length_fits(a, t->f[i].len) ? a : IE_SKIP);
+    }
+    return t;
+}
+
+static size_t
+opts_size(gconstpointer v)
+{
+    (void)v;
+    return sizeof(struct hf_exporter_opts);
+}
+
+static bool
+opts_empty(gconstpointer v)
+{
+    const struct hf_exporter_opts *o = v;
+    return !o->sysinit_ms && !o->default_interval && !o->n_samplers;
+}
+
+static gpointer
+accept_opts(struct hf_decoder *d, const struct hf_tmpl_key *k,
+            const uint8_t *blob, uint32_t size)
+{
+    struct hf_exporter_opts *o;
+
+    (void)d;
+    (void)k;
+    if (size != sizeof(*o))
+        return NULL;
+    o = g_memdup2(blob, size);
+    if (o->n_samplers > G_N_ELEMENTS(o->samplers)) {
+        g_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static const struct state_kind templates_kind = {
+    STATE_FILE, STATE_MAGIC, template_value_size, NULL, accept_template,
+};
+static const struct state_kind opts_kind = {
+    OPTS_FILE, OPTS_MAGIC, opts_size, opts_empty, accept_opts,
+};
+
+void
+hf_templates_save(struct hf_decoder *d)
+{
+    if (!d->cfg.state_dir)
+        return;
+    if (d->templates_dirty && state_save(d, &templates_kind, d->templates))
+        d->templates_dirty = false;
+    if (d->opts_dirty && state_save(d, &opts_kind, d->opts))
+        d->opts_dirty = false;
+}
+
+void
+hf_templates_load(struct hf_decoder *d)
+{
+    state_load(d, &templates_kind, d->templates);
+    state_load(d, &opts_kind, d->opts);
 }

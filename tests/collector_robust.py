@@ -24,6 +24,7 @@ its own 127.0.0.N address):
   directory, data only -> decoded at once.
 Afterwards the collector still answers: valid flows are stored exactly,
 SIGTERM exits 0, every store file reads."""
+import collections
 import os
 import random
 import socket
@@ -366,7 +367,13 @@ def persistence(tmp, check):
         col.start()
         ip = hftest.Exporter(col.udp, addr='127.0.0.32')
         v9 = hftest.Exporter(col.udp, addr='127.0.0.33')
-        ip.send(hftest.ipfix_message([hftest.ipfix_template_set([(340, hftest.STD_V4)])],
+        # and an options record announcing 1-in-100 sampling
+        # (observationDomainId scope, samplingPacketInterval)
+        opt_fields = [(149, 4), (305, 4)]
+        ip.send(hftest.ipfix_message([hftest.ipfix_template_set([(340, hftest.STD_V4)]),
+                                      hftest.ipfix_template_set([(342, opt_fields, 1)],
+                                                                options=True),
+                                      hftest.ipfix_data_set(342, [struct.pack('!II', 11, 100)])],
                                      domain=11))
         v9.send(hftest.v9_message([hftest.v9_template_flowset([(341, hftest.STD_V9)])],
                                   source_id=12))
@@ -374,8 +381,9 @@ def persistence(tmp, check):
         check.ok(st is not None, 'persistence: templates not counted')
         rc = col.stop()
         col.check_exit(check, 'persistence, first run', rc)
-        saved = os.path.exists(os.path.join(col.state, 'templates.v1'))
-        check.ok(saved, 'persistence: no templates.v1 in the state directory')
+        for name in ('templates.v1', 'options.v1'):
+            check.ok(os.path.exists(os.path.join(col.state, name)),
+                     'persistence: no %s in the state directory' % name)
         col.start()
         # data only, from new source ports (a restarted exporter's sessions)
         ip2 = hftest.Exporter(col.udp, addr='127.0.0.32')
@@ -384,10 +392,22 @@ def persistence(tmp, check):
         r2, k2 = std_records(4, 900, hftest.STD_V9)
         ip2.send(hftest.ipfix_message([hftest.ipfix_data_set(340, r1)], domain=11))
         v92.send(hftest.v9_message([hftest.v9_data_flowset(341, r2)], source_id=12))
-        col.wait(lambda st: hftest.exporter_sum(st)['messages'] >= 2)
+        # data no template will ever come for: held, then counted at exit
+        orphan = hftest.Exporter(col.udp, addr='127.0.0.34')
+        orphan.send(hftest.ipfix_message([hftest.ipfix_data_set(399, r1[:2])], domain=13))
+        col.wait(lambda st: hftest.exporter_sum(st)['messages'] >= 3)
         rc = col.stop()
         col.check_exit(check, 'persistence, second run', rc)
-        tot = hftest.exporter_sum(col.status())
+        last = col.status()
+        check.eq('persistence: held data counted as dropped at exit', 1,
+                 hftest.exporter_sum(last, addr='127.0.0.34')['pending_dropped'])
+        sampled = [e['sampling_interval'] for e in last['exporters']
+                   if e['exporter'] == '127.0.0.32']
+        check.eq('persistence: the sampling interval known after the restart', [100], sampled)
+        got_sampling = collections.Counter(r['sampling'] for r in col.records('exp-127.0.0.32'))
+        check.eq('persistence: data after the restart scaled by the saved interval',
+                 {'100': len(r1)}, dict(got_sampling))
+        tot = hftest.exporter_sum(last)      # the orphan holds no records
         print('  after the restart: records %d pending_decoded %d malformed %s' % (
             tot['records'], tot['pending_decoded'], hftest.malformed_text(tot)))
         check.eq('persistence: records decoded from data only', 10, tot['records'])
