@@ -13,6 +13,12 @@
 
 #define RX_VLEN 32
 #define RX_BUF 65536
+#define RX_ROUNDS 32            /* recvmmsg calls per socket per wake-up */
+/* A batch waits up to this long for more datagrams before it is handed to
+ * the decoder: a thread wake-up costs more than decoding a datagram, and
+ * a paced exporter sends one or two at a time.  At full rate batches fill
+ * first; either way each thread wakes about once per RX_LINGER_US. */
+#define RX_LINGER_US 2000
 #define TCP_MAX_CONNS 256
 
 struct tcp_conn {
@@ -40,6 +46,7 @@ struct hf_listener {
     struct hf_listener_stats st;
     uint8_t (*rxbuf)[RX_BUF];
     struct hf_rx_batch *batch;
+    gint64 batch_t0;            /* monotonic us of its first datagram */
 };
 
 static void
@@ -174,6 +181,8 @@ append(struct hf_listener *l, const struct hf_exporter_id *from, uint64_t now,
         l->batch->n = l->batch->used = 0;
     }
     struct hf_rx_batch *b = l->batch;
+    if (b->n == 0)
+        l->batch_t0 = g_get_monotonic_time();
     struct hf_datagram *d = &b->d[b->n++];
     d->from = *from;
     d->now_ms = now;
@@ -183,8 +192,9 @@ append(struct hf_listener *l, const struct hf_exporter_id *from, uint64_t now,
     b->used += len;
 }
 
-static void
-read_udp(struct hf_listener *l, struct sock *s)
+/* One recvmmsg(); returns the datagrams read. */
+static int
+read_udp_once(struct hf_listener *l, struct sock *s)
 {
     struct mmsghdr msgs[RX_VLEN];
     struct iovec iov[RX_VLEN];
@@ -204,7 +214,7 @@ read_udp(struct hf_listener *l, struct sock *s)
     }
     int n = recvmmsg(s->fd, msgs, RX_VLEN, MSG_DONTWAIT, NULL);
     if (n <= 0)
-        return;
+        return 0;
     uint64_t now = hf_wall_ms(), bytes = 0;
     uint32_t drops = 0;
     bool have_drops = false;
@@ -230,6 +240,19 @@ read_udp(struct hf_listener *l, struct sock *s)
         s->drops = drops;
     }
     g_mutex_unlock(&l->lock);
+    return n;
+}
+
+/* Reads what the socket holds; false if it may hold more (the round
+ * limit, which keeps other sockets served, was reached). */
+static bool
+read_udp(struct hf_listener *l, struct sock *s)
+{
+    for (int i = 0; i < RX_ROUNDS; i++) {
+        if (read_udp_once(l, s) < RX_VLEN)
+            return true;
+    }
+    return false;
 }
 
 static void
@@ -298,7 +321,17 @@ rx_thread(gpointer p)
     struct hf_listener *l = p;
     GArray *pfds = g_array_new(FALSE, TRUE, sizeof(struct pollfd));
 
+    bool more = false;          /* a socket was left with datagrams */
+
     while (!g_atomic_int_get(&l->stop)) {
+        bool pending = l->batch && l->batch->n;
+        if (pending && !more) {
+            /* let datagrams gather (in the socket buffer) for the batch */
+            gint64 wait = l->batch_t0 + RX_LINGER_US - g_get_monotonic_time();
+            if (wait > 0)
+                g_usleep((gulong)wait);
+        }
+        more = false;
         g_array_set_size(pfds, 0);
         for (guint i = 0; i < l->socks->len; i++) {
             struct pollfd pf = { .fd = g_array_index(l->socks, struct sock, i).fd, .events = POLLIN };
@@ -308,7 +341,7 @@ rx_thread(gpointer p)
             struct pollfd pf = { .fd = g_array_index(l->conns, struct tcp_conn, i).fd, .events = POLLIN };
             g_array_append_val(pfds, pf);
         }
-        int rc = poll((struct pollfd *)pfds->data, pfds->len, 100);
+        int rc = poll((struct pollfd *)pfds->data, pfds->len, pending ? 0 : 100);
         if (rc < 0 && errno != EINTR)
             break;
         guint nsocks = l->socks->len, nconns = l->conns->len;
@@ -319,8 +352,8 @@ rx_thread(gpointer p)
                 continue;
             if (s->tcp)
                 accept_tcp(l, s);
-            else
-                read_udp(l, s);
+            else if (!read_udp(l, s))
+                more = true;
         }
         for (guint i = nconns; rc > 0 && i-- > 0;) {
             struct pollfd *pf = &g_array_index(pfds, struct pollfd, nsocks + i);
@@ -333,7 +366,9 @@ rx_thread(gpointer p)
                 g_array_remove_index_fast(l->conns, i);
             }
         }
-        ship(l);
+        if (l->batch && l->batch->n
+            && g_get_monotonic_time() - l->batch_t0 >= RX_LINGER_US)
+            ship(l);
     }
     ship(l);
     g_array_free(pfds, TRUE);
