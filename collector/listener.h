@@ -35,13 +35,14 @@ struct hf_listener_stats {
 };
 
 /* Batches go back to a free queue instead of the allocator: a 0.5 MiB
- * malloc/free per batch costs page faults on every one. */
+ * malloc/free per batch costs page faults on every one.  Last in, first
+ * out: the batch used last is still in the cache. */
 #define HF_BATCHES_KEPT 64
 static inline void
 hf_batch_recycle(GAsyncQueue *free_queue, gpointer batch)
 {
     if (g_async_queue_length(free_queue) < HF_BATCHES_KEPT)
-        g_async_queue_push(free_queue, batch);
+        g_async_queue_push_front(free_queue, batch);
     else
         g_free(batch);
 }

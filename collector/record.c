@@ -36,6 +36,21 @@ ntp_to_ms(uint64_t ntp)
     return (s - NTP_UNIX_OFFSET) * 1000 + ((frac * 1000) >> 32);
 }
 
+/* rdn() with the usual lengths as single loads: most of a record's
+ * fields are 1, 2, 4 or 8 bytes, and rdn()'s byte loop was two fifths
+ * of decoding. */
+static inline uint64_t
+rd_int(const uint8_t *p, uint16_t n)
+{
+    switch (n) {
+    case 1: return p[0];
+    case 2: return rd16(p);
+    case 4: return rd32(p);
+    case 8: return (uint64_t)rd32(p) << 32 | rd32(p + 4);
+    default: return rdn(p, n);
+    }
+}
+
 static void
 set_string(fbVarfield_t *v, const uint8_t *p, size_t n)
 {
@@ -52,50 +67,50 @@ apply(struct record_state *s, enum hf_ie_action a, const uint8_t *p, uint16_t n)
     hf_flow_record_t *r = &s->rec;
 
     switch (a) {
-    case IE_OCTETS:        r->octetDeltaCount = rdn(p, n); s->has_octets = true; break;
-    case IE_PACKETS:       r->packetDeltaCount = rdn(p, n); s->has_packets = true; break;
-    case IE_OCTETS_TOTAL:  s->octets_total = rdn(p, n); break;
-    case IE_PACKETS_TOTAL: s->packets_total = rdn(p, n); break;
-    case IE_PROTO:         r->protocolIdentifier = (uint8_t)rdn(p, n); break;
-    case IE_TOS:           r->ipClassOfService = (uint8_t)rdn(p, n); break;
-    case IE_TCP_FLAGS:     r->tcpControlBits = (uint16_t)rdn(p, n); break;
-    case IE_SPORT:         r->sourceTransportPort = (uint16_t)rdn(p, n); break;
-    case IE_DPORT:         r->destinationTransportPort = (uint16_t)rdn(p, n); break;
+    case IE_OCTETS:        r->octetDeltaCount = rd_int(p, n); s->has_octets = true; break;
+    case IE_PACKETS:       r->packetDeltaCount = rd_int(p, n); s->has_packets = true; break;
+    case IE_OCTETS_TOTAL:  s->octets_total = rd_int(p, n); break;
+    case IE_PACKETS_TOTAL: s->packets_total = rd_int(p, n); break;
+    case IE_PROTO:         r->protocolIdentifier = (uint8_t)rd_int(p, n); break;
+    case IE_TOS:           r->ipClassOfService = (uint8_t)rd_int(p, n); break;
+    case IE_TCP_FLAGS:     r->tcpControlBits = (uint16_t)rd_int(p, n); break;
+    case IE_SPORT:         r->sourceTransportPort = (uint16_t)rd_int(p, n); break;
+    case IE_DPORT:         r->destinationTransportPort = (uint16_t)rd_int(p, n); break;
     case IE_SRC4:          r->sourceIPv4Address = rd32(p); s->has_v4 = true; break;
     case IE_DST4:          r->destinationIPv4Address = rd32(p); s->has_v4 = true; break;
     case IE_SRC6:          memcpy(r->sourceIPv6Address, p, 16); s->has_v6 = true; break;
     case IE_DST6:          memcpy(r->destinationIPv6Address, p, 16); s->has_v6 = true; break;
-    case IE_IN_IF:         r->ingressInterface = (uint32_t)rdn(p, n); break;
-    case IE_VLAN:          r->vlanId = (uint16_t)rdn(p, n) & 0x0fff; break;
+    case IE_IN_IF:         r->ingressInterface = (uint32_t)rd_int(p, n); break;
+    case IE_VLAN:          r->vlanId = (uint16_t)rd_int(p, n) & 0x0fff; break;
     case IE_SRC_MAC:       memcpy(r->sourceMacAddress, p, 6); break;
     case IE_DST_MAC:       memcpy(r->destinationMacAddress, p, 6); break;
-    case IE_ICMP4:         r->icmpTypeCodeIPv4 = (uint16_t)rdn(p, n); break;
-    case IE_ICMP6:         r->icmpTypeCodeIPv6 = (uint16_t)rdn(p, n); break;
-    case IE_ICMP_TYPE:     s->icmp_type = (uint8_t)rdn(p, n); s->has_icmp_parts = true; break;
-    case IE_ICMP_CODE:     s->icmp_code = (uint8_t)rdn(p, n); s->has_icmp_parts = true; break;
-    case IE_IPVER:         r->ipVersion = (uint8_t)rdn(p, n); break;
-    case IE_END_REASON:    r->flowEndReason = (uint8_t)rdn(p, n); break;
-    case IE_START_S:       s->tm.start_ms = rdn(p, n) * 1000; break;
-    case IE_END_S:         s->tm.end_ms = rdn(p, n) * 1000; break;
-    case IE_START_MS:      s->tm.start_ms = rdn(p, n); break;
-    case IE_END_MS:        s->tm.end_ms = rdn(p, n); break;
+    case IE_ICMP4:         r->icmpTypeCodeIPv4 = (uint16_t)rd_int(p, n); break;
+    case IE_ICMP6:         r->icmpTypeCodeIPv6 = (uint16_t)rd_int(p, n); break;
+    case IE_ICMP_TYPE:     s->icmp_type = (uint8_t)rd_int(p, n); s->has_icmp_parts = true; break;
+    case IE_ICMP_CODE:     s->icmp_code = (uint8_t)rd_int(p, n); s->has_icmp_parts = true; break;
+    case IE_IPVER:         r->ipVersion = (uint8_t)rd_int(p, n); break;
+    case IE_END_REASON:    r->flowEndReason = (uint8_t)rd_int(p, n); break;
+    case IE_START_S:       s->tm.start_ms = rd_int(p, n) * 1000; break;
+    case IE_END_S:         s->tm.end_ms = rd_int(p, n) * 1000; break;
+    case IE_START_MS:      s->tm.start_ms = rd_int(p, n); break;
+    case IE_END_MS:        s->tm.end_ms = rd_int(p, n); break;
     case IE_START_US: case IE_START_NS:
-        if (n == 8) s->tm.start_ms = ntp_to_ms(rdn(p, 8));
+        if (n == 8) s->tm.start_ms = ntp_to_ms(rd_int(p, 8));
         break;
     case IE_END_US: case IE_END_NS:
-        if (n == 8) s->tm.end_ms = ntp_to_ms(rdn(p, 8));
+        if (n == 8) s->tm.end_ms = ntp_to_ms(rd_int(p, 8));
         break;
-    case IE_START_UPTIME:  s->tm.start_up = rdn(p, n); s->tm.has_start_up = true; break;
-    case IE_END_UPTIME:    s->tm.end_up = rdn(p, n); s->tm.has_end_up = true; break;
-    case IE_START_DELTA_US: s->tm.start_delta_us = rdn(p, n); s->tm.has_start_delta = true; break;
-    case IE_END_DELTA_US:  s->tm.end_delta_us = rdn(p, n); s->tm.has_end_delta = true; break;
-    case IE_SAMPLING_INTERVAL: s->interval = (uint32_t)rdn(p, n); break;
-    case IE_SAMPLER_ID:    s->sampler_id = (uint32_t)rdn(p, n); s->has_sampler = true; break;
-    case IE_SYSINIT_MS:    s->sysinit_ms = rdn(p, n); break;
-    case IE_SAMPLING_SIZE: s->sampling_size = (uint32_t)rdn(p, n); break;
-    case IE_SAMPLING_POPULATION: s->sampling_population = (uint32_t)rdn(p, n); break;
+    case IE_START_UPTIME:  s->tm.start_up = rd_int(p, n); s->tm.has_start_up = true; break;
+    case IE_END_UPTIME:    s->tm.end_up = rd_int(p, n); s->tm.has_end_up = true; break;
+    case IE_START_DELTA_US: s->tm.start_delta_us = rd_int(p, n); s->tm.has_start_delta = true; break;
+    case IE_END_DELTA_US:  s->tm.end_delta_us = rd_int(p, n); s->tm.has_end_delta = true; break;
+    case IE_SAMPLING_INTERVAL: s->interval = (uint32_t)rd_int(p, n); break;
+    case IE_SAMPLER_ID:    s->sampler_id = (uint32_t)rd_int(p, n); s->has_sampler = true; break;
+    case IE_SYSINIT_MS:    s->sysinit_ms = rd_int(p, n); break;
+    case IE_SAMPLING_SIZE: s->sampling_size = (uint32_t)rd_int(p, n); break;
+    case IE_SAMPLING_POPULATION: s->sampling_population = (uint32_t)rd_int(p, n); break;
     case IE_HOSTNAME:      set_string(&r->hostflowHostname, p, n); break;
-    case IE_NAME_SOURCE:   r->hostflowNameSource = (uint8_t)rdn(p, n); break;
+    case IE_NAME_SOURCE:   r->hostflowNameSource = (uint8_t)rd_int(p, n); break;
     case IE_DNS_NAME:      set_string(&r->hostflowDnsName, p, n); break;
     case IE_HTTP_HOST:     set_string(&r->httpRequestHost, p, n); break;
     case IE_SNI:           set_string(&r->sslServerNameNtop, p, n); break;

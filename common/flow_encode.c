@@ -2,7 +2,8 @@
 
 #include <string.h>
 
-enum how { COPY, SWAP, VARLEN };
+/* one switch per field: integers by their size, octets as they are */
+enum how { INT8, INT16, INT32, INT64, OCTETS, VARLEN };
 
 struct op {
     uint16_t off;               /* in hf_flow_record_t */
@@ -42,16 +43,32 @@ make_plan(fbInfoModel_t *model, uint32_t flags, struct plan *p, GError **err)
          * the template's flags */
         if ((s->flags & flags) == s->flags) {
             const fbInfoElement_t *ie = fbInfoModelGetElementByName(model, s->name);
-            if (!ie || p->nops == G_N_ELEMENTS(p->ops)) {
+            bool sized = varlen || size == 1 || size == 2 || size == 4 || size == 8;
+            if (!ie || p->nops == G_N_ELEMENTS(p->ops)
+                || (!sized && (ie->flags & FB_IE_F_ENDIAN))) {
+                /* (an integer of another size: not in hf_flow_spec[]) */
                 g_set_error(err, FB_ERROR_DOMAIN, FB_ERROR_NOELEMENT,
-                            "flow encoder: no element %s", s->name);
+                            "flow encoder: cannot encode %s", s->name);
                 return false;
             }
-            struct op *o = &p->ops[p->nops++];
-            o->off = (uint16_t)off;
-            o->len = varlen ? 0 : (uint8_t)size;
-            o->how = varlen ? VARLEN
-                   : (ie->flags & FB_IE_F_ENDIAN) && size > 1 ? SWAP : COPY;
+            bool octets = !varlen && (!(ie->flags & FB_IE_F_ENDIAN) || size == 1);
+            struct op *prev = p->nops ? &p->ops[p->nops - 1] : NULL;
+            if (octets && prev && (prev->how == OCTETS || prev->how == INT8)
+                && prev->off + prev->len == off && prev->len + size <= 255) {
+                /* octets right after octets in both layouts: one copy */
+                prev->len = (uint8_t)(prev->len + size);
+                prev->how = OCTETS;
+            } else {
+                struct op *o = &p->ops[p->nops++];
+                o->off = (uint16_t)off;
+                o->len = varlen ? 0 : (uint8_t)size;
+                if (varlen)
+                    o->how = VARLEN;
+                else if (octets)
+                    o->how = size == 1 ? INT8 : OCTETS;
+                else
+                    o->how = size == 2 ? INT16 : size == 4 ? INT32 : INT64;
+            }
             p->varlen |= varlen;
             if (!varlen)
                 p->fixed = (uint16_t)(p->fixed + size);
@@ -124,29 +141,37 @@ hf_flow_encode(const struct hf_flow_encoder *e, uint16_t tid,
     for (unsigned i = 0; i < p->nops; i++) {
         const struct op *o = &p->ops[i];
         const uint8_t *f = r + o->off;
+        uint16_t v16;
+        uint32_t v32;
+        uint64_t v64;
 
-        if (o->how == COPY) {
+        switch (o->how) {
+        case INT8:
+            *out++ = *f;
+            break;
+        case INT16:
+            memcpy(&v16, f, 2);
+            v16 = GUINT16_TO_BE(v16);
+            memcpy(out, &v16, 2);
+            out += 2;
+            break;
+        case INT32:
+            memcpy(&v32, f, 4);
+            v32 = GUINT32_TO_BE(v32);
+            memcpy(out, &v32, 4);
+            out += 4;
+            break;
+        case INT64:
+            memcpy(&v64, f, 8);
+            v64 = GUINT64_TO_BE(v64);
+            memcpy(out, &v64, 8);
+            out += 8;
+            break;
+        case OCTETS:
             memcpy(out, f, o->len);
             out += o->len;
-        } else if (o->how == SWAP) {
-            if (o->len == 8) {
-                uint64_t v;
-                memcpy(&v, f, 8);
-                v = GUINT64_TO_BE(v);
-                memcpy(out, &v, 8);
-            } else if (o->len == 4) {
-                uint32_t v;
-                memcpy(&v, f, 4);
-                v = GUINT32_TO_BE(v);
-                memcpy(out, &v, 4);
-            } else {
-                uint16_t v;
-                memcpy(&v, f, 2);
-                v = GUINT16_TO_BE(v);
-                memcpy(out, &v, 2);
-            }
-            out += o->len;
-        } else {
+            break;
+        case VARLEN: {
             /* RFC 7011 7: one length octet, or 255 and two */
             const fbVarfield_t *v = varfield(rec, o->off);
             if (v->len < 255) {
@@ -159,6 +184,8 @@ hf_flow_encode(const struct hf_flow_encoder *e, uint16_t tid,
             if (v->len)
                 memcpy(out, v->buf, v->len);
             out += v->len;
+            break;
+        }
         }
     }
 }

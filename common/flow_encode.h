@@ -5,7 +5,7 @@
  * plan: ~1900 instructions a record, half of the collector's user-space
  * instructions.  The layouts are fixed by hf_flow_spec[], so a list of
  * copies per template, made once from the spec and the information model,
- * gives the same bytes in ~540 (tests/test_store.c compares them with
+ * gives the same bytes in ~300 (tests/test_store.c compares them with
  * libfixbuf's). */
 #ifndef HOSTFLOW_FLOW_ENCODE_H
 #define HOSTFLOW_FLOW_ENCODE_H
