@@ -14,6 +14,7 @@ hf_ie_lookup(uint32_t pen, uint16_t id, uint32_t hf_pen)
         case 8:   return IE_SRC4;
         case 10:  return IE_IN_IF;
         case 11:  return IE_DPORT;
+        case 14:  return IE_OUT_IF;
         case 12:  return IE_DST4;
         case 21:  return IE_END_UPTIME;
         case 22:  return IE_START_UPTIME;

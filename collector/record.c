@@ -81,6 +81,7 @@ apply(struct record_state *s, enum hf_ie_action a, const uint8_t *p, uint16_t n)
     case IE_SRC6:          memcpy(r->sourceIPv6Address, p, 16); s->has_v6 = true; break;
     case IE_DST6:          memcpy(r->destinationIPv6Address, p, 16); s->has_v6 = true; break;
     case IE_IN_IF:         r->ingressInterface = (uint32_t)rd_int(p, n); break;
+    case IE_OUT_IF:        r->egressInterface = (uint32_t)rd_int(p, n); break;
     case IE_VLAN:          r->vlanId = (uint16_t)rd_int(p, n) & 0x0fff; break;
     case IE_SRC_MAC:       memcpy(r->sourceMacAddress, p, 6); break;
     case IE_DST_MAC:       memcpy(r->destinationMacAddress, p, 6); break;

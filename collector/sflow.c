@@ -193,7 +193,8 @@ static void
 flow_sample(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor c,
             bool expanded)
 {
-    uint32_t rate, in_format, in_value, nrec, fixed = expanded ? 44 : 32;
+    uint32_t rate, in_format, in_value, out_format, out_value, nrec;
+    uint32_t fixed = expanded ? 44 : 32;
 
     if (!hf_cur_has(&c, fixed)) {
         bad(m, HF_BAD_SET);
@@ -203,14 +204,21 @@ flow_sample(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor c,
         rate = rd32(c.p + 12);
         in_format = rd32(c.p + 24);
         in_value = rd32(c.p + 28);
+        out_format = rd32(c.p + 32);
+        out_value = rd32(c.p + 36);
         nrec = rd32(c.p + 40);
     } else {
-        uint32_t input = rd32(c.p + 20);
+        uint32_t input = rd32(c.p + 20), output = rd32(c.p + 24);
         rate = rd32(c.p + 8);
         in_format = input >> 30;
         in_value = input & 0x3fffffff;
         if (in_value == SF_IF_INTERNAL)
             in_format = 1;        /* sent by the agent itself: no ifIndex */
+        /* format 1: dropped (the value is a reason), 2: several ports */
+        out_format = output >> 30;
+        out_value = output & 0x3fffffff;
+        if (out_value == SF_IF_INTERNAL)
+            out_format = 1;       /* delivered to the agent itself */
         nrec = rd32(c.p + 28);
     }
     hf_cur_skip(&c, fixed);
@@ -227,6 +235,7 @@ flow_sample(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor c,
     rec->packetDeltaCount = 1;
     rec->samplingPacketInterval = rate > 1 ? rate : 0;    /* 1 in 1: all */
     rec->ingressInterface = in_format == 0 ? in_value : 0;
+    rec->egressInterface = out_format == 0 ? out_value : 0;
     rec->flowStartMilliseconds = rec->flowEndMilliseconds = m->now_ms;
     if (rate > 1)
         m->sess->st.sampling_interval = rate;

@@ -37,6 +37,7 @@ hf_decode_v5(struct hf_decoder *d, struct hf_msg_ctx *m, const uint8_t *msg,
         rec.sourceIPv4Address = rd32(r);
         rec.destinationIPv4Address = rd32(r + 4);
         rec.ingressInterface = rd16(r + 12);
+        rec.egressInterface = rd16(r + 14);
         rec.packetDeltaCount = rd32(r + 16);
         rec.octetDeltaCount = rd32(r + 20);
         rec.flowStartMilliseconds = boot_ms + rd32(r + 24);

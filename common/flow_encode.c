@@ -27,8 +27,8 @@ struct hf_flow_encoder {
 
 /* hf_flow_record_t is hf_flow_spec[] laid end to end (no holes): the
  * offsets follow from the lengths. */
-G_STATIC_ASSERT(offsetof(hf_flow_record_t, hostflowHostname) == 120);
-G_STATIC_ASSERT(sizeof(hf_flow_record_t) == 120 + 6 * sizeof(fbVarfield_t));
+G_STATIC_ASSERT(offsetof(hf_flow_record_t, hostflowHostname) == 128);
+G_STATIC_ASSERT(sizeof(hf_flow_record_t) == 128 + 6 * sizeof(fbVarfield_t));
 
 static bool
 make_plan(fbInfoModel_t *model, uint32_t flags, struct plan *p, GError **err)

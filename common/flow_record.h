@@ -41,6 +41,7 @@ typedef struct hf_flow_record {
     uint32_t     sourceIPv4Address;        /* host byte order */
     uint32_t     destinationIPv4Address;   /* host byte order */
     uint32_t     ingressInterface;
+    uint32_t     egressInterface;          /* routers' exports; 0 = unknown */
     uint32_t     samplingPacketInterval;   /* 1 in N sampled; 0/1 = all.
                                               Counters stay as exported;
                                               readers scale by N */
@@ -58,7 +59,7 @@ typedef struct hf_flow_record {
     uint8_t      destinationMacAddress[6];
     /* hostnames (see man/hostflow-probe.8 "INFORMATION ELEMENTS") */
     uint8_t      hostflowNameSource;       /* enum hf_name_source */
-    uint8_t      paddingOctets[3];
+    uint8_t      paddingOctets[7];         /* strings start 8-aligned */
     fbVarfield_t hostflowHostname;         /* the name the client perceived */
     fbVarfield_t hostflowDnsName;          /* DNS-paired name of the peer */
     fbVarfield_t httpRequestHost;          /* IANA 460 */

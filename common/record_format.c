@@ -128,7 +128,7 @@ hf_format_header(FILE *out, enum hf_format fmt)
 {
     if (fmt == HF_FMT_CSV)
         fputs("start,end,proto,src,sport,dst,dport,packets,bytes,flags,tos,"
-              "vlan,in_if,end_reason,src_mac,dst_mac,hostname,name_source,"
+              "vlan,in_if,out_if,end_reason,src_mac,dst_mac,hostname,name_source,"
               "dns_name,app,sampling,flows,http_host,sni,dns_query\n", out);
     else if (fmt == HF_FMT_TEXT)
         fprintf(out, "%-24s %-9s %-5s %-39s %-5s %-39s %-5s %10s %12s %-8s %s\n",
@@ -174,11 +174,12 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
         break;
     }
     case HF_FMT_CSV:
-        fprintf(out, "%s,%s,%u,%s,%u,%s,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%u,%s,%s,%s,",
+        fprintf(out, "%s,%s,%u,%s,%u,%s,%u,%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%u,%u,%s,%s,%s,",
                 t0, t1, r->protocolIdentifier, src, r->sourceTransportPort, dst,
                 r->destinationTransportPort, r->packetDeltaCount, r->octetDeltaCount,
                 r->tcpControlBits, r->ipClassOfService, r->vlanId,
-                r->ingressInterface, hf_end_reason_name(r->flowEndReason), smac, dmac);
+                r->ingressInterface, r->egressInterface,
+                hf_end_reason_name(r->flowEndReason), smac, dmac);
         csv_string(out, host);
         fprintf(out, ",%s,", hf_name_source_name(r->hostflowNameSource));
         csv_string(out, dns);
@@ -196,11 +197,11 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
         fprintf(out, "{\"start\":\"%s\",\"end\":\"%s\",\"proto\":%u,\"src\":\"%s\","
                 "\"sport\":%u,\"dst\":\"%s\",\"dport\":%u,\"packets\":%" PRIu64
                 ",\"bytes\":%" PRIu64 ",\"flags\":%u,\"tos\":%u,\"vlan\":%u,"
-                "\"in_if\":%u,\"end_reason\":\"%s\",\"src_mac\":\"%s\",\"dst_mac\":\"%s\","
+                "\"in_if\":%u,\"out_if\":%u,\"end_reason\":\"%s\",\"src_mac\":\"%s\",\"dst_mac\":\"%s\","
                 "\"hostname\":", t0, t1, r->protocolIdentifier, src,
                 r->sourceTransportPort, dst, r->destinationTransportPort,
                 r->packetDeltaCount, r->octetDeltaCount, r->tcpControlBits,
-                r->ipClassOfService, r->vlanId, r->ingressInterface,
+                r->ipClassOfService, r->vlanId, r->ingressInterface, r->egressInterface,
                 hf_end_reason_name(r->flowEndReason), smac, dmac);
         json_string(out, host);
         fprintf(out, ",\"name_source\":\"%s\",\"dns_name\":",

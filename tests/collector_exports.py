@@ -32,6 +32,23 @@ def tshark_totals(path):
     return tuple(sum(t[k] for t in dec.values()) for k in ('records', 'packets', 'octets'))
 
 
+def tshark_interfaces(path):
+    """{'in_if': Counter, 'out_if': Counter} of the non-zero interface
+    indexes (cflow.inputint, cflow.outputint) tshark decodes in the flow
+    records of a capture."""
+    extra = []
+    for p in hftest.export_ports(path):
+        extra += ['-d', 'udp.port==%d,cflow' % p]
+    rows = hftest.tshark_fields(path, ['cflow.inputint', 'cflow.outputint'], extra)
+    out = {'in_if': collections.Counter(), 'out_if': collections.Counter()}
+    for r in rows:
+        for col, field in (('in_if', 'cflow.inputint'), ('out_if', 'cflow.outputint')):
+            for v in (r.get(field) or '').split(','):
+                if v and int(v, 0):
+                    out[col][int(v, 0)] += 1
+    return out
+
+
 def held_data_sets(path):
     """NetFlow v9 data flowsets of a capture as (source address, source id,
     flowset id, body length), parsed from the datagrams."""
@@ -95,6 +112,12 @@ def check_replayed(check, tmp, name, rows):
     check.eq('%s: stored (records, packets, octets) vs tshark' % name, want, stored)
     check.eq('%s: decoded records counted vs stored' % name, stored[0], tot['records'])
     check.eq('%s: held data left undecoded' % name, 0, tot['pending_dropped'])
+    ifs = tshark_interfaces(path)
+    for col_name in ('in_if', 'out_if'):
+        got = collections.Counter(int(r[col_name]) for r in recs if int(r[col_name]))
+        check.eq('%s: %s of the stored records vs tshark' % (name, col_name),
+                 dict(ifs[col_name]), dict(got))
+    print('%s: interfaces in %d, out %d' % (name, len(ifs['in_if']), len(ifs['out_if'])))
     if name == SAMPLED[0]:
         sampling = collections.Counter(r['sampling'] for r in recs)
         print('%s: sampling column of the stored records: %s' % (name, dict(sampling)))

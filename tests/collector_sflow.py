@@ -27,7 +27,7 @@
 Rules (how hostflow turns a sample into a record, from the sFlow v5
 spec): packets 1; octets the raw header's frame length, else the sampled
 IPv4/IPv6 record's length; sampling the sample's rate (0 for 1 in 1, as
-NetFlow v5 has it); in_if the input
+NetFlow v5 has it); in_if and out_if the input and output
 ifIndex when its format is 0 (compact samples: and not 0x3fffffff, the
 agent itself); the raw header (protocols 1 Ethernet, 11 IPv4, 12 IPv6) is
 decoded as the probe decodes a packet (outermost VLAN tag and IP header,
@@ -55,7 +55,7 @@ SFLOW_PCAP = 'sflow.pcap'
 SFLOW_VERSION = 133          # HF_VERSION_SFLOW (collector/decoder.h)
 SEED = 6343
 COLUMNS = ('proto', 'src', 'sport', 'dst', 'dport', 'packets', 'bytes', 'flags', 'tos',
-           'vlan', 'in_if', 'src_mac', 'dst_mac', 'sampling')
+           'vlan', 'in_if', 'out_if', 'src_mac', 'dst_mac', 'sampling')
 NO_MAC = '00:00:00:00:00:00'
 
 # ---------------------------------------------------------------- building sFlow
@@ -244,6 +244,20 @@ def children(d):
                 yield k, x
 
 
+def find_field(node, names):
+    """The value of the first of sflow.flow_sample.NAME (names) found in
+    node or, depth first, in its subtrees; KeyError if none is."""
+    for n in names:
+        if 'sflow.flow_sample.' + n in node:
+            return node['sflow.flow_sample.' + n]
+    for _, child in children(node):
+        try:
+            return find_field(child, names)
+        except KeyError:
+            pass
+    raise KeyError(names)
+
+
 def word_at(raw, node, field):
     """The 32-bit word at the offset tshark gives for field in node."""
     loc = node[field + '_raw']
@@ -298,16 +312,23 @@ def expected_record(sample, raw):
     """The record hostflow must store for one flow sample (tshark's JSON
     node), by the rules in the module docstring."""
     rec = dict(proto=0, src='0.0.0.0', sport=0, dst='0.0.0.0', dport=0, packets=1,
-               bytes=0, flags=0, tos=0, vlan=0, in_if=0, src_mac=NO_MAC, dst_mac=NO_MAC)
+               bytes=0, flags=0, tos=0, vlan=0, in_if=0, out_if=0, src_mac=NO_MAC,
+               dst_mac=NO_MAC)
     rate = int(sample['sflow.flow_sample.sampling_rate'])
     rec['sampling'] = rate if rate > 1 else 0          # 1 in 1: not sampled
     if sample['sflow_245.sampletype'] == '3':
-        if sample['sflow.flow_sample.input_interface_format'] == '0':
-            rec['in_if'] = int(sample['sflow.flow_sample.input_interface_value'])
+        # (tshark 4.0 names the expanded output fields apart)
+        for col, fmt, val in (
+                ('in_if', ('input_interface_format',), ('input_interface_value',)),
+                ('out_if', ('output_interface_format', 'output_interface.format'),
+                 ('output_interface_value', 'output_interface'))):
+            if int(find_field(sample, fmt), 0) == 0:
+                rec[col] = int(find_field(sample, val), 0)
     else:
-        word = int(sample['sflow.flow_sample.input_interface'])
-        if word >> 30 == 0 and word != 0x3fffffff:
-            rec['in_if'] = word
+        for d, col in (('input', 'in_if'), ('output', 'out_if')):
+            word = int(find_field(sample, ('%s_interface' % d,)), 0)
+            if word >> 30 == 0 and word != 0x3fffffff:
+                rec[col] = word
     header = ip = None
     switch_vlan = 0
     for _, r in children(sample):

@@ -180,7 +180,7 @@ def describe_exit(p):
 
 
 INT_COLUMNS = ('proto', 'sport', 'dport', 'packets', 'bytes', 'flags', 'tos',
-               'vlan', 'in_if')
+               'vlan', 'in_if', 'out_if')
 
 
 def _paths(ipfix):
