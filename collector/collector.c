@@ -284,7 +284,9 @@ main(int argc, char **argv)
     GAsyncQueue *rxq = g_async_queue_new_full(g_free);
     GAsyncQueue *rx_free = g_async_queue_new_full(g_free);
     struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, rxq, rx_free, &err);
-    hf_listener_start(listener, rxq, rx_free, 8192);
+    /* 2048 batches of at most 512 KiB: seconds of datagrams at full rate
+     * (decoding outpaces receiving; the record queue absorbs the disk) */
+    hf_listener_start(listener, rxq, rx_free, 2048);
     struct hf_rollup *rollup = cfg.hourly ? rollup_new(&cfg) : NULL;
     if (rollup) {
         hf_pipeline_set_rollup(pipe, rollup);
