@@ -48,41 +48,8 @@ id_equal(gconstpointer a, gconstpointer b)
         && memcmp(x->addr, y->addr, 16) == 0;
 }
 
-/* hf_decoder_new's sink: records decoded into d->fn_rec, then given to fn. */
-static hf_flow_record_t *
-fn_reserve(void *ctx, const struct hf_exporter_id *exp, uint64_t arrival_ms)
-{
-    struct hf_decoder *d = ctx;
-
-    d->fn_exp = exp;
-    d->fn_arrival_ms = arrival_ms;
-    memset(&d->fn_rec, 0, sizeof(d->fn_rec));
-    return &d->fn_rec;
-}
-
-static void
-fn_commit(void *ctx, hf_flow_record_t *rec)
-{
-    struct hf_decoder *d = ctx;
-
-    d->fn(d->fn_ctx, d->fn_exp, rec, d->fn_arrival_ms);
-}
-
 struct hf_decoder *
 hf_decoder_new(const struct hf_decoder_config *cfg, hf_record_fn fn, void *ctx)
-{
-    struct hf_record_sink sink = { fn_reserve, fn_commit, NULL };
-    struct hf_decoder *d = hf_decoder_new_sink(cfg, &sink);
-
-    d->sink.ctx = d;
-    d->fn = fn;
-    d->fn_ctx = ctx;
-    return d;
-}
-
-struct hf_decoder *
-hf_decoder_new_sink(const struct hf_decoder_config *cfg,
-                    const struct hf_record_sink *sink)
 {
     struct hf_decoder *d = g_new0(struct hf_decoder, 1);
 
@@ -91,7 +58,8 @@ hf_decoder_new_sink(const struct hf_decoder_config *cfg,
         d->cfg.pending_max_bytes = 16u << 20;
     if (!d->cfg.pending_max_age_s)
         d->cfg.pending_max_age_s = 1800;
-    d->sink = *sink;
+    d->fn = fn;
+    d->ctx = ctx;
     d->templates = hf_templates_table();
     d->sessions = g_hash_table_new_full(id_hash, id_equal, NULL, g_free);
     d->opts = hf_templates_table();

@@ -86,25 +86,8 @@ struct hf_decoder_config {
     uint32_t enterprise_number;/* hostflow's PEN */
 };
 
-/* A consumer that owns the records' memory: the decoder decodes each
- * record straight into the slot reserve gives (no copy on the way).
- * reserve: a zeroed record for exp's next record.  A reservation that is
- * not committed (the record was malformed) is abandoned: the next reserve
- * may hand out the same slot again.
- * commit: the reserved record is complete.  Its strings point into the
- * message being decoded: the consumer copies them before it returns. */
-struct hf_record_sink {
-    hf_flow_record_t *(*reserve)(void *ctx, const struct hf_exporter_id *exp,
-                                 uint64_t arrival_ms);
-    void (*commit)(void *ctx, hf_flow_record_t *rec);
-    void *ctx;
-};
-
 struct hf_decoder;
 
-struct hf_decoder *hf_decoder_new_sink(const struct hf_decoder_config *cfg,
-                                       const struct hf_record_sink *sink);
-/* A decoder that hands each record to fn (decoded into its own scratch). */
 struct hf_decoder *hf_decoder_new(const struct hf_decoder_config *cfg,
                                   hf_record_fn fn, void *ctx);
 void hf_decoder_free(struct hf_decoder *d);

@@ -78,13 +78,8 @@ struct hf_msg_ctx {
 
 struct hf_decoder {
     struct hf_decoder_config cfg;
-    struct hf_record_sink sink;
-    /* hf_decoder_new's sink: fn is called with fn_rec, for fn_exp */
     hf_record_fn fn;
-    void *fn_ctx;
-    const struct hf_exporter_id *fn_exp;
-    uint64_t fn_arrival_ms;
-    hf_flow_record_t fn_rec;
+    void *ctx;
     GHashTable *templates;     /* hf_tmpl_key → hf_template */
     GHashTable *sessions;      /* hf_exporter_id → hf_session */
     GHashTable *opts;          /* hf_tmpl_key (port 0, tid 0) → hf_exporter_opts */
@@ -127,21 +122,6 @@ void hf_decode_v9(struct hf_decoder *d, struct hf_msg_ctx *m,
 void hf_decode_data_set(struct hf_decoder *d, struct hf_msg_ctx *m,
                         const struct hf_template *t, const uint8_t *p,
                         size_t len);
-
-/* decoder.c */
-/* The sink's zeroed slot for m's next record. */
-static inline hf_flow_record_t *
-hf_record_begin(struct hf_decoder *d, const struct hf_msg_ctx *m)
-{
-    return d->sink.reserve(d->sink.ctx, m->id, m->now_ms);
-}
-
-/* Hands the record from hf_record_begin to the sink. */
-static inline void
-hf_record_commit(struct hf_decoder *d, hf_flow_record_t *r)
-{
-    d->sink.commit(d->sink.ctx, r);
-}
 
 /* record.c */
 /* Decodes one data record at p (at most len bytes); returns bytes used or

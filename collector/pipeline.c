@@ -10,15 +10,13 @@
 #define REC_ARENA (256 * 1024)
 #define MAX_QUEUED_RECORD_BATCHES 4096  /* 4 M records in flight at most */
 
-struct rec_slot {
-    hf_flow_record_t rec;
-    const char *source;         /* interned; NULL: exporter rejected */
-    uint64_t now_ms;
-};
-
 struct rec_batch {
     uint32_t n, used;
-    struct rec_slot r[REC_BATCH];
+    struct {
+        hf_flow_record_t rec;
+        const char *source;     /* interned */
+        uint64_t now_ms;
+    } r[REC_BATCH];
     uint8_t arena[REC_ARENA];
 };
 
@@ -126,11 +124,21 @@ strings_len(const hf_flow_record_t *r)
          + r->sslServerNameNtop.len + r->dnsQueryNtop.len + r->applicationName.len;
 }
 
-/* The batch records go to, with a free slot. */
-static struct rec_batch *
-current_batch(struct hf_pipeline *p)
+static void
+on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec,
+          uint64_t arrival_ms)
 {
-    if (p->batch && p->batch->n == REC_BATCH)
+    struct hf_pipeline *p = ctx;
+    const char *source = source_name(p, exp);
+    size_t slen = strings_len(rec);
+
+    if (!source) {
+        p->rejected++;
+        return;
+    }
+    if (slen > REC_ARENA)
+        return;                  /* cannot happen: one message < 64 KiB */
+    if (p->batch && (p->batch->n == REC_BATCH || p->batch->used + slen > REC_ARENA))
         ship_records(p);
     if (!p->batch) {
         p->batch = g_async_queue_try_pop(p->rec_recycle);
@@ -138,57 +146,17 @@ current_batch(struct hf_pipeline *p)
             p->batch = g_malloc(sizeof(struct rec_batch));
         p->batch->n = p->batch->used = 0;
     }
-    return p->batch;
-}
-
-/* The decoder decodes straight into the batch's next slot. */
-static hf_flow_record_t *
-reserve_record(void *ctx, const struct hf_exporter_id *exp, uint64_t arrival_ms)
-{
-    struct hf_pipeline *p = ctx;
-    struct rec_batch *b = current_batch(p);
-    struct rec_slot *s = &b->r[b->n];
-
-    s->source = source_name(p, exp);
-    s->now_ms = arrival_ms;
-    memset(&s->rec, 0, sizeof(s->rec));
-    return &s->rec;
-}
-
-/* The reserved slot is complete: its strings, still in the message, go to
- * the arena (a batch whose arena is full is shipped and the record moved
- * to the next: rare, strings are short). */
-static void
-commit_record(void *ctx, hf_flow_record_t *rec)
-{
-    struct hf_pipeline *p = ctx;
     struct rec_batch *b = p->batch;
-    size_t slen = strings_len(rec);
-
-    /* rec is b->r[b->n].rec: one record is reserved at a time */
-    if (!b->r[b->n].source) {
-        p->rejected++;
-        return;
-    }
-    if (slen == 0) {             /* most records: nothing to copy */
-        b->n++;
-        return;
-    }
-    if (slen > REC_ARENA)
-        return;                  /* cannot happen: one message < 64 KiB */
-    if (b->used + slen > REC_ARENA) {
-        struct rec_slot s = b->r[b->n];
-        ship_records(p);
-        b = current_batch(p);
-        b->r[b->n] = s;
-        rec = &b->r[b->n].rec;
-    }
-    copy_string(b, &rec->hostflowHostname);
-    copy_string(b, &rec->hostflowDnsName);
-    copy_string(b, &rec->httpRequestHost);
-    copy_string(b, &rec->sslServerNameNtop);
-    copy_string(b, &rec->dnsQueryNtop);
-    copy_string(b, &rec->applicationName);
+    b->r[b->n].rec = *rec;
+    b->r[b->n].source = source;
+    b->r[b->n].now_ms = arrival_ms;
+    hf_flow_record_t *r = &b->r[b->n].rec;
+    copy_string(b, &r->hostflowHostname);
+    copy_string(b, &r->hostflowDnsName);
+    copy_string(b, &r->httpRequestHost);
+    copy_string(b, &r->sslServerNameNtop);
+    copy_string(b, &r->dnsQueryNtop);
+    copy_string(b, &r->applicationName);
     b->n++;
 }
 
@@ -288,8 +256,7 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
         .state_dir = cfg->state_dir,
         .enterprise_number = hf_enterprise_number,
     };
-    struct hf_record_sink sink = { reserve_record, commit_record, p };
-    p->decoder = hf_decoder_new_sink(&dc, &sink);
+    p->decoder = hf_decoder_new(&dc, on_record, p);
     p->decode_thread = g_thread_new("hf-decode", decode_thread, p);
     p->write_thread = g_thread_new("hf-write", write_thread, p);
     return p;

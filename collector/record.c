@@ -15,7 +15,7 @@ struct times {
 };
 
 struct record_state {
-    hf_flow_record_t *rec;                /* the sink's slot, for flow data */
+    hf_flow_record_t rec;
     struct times tm;
     uint64_t octets_total, packets_total;
     bool has_octets, has_packets;
@@ -64,7 +64,7 @@ set_string(fbVarfield_t *v, const uint8_t *p, size_t n)
 static void
 apply(struct record_state *s, enum hf_ie_action a, const uint8_t *p, uint16_t n)
 {
-    hf_flow_record_t *r = s->rec;
+    hf_flow_record_t *r = &s->rec;
 
     switch (a) {
     case IE_OCTETS:        r->octetDeltaCount = rd_int(p, n); s->has_octets = true; break;
@@ -198,8 +198,8 @@ resolve_times(const struct hf_msg_ctx *m, struct record_state *s)
         s->tm.end_ms = s->tm.start_ms ? s->tm.start_ms : export_ms;
     if (!s->tm.start_ms)
         s->tm.start_ms = s->tm.end_ms;
-    s->rec->flowStartMilliseconds = s->tm.start_ms;
-    s->rec->flowEndMilliseconds = s->tm.end_ms;
+    s->rec.flowStartMilliseconds = s->tm.start_ms;
+    s->rec.flowEndMilliseconds = s->tm.end_ms;
 }
 
 size_t
@@ -207,16 +207,9 @@ hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
                  const struct hf_template *t, const uint8_t *p, size_t len)
 {
     struct record_state s;
-    hf_flow_record_t options;    /* what an options record says is not kept */
     size_t off = 0;
 
     memset(&s, 0, sizeof(s));
-    if (t->scope_count) {
-        memset(&options, 0, sizeof(options));
-        s.rec = &options;
-    } else {
-        s.rec = hf_record_begin(d, m);
-    }
     for (uint16_t i = 0; i < t->nfields; i++) {
         const struct hf_tmpl_field *f = &t->f[i];
         size_t n = f->len;
@@ -248,7 +241,7 @@ hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
         learn_options(d, m, &s);
         return off;
     }
-    hf_flow_record_t *r = s.rec;
+    hf_flow_record_t *r = &s.rec;
     if (!s.has_octets)
         r->octetDeltaCount = s.octets_total;
     if (!s.has_packets)
@@ -269,6 +262,6 @@ hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
     r->samplingPacketInterval = interval > 1 ? interval : 0;
     resolve_times(m, &s);
     m->sess->st.records++;
-    hf_record_commit(d, r);
+    d->fn(d->ctx, m->id, r, m->now_ms);
     return off;
 }

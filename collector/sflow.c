@@ -241,10 +241,7 @@ flow_sample(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor c,
         m->sess->st.sampling_interval = rate;
     m->data_records++;
     m->sess->st.records++;
-    /* two candidates were decoded: this one record is still copied */
-    hf_flow_record_t *slot = hf_record_begin(d, m);
-    *slot = *rec;
-    hf_record_commit(d, slot);
+    d->fn(d->ctx, m->id, rec, m->now_ms);
 }
 
 /* Length of the agent address of type t, or -1 for an unknown type. */

@@ -30,28 +30,29 @@ hf_decode_v5(struct hf_decoder *d, struct hf_msg_ctx *m, const uint8_t *msg,
 
     for (uint16_t i = 0; i < count; i++) {
         const uint8_t *r = msg + V5_HDR + (size_t)i * V5_REC;
-        hf_flow_record_t *rec = hf_record_begin(d, m);
+        hf_flow_record_t rec;
 
-        rec->ipVersion = 4;
-        rec->sourceIPv4Address = rd32(r);
-        rec->destinationIPv4Address = rd32(r + 4);
-        rec->ingressInterface = rd16(r + 12);
-        rec->egressInterface = rd16(r + 14);
-        rec->packetDeltaCount = rd32(r + 16);
-        rec->octetDeltaCount = rd32(r + 20);
-        rec->flowStartMilliseconds = boot_ms + rd32(r + 24);
-        rec->flowEndMilliseconds = boot_ms + rd32(r + 28);
-        rec->sourceTransportPort = rd16(r + 32);
-        rec->destinationTransportPort = rd16(r + 34);
-        rec->tcpControlBits = r[37];
-        rec->protocolIdentifier = r[38];
-        rec->ipClassOfService = r[39];
-        if (rec->protocolIdentifier == 1)
-            rec->icmpTypeCodeIPv4 = rec->destinationTransportPort;
-        rec->samplingPacketInterval = sampling > 1 ? sampling : 0;
+        memset(&rec, 0, sizeof(rec));
+        rec.ipVersion = 4;
+        rec.sourceIPv4Address = rd32(r);
+        rec.destinationIPv4Address = rd32(r + 4);
+        rec.ingressInterface = rd16(r + 12);
+        rec.egressInterface = rd16(r + 14);
+        rec.packetDeltaCount = rd32(r + 16);
+        rec.octetDeltaCount = rd32(r + 20);
+        rec.flowStartMilliseconds = boot_ms + rd32(r + 24);
+        rec.flowEndMilliseconds = boot_ms + rd32(r + 28);
+        rec.sourceTransportPort = rd16(r + 32);
+        rec.destinationTransportPort = rd16(r + 34);
+        rec.tcpControlBits = r[37];
+        rec.protocolIdentifier = r[38];
+        rec.ipClassOfService = r[39];
+        if (rec.protocolIdentifier == 1)
+            rec.icmpTypeCodeIPv4 = rec.destinationTransportPort;
+        rec.samplingPacketInterval = sampling > 1 ? sampling : 0;
         m->data_records++;
         m->sess->st.records++;
-        hf_record_commit(d, rec);
+        d->fn(d->ctx, m->id, &rec, m->now_ms);
     }
     if (sampling > 1)
         m->sess->st.sampling_interval = sampling;
