@@ -206,7 +206,8 @@ main(int argc, char **argv)
     g_option_context_set_summary(ctx,
         "Receive NetFlow v5, NetFlow v9 and IPFIX (UDP; IPFIX also over TCP)\n"
         "and sFlow v5 (UDP) from any number of exporters and store every flow\n"
-        "in rotating IPFIX files, one per source and time slot.");
+        "in rotating IPFIX files, one per source and time slot; summarise\n"
+        "every complete hour into STORE/.hourly (kept a year).");
     g_option_context_set_description(ctx,
         "Signals: SIGTERM/SIGINT complete the open files and exit; SIGHUP\n"
         "re-reads the configuration's sources.  See hostflow-collector(8).\n");
