@@ -18,6 +18,7 @@
 #include "ipfix_reader.h"
 #include "rollup_hour.h"
 #include "store.h"
+#include "store_fs.h"
 
 struct hf_rollup {
     char *dir;                  /* DIR/.hourly */
@@ -279,12 +280,7 @@ expire(struct hf_rollup *r, uint64_t now_ms)
 
         if (unlink(f->path) == 0) {
             COUNT(r, files_expired, 1);
-            /* month, year, source: rmdir stops at the first not empty */
-            for (int up = 0; up < 3 && rmdir(month) == 0; up++) {
-                char *parent = g_path_get_dirname(month);
-                g_free(month);
-                month = parent;
-            }
+            hf_remove_empty_dirs(month, 3);     /* month, year, source */
         } else if (errno != ENOENT) {
             COUNT(r, write_errors, 1);
         }

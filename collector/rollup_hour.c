@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ipfix_writer.h"
+#include "store_fs.h"
 
 /* What a summary adds up; the rest of its record is the key. */
 struct sum {
@@ -200,28 +201,6 @@ sum_cmp(const void *pa, const void *pb)
     return vcmp(&a->applicationName, &b->applicationName);
 }
 
-static bool
-sync_path(const char *path, int flags, GError **err)
-{
-    int fd = open(path, flags | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot open %s: %s", path, g_strerror(errno));
-        return false;
-    }
-    rc = fsync(fd);
-    if (rc != 0 && errno != EINVAL && errno != EROFS) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot sync %s: %s", path, g_strerror(errno));
-        close(fd);
-        return false;
-    }
-    close(fd);
-    return true;
-}
-
 bool
 hf_hour_sums_write(struct hf_hour_sums *h, fbInfoModel_t *model,
                    const char *path, uint64_t *written, GError **err)
@@ -230,6 +209,7 @@ hf_hour_sums_write(struct hf_hour_sums *h, fbInfoModel_t *model,
     char *tmp = NULL;
     fbSession_t *session = NULL;
     fBuf_t *fbuf = NULL;
+    FILE *fp = NULL;
     GPtrArray *rows = NULL;
     bool ok = false;
     int fd;
@@ -246,13 +226,19 @@ hf_hour_sums_write(struct hf_hour_sums *h, fbInfoModel_t *model,
                     "cannot create %s: %s", tmp, g_strerror(errno));
         goto out;
     }
-    close(fd);
-    chmod(tmp, 0644);
+    fchmod(fd, 0644);
+    fp = fdopen(fd, "wb");
+    if (!fp) {
+        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "cannot open %s: %s", tmp, g_strerror(errno));
+        close(fd);
+        goto out_unlink;
+    }
     session = hf_ipfix_flow_session(model, 0, HF_TMPL_FLOWS, err);
     if (!session)
         goto out_unlink;
-    fbExporter_t *exporter = fbExporterAllocFile(tmp);
-    fbuf = fBufAllocForExport(session, exporter);
+    /* our FILE, as the store's writer does: synced before it is closed */
+    fbuf = fBufAllocForExport(session, fbExporterAllocFP(fp));
     session = NULL;                 /* the buffer owns it */
     fBufSetExportTime(fbuf, (uint32_t)h->hour_s);
     if (!fbSessionExportTemplates(fBufGetSession(fbuf), err))
@@ -276,22 +262,34 @@ hf_hour_sums_write(struct hf_hour_sums *h, fbInfoModel_t *model,
     }
     if (!fBufEmit(fbuf, err))
         goto out_unlink;
-    fBufFree(fbuf);                 /* closes the file */
+    fBufFree(fbuf);
     fbuf = NULL;
-    if (!sync_path(tmp, O_RDONLY, err))
+    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "cannot write %s: %s", tmp, g_strerror(errno));
         goto out_unlink;
+    }
+    int rc = fclose(fp);
+    fp = NULL;
+    if (rc != 0) {
+        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "cannot close %s: %s", tmp, g_strerror(errno));
+        goto out_unlink;
+    }
     if (rename(tmp, path) != 0) {
         g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
                     "cannot rename %s to %s: %s", tmp, path, g_strerror(errno));
         goto out_unlink;
     }
-    ok = sync_path(dir, O_RDONLY | O_DIRECTORY, err);
+    ok = hf_fsync_dir(dir, err);
     *written = rows->len;
     goto out;
 
 out_unlink:
     if (fbuf)
         fBufFree(fbuf);
+    if (fp)
+        fclose(fp);
     unlink(tmp);
 out:
     if (session)

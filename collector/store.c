@@ -28,6 +28,7 @@
 #include "infomodel.h"
 #include "ipfix_reader.h"
 #include "ipfix_writer.h"
+#include "store_fs.h"
 
 #define DAMAGED_DIR   ".damaged"
 #define RETRY_MS      10000     /* after a write error, wait before retrying */
@@ -237,25 +238,6 @@ seq_name(const char *prefix, const char *stamp, unsigned seq, const char *ext)
 
 /* ---- files ----------------------------------------------------------- */
 
-static bool
-fsync_dir(const char *dir, GError **err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (fd < 0) {
-        set_errno(err, errno, "cannot open directory", dir);
-        return false;
-    }
-    if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-        int e = errno;
-        close(fd);
-        set_errno(err, e, "cannot sync directory", dir);
-        return false;
-    }
-    close(fd);
-    return true;
-}
-
 /* rename() that fails with EEXIST instead of replacing to. */
 static int
 rename_noreplace(const char *from, const char *to)
@@ -290,7 +272,7 @@ place_final(const char *from, const char *dirpath, const char *stamp,
         g_free(name);
         if (rc == 0) {
             g_free(to);
-            return fsync_dir(dirpath, err);
+            return hf_fsync_dir(dirpath, err);
         }
         if (e != EEXIST) {
             set_errno(err, e, "cannot rename to", to);
@@ -580,7 +562,7 @@ set_aside(struct hf_store *s, const struct entry *e, GError **err)
 
         g_free(to);
         if (rc == 0) {
-            ok = fsync_dir(tdir, err) && fsync_dir(e->dirpath, err);
+            ok = hf_fsync_dir(tdir, err) && hf_fsync_dir(e->dirpath, err);
             goto out;
         }
         if (errn != EEXIST) {
@@ -603,7 +585,7 @@ remove_file(struct hf_store *s, const char *path, const char *dirpath)
 
     if (unlink(path) != 0 && errno != ENOENT) {
         set_errno(&e, errno, "cannot remove", path);
-    } else if (!fsync_dir(dirpath, &e)) {
+    } else if (!hf_fsync_dir(dirpath, &e)) {
         /* e set */
     }
     if (e) {
@@ -963,22 +945,10 @@ remove_empty_dirs(GHashTable *daydirs)
     GHashTableIter it;
     gpointer k;
 
+    /* day, month, year */
     g_hash_table_iter_init(&it, daydirs);
-    while (g_hash_table_iter_next(&it, &k, NULL)) {
-        char *d = g_strdup(k);
-
-        /* day, month, year: rmdir fails on the first that is not empty */
-        for (int i = 0; i < 3; i++) {
-            char *up;
-            if (rmdir(d) != 0) {
-                break;
-            }
-            up = g_path_get_dirname(d);
-            g_free(d);
-            d = up;
-        }
-        g_free(d);
-    }
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        hf_remove_empty_dirs(k, 3);
 }
 
 void
