@@ -85,6 +85,7 @@ struct entry {
     uint64_t start_s;
     unsigned seq;
     uint64_t size;
+    int64_t mtime_ns;
     int depth;                  /* directories below DIR: 4 in the layout */
 };
 
@@ -466,6 +467,7 @@ walk(const char *path, const char *rel, int depth, GPtrArray *out)
             e->start_s = start_s;
             e->seq = seq;
             e->size = (uint64_t)st.st_size;
+            e->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
             e->depth = depth;
             g_ptr_array_add(out, e);
             continue;
@@ -1086,16 +1088,15 @@ hf_store_list(const char *dir, const char *source)
     for (guint i = 0; i < all->len; i++) {
         struct entry *e = g_ptr_array_index(all, i);
         struct hf_store_file *f;
-        struct stat st;
 
-        if (e->kind != K_FINAL || stat(e->path, &st) != 0)
+        if (e->kind != K_FINAL)
             continue;
         f = g_new0(struct hf_store_file, 1);
         f->path = g_strdup(e->path);
         f->source = g_strdup(e->source);
         f->start_s = e->start_s;
         f->size = e->size;
-        f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        f->mtime_ns = e->mtime_ns;     /* from the walk's lstat: no second stat */
         g_ptr_array_add(out, f);
     }
     g_ptr_array_unref(all);
