@@ -64,6 +64,62 @@ get_bool(GKeyFile *kf, const char *group, const char *key, bool *out, GError **e
     return true;
 }
 
+/* A whole number key of at least 1 into *out (unchanged when absent). */
+static bool
+get_count(GKeyFile *kf, const char *group, const char *key, uint32_t *out,
+          GError **err)
+{
+    int i;
+
+    if (!get_int(kf, group, key, &i, err))
+        return false;
+    if (i == 0) {
+        g_set_error(err, CFG_ERROR, 1, "[%s] %s: want a whole number >= 1", group, key);
+        return false;
+    }
+    if (i > 0)
+        *out = (uint32_t)i;
+    return true;
+}
+
+/* A size key ("4M") below 4 GiB into *out (unchanged when absent). */
+static bool
+get_size32(GKeyFile *kf, const char *group, const char *key, uint32_t *out,
+           GError **err)
+{
+    char *v = g_key_file_get_string(kf, group, key, NULL);
+    uint64_t n;
+    bool ok;
+
+    if (!v)
+        return true;
+    ok = hf_size_parse(v, &n) && n >= 1024 && n < (UINT64_C(1) << 32);
+    g_free(v);
+    if (!ok) {
+        g_set_error(err, CFG_ERROR, 1, "[%s] %s: want a size from 1K to 4095M",
+                    group, key);
+        return false;
+    }
+    *out = (uint32_t)n;
+    return true;
+}
+
+/* What exporters may make the collector hold (decoder.h). */
+static bool
+load_limits(struct hf_collector_config *c, GKeyFile *kf, const char *g,
+            GError **err)
+{
+    struct hf_decoder_limits *l = &c->limits;
+
+    return get_count(kf, g, "max-exporters", &l->max_sessions, err)
+        && get_count(kf, g, "max-sessions-per-exporter", &l->max_sessions_per_exporter, err)
+        && get_count(kf, g, "max-templates", &l->max_templates, err)
+        && get_count(kf, g, "max-templates-per-exporter", &l->max_templates_per_exporter, err)
+        && get_size32(kf, g, "held-data", &c->held_bytes, err)
+        && get_size32(kf, g, "max-held-per-exporter", &l->max_held_per_exporter, err)
+        && get_count(kf, g, "status-exporters", &c->status_exporters, err);
+}
+
 bool
 hf_listen_parse(const char *spec, struct hf_listen_spec *out, GError **err)
 {
@@ -185,6 +241,7 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     c->hourly = true;
     c->hourly_retention_days = 365;
     c->accept_unknown = true;
+    c->status_exporters = 100;
     c->rcvbuf = 32 << 20;
     if (!path)
         return true;
@@ -253,6 +310,8 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     if (!get_bool(kf, g, "accept-unknown", &c->accept_unknown, err)
         || !get_bool(kf, g, "hourly", &c->hourly, err))
         goto out;
+    if (!load_limits(c, kf, g, err))
+        goto out;
     ok = load_sources(c, kf, err);
 out:
     g_key_file_free(kf);
@@ -270,6 +329,18 @@ hf_collector_config_clear(struct hf_collector_config *c)
     g_free(c->state_dir);
     g_free(c->config_path);
     memset(c, 0, sizeof(*c));
+}
+
+bool
+hf_config_names_exporter(const struct hf_collector_config *c,
+                         const uint8_t addr[16])
+{
+    for (guint i = 0; i < c->sources->len; i++) {
+        const struct hf_source *s = g_ptr_array_index(c->sources, i);
+        if (s->has_exporter && memcmp(s->exporter, addr, 16) == 0)
+            return true;
+    }
+    return false;
 }
 
 char *

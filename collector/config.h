@@ -11,6 +11,13 @@
  *   hourly-retention-days = 365
  *   accept-unknown = true
  *   rcvbuf = 33554432
+ *   max-exporters = 65536        (exporter bounds: see decoder.h)
+ *   max-sessions-per-exporter = 1024
+ *   max-templates = 65536
+ *   max-templates-per-exporter = 4096
+ *   held-data = 16M
+ *   max-held-per-exporter = 4M
+ *   status-exporters = 100       (exporters listed one by one in status.json)
  *
  *   [source router1]
  *   port = 2055
@@ -50,6 +57,9 @@ struct hf_collector_config {
     uint32_t hourly_retention_days;
     bool accept_unknown;
     int rcvbuf;
+    struct hf_decoder_limits limits;   /* 0 = the decoder's default */
+    uint32_t held_bytes;        /* data held for templates; 0 = default */
+    uint32_t status_exporters;
     char *config_path;
 };
 
@@ -63,6 +73,10 @@ bool hf_listen_parse(const char *spec, struct hf_listen_spec *out, GError **err)
 /* Slot lengths the store can name: whole minutes tiling a day. */
 bool hf_slot_seconds_valid(long s);
 void hf_collector_config_clear(struct hf_collector_config *c);
+
+/* True when a [source] section names this exporter address. */
+bool hf_config_names_exporter(const struct hf_collector_config *c,
+                              const uint8_t addr[16]);
 
 /* The source name for an exporter; an automatic name (exp-ADDR) when no
  * source matches and unknown exporters are accepted, NULL when rejected. */

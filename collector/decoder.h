@@ -69,6 +69,9 @@ struct hf_exporter_stats {
     uint64_t sequence_reorder; /* sequence went backwards (restart, reorder) */
     uint64_t pending_decoded;  /* data sets held for a template, then decoded */
     uint64_t pending_dropped;  /* ...and never decoded (bound or age) */
+    uint64_t pending_refused;  /* data sets not held: over its held-data quota */
+    uint64_t templates_refused;/* templates not kept: over its template quota
+                                  or the table full of others' live ones */
     uint64_t malformed[HF_BAD_COUNT];
     uint32_t sampling_interval;/* last announced, 0 = none */
     uint64_t last_seen_ms;
@@ -79,11 +82,40 @@ struct hf_exporter_stats {
 typedef void (*hf_record_fn)(void *ctx, const struct hf_exporter_id *exp,
                              const hf_flow_record_t *rec, uint64_t arrival_ms);
 
+/* Bounds on what exporters may make the decoder hold, so that forged
+ * sources cannot grow memory or take room from real exporters.  An
+ * "exporter" here is a source address; a session is (address, source port,
+ * listening port, observation domain, protocol version).  0 = default. */
+struct hf_decoder_limits {
+    uint32_t max_sessions;             /* all exporters (default 65536) */
+    uint32_t max_sessions_per_exporter;/* default 1024 */
+    uint32_t max_templates;            /* template entries (default 65536) */
+    uint32_t max_templates_per_exporter;/* default 4096 */
+    uint32_t max_held_per_exporter;    /* bytes of held data (default 4 MiB) */
+};
+
 struct hf_decoder_config {
     const char *state_dir;     /* templates persisted here; NULL = not */
     uint32_t pending_max_bytes;/* data held for templates (default 16 MiB) */
     uint32_t pending_max_age_s;/* default 1800: routers re-send within that */
     uint32_t enterprise_number;/* hostflow's PEN */
+    struct hf_decoder_limits limits;
+    /* true for an exporter address that a configured source names: its
+     * state is never evicted to make room for others (may be NULL) */
+    bool (*is_named)(void *ctx, const uint8_t addr[16]);
+    void *named_ctx;
+};
+
+/* What the decoder refused or evicted to stay within its limits, and the
+ * summed counters of the sessions it evicted (so totals stay whole). */
+struct hf_decoder_counters {
+    uint64_t datagrams_refused;  /* exporter table full of live exporters */
+    uint64_t sessions_evicted;   /* least recently seen, without templates */
+    uint64_t templates_evicted;  /* another exporter's, table full */
+    uint64_t sessions;           /* now */
+    uint64_t templates;          /* now */
+    uint64_t held_bytes;         /* now */
+    struct hf_exporter_stats evicted;  /* evicted sessions' counters */
 };
 
 struct hf_decoder;
@@ -110,8 +142,14 @@ void hf_decoder_foreach_stats(struct hf_decoder *d,
                               void (*fn)(const struct hf_exporter_stats *st, void *ctx),
                               void *ctx);
 
-/* Totals over all exporters (for tests and --stats). */
+/* Totals over all exporters, evicted ones included (for tests and --stats). */
 struct hf_exporter_stats hf_decoder_totals(struct hf_decoder *d);
+
+struct hf_decoder_counters hf_decoder_counters(struct hf_decoder *d);
+
+/* Adds every counter of b to a (the id is left alone). */
+void hf_exporter_stats_add(struct hf_exporter_stats *a,
+                           const struct hf_exporter_stats *b);
 
 const char *hf_malformed_name(enum hf_malformed m);
 

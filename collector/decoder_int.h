@@ -5,10 +5,9 @@
 
 #include "decoder.h"
 #include "ie_map.h"
+#include "rate_log.h"
 
 #define HF_VARLEN 0xffff
-#define HF_MAX_TEMPLATES 65536
-#define HF_MAX_SESSIONS 65536
 
 struct hf_tmpl_field {
     uint32_t pen;
@@ -46,12 +45,30 @@ struct hf_exporter_opts {
     struct { uint32_t id, interval; } samplers[16];
 };
 
+/* Per exporter address (exporters.c): what it holds, against its quotas,
+ * and when it was last seen, for eviction. */
+struct hf_source_addr {
+    uint8_t  addr[16];
+    bool     named;            /* a configured source: never evicted */
+    uint32_t sessions;
+    uint32_t templates;        /* its entries in d->templates */
+    uint64_t held_bytes;       /* its data held for templates */
+    uint64_t last_seen_ms;
+    GList    with_sessions;    /* in d->sess_lru while it has sessions */
+    GList    with_templates;   /* in d->tmpl_lru while it has templates */
+    GQueue   sess_lru;         /* its sessions, least recently seen first */
+    GPtrArray *tmpl_keys;      /* keys it put in d->templates (some may be gone) */
+    GPtrArray *opts_keys;      /* keys it put in d->opts */
+};
+
 /* Per exporter session: counters and sequence tracking. */
 struct hf_session {
     struct hf_exporter_stats st;
     bool     seq_valid;
     uint32_t seq_next;         /* expected sequence number of the next message */
     struct hf_exporter_opts *opts;
+    struct hf_source_addr *src;
+    GList    lru;              /* in src->sess_lru */
 };
 
 /* A data set that came before its template. */
@@ -83,12 +100,23 @@ struct hf_decoder {
     GHashTable *templates;     /* hf_tmpl_key → hf_template */
     GHashTable *sessions;      /* hf_exporter_id → hf_session */
     GHashTable *opts;          /* hf_tmpl_key (port 0, tid 0) → hf_exporter_opts */
+    GHashTable *addrs;         /* addr[16] → hf_source_addr */
+    GQueue sess_lru;           /* addresses with sessions, least recently seen first */
+    GQueue tmpl_lru;           /* addresses with templates, likewise */
+    uint32_t holders;          /* addresses holding data for templates */
     GQueue pending;            /* hf_pending, oldest first */
     uint64_t pending_bytes;
     bool templates_dirty;
     bool opts_dirty;           /* an options record changed d->opts */
-    uint64_t templates_refused;
+    struct hf_decoder_counters c;
+    /* faults an exporter causes, logged rate-limited */
+    struct hf_rate_log log_quota;     /* over an exporter's own quota */
+    struct hf_rate_log log_full;      /* a table full: eviction or refusal */
+    struct hf_rate_log log_conflict;  /* template redefined differently */
 };
+
+/* "192.0.2.1 port 2055 domain 0" into buf, for log lines. */
+void hf_session_str(const struct hf_exporter_id *id, char *buf, size_t len);
 
 /* templates.c */
 GHashTable *hf_templates_table(void);
@@ -97,8 +125,10 @@ void hf_tmpl_key_make(struct hf_tmpl_key *k, const struct hf_exporter_id *id,
 const struct hf_template *hf_templates_find(struct hf_decoder *d,
                                             const struct hf_exporter_id *id,
                                             uint16_t tid);
-/* Stores a compiled template under the session and the exporter key. */
-void hf_templates_add(struct hf_decoder *d, const struct hf_exporter_id *id,
+/* Stores a compiled template under the session and the exporter key (and
+ * frees t); false if refused: over the exporter's quota, or the table is
+ * full of other exporters' templates that cannot be evicted. */
+bool hf_templates_add(struct hf_decoder *d, struct hf_session *s,
                       struct hf_template *t);
 /* tid 2 / 3 withdraw all data / options templates (RFC 7011 8.1). */
 void hf_templates_withdraw(struct hf_decoder *d, const struct hf_exporter_id *id,
@@ -141,10 +171,35 @@ void hf_decode_sflow(struct hf_decoder *d, struct hf_msg_ctx *m,
  * header is cut before it or its agent address type is unknown. */
 uint32_t hf_sflow_sub_agent(const uint8_t *msg, size_t len);
 
-/* decoder.c */
+/* exporters.c */
+void hf_exporters_init(struct hf_decoder *d);
+void hf_exporters_free(struct hf_decoder *d);
+/* The session of id, made if new; NULL when the table is full of exporters
+ * that cannot be evicted (the caller counts the refusal). */
 struct hf_session *hf_session_get(struct hf_decoder *d,
                                   const struct hf_exporter_id *id,
                                   uint64_t now_ms);
+/* The session of id if it exists (nothing is made or evicted). */
+struct hf_session *hf_session_find(struct hf_decoder *d,
+                                   const struct hf_exporter_id *id);
+/* The bookkeeping of an address, made if new (templates and options loaded
+ * from the state directory have one before any session). */
+struct hf_source_addr *hf_source_addr_get(struct hf_decoder *d,
+                                          const uint8_t addr[16]);
+/* Room for one more template entry of s's address: true, after evicting
+ * another exporter's templates if the table is full; false (counted under
+ * s) when over its quota or nothing can be evicted. */
+bool hf_template_room(struct hf_decoder *d, struct hf_session *s);
+/* A template entry was added to / n were removed from d->templates. */
+void hf_source_templates_added(struct hf_decoder *d, struct hf_source_addr *a,
+                               const struct hf_tmpl_key *k);
+void hf_source_templates_removed(struct hf_decoder *d, struct hf_source_addr *a,
+                                 guint n);
+/* Frees the address's bookkeeping (and its options knowledge) once it has
+ * no session, template or held data left. */
+void hf_source_addr_release(struct hf_decoder *d, struct hf_source_addr *a);
+
+/* decoder.c */
 void hf_sequence_check(struct hf_session *s, uint32_t seq, uint32_t advance);
 void hf_pending_hold(struct hf_decoder *d, struct hf_msg_ctx *m, uint16_t tid,
                      const uint8_t *p, size_t len);

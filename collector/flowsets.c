@@ -68,9 +68,9 @@ ipfix_template_record(struct hf_decoder *d, struct hf_msg_ctx *m,
     }
     if (total > 65535 - IPFIX_HDR - 4)
         goto broken;                            /* could never fit a message */
-    hf_templates_add(d, m->id, t);
     m->sess->st.templates++;
-    hf_pending_release(d, m->id, tid);
+    if (hf_templates_add(d, m->sess, t))
+        hf_pending_release(d, m->id, tid);
     return off;
 
 broken:
@@ -128,9 +128,9 @@ v9_template_record(struct hf_decoder *d, struct hf_msg_ctx *m,
         if (!hf_template_set_field(d, t, (uint16_t)i, pen, id, flen))
             bad(m, HF_BAD_FIELD);
     }
-    hf_templates_add(d, m->id, t);
     m->sess->st.templates++;
-    hf_pending_release(d, m->id, tid);
+    if (hf_templates_add(d, m->sess, t))
+        hf_pending_release(d, m->id, tid);
     return off;
 }
 

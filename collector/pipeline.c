@@ -1,6 +1,7 @@
 #include "pipeline.h"
 
 #include "clock.h"
+#include "exporter_status.h"
 #include "infomodel.h"
 
 #include <stdio.h>
@@ -40,6 +41,7 @@ struct hf_pipeline {
     const char *last_name;
     gint names_generation;
     uint64_t rejected, record_queue_drops;
+    unsigned status_exporters;
 
     /* writer thread, read by status under stats_lock */
     GMutex stats_lock;
@@ -161,6 +163,7 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
 }
 
 static void write_status(struct hf_pipeline *p);
+static bool is_named(void *ctx, const uint8_t addr[16]);
 
 static gpointer
 decode_thread(gpointer data)
@@ -192,11 +195,15 @@ decode_thread(gpointer data)
 
 /* ---- writing ------------------------------------------------------------- */
 
+/* Every record that reaches hf_store_add ends up in exactly one counter:
+ * the store's records, records_buffered or records_write_failed, or here
+ * in not_stored (refused).  The store logs its faults (rate-limited); the
+ * summaries due are logged from here, every second and at stop. */
 static gpointer
 write_thread(gpointer data)
 {
     struct hf_pipeline *p = data;
-    uint64_t last_rotate = 0, last_expire = 0;
+    uint64_t last_rotate = 0, last_expire = 0, not_stored = 0;
 
     for (;;) {
         struct rec_batch *b = g_async_queue_timeout_pop(p->rec_queue, 200000);
@@ -205,8 +212,7 @@ write_thread(gpointer data)
                 GError *err = NULL;
                 if (!hf_store_add(p->store, b->r[i].source, &b->r[i].rec,
                                   b->r[i].now_ms, &err)) {
-                    if (p->not_stored++ == 0)
-                        g_warning("store: %s", err ? err->message : "?");
+                    not_stored++;
                     g_clear_error(&err);
                 }
             }
@@ -216,18 +222,22 @@ write_thread(gpointer data)
         if (now - last_rotate >= 1000) {
             hf_store_rotate(p->store, now);
             hf_store_flush(p->store);
+            hf_store_log_flush(p->store, now, false);
             last_rotate = now;
         }
         if (now - last_expire >= 60000) {
             hf_store_expire(p->store, now);
             last_expire = now;
         }
+        /* one snapshot: the counters add up in every status */
         g_mutex_lock(&p->stats_lock);
         p->store_stats = hf_store_stats(p->store);
+        p->not_stored = not_stored;
         g_mutex_unlock(&p->stats_lock);
         if (!b && g_atomic_int_get(&p->stop_write))
             break;
     }
+    hf_store_log_flush(p->store, hf_wall_ms(), true);
     return NULL;
 }
 
@@ -255,7 +265,12 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
     struct hf_decoder_config dc = {
         .state_dir = cfg->state_dir,
         .enterprise_number = hf_enterprise_number,
+        .pending_max_bytes = cfg->held_bytes,
+        .limits = cfg->limits,
+        .is_named = is_named,
+        .named_ctx = p,
     };
+    p->status_exporters = cfg->status_exporters;
     p->decoder = hf_decoder_new(&dc, on_record, p);
     p->decode_thread = g_thread_new("hf-decode", decode_thread, p);
     p->write_thread = g_thread_new("hf-write", write_thread, p);
@@ -279,39 +294,17 @@ hf_pipeline_reload(struct hf_pipeline *p, struct hf_collector_config *cfg)
     return old;
 }
 
-struct status_ctx {
-    FILE *f;
-    bool first;
-};
-
-static void
-exporter_status(const struct hf_exporter_stats *s, void *data)
+/* A [source] names the address (the decoder never evicts its state). */
+static bool
+is_named(void *ctx, const uint8_t addr[16])
 {
-    struct status_ctx *c = data;
-    char addr[64];
-    uint64_t bad = 0;
+    struct hf_pipeline *p = ctx;
+    bool named;
 
-    hf_exporter_addr_str(s->id.addr, addr, sizeof(addr));
-    for (int i = 0; i < HF_BAD_COUNT; i++)
-        bad += s->malformed[i];
-    fprintf(c->f, "%s\n    {\"exporter\": \"%s\", \"port\": %u, \"listen_port\": %u, "
-            "\"version\": %u, \"domain\": %u, \"messages\": %" G_GUINT64_FORMAT
-            ", \"records\": %" G_GUINT64_FORMAT ", \"options_records\": %" G_GUINT64_FORMAT
-            ", \"templates\": %" G_GUINT64_FORMAT ", \"template_withdrawals\": %" G_GUINT64_FORMAT
-            ", \"sequence_lost\": %" G_GUINT64_FORMAT ", \"sequence_reorder\": %" G_GUINT64_FORMAT
-            ", \"pending_decoded\": %" G_GUINT64_FORMAT ", \"pending_dropped\": %" G_GUINT64_FORMAT
-            ", \"sampling_interval\": %u, \"last_seen_ms\": %" G_GUINT64_FORMAT
-            ", \"malformed\": %" G_GUINT64_FORMAT ", \"malformed_by_reason\": {",
-            c->first ? "" : ",", addr, s->id.port, s->id.local_port, s->id.version,
-            s->id.domain, s->messages, s->records, s->options_records, s->templates,
-            s->template_withdrawals, s->sequence_lost, s->sequence_reorder,
-            s->pending_decoded, s->pending_dropped, s->sampling_interval,
-            s->last_seen_ms, bad);
-    for (int i = 0; i < HF_BAD_COUNT; i++)
-        fprintf(c->f, "%s\"%s\": %" G_GUINT64_FORMAT, i ? ", " : "",
-                hf_malformed_name(i), s->malformed[i]);
-    fputs("}}", c->f);
-    c->first = false;
+    g_mutex_lock(&p->cfg_lock);
+    named = hf_config_names_exporter(p->cfg, addr);
+    g_mutex_unlock(&p->cfg_lock);
+    return named;
 }
 
 /* Decoder state belongs to the decoding thread: only it (or stop, after
@@ -340,13 +333,15 @@ write_status(struct hf_pipeline *p)
             ", \"tcp_bad_streams\": %" G_GUINT64_FORMAT "},\n",
             ls.datagrams, ls.bytes, ls.kernel_drops, ls.queue_drops,
             ls.tcp_connections, ls.tcp_messages, ls.tcp_bad_streams);
-    fprintf(f, "  \"store\": {\"records\": %" G_GUINT64_FORMAT ", \"files_completed\": %" G_GUINT64_FORMAT
+    fprintf(f, "  \"store\": {\"records\": %" G_GUINT64_FORMAT ", \"records_buffered\": %" G_GUINT64_FORMAT
+            ", \"records_write_failed\": %" G_GUINT64_FORMAT ", \"files_completed\": %" G_GUINT64_FORMAT
             ", \"files_recovered\": %" G_GUINT64_FORMAT ", \"records_recovered\": %" G_GUINT64_FORMAT
             ", \"files_damaged\": %" G_GUINT64_FORMAT ", \"files_expired\": %" G_GUINT64_FORMAT
             ", \"write_errors\": %" G_GUINT64_FORMAT ", \"records_not_stored\": %" G_GUINT64_FORMAT
             ", \"rejected_records\": %" G_GUINT64_FORMAT
             ", \"record_queue_drops\": %" G_GUINT64_FORMAT "},\n",
-            ss.records, ss.files_completed, ss.files_recovered, ss.records_recovered,
+            ss.records, ss.records_buffered, ss.records_write_failed,
+            ss.files_completed, ss.files_recovered, ss.records_recovered,
             ss.files_damaged, ss.files_expired, ss.write_errors, not_stored, p->rejected,
             p->record_queue_drops);
     struct hf_rollup *r = g_atomic_pointer_get(&p->rollup);
@@ -359,10 +354,8 @@ write_status(struct hf_pipeline *p)
                 G_GUINT64_FORMAT "},\n", hs.passes, hs.hours_written, hs.flows_read,
                 hs.summaries, hs.files_unreadable, hs.files_expired, hs.write_errors);
     }
-    fputs("  \"exporters\": [", f);
-    struct status_ctx c = { f, true };
-    hf_decoder_foreach_stats(p->decoder, exporter_status, &c);
-    fputs("\n  ]\n}\n", f);
+    hf_exporter_status_write(f, p->decoder, p->status_exporters, is_named, p);
+    fprintf(f, "  \"end\": true\n}\n");
     if (fclose(f) == 0)
         rename(tmp, path);
     g_free(tmp);

@@ -24,11 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "flow_messages.h"
 #include "infomodel.h"
 #include "ipfix_reader.h"
 #include "ipfix_writer.h"
+#include "rate_log.h"
 #include "store_fs.h"
+#include "store_salvage.h"
 
 #define DAMAGED_DIR   ".damaged"
 #define RETRY_MS      10000     /* after a write error, wait before retrying */
@@ -38,6 +41,22 @@
 
 enum kind { K_NONE, K_FINAL, K_TMP, K_REC };
 
+/* Classes of faults, each logged rate-limited (common/rate_log.h). */
+enum fault {
+    F_WRITE,                    /* a slot's file could not be written */
+    F_REFUSED,                  /* records refused: slot failed, bad source */
+    F_COMPLETE,                 /* a slot's file could not be completed */
+    F_RECOVER,                  /* crash recovery could not finish a file */
+    F_EXPIRE,                   /* retention could not remove a file */
+    F_COUNT
+};
+
+static const char *const fault_name[F_COUNT] = {
+    "store write failure", "store records refused",
+    "store slot completion failure", "store recovery failure",
+    "store retention failure",
+};
+
 /* An IPFIX file being written: the templates through libfixbuf, the
  * records through hf_flow_messages (libfixbuf's bytes for a third of the
  * instructions: see flow_encode.h). */
@@ -46,6 +65,7 @@ struct writer {
     FILE *fp;
     fBuf_t *fbuf;               /* owns session and exporter */
     struct hf_flow_messages *msgs;
+    uint64_t good;              /* file length after the last good flush */
 };
 
 struct slot {
@@ -57,6 +77,7 @@ struct slot {
     bool failed;
     uint64_t retry_ms;
     char *error;                /* the failure, for records refused since */
+    uint64_t pending;           /* records added since the last good flush */
 };
 
 struct hf_store {
@@ -73,6 +94,7 @@ struct hf_store {
     GHashTable *slots;          /* source -> struct slot */
     uint64_t now_ms;            /* latest time seen */
     struct hf_store_stats st;
+    struct hf_rate_log log[F_COUNT];
 };
 
 /* A file found in the tree. */
@@ -98,10 +120,11 @@ set_errno(GError **err, int e, const char *what, const char *path)
                 what, path, g_strerror(e));
 }
 
+/* Logs a fault of class f: the first at once, then a summary a minute. */
 static void
-warn_error(GError *e)
+fault(struct hf_store *s, enum fault f, const GError *e)
 {
-    g_warning("store: %s", e->message);
+    hf_rate_log(&s->log[f], hf_wall_ms(), "%s", e->message);
 }
 
 /* ---- names ----------------------------------------------------------- */
@@ -390,6 +413,9 @@ writer_flush(struct writer *w, GError **err)
         set_errno(err, errno, "cannot write", w->path);
         return false;
     }
+    off_t at = ftello(w->fp);
+    if (at >= 0)
+        w->good = (uint64_t)at;
     return true;
 }
 
@@ -518,34 +544,6 @@ entry_cmp(gconstpointer a, gconstpointer b)
 
 /* ---- recovery -------------------------------------------------------- */
 
-/* Length of the leading whole IPFIX messages of a file; *whole: the file
- * is nothing but whole messages. */
-static uint64_t
-framed_length(const char *path, uint64_t size, bool *whole)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    uint64_t pos = 0;
-
-    *whole = false;
-    if (fd < 0)
-        return 0;
-    while (pos + 16 <= size) {
-        uint8_t h[4];
-        unsigned version, len;
-
-        if (pread(fd, h, sizeof(h), (off_t)pos) != (ssize_t)sizeof(h))
-            break;
-        version = (unsigned)h[0] << 8 | h[1];
-        len = (unsigned)h[2] << 8 | h[3];
-        if (version != 10 || len < 16 || pos + len > size)
-            break;
-        pos += len;
-    }
-    close(fd);
-    *whole = pos == size;
-    return pos;
-}
-
 /* Moves a damaged temp file to DIR/.damaged/REL (never replacing). */
 static bool
 set_aside(struct hf_store *s, const struct entry *e, GError **err)
@@ -592,7 +590,7 @@ remove_file(struct hf_store *s, const char *path, const char *dirpath)
     }
     if (e) {
         s->st.write_errors++;
-        warn_error(e);
+        fault(s, F_RECOVER, e);
         g_error_free(e);
     }
 }
@@ -600,23 +598,26 @@ remove_file(struct hf_store *s, const char *path, const char *dirpath)
 static void
 recover_one(struct hf_store *s, const struct entry *e)
 {
-    struct hf_ipfix_reader *r;
+    struct hf_salvage *sv;
+    struct hf_ipfix_reader *r = NULL;
     struct writer w = { 0 };
     hf_flow_record_t rec;
     GError *rerr = NULL, *werr = NULL;
     uint64_t n = 0;
-    bool whole, damaged;
+    bool damaged;
     char stamp[32];
-    int rc;
+    int rc = -1;
 
     if (e->size == 0) {
         remove_file(s, e->path, e->dirpath);
         return;
     }
-    framed_length(e->path, e->size, &whole);
     slot_names(e->start_s, stamp, NULL);
 
-    r = hf_ipfix_reader_open(e->path, &rerr);
+    /* up to the last whole record, even inside the message cut short */
+    sv = hf_salvage_open(e->path, &rerr);
+    if (sv)
+        r = hf_ipfix_reader_open_fp(hf_salvage_stream(sv), &rerr);
     rc = r ? 0 : -1;
     while (r && (rc = hf_ipfix_reader_next(r, &rec, &rerr)) == 1) {
         if (!w.fp && !writer_open(s, &w, e->dirpath, stamp, "ipfix.rec",
@@ -627,7 +628,8 @@ recover_one(struct hf_store *s, const struct entry *e)
         n++;
     }
     hf_ipfix_reader_close(r);
-    damaged = rc < 0 || !whole;
+    damaged = rc < 0 || !sv || !hf_salvage_clean(sv);
+    hf_salvage_close(sv);
 
     if (!werr && n > 0 && writer_finish(&w, &werr)
         && place_final(w.path, e->dirpath, stamp, &werr)) {
@@ -639,7 +641,7 @@ recover_one(struct hf_store *s, const struct entry *e)
         /* keep the temp file for another try; drop the partial output */
         s->st.write_errors++;
         g_prefix_error(&werr, "recovering %s: ", e->path);
-        warn_error(werr);
+        fault(s, F_RECOVER, werr);
         g_error_free(werr);
         g_clear_error(&rerr);
         if (w.path) {
@@ -662,7 +664,7 @@ recover_one(struct hf_store *s, const struct entry *e)
         s->st.files_damaged++;
         if (!set_aside(s, e, &merr)) {
             s->st.write_errors++;
-            warn_error(merr);
+            fault(s, F_RECOVER, merr);
             g_error_free(merr);
             /* what was readable is in the slot file: do not read it twice */
             if (n > 0)
@@ -728,17 +730,42 @@ slot_new(struct hf_store *s, const char *source, uint64_t start_s)
     return sl;
 }
 
-/* Abandons the slot's file after an error: the temp file stays, for the
- * recovery at the next open; records are refused until retry_ms. */
+/* The slot's records since the last good flush reached its file. */
+static void
+slot_written(struct hf_store *s, struct slot *sl)
+{
+    s->st.records += sl->pending;
+    s->st.records_buffered -= sl->pending;
+    sl->pending = 0;
+}
+
+/* Abandons the slot's file after a failed write: the records since the
+ * last good flush are lost (counted), the file is cut back to what was
+ * written whole and stays, for the recovery at the next open; records are
+ * refused until retry_ms. */
 static void
 slot_fail(struct hf_store *s, struct slot *sl, const GError *e)
 {
+    s->st.records_write_failed += sl->pending;
+    s->st.records_buffered -= sl->pending;
+    sl->pending = 0;
     writer_abort(&sl->w);
     sl->failed = true;
     sl->retry_ms = s->now_ms + RETRY_MS;
     g_free(sl->error);
     sl->error = g_strdup(e->message);
     s->st.write_errors++;
+    fault(s, F_WRITE, e);
+    /* a short write may have left part of the lost records: recovery must
+     * not find more than was counted as written */
+    if (sl->w.path && truncate(sl->w.path, (off_t)sl->w.good) != 0
+        && errno != ENOENT) {
+        GError *te = NULL;
+        set_errno(&te, errno, "cannot cut back", sl->w.path);
+        s->st.write_errors++;
+        fault(s, F_WRITE, te);
+        g_error_free(te);
+    }
 }
 
 static bool
@@ -767,6 +794,14 @@ slot_complete(struct hf_store *s, struct slot *sl)
         s->last_slot = NULL;
     if (!sl->w.fp)
         return;
+    if (!writer_flush(&sl->w, &e)) {
+        slot_fail(s, sl, e);
+        g_error_free(e);
+        return;
+    }
+    /* written: a failure from here leaves them in the temp file, which
+     * recovery completes */
+    slot_written(s, sl);
     if (writer_finish(&sl->w, &e) && place_final(sl->w.path, sl->dir,
                                                  sl->stamp, &e)) {
         s->st.files_completed++;
@@ -774,7 +809,7 @@ slot_complete(struct hf_store *s, struct slot *sl)
     }
     s->st.write_errors++;
     g_prefix_error(&e, "completing slot %s of %s: ", sl->stamp, sl->source);
-    warn_error(e);
+    fault(s, F_COMPLETE, e);
     g_error_free(e);
 }
 
@@ -834,6 +869,8 @@ hf_store_open(const struct hf_store_config *cfg, GError **err)
         goto fail;
     }
     s->slots = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, slot_free);
+    for (int f = 0; f < F_COUNT; f++)
+        s->log[f].what = fault_name[f];
     recover(s);
     return s;
 
@@ -843,6 +880,15 @@ fail:
     g_free(s->dir);
     g_free(s);
     return NULL;
+}
+
+/* A record not taken: the caller counts it (records_not_stored). */
+static bool
+refuse(struct hf_store *s, GError *e, GError **err)
+{
+    fault(s, F_REFUSED, e);
+    g_propagate_error(err, e);
+    return false;
 }
 
 bool
@@ -861,8 +907,8 @@ hf_store_add(struct hf_store *s, const char *source,
             goto append;
     }
     if (!source_ok(source)) {
-        set_source_error(err, source);
-        return false;
+        set_source_error(&e, source);
+        return refuse(s, e, err);
     }
     if (now_ms > s->now_ms)
         s->now_ms = now_ms;
@@ -883,11 +929,10 @@ hf_store_add(struct hf_store *s, const char *source,
             return false;
     } else if (sl->failed) {
         if (now_ms < sl->retry_ms) {
-            s->st.write_errors++;
-            g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_IO,
+            g_set_error(&e, G_FILE_ERROR, G_FILE_ERROR_IO,
                         "slot %s of %s failed, retrying later: %s",
                         sl->stamp, sl->source, sl->error);
-            return false;
+            return refuse(s, e, err);
         }
         if (!slot_open(s, sl, err))
             return false;
@@ -895,11 +940,16 @@ hf_store_add(struct hf_store *s, const char *source,
     s->last_slot = sl;
 append:
     if (!writer_add(&sl->w, rec, &e)) {
+        /* a record no template fits is refused alone; a failed write
+         * fails the slot */
+        if (e->domain == FB_ERROR_DOMAIN)
+            return refuse(s, e, err);
         slot_fail(s, sl, e);
         g_propagate_error(err, e);
         return false;
     }
-    s->st.records++;
+    sl->pending++;
+    s->st.records_buffered++;
     return true;
 }
 
@@ -933,8 +983,11 @@ hf_store_flush(struct hf_store *s)
         struct slot *sl = v;
         GError *e = NULL;
 
-        if (sl->w.fp && !writer_flush(&sl->w, &e)) {
-            warn_error(e);
+        if (!sl->w.fp)
+            continue;
+        if (writer_flush(&sl->w, &e)) {
+            slot_written(s, sl);
+        } else {
             slot_fail(s, sl, e);
             g_error_free(e);
         }
@@ -981,8 +1034,10 @@ hf_store_expire(struct hf_store *s, uint64_t now_ms)
             continue;
         if (unlink(e->path) != 0) {
             if (errno != ENOENT) {
-                g_warning("store: cannot remove %s: %s", e->path,
-                          g_strerror(errno));
+                GError *err = NULL;
+                set_errno(&err, errno, "cannot remove", e->path);
+                fault(s, F_EXPIRE, err);
+                g_error_free(err);
                 s->st.write_errors++;
                 continue;
             }
@@ -1004,6 +1059,13 @@ hf_store_stats(const struct hf_store *s)
 }
 
 void
+hf_store_log_flush(struct hf_store *s, uint64_t now_ms, bool force)
+{
+    for (int f = 0; f < F_COUNT; f++)
+        hf_rate_log_flush(&s->log[f], now_ms, force);
+}
+
+void
 hf_store_close(struct hf_store *s)
 {
     GHashTableIter it;
@@ -1014,6 +1076,7 @@ hf_store_close(struct hf_store *s)
     g_hash_table_iter_init(&it, s->slots);
     while (g_hash_table_iter_next(&it, NULL, &v))
         slot_complete(s, v);
+    hf_store_log_flush(s, hf_wall_ms(), true);
     g_hash_table_unref(s->slots);
     hf_flow_encoder_free(s->enc);
     fbInfoModelFree(s->model);

@@ -24,14 +24,19 @@ struct hf_store_config {
     uint64_t max_bytes;         /* retention by size; 0 = no cap */
 };
 
+/* Every record hf_store_add() took is in one of records, records_buffered
+ * and records_write_failed; those it refused (false) are the caller's to
+ * count. */
 struct hf_store_stats {
-    uint64_t records;           /* written */
+    uint64_t records;           /* written to a slot's file (flushed) */
+    uint64_t records_buffered;  /* taken, not yet written */
+    uint64_t records_write_failed;  /* taken, lost with a failed write */
     uint64_t files_completed;
     uint64_t files_recovered;   /* temp files left by a crash, completed */
     uint64_t files_damaged;     /* set aside under .damaged */
     uint64_t records_recovered;
     uint64_t files_expired;     /* removed by retention */
-    uint64_t write_errors;
+    uint64_t write_errors;      /* failed file operations */
 };
 
 struct hf_store;
@@ -41,7 +46,10 @@ struct hf_store;
  * original moved under DIR/.damaged when it was cut short. */
 struct hf_store *hf_store_open(const struct hf_store_config *cfg, GError **err);
 
-/* Appends one record for source at arrival time now_ms (UTC ms). */
+/* Appends one record for source at arrival time now_ms (UTC ms); false
+ * (err set, the fault logged) if it is refused: a bad source name, a slot
+ * that failed within the last 10 s, a failed write, a record no template
+ * fits. */
 bool hf_store_add(struct hf_store *s, const char *source,
                   const hf_flow_record_t *rec, uint64_t now_ms, GError **err);
 
@@ -56,6 +64,11 @@ void hf_store_flush(struct hf_store *s);
 void hf_store_expire(struct hf_store *s, uint64_t now_ms);
 
 struct hf_store_stats hf_store_stats(const struct hf_store *s);
+
+/* Faults are logged by class, the first at once and then one summary line
+ * a minute (common/rate_log.h): logs the summaries due at now_ms (call
+ * about once a second), or all pending ones with force. */
+void hf_store_log_flush(struct hf_store *s, uint64_t now_ms, bool force);
 
 /* Completes all open slots (SIGTERM) and frees. */
 void hf_store_close(struct hf_store *s);

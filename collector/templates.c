@@ -65,37 +65,53 @@ template_size(const struct hf_template *t)
     return sizeof(*t) + t->nfields * sizeof(struct hf_tmpl_field);
 }
 
-static void
-insert(struct hf_decoder *d, const struct hf_exporter_id *id, bool session,
+/* false: refused (counted under s) */
+static bool
+insert(struct hf_decoder *d, struct hf_session *s, bool session,
        const struct hf_template *t)
 {
     struct hf_tmpl_key *k = g_new(struct hf_tmpl_key, 1);
+    bool fresh;
 
-    hf_tmpl_key_make(k, id, session, t->tid);
-    if (!g_hash_table_contains(d->templates, k)
-        && g_hash_table_size(d->templates) >= HF_MAX_TEMPLATES) {
-        d->templates_refused++;
+    hf_tmpl_key_make(k, &s->st.id, session, t->tid);
+    fresh = !g_hash_table_contains(d->templates, k);
+    if (fresh && !hf_template_room(d, s)) {
         g_free(k);
-        return;
+        return false;
     }
     g_hash_table_replace(d->templates, k, g_memdup2(t, template_size(t)));
+    if (fresh)
+        hf_source_templates_added(d, s->src, k);
+    return true;
 }
 
-void
-hf_templates_add(struct hf_decoder *d, const struct hf_exporter_id *id,
+bool
+hf_templates_add(struct hf_decoder *d, struct hf_session *s,
                  struct hf_template *t)
 {
     struct hf_tmpl_key k;
     const struct hf_template *old;
+    bool ok;
 
-    hf_tmpl_key_make(&k, id, false, t->tid);
+    hf_tmpl_key_make(&k, &s->st.id, false, t->tid);
     old = g_hash_table_lookup(d->templates, &k);
     if (!old || template_size(old) != template_size(t)
-        || memcmp(old, t, template_size(t)) != 0)
+        || memcmp(old, t, template_size(t)) != 0) {
         d->templates_dirty = true;
-    insert(d, id, true, t);
-    insert(d, id, false, t);
+        if (old) {
+            /* legal after a withdrawal or a restart, a sign of trouble when
+             * two exporters share an address and domain */
+            char who[96];
+            hf_session_str(&s->st.id, who, sizeof(who));
+            hf_rate_log(&d->log_conflict, s->st.last_seen_ms, "%s: template %u "
+                        "redefined with another layout", who, t->tid);
+        }
+    }
+    /* the exporter's scope first: a session template without it would not
+     * survive a restart */
+    ok = insert(d, s, false, t) && insert(d, s, true, t);
     g_free(t);
+    return ok;
 }
 
 static gboolean
@@ -120,9 +136,14 @@ hf_templates_withdraw(struct hf_decoder *d, const struct hf_exporter_id *id,
 {
     struct hf_tmpl_key w;
 
+    guint n;
+
     hf_tmpl_key_make(&w, id, true, tid);
-    if (g_hash_table_foreach_remove(d->templates, matches_withdrawal, &w))
+    n = g_hash_table_foreach_remove(d->templates, matches_withdrawal, &w);
+    if (n) {
         d->templates_dirty = true;
+        hf_source_templates_removed(d, hf_source_addr_get(d, id->addr), n);
+    }
 }
 
 struct hf_template *
@@ -333,6 +354,21 @@ hf_templates_save(struct hf_decoder *d)
 void
 hf_templates_load(struct hf_decoder *d)
 {
+    GHashTableIter it;
+    gpointer k;
+
     state_load(d, &templates_kind, d->templates);
     state_load(d, &opts_kind, d->opts);
+    /* what was loaded counts against its exporter's quotas */
+    g_hash_table_iter_init(&it, d->templates);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        const struct hf_tmpl_key *key = k;
+        hf_source_templates_added(d, hf_source_addr_get(d, key->addr), key);
+    }
+    g_hash_table_iter_init(&it, d->opts);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        const struct hf_tmpl_key *key = k;
+        g_ptr_array_add(hf_source_addr_get(d, key->addr)->opts_keys,
+                        g_memdup2(key, sizeof(*key)));
+    }
 }

@@ -8,8 +8,10 @@ struct hf_ipfix_reader {
     uint64_t options_records;
 };
 
-struct hf_ipfix_reader *
-hf_ipfix_reader_open(const char *path, GError **err)
+/* A reader of the flow records of what alloc makes a collector of. */
+static struct hf_ipfix_reader *
+reader_new(fbCollector_t *(*alloc)(const void *src, GError **err),
+           const void *src, GError **err)
 {
     struct hf_ipfix_reader *r = g_new0(struct hf_ipfix_reader, 1);
     fbSession_t *session;
@@ -27,7 +29,7 @@ hf_ipfix_reader_open(const char *path, GError **err)
         fbSessionFree(session);
         goto fail;
     }
-    collector = fbCollectorAllocFile(NULL, path, err);
+    collector = alloc(src, err);
     if (!collector) {
         fbSessionFree(session);
         goto fail;
@@ -42,6 +44,31 @@ fail:
         fbInfoModelFree(r->model);
     g_free(r);
     return NULL;
+}
+
+static fbCollector_t *
+alloc_file(const void *path, GError **err)
+{
+    return fbCollectorAllocFile(NULL, path, err);
+}
+
+static fbCollector_t *
+alloc_fp(const void *fp, GError **err)
+{
+    (void)err;
+    return fbCollectorAllocFP(NULL, (FILE *)fp);
+}
+
+struct hf_ipfix_reader *
+hf_ipfix_reader_open(const char *path, GError **err)
+{
+    return reader_new(alloc_file, path, err);
+}
+
+struct hf_ipfix_reader *
+hf_ipfix_reader_open_fp(FILE *fp, GError **err)
+{
+    return reader_new(alloc_fp, fp, err);
 }
 
 int

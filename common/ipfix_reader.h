@@ -5,12 +5,17 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "flow_record.h"
 
 struct hf_ipfix_reader;
 
 /* path "-" reads standard input. */
 struct hf_ipfix_reader *hf_ipfix_reader_open(const char *path, GError **err);
+
+/* Reads an open stream (such as a repaired copy of a damaged file); fp
+ * stays the caller's, to close after hf_ipfix_reader_close(). */
+struct hf_ipfix_reader *hf_ipfix_reader_open_fp(FILE *fp, GError **err);
 
 /* The next flow record: 1, end of file: 0, error: -1 with err (a truncated
  * file ends here; the records before it were delivered).  Options records

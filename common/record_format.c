@@ -1,4 +1,5 @@
 #include "record_format.h"
+#include "safe_text.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -79,48 +80,16 @@ hf_tcp_flags_str(uint16_t flags, char buf[9])
     buf[8] = 0;
 }
 
-/* A varfield as a C string for printing (bounded, NUL-terminated). */
-static const char *
-vstr(const fbVarfield_t *v, char *buf, size_t len)
-{
-    size_t n = v->len < len - 1 ? v->len : len - 1;
-    if (n)
-        memcpy(buf, v->buf, n);
-    buf[n] = 0;
-    return buf;
-}
-
+/* A name from a record, escaped by esc (safe_text.h) into the scratch
+ * string tmp and written out whole: names are untrusted bytes of any
+ * length. */
 static void
-json_string(FILE *out, const char *s)
+put_name(FILE *out, GString *tmp, void (*esc)(GString *, const void *, size_t),
+         const fbVarfield_t *v)
 {
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
-/* CSV field: names could in theory hold commas or quotes */
-static void
-csv_string(FILE *out, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
+    g_string_truncate(tmp, 0);
+    esc(tmp, v->buf, v->len);
+    fwrite(tmp->str, 1, tmp->len, out);
 }
 
 void
@@ -147,7 +116,7 @@ void
 hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
 {
     char src[46], dst[46], t0[32], t1[32], flags[9], smac[18], dmac[18];
-    char host[256], dns[256], app[64], http[256], sni[256], query[256];
+    GString *tmp = g_string_sized_new(256);
 
     hf_record_src(r, src, sizeof(src));
     hf_record_dst(r, dst, sizeof(dst));
@@ -156,21 +125,17 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
     hf_tcp_flags_str(r->tcpControlBits, flags);
     mac_str(r->sourceMacAddress, smac);
     mac_str(r->destinationMacAddress, dmac);
-    vstr(&r->hostflowHostname, host, sizeof(host));
-    vstr(&r->hostflowDnsName, dns, sizeof(dns));
-    vstr(&r->applicationName, app, sizeof(app));
-    vstr(&r->httpRequestHost, http, sizeof(http));
-    vstr(&r->sslServerNameNtop, sni, sizeof(sni));
-    vstr(&r->dnsQueryNtop, query, sizeof(query));
 
     switch (fmt) {
     case HF_FMT_TEXT: {
         uint64_t d = r->flowEndMilliseconds - r->flowStartMilliseconds;
         fprintf(out, "%-24s %5" PRIu64 ".%03u %-5u %-39s %-5u %-39s %-5u %10" PRIu64
-                " %12" PRIu64 " %-8s %s\n", t0, d / 1000, (unsigned)(d % 1000),
+                " %12" PRIu64 " %-8s ", t0, d / 1000, (unsigned)(d % 1000),
                 r->protocolIdentifier, src, r->sourceTransportPort, dst,
                 r->destinationTransportPort, r->packetDeltaCount,
-                r->octetDeltaCount, r->protocolIdentifier == 6 ? flags : "", host);
+                r->octetDeltaCount, r->protocolIdentifier == 6 ? flags : "");
+        put_name(out, tmp, hf_escape_text, &r->hostflowHostname);
+        fputc('\n', out);
         break;
     }
     case HF_FMT_CSV:
@@ -180,17 +145,17 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
                 r->tcpControlBits, r->ipClassOfService, r->vlanId,
                 r->ingressInterface, r->egressInterface,
                 hf_end_reason_name(r->flowEndReason), smac, dmac);
-        csv_string(out, host);
+        put_name(out, tmp, hf_escape_csv_cell, &r->hostflowHostname);
         fprintf(out, ",%s,", hf_name_source_name(r->hostflowNameSource));
-        csv_string(out, dns);
+        put_name(out, tmp, hf_escape_csv_cell, &r->hostflowDnsName);
         fputc(',', out);
-        csv_string(out, app);
+        put_name(out, tmp, hf_escape_csv_cell, &r->applicationName);
         fprintf(out, ",%u,%" PRIu64 ",", r->samplingPacketInterval, hf_flow_count(r));
-        csv_string(out, http);
+        put_name(out, tmp, hf_escape_csv_cell, &r->httpRequestHost);
         fputc(',', out);
-        csv_string(out, sni);
+        put_name(out, tmp, hf_escape_csv_cell, &r->sslServerNameNtop);
         fputc(',', out);
-        csv_string(out, query);
+        put_name(out, tmp, hf_escape_csv_cell, &r->dnsQueryNtop);
         fputc('\n', out);
         break;
     case HF_FMT_JSON:
@@ -203,20 +168,21 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
                 r->packetDeltaCount, r->octetDeltaCount, r->tcpControlBits,
                 r->ipClassOfService, r->vlanId, r->ingressInterface, r->egressInterface,
                 hf_end_reason_name(r->flowEndReason), smac, dmac);
-        json_string(out, host);
+        put_name(out, tmp, hf_escape_json_string, &r->hostflowHostname);
         fprintf(out, ",\"name_source\":\"%s\",\"dns_name\":",
                 hf_name_source_name(r->hostflowNameSource));
-        json_string(out, dns);
+        put_name(out, tmp, hf_escape_json_string, &r->hostflowDnsName);
         fputs(",\"app\":", out);
-        json_string(out, app);
+        put_name(out, tmp, hf_escape_json_string, &r->applicationName);
         fprintf(out, ",\"sampling\":%u,\"flows\":%" PRIu64 ",\"http_host\":",
                 r->samplingPacketInterval, hf_flow_count(r));
-        json_string(out, http);
+        put_name(out, tmp, hf_escape_json_string, &r->httpRequestHost);
         fputs(",\"sni\":", out);
-        json_string(out, sni);
+        put_name(out, tmp, hf_escape_json_string, &r->sslServerNameNtop);
         fputs(",\"dns_query\":", out);
-        json_string(out, query);
+        put_name(out, tmp, hf_escape_json_string, &r->dnsQueryNtop);
         fputs("}\n", out);
         break;
     }
+    g_string_free(tmp, TRUE);
 }

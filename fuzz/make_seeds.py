@@ -96,12 +96,14 @@ def varint(n):
 def main():
     src, out = sys.argv[1], sys.argv[2]
     seeds = {t: [] for t in ('fuzz_decode', 'fuzz_collector', 'fuzz_dns',
-                             'fuzz_tls', 'fuzz_http', 'fuzz_quic')}
+                             'fuzz_tls', 'fuzz_http', 'fuzz_quic',
+                             'fuzz_ipfix_scan')}
     names = sorted(os.listdir(src)) if os.path.isdir(src) else []
     for name in names:
         if not name.endswith('.pcap'):
             continue
         exports = b''
+        ipfix = b''                     # a capture's IPFIX messages as a file
         for i, (linktype, frame) in enumerate(pcap_frames(os.path.join(src, name))):
             if linktype != 1:
                 break
@@ -121,6 +123,8 @@ def main():
                 for m in filter(None, msgs):
                     if len(exports) + len(m) + 3 <= 4096:
                         exports += struct.pack('!HB', len(m), sport & 3) + m
+                if payload[:2] == b'\0\x0a' and len(ipfix) + len(payload) <= 65536:
+                    ipfix += payload
             elif proto == 17 and (53 in (sport, dport) or 5353 in (sport, dport)):
                 seeds['fuzz_dns'].append(payload)
             elif proto == 6 and payload[:2] == b'\x16\x03' and len(payload) > 9:
@@ -135,6 +139,8 @@ def main():
                 seeds['fuzz_http'].append(payload)
         if exports:
             seeds['fuzz_collector'].append(exports)
+        if ipfix:
+            seeds['fuzz_ipfix_scan'].append(ipfix)
     for target, items in seeds.items():
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)

@@ -907,6 +907,12 @@ class Collector:
         self.state = state or os.path.join(self.dir, 'state')
         self.listen = list(listen)
         self.nports = nports if nports is not None else len(self.listen)
+        if config is None:
+            # tests count per session: list every session in status.json,
+            # not only the busiest 100 (collector-faults tests that bound)
+            config = os.path.join(self.dir, 'all-sessions.conf')
+            with open(config, 'w') as f:
+                f.write('[collector]\nstatus-exporters = 1000000\n')
         self.config = config
         self.args = list(args)
         self.slot_seconds = slot_seconds
@@ -1151,6 +1157,33 @@ class Exporter:
             self.sent += 1
             if gap:
                 time.sleep(gap)
+
+    def close(self):
+        self.sock.close()
+
+
+class Spoofer:
+    """Forged exporters on loopback: UDP datagrams from any 127.x.y.z
+    source address to 127.0.0.1:port, through a raw socket (root only)."""
+
+    def __init__(self, port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+        self.port = port
+        self.sent = 0
+
+    def send(self, src, sport, payload):
+        udp = struct.pack('!HHHH', sport, self.port, 8 + len(payload), 0) + payload
+        # the kernel fills in the IP checksum and id; UDP checksum 0 = none
+        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                         socket.inet_aton(src), socket.inet_aton('127.0.0.1'))
+        while True:
+            try:
+                self.sock.sendto(ip + udp, ('127.0.0.1', 0))
+                break
+            except BlockingIOError:
+                time.sleep(0.001)
+        self.sent += 1
 
     def close(self):
         self.sock.close()
