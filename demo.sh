@@ -2,7 +2,8 @@
 # The main job on a bundled capture: installs what hostflow needs (Debian 12,
 # as root or with sudo), builds it, starts a collector on loopback, meters
 # the sample captures with the probe, sends the flows to the collector over
-# IPFIX, stops the collector and prints what it stored.
+# IPFIX, stops the collector, prints what it stored and asks hostflow-report
+# the questions people collect flows for.
 set -eu
 cd "$(dirname "$0")"
 [ "${HF_SKIP_DEPS:-0}" = 1 ] || sh packaging/install-deps.sh
@@ -31,3 +32,13 @@ echo "== stored flows"
 ./build/dump/hostflow-dump $(find "$work/flows" -name '*.ipfix' | sort) | head -40
 ./build/dump/hostflow-dump -n $(find "$work/flows" -name '*.ipfix')
 echo "== collector counters: $work/state/status.json"
+
+# the captures are from 2021/2022: a window from 2000 on takes them in
+report="./build/report/hostflow-report -w $work/flows --from 2000-01-01"
+echo "== hostflow-report: the timeline, one line per conversation"
+$report | head -25
+echo "== hostflow-report --by device,domain: who talked to which domains"
+$report --by device,domain -n 15
+echo "== hostflow-report --by dstport -o flows 'proto tcp' (nfdump's filter syntax)"
+$report --by dstport -o flows -n 5 'proto tcp'
+echo "(see man/hostflow-report.1 and man/hostflow-filter.7 for more)"

@@ -9,7 +9,8 @@
  * protocol, hostname, application) and hour, with the sums of bytes and
  * packets (scaled up by the sampling interval) and the number of flows in
  * deltaFlowCount.  The client is the side with the higher port (the
- * service's port is the lower one; equal ports: the destination serves).
+ * service's port is the lower one; equal ports, or none: the lower
+ * address), as common/flow_rules.h says for every part of hostflow.
  * A summary keeps the unidirectional meaning of the flows it sums:
  *   client -> service: source = client, destination port = service port
  *   service -> client: destination = client, source port = service port

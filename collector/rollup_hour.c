@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flow_rules.h"
 #include "ipfix_writer.h"
 #include "store_fs.h"
 
@@ -67,33 +68,6 @@ sum_equal(gconstpointer a, gconstpointer b)
         && x->applicationName.buf == y->applicationName.buf;
 }
 
-static bool
-has_ports(uint8_t proto)
-{
-    return proto == 6 || proto == 17 || proto == 132 || proto == 33;
-}
-
-/* The name a record's flow went to: ours first, then what other probes
- * export (HTTP Host, TLS SNI, DNS query). */
-static const fbVarfield_t *
-flow_name(const hf_flow_record_t *r, uint8_t *source)
-{
-    if (r->hostflowHostname.len) {
-        *source = r->hostflowNameSource;
-        return &r->hostflowHostname;
-    }
-    if (r->httpRequestHost.len) {
-        *source = HF_NAME_HTTP;
-        return &r->httpRequestHost;
-    }
-    if (r->sslServerNameNtop.len) {
-        *source = HF_NAME_TLS;
-        return &r->sslServerNameNtop;
-    }
-    *source = r->dnsQueryNtop.len ? HF_NAME_DNS : HF_NAME_NONE;
-    return &r->dnsQueryNtop;
-}
-
 static fbVarfield_t
 intern(struct hf_hour_sums *h, const fbVarfield_t *v)
 {
@@ -114,10 +88,9 @@ intern(struct hf_hour_sums *h, const fbVarfield_t *v)
 static void
 key_of(struct hf_hour_sums *h, const hf_flow_record_t *r, hf_flow_record_t *k)
 {
-    bool from_service = has_ports(r->protocolIdentifier)
-        && r->sourceTransportPort < r->destinationTransportPort;
+    bool from_service = hf_flow_from_service(r);
     uint8_t name_source;
-    const fbVarfield_t *name = flow_name(r, &name_source);
+    const fbVarfield_t *name = hf_flow_name(r, &name_source);
 
     memset(k, 0, sizeof(*k));
     k->ipVersion = r->ipVersion == 6 ? 6 : 4;
@@ -143,7 +116,7 @@ key_of(struct hf_hour_sums *h, const hf_flow_record_t *r, hf_flow_record_t *k)
 void
 hf_hour_sums_add(struct hf_hour_sums *h, const hf_flow_record_t *r)
 {
-    uint64_t scale = r->samplingPacketInterval > 1 ? r->samplingPacketInterval : 1;
+    uint64_t scale = hf_flow_scale(r);
     hf_flow_record_t k;
     struct sum *s;
 

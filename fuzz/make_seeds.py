@@ -5,13 +5,28 @@ usage: make_seeds.py PCAP_DIR OUT_DIR
 
 Writes OUT_DIR/<target>/<n> files in each target's input format (see the
 fuzz_*.c headers).  Without the captures it writes nothing: the fuzzers then
-start from empty corpora, as before.
+start from empty corpora, as before.  fuzz_filter's seeds are filter
+expressions written here, captures or not.
 """
 import os
 import struct
 import sys
 
 LIMIT = 64          # seeds per target: enough variety, fast to load
+
+# fuzz_filter: every term of the filter language (man/hostflow-filter.7)
+FILTER_SEEDS = [
+    'proto tcp and port 443', 'src host 10.0.0.1 or dst net 2001:db8::/32',
+    'not (port 53 or port 5353) and proto udp', 'port in [80, 443 8080]',
+    'dst port > 1023 and src port <= 1024', 'in if 3 or out if 7 or if 9',
+    'flags SA and not flags AFRPU', 'packets > 1k and bytes < 10M or flows >= 2',
+    'duration gt 100', 'tos 4 and vlan 10', 'in src mac 00:11:22:33:44:55',
+    'hostname "*.example.com" || hostname \'w?w.*\'', 'domain example.com',
+    'app tls && !sampled', 'src device laptop and dst device nas',
+    'exporter 10.0.0.1 or router ip 2001:db8::1', 'ipv4 and not inet6 or ip',
+    'ip in [10.0.0.0/8 192.0.2.1] # comment', 'net 10.1/16 or net 10.0.0.0 255.0.0.0',
+    'any', '', 'prot tcp', '(port 80', 'host 10.0.0.300',
+]
 
 
 def pcap_frames(path):
@@ -97,7 +112,7 @@ def main():
     src, out = sys.argv[1], sys.argv[2]
     seeds = {t: [] for t in ('fuzz_decode', 'fuzz_collector', 'fuzz_dns',
                              'fuzz_tls', 'fuzz_http', 'fuzz_quic',
-                             'fuzz_ipfix_scan')}
+                             'fuzz_ipfix_scan', 'fuzz_store_decode')}
     names = sorted(os.listdir(src)) if os.path.isdir(src) else []
     for name in names:
         if not name.endswith('.pcap'):
@@ -141,6 +156,8 @@ def main():
             seeds['fuzz_collector'].append(exports)
         if ipfix:
             seeds['fuzz_ipfix_scan'].append(ipfix)
+            seeds['fuzz_store_decode'].append(ipfix)
+    seeds['fuzz_filter'] = [e.encode() for e in FILTER_SEEDS]
     for target, items in seeds.items():
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)

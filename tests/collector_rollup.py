@@ -22,6 +22,7 @@ the raw flows (hostflow-dump of the slot files):
    (within seconds of start); --no-hourly does not."""
 import collections
 import fcntl
+import ipaddress
 import os
 import shutil
 import sys
@@ -57,6 +58,10 @@ def place(src, dst):
     shutil.copyfile(src, dst)
 
 
+def packed(addr):
+    return ipaddress.ip_address(addr).packed
+
+
 def zero_addr(addr):
     return '::' if ':' in addr else '0.0.0.0'
 
@@ -68,7 +73,9 @@ def model(rows):
     zmac = '00:00:00:00:00:00'
     for r in rows:
         proto, sport, dport = int(r['proto']), int(r['sport']), int(r['dport'])
-        if proto in PORTS and sport < dport:         # service -> client
+        # the client: the higher port; equal ports (or none): the lower address
+        sp, dp = (sport, dport) if proto in PORTS else (0, 0)
+        if sp < dp or (sp == dp and packed(r['src']) > packed(r['dst'])):
             key = (zero_addr(r['src']), sport, r['dst'], 0, zmac, r['dst_mac'])
         else:                                        # client -> service
             key = (r['src'], 0, zero_addr(r['dst']), dport, r['src_mac'], zmac)

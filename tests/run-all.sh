@@ -11,14 +11,16 @@ fi
 
 asan=build-asan
 [ -d $asan ] || meson setup $asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-meson compile -C $asan >/dev/null
+# ninja prints compiler errors on standard output: show them when it fails
+build() { meson compile -C "$1" >"$1/compile.log" 2>&1 || { cat "$1/compile.log"; exit 1; }; }
+build $asan
 
 builds="$asan"
 if command -v clang >/dev/null 2>&1; then
     fuzz=build-fuzz
     [ -d $fuzz ] || CC=clang meson setup $fuzz -Dfuzz=true \
         -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-    meson compile -C $fuzz >/dev/null
+    build $fuzz
     builds="$builds $fuzz"
 fi
 

@@ -1,0 +1,48 @@
+/* libFuzzer target: the query engine's store decoder (query/store_decode.h)
+ * over arbitrary bytes as a file.  Besides reading no byte out of bounds
+ * (every string delivered is read whole), it must agree with the record
+ * boundary scanner (common/ipfix_scan.h): a file it reads whole scans whole,
+ * with as many flow and options records. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipfix_scan.h"
+#include "store_decode.h"
+
+static struct hf_store_decoder *dec;
+
+static void
+touch(void *ctx, const hf_flow_record_t *r)
+{
+    const fbVarfield_t *v = &r->hostflowHostname;
+    uint64_t *sum = ctx;
+
+    for (int i = 0; i < 6; i++)
+        for (size_t j = 0; j < v[i].len; j++)
+            *sum += v[i].buf[j];
+    *sum += r->octetDeltaCount;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct hf_store_decode_result res;
+    uint64_t sum = 0;
+
+    if (!dec && !(dec = hf_store_decoder_new(NULL)))
+        abort();
+    bool ok = hf_store_decode_buffer(dec, data, size, touch, &sum, &res);
+    if (res.good > size || ok == res.damaged)
+        abort();
+    if (ok) {
+        struct hf_ipfix_scan *s = hf_ipfix_scan_new();
+        struct hf_ipfix_extent tail;
+        uint64_t recs = 0, opts = 0;
+        size_t whole = hf_ipfix_scan_stream(s, data, size, &tail, &recs, &opts);
+        hf_ipfix_scan_free(s);
+        if (whole != size || recs != res.records || opts != res.options_records)
+            abort();
+    }
+    return 0;
+}

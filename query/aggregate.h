@@ -1,0 +1,59 @@
+/* Grouping records by a key tuple (keys.h) with the sums people read:
+ * flows, packets and bytes (scaled up by the sampling interval), first
+ * and last seen.  One table per thread, merged at the end; top-N by a
+ * partial sort over the distinct keys, so memory follows the number of
+ * distinct keys, never the number of records. */
+#ifndef HOSTFLOW_QUERY_AGGREGATE_H
+#define HOSTFLOW_QUERY_AGGREGATE_H
+
+#include <stdint.h>
+#include <glib.h>
+#include "keys.h"
+
+struct hf_sums {
+    uint64_t flows, packets, bytes;
+    uint64_t first_ms, last_ms;     /* 0: none yet */
+};
+
+enum hf_order {
+    HF_ORDER_BYTES, HF_ORDER_PACKETS, HF_ORDER_FLOWS,
+    HF_ORDER_KEY,       /* by key, ascending: a time series in time order */
+};
+
+/* "bytes", "packets", "flows", "key"; false if unknown. */
+bool hf_order_parse(const char *s, enum hf_order *o);
+
+/* Adds a record's counters (scaled) to s. */
+void hf_sums_add_record(struct hf_sums *s, const hf_flow_record_t *r);
+void hf_sums_add(struct hf_sums *s, const struct hf_sums *b);
+
+struct hf_agg;
+
+struct hf_agg *hf_agg_new(const struct hf_key *keys, unsigned n);
+void hf_agg_free(struct hf_agg *a);
+
+/* Counts a record under its key (twice, once per side, for ip and port). */
+void hf_agg_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env);
+
+/* Moves everything of from into into; from is left empty. */
+void hf_agg_merge(struct hf_agg *into, struct hf_agg *from);
+
+/* The records counted (once each, whatever the keys). */
+const struct hf_sums *hf_agg_total(const struct hf_agg *a);
+
+guint hf_agg_size(const struct hf_agg *a);
+
+struct hf_agg_row {
+    const uint8_t *key;        /* encoded (keys.h); owned by the table */
+    size_t len;
+    struct hf_sums sums;
+};
+
+/* The n largest groups by order (all when n is 0), largest first, ties by
+ * key (HF_ORDER_KEY: the first n by key); *other: the sums of the groups
+ * left out.  Free with g_array_unref;
+ * the rows stay valid while a lives. */
+GArray *hf_agg_top(const struct hf_agg *a, enum hf_order order, unsigned n,
+                   struct hf_sums *other);
+
+#endif

@@ -1,0 +1,79 @@
+/* The keys a query groups records by (--by KEY[,KEY...]): their names,
+ * how each is read from a record, and how it is shown.
+ *
+ * A key value is encoded into a short byte string (so that a tuple of
+ * keys is one hashable string): addresses as 17 bytes (version, 16 bytes),
+ * numbers big-endian, names as a length byte and up to 255 bytes. */
+#ifndef HOSTFLOW_QUERY_KEYS_H
+#define HOSTFLOW_QUERY_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+#include "flow_record.h"
+#include "names.h"
+
+enum hf_key_kind {
+    HF_KEY_SRCIP, HF_KEY_DSTIP,
+    HF_KEY_IP,          /* either side: a record counts once for each (nfdump -s ip) */
+    HF_KEY_SRCPORT, HF_KEY_DSTPORT,
+    HF_KEY_PORT,        /* either side */
+    HF_KEY_PROTO,
+    HF_KEY_CLIENT,      /* the client's address (flow_rules.h) */
+    HF_KEY_SERVER,      /* the service's address */
+    HF_KEY_SERVICE,     /* the service's port and protocol */
+    HF_KEY_HOSTNAME,    /* the name the flow went to (hf_flow_name) */
+    HF_KEY_DOMAIN,      /* its domain (names.h) */
+    HF_KEY_DEVICE,      /* the client's device name, else its MAC, else address */
+    HF_KEY_APP,
+    HF_KEY_EXPORTER,    /* the store source */
+    HF_KEY_IN_IF, HF_KEY_OUT_IF,
+    HF_KEY_SRCMAC, HF_KEY_DSTMAC,
+    HF_KEY_TIME,        /* flow start, in steps of step_s: the time series */
+    HF_KEY_COUNT
+};
+
+struct hf_key {
+    enum hf_key_kind kind;
+    uint32_t step_s;           /* HF_KEY_TIME: 300, 3600, 86400 */
+};
+
+#define HF_KEYS_MAX 4
+#define HF_KEY_BYTES_MAX (HF_KEYS_MAX * 256 + 16)
+
+/* "client,hostname", "dstip", "time/hour,proto" into keys; false with a
+ * message naming the unknown key. */
+bool hf_keys_parse(const char *text, struct hf_key *keys, unsigned *n, GError **err);
+
+/* The key's name as --by takes it ("srcip", "time/hour"). */
+const char *hf_key_name(const struct hf_key *k, char *buf, size_t size);
+
+/* True for keys an hourly summary keeps (see collector/rollup.h). */
+bool hf_key_in_summaries(enum hf_key_kind k);
+
+/* What a key reads besides the record. */
+struct hf_key_env {
+    const char *source;
+    const struct hf_names *names;
+};
+
+/* Encodes the keys of one record into out (HF_KEY_BYTES_MAX bytes);
+ * side: for the either-side keys (ip, port), 0 the source, 1 the
+ * destination.  Returns the length. */
+size_t hf_keys_encode(const struct hf_key *keys, unsigned n, const hf_flow_record_t *r,
+                      const struct hf_key_env *env, int side, uint8_t *out);
+
+/* True when one of the keys counts a record once per side. */
+bool hf_keys_either_side(const struct hf_key *keys, unsigned n);
+
+/* Appends key i of an encoded tuple to out as text (addresses, numbers,
+ * protocol and service names, MACs, times in UTC or local time); the
+ * names are as received: the caller escapes them for its output. */
+void hf_keys_value_text(const struct hf_key *keys, unsigned n, const uint8_t *enc,
+                        size_t len, unsigned i, bool utc, GString *out);
+
+/* True when key i's value is a number (for CSV: never a formula). */
+bool hf_key_is_number(const struct hf_key *k);
+
+#endif

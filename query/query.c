@@ -1,0 +1,264 @@
+#include "query.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "flow_rules.h"
+
+#define HOUR_MS 3600000ULL
+
+/* One scanning thread's share. */
+struct worker {
+    const struct hf_query *q;
+    bool hide_ignored;
+    struct hf_agg *agg;
+    struct hf_convs *convs;
+    uint64_t matched, ignored;
+};
+
+/* ---- what the filter asks of the names layer ------------------------------ */
+
+static const char *
+env_domain(void *ctx, const hf_flow_record_t *r, char *buf, size_t size)
+{
+    const struct hf_names *names = ctx;
+    uint8_t source;
+    const fbVarfield_t *name = hf_flow_name(r, &source);
+
+    if (!name->len)
+        return NULL;
+    return hf_names_domain(names, (const char *)name->buf, name->len, buf, size);
+}
+
+static const char *
+env_device(void *ctx, const hf_flow_record_t *r, bool src)
+{
+    return hf_names_device(ctx, r, src);
+}
+
+static void
+on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
+{
+    struct worker *w = ctx;
+    const struct hf_query *q = w->q;
+
+    if (r->flowEndMilliseconds < q->from_ms || r->flowStartMilliseconds >= q->to_ms)
+        return;
+    if (q->filter) {
+        struct hf_filter_env env = {
+            .source = f->source, .domain = env_domain, .device = env_device,
+            .ctx = (void *)q->names,
+        };
+        if (!hf_filter_match(q->filter, r, &env))
+            return;
+    }
+    if (w->hide_ignored) {
+        uint8_t source;
+        const fbVarfield_t *name = hf_flow_name(r, &source);
+        if (name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len)) {
+            w->ignored++;
+            return;
+        }
+    }
+    w->matched++;
+    if (w->agg) {
+        struct hf_key_env kenv = { f->source, q->names };
+        hf_agg_add(w->agg, r, &kenv);
+    } else if (!r->deltaFlowCount) {
+        hf_convs_add(w->convs, r, f->source);
+    }
+}
+
+/* ---- which input ------------------------------------------------------------ */
+
+/* What a filter may read and get the same answer from summaries: they keep
+ * the protocol, the flow's name (so its domain), the application and the
+ * source, but sum counters, OR flags, zero the other side's address and
+ * port, and keep one of the name elements. */
+static bool
+filter_fits_summaries(const struct hf_filter *f)
+{
+    const uint64_t fit = HF_FIELD_IPVERSION | HF_FIELD_PROTO | HF_FIELD_DOMAIN
+                       | HF_FIELD_APP | HF_FIELD_EXPORTER;
+
+    return (hf_filter_fields(f) & ~fit) == 0;
+}
+
+bool
+hf_query_summaries_fit(const struct hf_query *q, const char **why)
+{
+    if (q->nkeys == 0) {
+        *why = "conversations need the raw flows' ports";
+        return false;
+    }
+    for (unsigned i = 0; i < q->nkeys; i++) {
+        if (!hf_key_in_summaries(q->keys[i].kind)
+            || (q->keys[i].kind == HF_KEY_TIME && q->keys[i].step_s < 3600)) {
+            *why = "a key the summaries do not keep";
+            return false;
+        }
+    }
+    if (q->filter && !filter_fits_summaries(q->filter)) {
+        *why = "the filter reads fields the summaries do not keep";
+        return false;
+    }
+    if (q->from_ms % HOUR_MS || (q->to_ms != UINT64_MAX && q->to_ms % HOUR_MS)) {
+        *why = "the window is not whole hours";
+        return false;
+    }
+    *why = NULL;
+    return true;
+}
+
+static guint
+file_hour_hash(gconstpointer p)
+{
+    const struct hf_scan_file *f = p;
+    return g_str_hash(f->source) ^ (guint)(f->start_ms / HOUR_MS);
+}
+
+static gboolean
+file_hour_equal(gconstpointer a, gconstpointer b)
+{
+    const struct hf_scan_file *x = a, *y = b;
+    return x->start_ms / HOUR_MS == y->start_ms / HOUR_MS && strcmp(x->source, y->source) == 0;
+}
+
+/* True when every hour of every source that has raw files in the window
+ * has its summary (the roll-up may be off, or not done with an hour). */
+static bool
+summaries_cover(GPtrArray *flows, GPtrArray *hourly)
+{
+    GHashTable *have = g_hash_table_new(file_hour_hash, file_hour_equal);
+    bool ok = true;
+
+    for (guint i = 0; i < hourly->len; i++)
+        g_hash_table_add(have, g_ptr_array_index(hourly, i));
+    for (guint i = 0; i < flows->len && ok; i++)
+        ok = g_hash_table_contains(have, g_ptr_array_index(flows, i));
+    g_hash_table_destroy(have);
+    return ok;
+}
+
+static GPtrArray *
+choose_files(const struct hf_query *q, struct hf_query_result *res)
+{
+    GPtrArray *flows = NULL, *hourly = NULL;
+    const char *why = NULL;
+
+    if (q->input != HF_INPUT_FLOWS)
+        hourly = hf_scan_files(q->store, q->sources, q->from_ms, q->to_ms, true);
+    if (q->input != HF_INPUT_HOURLY)
+        flows = hf_scan_files(q->store, q->sources, q->from_ms, q->to_ms, false);
+    if (q->input == HF_INPUT_HOURLY) {
+        res->hourly = true;
+        g_string_append(res->explain, "input: hourly summaries (asked for)\n");
+        return hourly;
+    }
+    if (q->input == HF_INPUT_AUTO && hf_query_summaries_fit(q, &why)) {
+        if (summaries_cover(flows, hourly)) {
+            res->hourly = true;
+            g_string_append(res->explain, "input: hourly summaries (keys, filter and "
+                            "window fit, every hour summarised)\n");
+            g_ptr_array_unref(flows);
+            return hourly;
+        }
+        why = "some hours of the window are not summarised yet";
+    }
+    g_string_append_printf(res->explain, "input: raw flows (%s)\n",
+                           q->input == HF_INPUT_FLOWS ? "asked for" : why);
+    if (hourly)
+        g_ptr_array_unref(hourly);
+    return flows;
+}
+
+/* ---- running ------------------------------------------------------------------ */
+
+/* The ignore list hides noise where names are shown (the timeline, tables
+ * by hostname or domain); a table by address or port counts everything,
+ * as nfdump would. */
+static bool
+shows_names(const struct hf_query *q)
+{
+    if (q->nkeys == 0)
+        return true;
+    for (unsigned i = 0; i < q->nkeys; i++)
+        if (q->keys[i].kind == HF_KEY_HOSTNAME || q->keys[i].kind == HF_KEY_DOMAIN)
+            return true;
+    return false;
+}
+
+static unsigned
+cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+bool
+hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err)
+{
+    unsigned n = q->threads ? q->threads : cores();
+    struct worker *w = g_new0(struct worker, n);
+    void **ctxs = g_new(void *, n);
+    bool hide = !q->all_names && q->names && shows_names(q);
+    GPtrArray *files;
+    bool ok;
+
+    memset(res, 0, sizeof(*res));
+    res->explain = g_string_new(NULL);
+    if (q->filter) {
+        char *text = hf_filter_to_string(q->filter);
+        g_string_append_printf(res->explain, "filter: %s\n", text);
+        g_free(text);
+    }
+    files = choose_files(q, res);
+    g_string_append_printf(res->explain, "files: %u\n", files->len);
+    if (hide)
+        g_string_append(res->explain, "names on the ignore list: hidden (--all shows them)\n");
+    for (unsigned i = 0; i < n; i++) {
+        w[i].q = q;
+        w[i].hide_ignored = hide;
+        if (q->nkeys)
+            w[i].agg = hf_agg_new(q->keys, q->nkeys);
+        else
+            w[i].convs = hf_convs_new();
+        ctxs[i] = &w[i];
+    }
+    ok = hf_scan_run(files, n, on_record, ctxs, &res->scan, err);
+    for (unsigned i = 0; i < n; i++) {
+        res->matched += w[i].matched;
+        res->ignored += w[i].ignored;
+        if (i == 0)
+            continue;
+        if (q->nkeys) {
+            hf_agg_merge(w[0].agg, w[i].agg);
+            hf_agg_free(w[i].agg);
+        } else {
+            hf_convs_merge(w[0].convs, w[i].convs);
+            hf_convs_free(w[i].convs);
+        }
+    }
+    res->agg = w[0].agg;
+    res->convs = w[0].convs;
+    g_string_append_printf(res->explain, "read: %" G_GUINT64_FORMAT " files, %"
+                           G_GUINT64_FORMAT " records, %" G_GUINT64_FORMAT
+                           " unreadable files; matched %" G_GUINT64_FORMAT
+                           ", hidden %" G_GUINT64_FORMAT "\n", res->scan.files,
+                           res->scan.records, res->scan.files_bad, res->matched,
+                           res->ignored);
+    g_ptr_array_unref(files);
+    g_free(ctxs);
+    g_free(w);
+    return ok;
+}
+
+void
+hf_query_result_clear(struct hf_query_result *res)
+{
+    hf_agg_free(res->agg);
+    hf_convs_free(res->convs);
+    if (res->explain)
+        g_string_free(res->explain, TRUE);
+    memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,60 @@
+/* The query engine: which files answer a query (raw 5-minute flows or the
+ * hourly summaries), the records in its window that pass its filter, and
+ * what it asks of them: groups by a key tuple (aggregate.h) or the
+ * conversations (conversation.h).  hostflow-report, the web view and later
+ * the ClickHouse back end all ask through here. */
+#ifndef HOSTFLOW_QUERY_H
+#define HOSTFLOW_QUERY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include "aggregate.h"
+#include "conversation.h"
+#include "filter.h"
+#include "keys.h"
+#include "names.h"
+#include "store_scan.h"
+
+enum hf_query_input {
+    HF_INPUT_AUTO,      /* the hourly summaries when they can answer */
+    HF_INPUT_FLOWS,
+    HF_INPUT_HOURLY,
+};
+
+struct hf_query {
+    const char *store;
+    const char *const *sources;     /* NULL-terminated; NULL = all */
+    uint64_t from_ms, to_ms;        /* records that overlap [from, to) */
+    const struct hf_filter *filter; /* NULL = every record */
+    struct hf_key keys[HF_KEYS_MAX];
+    unsigned nkeys;                 /* 0: conversations instead of groups */
+    bool all_names;                 /* keep records whose name the ignore list matches
+                                       (else hidden where names are shown: the
+                                       timeline, tables by hostname or domain) */
+    enum hf_query_input input;
+    const struct hf_names *names;   /* may be NULL */
+    unsigned threads;               /* 0 = the number of cores */
+};
+
+struct hf_query_result {
+    struct hf_agg *agg;             /* nkeys > 0 */
+    struct hf_convs *convs;         /* nkeys == 0 */
+    bool hourly;                    /* answered from the summaries */
+    struct hf_scan_stats scan;
+    uint64_t matched, ignored;      /* records counted, hidden by the ignore list */
+    GString *explain;               /* how it was answered, for --explain */
+};
+
+/* Runs q; false with err when the store cannot be read at all (a damaged
+ * file is reported and skipped, not an error). */
+bool hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err);
+
+void hf_query_result_clear(struct hf_query_result *res);
+
+/* True when the hourly summaries can answer q: keys and filter within what
+ * they keep, a window of whole hours, no conversations.  why: the reason
+ * when not (static text). */
+bool hf_query_summaries_fit(const struct hf_query *q, const char **why);
+
+#endif

@@ -1,0 +1,236 @@
+/* hostflow-report: questions to the collector's store, from the command
+ * line or cron: top-N tables by any key, a timeline of conversations. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+
+#include "clock.h"
+#include "hf_config.h"
+#include "query.h"
+#include "render.h"
+#include "when.h"
+
+#define DEFAULT_STORE "/var/lib/hostflow/flows"
+
+static char *store_arg, *from_arg, *to_arg, *by_arg, *order_arg, *input_arg;
+static char *config_arg, *merge_arg, *ignore_arg, *psl_arg;
+static char **source_args, **lease_args, **ethers_args;
+static gint top_arg = -1, threads_arg;   /* -1: 10 rows, or the whole timeline */
+static gboolean timeline_arg, csv_arg, json_arg, all_arg, explain_arg, utc_arg, version_arg;
+
+static GOptionEntry entries[] = {
+    {"store", 'w', 0, G_OPTION_ARG_FILENAME, &store_arg,
+     "The collector's store (default " DEFAULT_STORE ")", "DIR"},
+    {"source", 's', 0, G_OPTION_ARG_STRING_ARRAY, &source_args,
+     "Only this source (repeatable; default all)", "NAME"},
+    {"from", 'f', 0, G_OPTION_ARG_STRING, &from_arg,
+     "Start of the window: 2026-11-29, '2026-11-29 03:00', RFC 3339, today, "
+     "yesterday, -1h, -7d (default -24h)", "T"},
+    {"to", 't', 0, G_OPTION_ARG_STRING, &to_arg, "End of the window (default now)", "T"},
+    {"by", 'b', 0, G_OPTION_ARG_STRING, &by_arg,
+     "Top-N table by KEY[,KEY...]: srcip dstip ip srcport dstport port proto client "
+     "server service hostname domain device app exporter in_if out_if srcmac dstmac "
+     "time/5min time/hour time/day", "KEYS"},
+    {"top", 'n', 0, G_OPTION_ARG_INT, &top_arg,
+     "Rows of a table (default 10; 0 = all); with the timeline, its last N lines", "N"},
+    {"order", 'o', 0, G_OPTION_ARG_STRING, &order_arg,
+     "bytes (default), packets, flows, or key (a time series: the default with "
+     "--by time/...)", "BY"},
+    {"timeline", 'T', 0, G_OPTION_ARG_NONE, &timeline_arg,
+     "One line per conversation (the default without --by)", NULL},
+    {"csv", 0, 0, G_OPTION_ARG_NONE, &csv_arg, "CSV (RFC 4180) with a header line", NULL},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json_arg, "JSON lines: one object per row", NULL},
+    {"all", 'a', 0, G_OPTION_ARG_NONE, &all_arg,
+     "Also names on the ignore list (ads, trackers, OCSP...)", NULL},
+    {"explain", 0, 0, G_OPTION_ARG_NONE, &explain_arg,
+     "Say how the query was answered (on standard error)", NULL},
+    {"input", 0, 0, G_OPTION_ARG_STRING, &input_arg,
+     "auto (default: hourly summaries when they can answer), flows or hourly", "FROM"},
+    {"utc", 'u', 0, G_OPTION_ARG_NONE, &utc_arg, "Times in UTC, not the local zone", NULL},
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
+     "A configuration file whose [devices] group names devices", "FILE"},
+    {"merge-list", 0, 0, G_OPTION_ARG_FILENAME, &merge_arg,
+     "Hostname-to-domain merge list (see hostflow-names(5))", "FILE"},
+    {"ignore-list", 0, 0, G_OPTION_ARG_FILENAME, &ignore_arg,
+     "Hostnames hidden unless --all (see hostflow-names(5))", "FILE"},
+    {"psl", 0, 0, G_OPTION_ARG_FILENAME, &psl_arg,
+     "Public Suffix List (default Debian's publicsuffix)", "FILE"},
+    {"leases", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &lease_args,
+     "A dnsmasq or odhcpd lease file naming devices (repeatable)", "FILE"},
+    {"ethers", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ethers_args,
+     "An ethers file naming devices (repeatable; default /etc/ethers)", "FILE"},
+    {"threads", 'j', 0, G_OPTION_ARG_INT, &threads_arg,
+     "Threads reading files (default: the number of cores)", "N"},
+    {"version", 'V', 0, G_OPTION_ARG_NONE, &version_arg, "Print the version", NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL}
+};
+
+static int
+fail(const char *msg)
+{
+    fprintf(stderr, "hostflow-report: %s\nTry 'hostflow-report --help'.\n", msg);
+    return 2;
+}
+
+static struct hf_names *
+load_names(GError **err)
+{
+    GKeyFile *kf = NULL;
+    struct hf_names *n;
+
+    if (config_arg) {
+        kf = g_key_file_new();
+        if (!g_key_file_load_from_file(kf, config_arg, G_KEY_FILE_NONE, err)) {
+            g_prefix_error(err, "%s: ", config_arg);
+            g_key_file_free(kf);
+            return NULL;
+        }
+    }
+    struct hf_names_config c = {
+        .psl_path = psl_arg, .merge_path = merge_arg, .ignore_path = ignore_arg,
+        .ethers = (const char *const *)ethers_args,
+        .leases = (const char *const *)lease_args, .config = kf,
+    };
+    n = hf_names_load(&c, err);
+    if (kf)
+        g_key_file_free(kf);
+    return n;
+}
+
+int
+main(int argc, char **argv)
+{
+    GError *err = NULL;
+    GOptionContext *ctx = g_option_context_new("[FILTER]");
+    struct hf_query q = { 0 };
+    struct hf_query_result res;
+    struct hf_render_opts ro = { HF_RENDER_TEXT, false };
+    enum hf_order order = HF_ORDER_BYTES;
+    struct hf_filter *filter = NULL;
+    struct hf_names *names = NULL;
+    uint64_t now = hf_wall_ms();
+    int rc = 0;
+
+    g_option_context_set_summary(ctx,
+        "Ask the collector's store which devices talked to which hosts, when and how much.\n"
+        "FILTER is in nfdump's syntax plus hostname, domain, app, device, mac, sampled\n"
+        "(see hostflow-filter(7)), e.g. 'proto tcp and dst port 443'.");
+    g_option_context_set_description(ctx,
+        "Examples:\n"
+        "  hostflow-report --from today                      today's conversations\n"
+        "  hostflow-report --from yesterday --to today --by device,domain -n 20\n"
+        "  hostflow-report --by dstip -o flows 'proto udp'\n"
+        "Exit status: 0 (also for an empty result), 1 store unreadable, 2 bad usage.\n"
+        "See hostflow-report(1).\n");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        rc = fail(err->message);
+        goto out;
+    }
+    if (version_arg) {
+        printf("hostflow-report %s\n", HF_VERSION);
+        goto out;
+    }
+    if (csv_arg && json_arg) {
+        rc = fail("--csv and --json exclude each other");
+        goto out;
+    }
+    ro.format = csv_arg ? HF_RENDER_CSV : json_arg ? HF_RENDER_JSON : HF_RENDER_TEXT;
+    ro.utc = utc_arg;
+    if (top_arg < -1) {
+        rc = fail("--top wants a number >= 0");
+        goto out;
+    }
+    if (order_arg && !hf_order_parse(order_arg, &order)) {
+        rc = fail("--order wants bytes, packets, flows or key");
+        goto out;
+    }
+    if (by_arg && timeline_arg) {
+        rc = fail("--by and --timeline exclude each other");
+        goto out;
+    }
+    if (by_arg && !hf_keys_parse(by_arg, q.keys, &q.nkeys, &err)) {
+        rc = fail(err->message);
+        goto out;
+    }
+    q.input = HF_INPUT_AUTO;
+    if (input_arg) {
+        if (!strcmp(input_arg, "flows"))
+            q.input = HF_INPUT_FLOWS;
+        else if (!strcmp(input_arg, "hourly"))
+            q.input = HF_INPUT_HOURLY;
+        else if (strcmp(input_arg, "auto")) {
+            rc = fail("--input wants auto, flows or hourly");
+            goto out;
+        }
+    }
+    if (!hf_when_parse(from_arg ? from_arg : "-24h", now, utc_arg, &q.from_ms, &err)
+        || !hf_when_parse(to_arg ? to_arg : "now", now, utc_arg, &q.to_ms, &err)) {
+        rc = fail(err->message);
+        goto out;
+    }
+    if (!to_arg)
+        q.to_ms = UINT64_MAX;   /* up to now: records still arriving included */
+    if (q.from_ms >= q.to_ms) {
+        rc = fail("--from is not before --to");
+        goto out;
+    }
+    if (threads_arg < 0 || threads_arg > 256) {
+        rc = fail("--threads wants 0 to 256");
+        goto out;
+    }
+    {
+        /* the filter: the remaining arguments, as nfdump takes it */
+        char *text = g_strjoinv(" ", argv + 1);
+        filter = hf_filter_parse(text, &err);
+        g_free(text);
+        if (!filter) {
+            fprintf(stderr, "hostflow-report: error: %s\n", err->message);
+            rc = 2;
+            goto out;
+        }
+    }
+    names = load_names(&err);
+    if (!names) {
+        rc = fail(err->message);
+        goto out;
+    }
+    q.store = store_arg ? store_arg : DEFAULT_STORE;
+    if (access(q.store, R_OK | X_OK) != 0) {
+        fprintf(stderr, "hostflow-report: cannot read the store %s: %s\n", q.store,
+                g_strerror(errno));
+        rc = 1;
+        goto out;
+    }
+    q.sources = (const char *const *)source_args;
+    q.filter = filter;
+    q.all_names = all_arg;
+    q.names = names;
+    q.threads = (unsigned)threads_arg;
+    if (!hf_query_run(&q, &res, &err)) {
+        fprintf(stderr, "hostflow-report: %s\n", err->message);
+        hf_query_result_clear(&res);
+        rc = 1;
+        goto out;
+    }
+    if (explain_arg)
+        fputs(res.explain->str, stderr);
+    if (q.nkeys && q.keys[0].kind == HF_KEY_TIME && !order_arg) {
+        /* a time series: every step, in time order */
+        hf_render_top(stdout, &q, &res, HF_ORDER_KEY, top_arg < 0 ? 0 : (unsigned)top_arg, &ro);
+    } else if (q.nkeys) {
+        hf_render_top(stdout, &q, &res, order, top_arg < 0 ? 10 : (unsigned)top_arg, &ro);
+    } else {
+        hf_render_timeline(stdout, &q, &res, top_arg < 0 ? 0 : (unsigned)top_arg, &ro);
+    }
+    hf_query_result_clear(&res);
+out:
+    hf_filter_free(filter);
+    hf_names_free(names);
+    g_option_context_free(ctx);
+    g_clear_error(&err);
+    return rc;
+}

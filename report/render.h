@@ -1,0 +1,28 @@
+/* A report's results as people and scripts read them: aligned text with
+ * human units, CSV (RFC 4180, one header line) or JSON lines (one object a
+ * row), with stable column names (man/hostflow-report.1).  Every name from
+ * the network goes through common/safe_text.h. */
+#ifndef HOSTFLOW_REPORT_RENDER_H
+#define HOSTFLOW_REPORT_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "query.h"
+
+enum hf_render_format { HF_RENDER_TEXT, HF_RENDER_CSV, HF_RENDER_JSON };
+
+struct hf_render_opts {
+    enum hf_render_format format;
+    bool utc;                   /* text times in UTC (CSV and JSON always are) */
+};
+
+/* The top n groups (all when 0), then "other" and "total". */
+void hf_render_top(FILE *out, const struct hf_query *q, const struct hf_query_result *res,
+                   enum hf_order order, unsigned n, const struct hf_render_opts *o);
+
+/* One line per conversation, by start; n > 0: the last n. */
+void hf_render_timeline(FILE *out, const struct hf_query *q,
+                        const struct hf_query_result *res, unsigned n,
+                        const struct hf_render_opts *o);
+
+#endif
