@@ -1,4 +1,5 @@
 #include "ipfix_scan.h"
+#include "ipfix_template.h"
 
 #include <string.h>
 #include <glib.h>
@@ -94,56 +95,38 @@ static size_t
 template_record(struct hf_ipfix_scan *s, uint32_t domain, bool options,
                 const uint8_t *p, const uint8_t *end)
 {
-    size_t hdr = options ? 6 : 4, at;
-    unsigned tid, count;
+    struct hf_ipfix_tmpl_head h;
+    struct hf_ipfix_tmpl_field *f;
+    size_t at = hf_ipfix_template_read(p, end, options, &h, NULL);
 
-    if (end - p < 4)
+    if (!at)
         return 0;
-    tid = get16(p);
-    count = get16(p + 2);
-    if (count == 0) {
-        /* withdrawal: a header of 4 bytes either way */
-        if (tid >= 256 || tid == (options ? 3u : 2u)) {
-            withdraw(s, domain, tid);
-            return 4;
-        }
-        return 0;
+    if (h.withdrawal) {
+        withdraw(s, domain, h.tid);
+        return at;
     }
-    if (tid < 256 || (size_t)(end - p) < hdr)
-        return 0;
-    if (options) {
-        unsigned scope = get16(p + 4);
-        if (scope == 0 || scope > count)
-            return 0;
-    }
-    struct tmpl *t = g_malloc(sizeof(*t) + count * sizeof(uint16_t));
+    f = g_new(struct hf_ipfix_tmpl_field, h.count);
+    hf_ipfix_template_read(p, end, options, &h, f);
+    struct tmpl *t = g_malloc(sizeof(*t) + h.count * sizeof(uint16_t));
     t->options = options;
     t->varlen = false;
     t->min_len = 0;
-    t->n = (uint16_t)count;
-    at = hdr;
-    for (unsigned i = 0; i < count; i++) {
-        if ((size_t)(end - p) - at < 4)
-            goto bad;
-        unsigned id = get16(p + at), len = get16(p + at + 2);
-        at += 4;
-        if (id & 0x8000) {
-            /* enterprise number follows */
-            if ((size_t)(end - p) - at < 4)
-                goto bad;
-            at += 4;
-        }
-        t->len[i] = (uint16_t)len;
-        if (len == VARLEN) {
+    t->n = (uint16_t)h.count;
+    for (unsigned i = 0; i < h.count; i++) {
+        t->len[i] = f[i].len;
+        if (f[i].len == VARLEN) {
             t->varlen = true;
             t->min_len += 1;
         } else {
-            t->min_len += len;
+            t->min_len += f[i].len;
         }
     }
-    if (t->min_len == 0)
-        goto bad;               /* fields of length 0 only: never ends */
-    uint64_t k = tmpl_key(domain, tid);
+    g_free(f);
+    if (t->min_len == 0) {
+        g_free(t);              /* fields of length 0 only: never ends */
+        return 0;
+    }
+    uint64_t k = tmpl_key(domain, h.tid);
     if (g_hash_table_size(s->tmpls) >= MAX_TEMPLATES
         && !g_hash_table_contains(s->tmpls, &k)) {
         g_free(t);
@@ -151,9 +134,6 @@ template_record(struct hf_ipfix_scan *s, uint32_t domain, bool options,
     }
     g_hash_table_replace(s->tmpls, g_memdup2(&k, sizeof(k)), t);
     return at;
-bad:
-    g_free(t);
-    return 0;
 }
 
 static void

@@ -5,23 +5,37 @@
 #include "flow_rules.h"
 #include "hash.h"
 
+/* One group: its sums and its key, inline when short (addresses, ports:
+ * no second cache miss), else in the arena. */
+#define INLINE_KEY 32
 struct entry {
     struct hf_sums sums;
-    guint hash;
+    uint32_t hash;
     uint16_t len;
-    uint8_t key[];
+    uint8_t key[INLINE_KEY];    /* or the arena offset, when len > INLINE_KEY */
+};
+
+/* Open addressing over a power-of-two slot array: each slot holds the
+ * group's hash and index + 1 (0 = empty), so a probe touches the slot and,
+ * on a hash match, the one entry -- millions of groups stay fast. */
+struct slot {
+    uint32_t hash;
+    uint32_t idx;
 };
 
 struct hf_agg {
     struct hf_key keys[HF_KEYS_MAX];
     unsigned n;
     bool either;
-    GHashTable *groups;         /* struct entry*, keyed by its bytes */
+    struct slot *slots;
+    uint32_t mask;              /* slots - 1 */
+    GArray *entries;            /* struct entry */
+    GByteArray *arena;          /* long keys */
     struct hf_sums total;
-    struct entry *probe;        /* lookups build their key here */
+    uint8_t probe[HF_KEY_BYTES_MAX + INLINE_KEY];
 };
 
-static guint
+static uint32_t
 key_hash(const uint8_t *p, size_t len)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
@@ -35,20 +49,18 @@ key_hash(const uint8_t *p, size_t len)
     }
     uint64_t v = 0;
     memcpy(&v, p, len);
-    return (guint)hf_mix64(h ^ v ^ 0xff);
+    return (uint32_t)hf_mix64(h ^ v ^ 0xff);
 }
 
-static guint
-entry_hash(gconstpointer p)
+static const uint8_t *
+entry_key(const struct hf_agg *a, const struct entry *e)
 {
-    return ((const struct entry *)p)->hash;
-}
+    uint32_t off;
 
-static gboolean
-entry_equal(gconstpointer a, gconstpointer b)
-{
-    const struct entry *x = a, *y = b;
-    return x->len == y->len && memcmp(x->key, y->key, x->len) == 0;
+    if (e->len <= INLINE_KEY)
+        return e->key;
+    memcpy(&off, e->key, sizeof(off));
+    return a->arena->data + off;
 }
 
 bool
@@ -101,8 +113,10 @@ hf_agg_new(const struct hf_key *keys, unsigned n)
     memcpy(a->keys, keys, n * sizeof(*keys));
     a->n = n;
     a->either = hf_keys_either_side(keys, n);
-    a->groups = g_hash_table_new_full(entry_hash, entry_equal, g_free, NULL);
-    a->probe = g_malloc(sizeof(struct entry) + HF_KEY_BYTES_MAX);
+    a->mask = 1023;
+    a->slots = g_new0(struct slot, a->mask + 1);
+    a->entries = g_array_new(FALSE, FALSE, sizeof(struct entry));
+    a->arena = g_byte_array_new();
     return a;
 }
 
@@ -111,29 +125,72 @@ hf_agg_free(struct hf_agg *a)
 {
     if (!a)
         return;
-    g_hash_table_destroy(a->groups);
-    g_free(a->probe);
+    g_free(a->slots);
+    g_array_unref(a->entries);
+    g_byte_array_unref(a->arena);
     g_free(a);
 }
 
-static struct entry *
-group(struct hf_agg *a, const uint8_t *key, size_t len, guint hash)
+/* Twice the slots when more than half are taken. */
+static void
+grow(struct hf_agg *a)
 {
+    uint32_t mask = a->mask * 2 + 1;
+    struct slot *slots = g_new0(struct slot, (size_t)mask + 1);
+
+    for (uint32_t i = 0; i <= a->mask; i++) {
+        struct slot sl = a->slots[i];
+        if (!sl.idx)
+            continue;
+        uint32_t j = sl.hash & mask;
+        while (slots[j].idx)
+            j = (j + 1) & mask;
+        slots[j] = sl;
+    }
+    g_free(a->slots);
+    a->slots = slots;
+    a->mask = mask;
+}
+
+/* The group of a key, made if new; a key of at most INLINE_KEY bytes must
+ * be followed by zeros up to INLINE_KEY. */
+static struct entry *
+group(struct hf_agg *a, const uint8_t *key, size_t len, uint32_t hash)
+{
+    uint32_t i = hash & a->mask;
     struct entry *e;
 
-    a->probe->len = (uint16_t)len;
-    a->probe->hash = hash;
-    if (key != a->probe->key)
-        memcpy(a->probe->key, key, len);
-    e = g_hash_table_lookup(a->groups, a->probe);
-    if (!e) {
-        e = g_malloc0(sizeof(*e) + len);
-        e->len = (uint16_t)len;
-        e->hash = hash;
-        memcpy(e->key, key, len);
-        g_hash_table_add(a->groups, e);
+    for (;; i = (i + 1) & a->mask) {
+        struct slot *sl = &a->slots[i];
+        if (!sl->idx)
+            break;
+        if (sl->hash != hash)
+            continue;
+        e = &g_array_index(a->entries, struct entry, sl->idx - 1);
+        if (e->len != len)
+            continue;
+        /* short keys: both zero-padded to INLINE_KEY, one fixed-size compare */
+        if (len <= INLINE_KEY ? memcmp(e->key, key, INLINE_KEY) == 0
+                              : memcmp(entry_key(a, e), key, len) == 0)
+            return e;
     }
-    return e;
+    struct entry ne;
+    memset(&ne, 0, sizeof(ne));
+    ne.hash = hash;
+    ne.len = (uint16_t)len;
+    if (len <= INLINE_KEY) {
+        memcpy(ne.key, key, len);
+    } else {
+        uint32_t off = a->arena->len;
+        g_byte_array_append(a->arena, key, (guint)len);
+        memcpy(ne.key, &off, sizeof(off));
+    }
+    g_array_append_val(a->entries, ne);
+    a->slots[i].hash = hash;
+    a->slots[i].idx = a->entries->len;
+    if (a->entries->len * 2 > a->mask)
+        grow(a);
+    return &g_array_index(a->entries, struct entry, a->entries->len - 1);
 }
 
 void
@@ -144,8 +201,10 @@ hf_agg_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env 
     hf_sums_add_record(&one, r);
     hf_sums_add(&a->total, &one);
     for (int side = 0; side < (a->either ? 2 : 1); side++) {
-        size_t len = hf_keys_encode(a->keys, a->n, r, env, side, a->probe->key);
-        struct entry *e = group(a, a->probe->key, len, key_hash(a->probe->key, len));
+        size_t len = hf_keys_encode(a->keys, a->n, r, env, side, a->probe);
+        if (len < INLINE_KEY)
+            memset(a->probe + len, 0, INLINE_KEY - len);
+        struct entry *e = group(a, a->probe, len, key_hash(a->probe, len));
         hf_sums_add(&e->sums, &one);
     }
 }
@@ -153,23 +212,17 @@ hf_agg_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env 
 void
 hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
 {
-    GHashTableIter it;
-    gpointer k;
-
     hf_sums_add(&into->total, &from->total);
     memset(&from->total, 0, sizeof(from->total));
-    g_hash_table_iter_init(&it, from->groups);
-    while (g_hash_table_iter_next(&it, &k, NULL)) {
-        struct entry *e = k;
-        struct entry *mine = g_hash_table_lookup(into->groups, e);
-        if (mine) {
-            hf_sums_add(&mine->sums, &e->sums);
-        } else {
-            g_hash_table_iter_steal(&it);
-            g_hash_table_add(into->groups, e);
-        }
+    for (guint i = 0; i < from->entries->len; i++) {
+        const struct entry *e = &g_array_index(from->entries, struct entry, i);
+        /* an inline key is zero-padded already */
+        struct entry *mine = group(into, entry_key(from, e), e->len, e->hash);
+        hf_sums_add(&mine->sums, &e->sums);
     }
-    g_hash_table_remove_all(from->groups);
+    g_array_set_size(from->entries, 0);
+    g_byte_array_set_size(from->arena, 0);
+    memset(from->slots, 0, ((size_t)from->mask + 1) * sizeof(struct slot));
 }
 
 const struct hf_sums *
@@ -181,7 +234,7 @@ hf_agg_total(const struct hf_agg *a)
 guint
 hf_agg_size(const struct hf_agg *a)
 {
-    return g_hash_table_size(a->groups);
+    return a->entries->len;
 }
 
 static uint64_t
@@ -222,14 +275,11 @@ GArray *
 hf_agg_top(const struct hf_agg *a, enum hf_order order, unsigned n, struct hf_sums *other)
 {
     GArray *rows = g_array_sized_new(FALSE, FALSE, sizeof(struct hf_agg_row),
-                                     g_hash_table_size(a->groups));
-    GHashTableIter it;
-    gpointer k;
+                                     a->entries->len);
 
-    g_hash_table_iter_init(&it, a->groups);
-    while (g_hash_table_iter_next(&it, &k, NULL)) {
-        const struct entry *e = k;
-        struct hf_agg_row row = { e->key, e->len, e->sums };
+    for (guint i = 0; i < a->entries->len; i++) {
+        const struct entry *e = &g_array_index(a->entries, struct entry, i);
+        struct hf_agg_row row = { entry_key(a, e), e->len, e->sums };
         g_array_append_val(rows, row);
     }
     g_array_sort_with_data(rows, row_cmp, &order);

@@ -1,6 +1,7 @@
 /* See store_decode.h.  Templates compiled into copy programs, records run
  * through them; nfdump's src/netflow/ipfix.c does the same per exporter. */
 #include "store_decode.h"
+#include "ipfix_template.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -266,58 +267,39 @@ static long
 template_record(struct hf_store_decoder *d, uint32_t domain, bool options,
                 const uint8_t *p, const uint8_t *end)
 {
-    size_t hdr = options ? 6 : 4, at;
-    unsigned tid, count;
+    struct hf_ipfix_tmpl_head h;
+    struct hf_ipfix_tmpl_field *f;
+    size_t at = hf_ipfix_template_read(p, end, options, &h, NULL);
 
-    if (end - p < 4)
+    if (!at)
         return 0;
-    tid = rd16(p);
-    count = rd16(p + 2);
-    if (count == 0) {
-        if (tid >= 256 || tid == (options ? 3u : 2u)) {
-            withdraw(d, domain, tid);
-            return 4;
-        }
-        return 0;
+    if (h.withdrawal) {
+        withdraw(d, domain, h.tid);
+        return (long)at;
     }
-    if (tid < 256 || (size_t)(end - p) < hdr)
-        return 0;
-    if (options) {
-        unsigned scope = rd16(p + 4);
-        if (scope == 0 || scope > count)
-            return 0;
-    }
-    struct prog *t = g_malloc(sizeof(*t) + count * sizeof(struct op));
+    f = g_new(struct hf_ipfix_tmpl_field, h.count);
+    hf_ipfix_template_read(p, end, options, &h, f);
+    struct prog *t = g_malloc(sizeof(*t) + h.count * sizeof(struct op));
     uint32_t filled = 0;
     t->options = options;
     t->varlen = false;
     t->min_len = 0;
     t->nops = 0;
-    at = hdr;
-    for (unsigned i = 0; i < count; i++) {
-        if ((size_t)(end - p) - at < 4)
-            goto bad;
-        unsigned id = rd16(p + at), len = rd16(p + at + 2);
-        uint32_t pen = 0;
-        at += 4;
-        if (id & 0x8000) {
-            if ((size_t)(end - p) - at < 4)
-                goto bad;
-            pen = rd32(p + at);
-            id &= 0x7fff;
-            at += 4;
-        }
-        if (len == VARLEN) {
+    for (unsigned i = 0; i < h.count; i++) {
+        if (f[i].len == VARLEN) {
             t->varlen = true;
             t->min_len += 1;
         } else {
-            t->min_len += len;
+            t->min_len += f[i].len;
         }
-        compile_field(t, &filled, pen, (uint16_t)id, (uint16_t)len);
+        compile_field(t, &filled, f[i].pen, f[i].id, f[i].len);
     }
-    if (t->min_len == 0)
-        goto bad;                   /* fields of length 0 only: never ends */
-    uint64_t k = tmpl_key(domain, tid);
+    g_free(f);
+    if (t->min_len == 0) {
+        g_free(t);                  /* fields of length 0 only: never ends */
+        return 0;
+    }
+    uint64_t k = tmpl_key(domain, h.tid);
     if (g_hash_table_size(d->tmpls) >= MAX_TEMPLATES
         && !g_hash_table_contains(d->tmpls, &k)) {
         g_free(t);
@@ -326,9 +308,6 @@ template_record(struct hf_store_decoder *d, uint32_t domain, bool options,
     forget(d);
     g_hash_table_replace(d->tmpls, g_memdup2(&k, sizeof(k)), t);
     return (long)at;
-bad:
-    g_free(t);
-    return 0;
 }
 
 /* ---- records ------------------------------------------------------------- */
