@@ -488,17 +488,29 @@ find(struct hf_store_decoder *d, uint32_t domain, unsigned sid)
     return d->last;
 }
 
-bool
-hf_store_decode_buffer(struct hf_store_decoder *d, const uint8_t *buf, size_t len,
-                       hf_store_decode_fn fn, void *ctx,
-                       struct hf_store_decode_result *res)
+/* Pages of a mapped file already decoded are given back every this many
+ * bytes: a store file of hundreds of MiB then costs a few MiB of memory. */
+#define RELEASE_STEP (8u << 20)
+
+/* release: buf is a page-aligned file mapping whose decoded pages may be
+ * dropped (they are read again from the file if touched). */
+static bool
+decode(struct hf_store_decoder *d, const uint8_t *buf, size_t len,
+       hf_store_decode_fn fn, void *ctx, struct hf_store_decode_result *res,
+       bool release)
 {
-    size_t pos = 0;
+    size_t pos = 0, released = 0;
 
     memset(res, 0, sizeof(*res));
     reset(d);
     while (pos < len) {
         const uint8_t *msg = buf + pos;
+
+        if (release && pos - released >= RELEASE_STEP) {
+            size_t upto = pos & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
+            madvise((void *)(buf + released), upto - released, MADV_DONTNEED);
+            released = upto;
+        }
         size_t avail = len - pos, length, limit, at;
         uint32_t domain;
 
@@ -573,6 +585,14 @@ hf_store_decode_buffer(struct hf_store_decoder *d, const uint8_t *buf, size_t le
 }
 
 bool
+hf_store_decode_buffer(struct hf_store_decoder *d, const uint8_t *buf, size_t len,
+                       hf_store_decode_fn fn, void *ctx,
+                       struct hf_store_decode_result *res)
+{
+    return decode(d, buf, len, fn, ctx, res, false);
+}
+
+bool
 hf_store_decode_file(struct hf_store_decoder *d, const char *path,
                      hf_store_decode_fn fn, void *ctx,
                      struct hf_store_decode_result *res, uint64_t *size)
@@ -607,7 +627,7 @@ hf_store_decode_file(struct hf_store_decoder *d, const char *path,
     if (map == MAP_FAILED)
         return damage(res, 0, "cannot map: %s", g_strerror(e));
     madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-    ok = hf_store_decode_buffer(d, map, (size_t)st.st_size, fn, ctx, res);
+    ok = decode(d, map, (size_t)st.st_size, fn, ctx, res, true);
     munmap(map, (size_t)st.st_size);
     return ok;
 }
