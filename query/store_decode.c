@@ -492,21 +492,25 @@ find(struct hf_store_decoder *d, uint32_t domain, unsigned sid)
  * bytes: a store file of hundreds of MiB then costs a few MiB of memory. */
 #define RELEASE_STEP (8u << 20)
 
-/* release: buf is a page-aligned file mapping whose decoded pages may be
- * dropped (they are read again from the file if touched). */
+/* Decodes the messages of buf that start in [from, to); those before
+ * from only teach their templates (their data sets are hopped over), so a
+ * part of a file decodes alone.  release: buf is a page-aligned file
+ * mapping whose decoded pages may be dropped (they are read again from the
+ * file if touched). */
 static bool
-decode(struct hf_store_decoder *d, const uint8_t *buf, size_t len,
-       hf_store_decode_fn fn, void *ctx, struct hf_store_decode_result *res,
+decode(struct hf_store_decoder *d, const uint8_t *buf, size_t len, size_t from,
+       size_t to, hf_store_decode_fn fn, void *ctx, struct hf_store_decode_result *res,
        bool release)
 {
     size_t pos = 0, released = 0;
 
     memset(res, 0, sizeof(*res));
     reset(d);
-    while (pos < len) {
+    while (pos < len && pos < to) {
         const uint8_t *msg = buf + pos;
+        bool learn_only = pos < from;
 
-        if (release && pos - released >= RELEASE_STEP) {
+        if (release && pos > released && pos - released >= RELEASE_STEP) {
             size_t upto = pos & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
             madvise((void *)(buf + released), upto - released, MADV_DONTNEED);
             released = upto;
@@ -553,7 +557,7 @@ decode(struct hf_store_decoder *d, const uint8_t *buf, size_t len,
                         break;
                     p += n;
                 }
-            } else if (sid >= 256) {
+            } else if (sid >= 256 && !learn_only) {
                 const struct prog *t = find(d, domain, sid);
                 bool ok;
                 if (!t)
@@ -589,13 +593,13 @@ hf_store_decode_buffer(struct hf_store_decoder *d, const uint8_t *buf, size_t le
                        hf_store_decode_fn fn, void *ctx,
                        struct hf_store_decode_result *res)
 {
-    return decode(d, buf, len, fn, ctx, res, false);
+    return decode(d, buf, len, 0, SIZE_MAX, fn, ctx, res, false);
 }
 
 bool
-hf_store_decode_file(struct hf_store_decoder *d, const char *path,
-                     hf_store_decode_fn fn, void *ctx,
-                     struct hf_store_decode_result *res, uint64_t *size)
+hf_store_decode_file_part(struct hf_store_decoder *d, const char *path, size_t from,
+                          size_t to, hf_store_decode_fn fn, void *ctx,
+                          struct hf_store_decode_result *res, uint64_t *size)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -627,7 +631,52 @@ hf_store_decode_file(struct hf_store_decoder *d, const char *path,
     if (map == MAP_FAILED)
         return damage(res, 0, "cannot map: %s", g_strerror(e));
     madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-    ok = decode(d, map, (size_t)st.st_size, fn, ctx, res, true);
+    ok = decode(d, map, (size_t)st.st_size, from, to, fn, ctx, res, true);
     munmap(map, (size_t)st.st_size);
     return ok;
+}
+
+bool
+hf_store_decode_file(struct hf_store_decoder *d, const char *path,
+                     hf_store_decode_fn fn, void *ctx,
+                     struct hf_store_decode_result *res, uint64_t *size)
+{
+    return hf_store_decode_file_part(d, path, 0, SIZE_MAX, fn, ctx, res, size);
+}
+
+GArray *
+hf_store_file_split(const char *path, unsigned parts)
+{
+    GArray *cuts = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint64_t pos = 0, next;
+    unsigned k = 1;
+    uint8_t h[4];
+
+    if (fd < 0)
+        return cuts;
+    if (fstat(fd, &st) != 0 || parts < 2) {
+        close(fd);
+        return cuts;
+    }
+    next = (uint64_t)st.st_size / parts;
+    /* hop from message header to message header; a file that is not whole
+     * messages to its end is not split (its damage is told once) */
+    while (pos < (uint64_t)st.st_size) {
+        if (pread(fd, h, 4, (off_t)pos) != 4 || rd16(h) != 10 || rd16(h + 2) < MSG_HDR) {
+            g_array_set_size(cuts, 0);
+            break;
+        }
+        if (k < parts && pos >= next) {
+            g_array_append_val(cuts, pos);
+            k++;
+            next = (uint64_t)st.st_size / parts * k;
+        }
+        pos += rd16(h + 2);
+    }
+    if (pos != (uint64_t)st.st_size)
+        g_array_set_size(cuts, 0);
+    close(fd);
+    return cuts;
 }

@@ -66,4 +66,18 @@ bool hf_store_decode_file(struct hf_store_decoder *d, const char *path,
                           hf_store_decode_fn fn, void *ctx,
                           struct hf_store_decode_result *res, uint64_t *size);
 
+/* The same for the messages that start in [from, to) of the file (byte
+ * offsets from hf_store_file_split()); the messages before from only teach
+ * their templates. */
+bool hf_store_decode_file_part(struct hf_store_decoder *d, const char *path,
+                               size_t from, size_t to, hf_store_decode_fn fn,
+                               void *ctx, struct hf_store_decode_result *res,
+                               uint64_t *size);
+
+/* Where to cut a file into parts of about equal size, at message starts,
+ * so that several threads read one large file: up to parts - 1 offsets,
+ * ascending; none when the file is not whole messages to its end (it is
+ * then read by one thread, which reports its damage). */
+GArray *hf_store_file_split(const char *path, unsigned parts);
+
 #endif

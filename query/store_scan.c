@@ -135,11 +135,21 @@ hf_scan_files(const char *store, const char *const *sources, uint64_t from_ms,
 
 /* ---- the scan ------------------------------------------------------------ */
 
+/* A file, or a part of a large one (several threads share it). */
+struct item {
+    guint file;
+    uint64_t from, to;          /* byte range of message starts */
+};
+
+/* a file at least this large is read by all threads, in parts */
+#define SPLIT_MIN (32u << 20)
+
 struct run {
     GPtrArray *files;
+    GArray *items;              /* struct item */
     hf_scan_record_fn fn;
     void **ctxs;
-    gint next;                  /* the next file to take */
+    gint next;                  /* the next item to take */
     GMutex lock;
     struct hf_scan_stats st;
     GError *err;                /* a thread that could not start */
@@ -184,12 +194,16 @@ worker_main(gpointer p)
         struct hf_store_decode_result res;
         uint64_t size;
 
-        if (i >= run->files->len)
+        if (i >= run->items->len)
             break;
-        w->file = g_ptr_array_index(run->files, i);
-        bool ok = hf_store_decode_file(d, w->file->path, deliver, w, &res, &size);
-        st.files++;
-        st.bytes += size;
+        const struct item *it = &g_array_index(run->items, struct item, i);
+        w->file = g_ptr_array_index(run->files, it->file);
+        bool ok = hf_store_decode_file_part(d, w->file->path, it->from, it->to,
+                                            deliver, w, &res, &size);
+        if (it->from == 0) {    /* a file counts once, however many parts */
+            st.files++;
+            st.bytes += size;
+        }
         st.records += res.records;
         st.options_records += res.options_records;
         if (!ok) {
@@ -207,6 +221,32 @@ worker_main(gpointer p)
     run->st.files_bad += st.files_bad;
     g_mutex_unlock(&run->lock);
     return NULL;
+}
+
+/* The work: each file whole, or a large one in n parts cut at message
+ * starts (one slot file can hold all of a busy hour's flows). */
+static GArray *
+plan(GPtrArray *files, unsigned n)
+{
+    GArray *items = g_array_new(FALSE, FALSE, sizeof(struct item));
+
+    for (guint i = 0; i < files->len; i++) {
+        const struct hf_scan_file *f = g_ptr_array_index(files, i);
+        struct item it = { i, 0, UINT64_MAX };
+        GArray *cuts = n > 1 && f->size >= SPLIT_MIN ? hf_store_file_split(f->path, n)
+                                                     : NULL;
+
+        for (guint k = 0; cuts && k < cuts->len; k++) {
+            it.to = g_array_index(cuts, uint64_t, k);
+            g_array_append_val(items, it);
+            it.from = it.to;
+        }
+        it.to = UINT64_MAX;
+        g_array_append_val(items, it);
+        if (cuts)
+            g_array_unref(cuts);
+    }
+    return items;
 }
 
 bool
@@ -227,16 +267,17 @@ hf_scan_run(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ct
         return false;
     hf_store_decoder_free(probe);
     g_mutex_init(&run.lock);
+    run.items = plan(files, n);
     w = g_new0(struct worker, n);
     threads = g_new0(GThread *, n);
     for (unsigned i = 0; i < n; i++) {
         w[i].run = &run;
         w[i].index = i;
     }
-    if (n == 1 || files->len <= 1) {
+    if (n == 1 || run.items->len <= 1) {
         worker_main(&w[0]);             /* on the caller's thread */
     } else {
-        for (unsigned i = 0; i < n && i < files->len; i++) {
+        for (unsigned i = 0; i < n && i < run.items->len; i++) {
             GError *e = NULL;
             threads[i] = g_thread_try_new("hf-scan", worker_main, &w[i], &e);
             if (!threads[i]) {
@@ -257,6 +298,7 @@ hf_scan_run(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ct
     }
     g_free(threads);
     g_free(w);
+    g_array_unref(run.items);
     g_mutex_clear(&run.lock);
     if (st)
         *st = run.st;
