@@ -91,9 +91,14 @@ def table(header, rows):
 
 
 def need_tools(*names):
-    """Exit 77 (skip) when a required external program is missing."""
+    """Exit 77 (skip) when a required external program is missing; under
+    tests/run-all.sh (HF_REQUIRE_TOOLS=1) that is a failure instead."""
     missing = [n for n in names if not shutil.which(n)]
     if missing:
+        if os.environ.get('HF_REQUIRE_TOOLS') == '1':
+            print('FAIL: not installed: %s (packaging/install-deps.sh installs it)'
+                  % ', '.join(missing))
+            sys.exit(1)
         print('SKIP: not installed: ' + ', '.join(missing))
         sys.exit(SKIP)
 
