@@ -68,8 +68,8 @@ cellf_u64(GPtrArray *r, uint64_t v)
 }
 
 /* 1234567 -> "1.2 M": nfdump's units (1000s), for people */
-static char *
-human(uint64_t v, const char *unit)
+char *
+hf_render_human(uint64_t v, const char *unit)
 {
     static const char *const prefix[] = { "", "k", "M", "G", "T", "P" };
     double d = (double)v;
@@ -84,8 +84,8 @@ human(uint64_t v, const char *unit)
     return g_strdup_printf("%.1f %s%s", d, prefix[i], unit);
 }
 
-static char *
-time_cell(uint64_t ms, const struct hf_render_opts *o, bool machine)
+char *
+hf_render_time(uint64_t ms, const struct hf_render_opts *o, bool machine)
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -103,8 +103,8 @@ time_cell(uint64_t ms, const struct hf_render_opts *o, bool machine)
     return g_strdup(buf);
 }
 
-static char *
-duration_cell(uint64_t ms)
+char *
+hf_render_duration(uint64_t ms)
 {
     if (ms < 60000)
         return g_strdup_printf("%.1fs", ms / 1000.0);
@@ -237,9 +237,9 @@ sums_cells(GPtrArray *r, const struct hf_sums *s, const struct hf_sums *total,
                  ? total->flows : total->bytes;
 
     if (o->format == HF_RENDER_TEXT) {
-        cell(r, human(s->flows, ""));
-        cell(r, human(s->packets, ""));
-        cell(r, human(s->bytes, "B"));
+        cell(r, hf_render_human(s->flows, ""));
+        cell(r, hf_render_human(s->packets, ""));
+        cell(r, hf_render_human(s->bytes, "B"));
         cell(r, g_strdup_printf("%.1f%%", all ? 100.0 * (double)v / (double)all : 0.0));
     } else {
         cellf_u64(r, s->flows);
@@ -313,8 +313,8 @@ addr_text(const uint8_t a[16], uint8_t version)
     return g_strdup(buf);
 }
 
-static char *
-device_text(const struct hf_conv *c, const struct hf_names *names)
+char *
+hf_render_device(const struct hf_conv *c, const struct hf_names *names)
 {
     hf_flow_record_t r;
     const char *name;
@@ -345,11 +345,25 @@ void
 hf_render_timeline(FILE *out, const struct hf_query *q, const struct hf_query_result *res,
                    unsigned n, const struct hf_render_opts *o)
 {
-    struct table *t = table_new();
     GPtrArray *convs = hf_convs_sorted(res->convs);
+    guint first = n && convs->len > n ? convs->len - n : 0;   /* the last n */
+    GPtrArray *part = g_ptr_array_new();
+
+    for (guint i = first; i < convs->len; i++)
+        g_ptr_array_add(part, g_ptr_array_index(convs, i));
+    hf_render_convs(out, q, part, o);
+    g_ptr_array_unref(part);
+    g_ptr_array_unref(convs);
+}
+
+void
+hf_render_convs(FILE *out, const struct hf_query *q, GPtrArray *convs,
+                const struct hf_render_opts *o)
+{
+    struct table *t = table_new();
     bool text = o->format == HF_RENDER_TEXT;
     char buf[32];
-    guint first = n && convs->len > n ? convs->len - n : 0;   /* the last n */
+    guint first = 0;
 
     if (text) {
         column(t, "start", FALSE);
@@ -375,21 +389,21 @@ hf_render_timeline(FILE *out, const struct hf_query *q, const struct hf_query_re
         GPtrArray *r = row(t);
         uint64_t dur = c->end_ms > c->start_ms ? c->end_ms - c->start_ms : 0;
         if (text) {
-            cell(r, time_cell(c->start_ms, o, false));
-            cell(r, duration_cell(dur));
-            cell(r, device_text(c, q->names));
+            cell(r, hf_render_time(c->start_ms, o, false));
+            cell(r, hf_render_duration(dur));
+            cell(r, hf_render_device(c, q->names));
             cell(r, g_strdup(c->hostname ? c->hostname : ""));
             cell(r, g_strdup(hf_service_name(c->proto, c->server_port, buf, sizeof(buf))));
             cell(r, g_strdup(c->app ? c->app : ""));
-            cell(r, human(c->sent.bytes, "B"));
-            cell(r, human(c->received.bytes, "B"));
+            cell(r, hf_render_human(c->sent.bytes, "B"));
+            cell(r, hf_render_human(c->received.bytes, "B"));
             continue;
         }
-        cell(r, time_cell(c->start_ms, o, true));
-        cell(r, time_cell(c->end_ms, o, true));
+        cell(r, hf_render_time(c->start_ms, o, true));
+        cell(r, hf_render_time(c->end_ms, o, true));
         cellf_u64(r, dur);
         cell(r, g_strdup(c->source ? c->source : ""));
-        cell(r, device_text(c, q->names));
+        cell(r, hf_render_device(c, q->names));
         cell(r, addr_text(c->client, c->ip_version));
         cellf_u64(r, c->client_port);
         cell(r, addr_text(c->server, c->ip_version));
@@ -405,6 +419,5 @@ hf_render_timeline(FILE *out, const struct hf_query *q, const struct hf_query_re
         cellf_u64(r, c->sent.flows + c->received.flows);
     }
     print_table(out, t, o);
-    g_ptr_array_unref(convs);
     table_free(t);
 }

@@ -25,4 +25,16 @@ void hf_render_timeline(FILE *out, const struct hf_query *q,
                         const struct hf_query_result *res, unsigned n,
                         const struct hf_render_opts *o);
 
+/* One line per conversation of convs (struct hf_conv *), in their order. */
+void hf_render_convs(FILE *out, const struct hf_query *q, GPtrArray *convs,
+                     const struct hf_render_opts *o);
+
+/* Cells as the text form shows them (g_free them): 1234567 -> "1.2 M"
+ * (unit appended), a time (machine: RFC 3339 UTC, else local or o->utc),
+ * a duration, a conversation's device (name, else MAC, else address). */
+char *hf_render_human(uint64_t v, const char *unit);
+char *hf_render_time(uint64_t ms, const struct hf_render_opts *o, bool machine);
+char *hf_render_duration(uint64_t ms);
+char *hf_render_device(const struct hf_conv *c, const struct hf_names *names);
+
 #endif

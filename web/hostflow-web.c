@@ -1,0 +1,141 @@
+/* hostflow-web: the web view over a collector's store, standalone and
+ * read-only (man/hostflow-web.8). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib-unix.h>
+
+#include "hf_config.h"
+#include "size_parse.h"
+#include "web.h"
+
+static char *store_arg, *listen_arg, *config_arg, *max_scan_arg;
+static gint threads_arg, queries_arg;
+static gboolean version_arg;
+
+static GOptionEntry entries[] = {
+    {"store", 'w', 0, G_OPTION_ARG_FILENAME, &store_arg,
+     "The collector's store (default /var/lib/hostflow/flows)", "DIR"},
+    {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen_arg,
+     "Address and port to serve on (default 127.0.0.1:8080; port 0: any free one)", "ADDR:PORT"},
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
+     "A configuration file: [devices] names devices, [web] max-scan, max-queries", "FILE"},
+    {"max-scan", 0, 0, G_OPTION_ARG_STRING, &max_scan_arg,
+     "Refuse (503) a query reading more than this many file bytes (default 4G)", "SIZE"},
+    {"max-queries", 0, 0, G_OPTION_ARG_INT, &queries_arg,
+     "Queries running at once, more are refused with 503 (default 2)", "N"},
+    {"threads", 'j', 0, G_OPTION_ARG_INT, &threads_arg,
+     "Threads reading files per query (default 2)", "N"},
+    {"version", 'V', 0, G_OPTION_ARG_NONE, &version_arg, "Print the version", NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL}
+};
+
+static gboolean
+on_signal(gpointer loop)
+{
+    g_main_loop_quit(loop);
+    return G_SOURCE_REMOVE;
+}
+
+static int
+fail(const char *msg)
+{
+    fprintf(stderr, "hostflow-web: %s\nTry 'hostflow-web --help'.\n", msg);
+    return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+    GOptionContext *ctx = g_option_context_new("");
+    GError *err = NULL;
+    GKeyFile *kf = NULL;
+    struct hf_names *names = NULL;
+    struct hf_web_config c = { 0 };
+    GMainLoop *loop;
+    int rc = 0;
+
+    g_option_context_set_summary(ctx, "Serve the collector's store as web pages: graphs, "
+                                      "top-N tables, devices, conversations, CSV and JSON.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        rc = fail(err->message);
+        goto out;
+    }
+    if (version_arg) {
+        printf("hostflow-web %s\n", HF_VERSION);
+        goto out;
+    }
+    if (argc > 1) {
+        rc = fail("no arguments besides the options");
+        goto out;
+    }
+    if (config_arg) {
+        kf = g_key_file_new();
+        if (!g_key_file_load_from_file(kf, config_arg, G_KEY_FILE_NONE, &err)) {
+            g_prefix_error(&err, "%s: ", config_arg);
+            rc = fail(err->message);
+            goto out;
+        }
+        if (!max_scan_arg)
+            max_scan_arg = g_key_file_get_string(kf, "web", "max-scan", NULL);
+        if (!queries_arg)
+            queries_arg = g_key_file_get_integer(kf, "web", "max-queries", NULL);
+        if (!listen_arg)
+            listen_arg = g_key_file_get_string(kf, "web", "listen", NULL);
+    }
+    if (max_scan_arg && !hf_size_parse(max_scan_arg, &c.max_scan_bytes)) {
+        rc = fail("--max-scan wants a size (1048576, 512M, 4G)");
+        goto out;
+    }
+    if (queries_arg < 0 || queries_arg > 64 || threads_arg < 0 || threads_arg > 64) {
+        rc = fail("--max-queries and --threads want 0 to 64");
+        goto out;
+    }
+    c.max_queries = (unsigned)queries_arg;
+    c.threads = (unsigned)threads_arg;
+    {
+        struct hf_names_config nc = { .config = kf };
+        names = hf_names_load(&nc, &err);
+        if (!names) {
+            rc = fail(err->message);
+            goto out;
+        }
+    }
+    c.store = store_arg ? store_arg : "/var/lib/hostflow/flows";
+    if (access(c.store, R_OK | X_OK) != 0) {
+        fprintf(stderr, "hostflow-web: cannot read the store %s\n", c.store);
+        rc = 1;
+        goto out;
+    }
+    c.listen = listen_arg;
+    c.names = names;
+    if (!hf_web_start(&c, &err)) {
+        fprintf(stderr, "hostflow-web: %s\n", err->message);
+        rc = 1;
+        goto out;
+    }
+    {
+        const char *l = listen_arg ? listen_arg : "127.0.0.1:8080";
+        const char *colon = strrchr(l, ':');
+        printf("hostflow-web: listening on http:%.*s:%u\n", (int)(colon - l), l, hf_web_port());
+        fflush(stdout);
+    }
+    loop = g_main_loop_new(NULL, FALSE);
+    g_unix_signal_add(SIGTERM, on_signal, loop);
+    g_unix_signal_add(SIGINT, on_signal, loop);
+    signal(SIGPIPE, SIG_IGN);
+    g_main_loop_run(loop);
+    g_main_loop_unref(loop);
+    hf_web_stop();
+out:
+    hf_names_free(names);
+    if (kf)
+        g_key_file_free(kf);
+    g_option_context_free(ctx);
+    g_clear_error(&err);
+    return rc;
+}

@@ -1,0 +1,294 @@
+/* The web view's HTTP side: libmicrohttpd on a few threads, one route
+ * table (path, the parameters it takes, the handler), GET and HEAD only;
+ * everything else is 400, 404 or 405 with a short text. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+#include "clock.h"
+#include "web_int.h"
+
+#define ANY_TIME (HF_WP_FROM | HF_WP_TO | HF_WP_TZ)
+#define QUERY (HF_WP_SOURCE | HF_WP_FILTER | ANY_TIME)
+
+enum route_kind {
+    R_OVERVIEW, R_DETAILS, R_DEVICE, R_FLOWS, R_GRAPH, R_SERIES, R_CSS,
+    R_TOP_CSV, R_TOP_JSON, R_FLOWS_CSV, R_FLOWS_JSON, R_DEVICE_CSV, R_DEVICE_JSON,
+};
+
+static const struct {
+    const char *path;
+    enum route_kind kind;
+    unsigned allowed;
+} routes[] = {
+    { "/", R_OVERVIEW, HF_WP_SPAN | HF_WP_TZ },
+    { "/details", R_DETAILS, QUERY | HF_WP_ORDER | HF_WP_N },
+    { "/device", R_DEVICE, HF_WP_NAME | HF_WP_SOURCE | ANY_TIME },
+    { "/flows", R_FLOWS, QUERY | HF_WP_PAGE | HF_WP_N },
+    { "/graph.png", R_GRAPH, HF_WP_PROFILE | HF_WP_SOURCE | HF_WP_WHAT | HF_WP_SPAN },
+    { "/api/series.json", R_SERIES, HF_WP_PROFILE | HF_WP_SOURCE | HF_WP_WHAT | HF_WP_SPAN },
+    { "/static/style.css", R_CSS, 0 },
+    { "/api/top.csv", R_TOP_CSV, QUERY | HF_WP_ORDER | HF_WP_N | HF_WP_BY },
+    { "/api/top.json", R_TOP_JSON, QUERY | HF_WP_ORDER | HF_WP_N | HF_WP_BY },
+    { "/api/flows.csv", R_FLOWS_CSV, QUERY | HF_WP_PAGE | HF_WP_N },
+    { "/api/flows.json", R_FLOWS_JSON, QUERY | HF_WP_PAGE | HF_WP_N },
+    { "/api/device.csv", R_DEVICE_CSV, HF_WP_NAME | HF_WP_SOURCE | ANY_TIME | HF_WP_BY },
+    { "/api/device.json", R_DEVICE_JSON, HF_WP_NAME | HF_WP_SOURCE | ANY_TIME | HF_WP_BY },
+};
+
+static struct hf_web *web;
+static struct MHD_Daemon *daemon_;
+static unsigned port_;
+
+void
+hf_web_error(struct hf_web_reply *r, unsigned status, const char *msg)
+{
+    r->status = status;
+    r->type = "text/plain; charset=utf-8";
+    r->disposition = NULL;
+    r->max_age = 0;
+    g_string_assign(r->body, msg);
+    g_string_append_c(r->body, '\n');
+}
+
+struct collect {
+    GArray *pairs;
+    bool nul;
+};
+
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t klen,
+            const char *value, size_t vlen)
+{
+    struct collect *c = cls;
+    struct hf_web_pair p = { key, klen, value, vlen };
+
+    (void)kind;
+    if (memchr(key, 0, klen) || (value && memchr(value, 0, vlen)))
+        c->nul = true;
+    if (c->pairs->len < 100)
+        g_array_append_val(c->pairs, p);
+    return MHD_YES;
+}
+
+static void
+dispatch(struct MHD_Connection *conn, const char *url, struct hf_web_reply *r)
+{
+    struct collect c = { g_array_new(FALSE, FALSE, sizeof(struct hf_web_pair)), false };
+    struct hf_web_params p;
+    GError *err = NULL;
+    int k = -1;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(routes); i++)
+        if (!strcmp(url, routes[i].path))
+            k = (int)i;
+    if (k < 0) {
+        hf_web_error(r, strstr(url, "..") ? 400 : 404,
+                     strstr(url, "..") ? "Bad path" : "Not found");
+        g_array_unref(c.pairs);
+        return;
+    }
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &c);
+    if (c.nul) {
+        hf_web_error(r, 400, "Bad request: NUL byte in a parameter");
+        g_array_unref(c.pairs);
+        return;
+    }
+    if (!hf_web_params_parse((struct hf_web_pair *)(void *)c.pairs->data, c.pairs->len,
+                             routes[k].allowed, hf_wall_ms(), &p, &err)) {
+        GString *m = g_string_new("Bad request: ");
+        g_string_append(m, err->message);
+        hf_web_error(r, 400, m->str);
+        g_string_free(m, TRUE);
+        g_clear_error(&err);
+        hf_web_params_clear(&p);
+        g_array_unref(c.pairs);
+        return;
+    }
+    switch (routes[k].kind) {
+    case R_OVERVIEW: hf_page_overview(web, &p, r); break;
+    case R_DETAILS: hf_page_details(web, &p, r); break;
+    case R_DEVICE: hf_page_device(web, &p, r); break;
+    case R_FLOWS: hf_page_flows(web, &p, r); break;
+    case R_GRAPH: hf_graph_png(web, &p, r); break;
+    case R_SERIES: hf_graph_series(web, &p, r); break;
+    case R_CSS:
+        r->type = "text/css; charset=utf-8";
+        r->max_age = 3600;
+        g_string_assign(r->body, hf_web_css);
+        break;
+    case R_TOP_CSV: hf_export_top(web, &p, r, false); break;
+    case R_TOP_JSON: hf_export_top(web, &p, r, true); break;
+    case R_FLOWS_CSV: hf_export_flows(web, &p, r, false); break;
+    case R_FLOWS_JSON: hf_export_flows(web, &p, r, true); break;
+    case R_DEVICE_CSV: hf_export_device(web, &p, r, false); break;
+    case R_DEVICE_JSON: hf_export_device(web, &p, r, true); break;
+    }
+    hf_web_params_clear(&p);
+    g_array_unref(c.pairs);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_size, void **state)
+{
+    struct hf_web_reply r = { 200, "text/html; charset=utf-8", g_string_new(NULL), NULL, 0 };
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    static int marker;
+
+    (void)cls, (void)version, (void)upload_data;
+    if (!*state) {                  /* headers only so far */
+        *state = &marker;
+        return MHD_YES;
+    }
+    if (*upload_size) {             /* a body: not read */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        hf_web_error(&r, 405, "Method not allowed");
+    else if (strlen(url) > 256)
+        hf_web_error(&r, 414, "URI too long");
+    else
+        dispatch(conn, url, &r);
+    resp = MHD_create_response_from_buffer(r.body->len, r.body->str, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, "Content-Type", r.type);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; img-src 'self'; style-src 'self'; "
+                            "form-action 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (r.disposition)
+        MHD_add_response_header(resp, "Content-Disposition", r.disposition);
+    if (r.max_age) {
+        char cc[48];
+        g_snprintf(cc, sizeof(cc), "max-age=%u", r.max_age);
+        MHD_add_response_header(resp, "Cache-Control", cc);
+    } else {
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    }
+    if (r.status == 405)
+        MHD_add_response_header(resp, "Allow", "GET, HEAD");
+    ret = MHD_queue_response(conn, r.status, resp);
+    MHD_destroy_response(resp);
+    g_string_free(r.body, TRUE);
+    g_free(r.disposition);
+    return ret;
+}
+
+static bool
+parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len, GError **err)
+{
+    char *host;
+    const char *colon;
+    guint64 port;
+    char *end;
+
+    memset(ss, 0, sizeof(*ss));
+    if (spec[0] == '[') {
+        const char *rb = strchr(spec, ']');
+        if (!rb || rb[1] != ':')
+            goto bad;
+        host = g_strndup(spec + 1, (gsize)(rb - spec - 1));
+        colon = rb + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (!colon)
+            goto bad;
+        host = g_strndup(spec, (gsize)(colon - spec));
+    }
+    port = g_ascii_strtoull(colon + 1, &end, 10);
+    if (!colon[1] || *end || port > 65535) {
+        g_free(host);
+        goto bad;
+    }
+    {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+            a4->sin_family = AF_INET;
+            a4->sin_port = htons((uint16_t)port);
+            *len = sizeof(*a4);
+        } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = htons((uint16_t)port);
+            *len = sizeof(*a6);
+        } else {
+            g_free(host);
+            goto bad;
+        }
+    }
+    g_free(host);
+    return true;
+bad:
+    g_set_error(err, g_quark_from_static_string("hf-web"), 1,
+                "bad listen address %s (ADDR:PORT, [ADDR6]:PORT)", spec);
+    return false;
+}
+
+bool
+hf_web_start(const struct hf_web_config *c, GError **err)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = 0;
+    const union MHD_DaemonInfo *info;
+
+    if (daemon_) {
+        g_set_error(err, g_quark_from_static_string("hf-web"), 1, "already started");
+        return false;
+    }
+    if (!parse_listen(c->listen ? c->listen : "127.0.0.1:8080", &ss, &sl, err))
+        return false;
+    web = g_new0(struct hf_web, 1);
+    web->store = g_strdup(c->store);
+    web->names = c->names;
+    web->max_scan_bytes = c->max_scan_bytes ? c->max_scan_bytes : (uint64_t)4 << 30;
+    web->max_queries = c->max_queries ? c->max_queries : 2;
+    web->threads = c->threads ? c->threads : 2;
+    g_mutex_init(&web->lock);
+    web->graphs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, hf_graph_cache_free);
+    daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG
+                               | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+                               0, NULL, NULL, on_request, NULL,
+                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
+                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
+                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+                               MHD_OPTION_END);
+    if (!daemon_) {
+        g_set_error(err, g_quark_from_static_string("hf-web"), 1,
+                    "cannot listen on %s", c->listen ? c->listen : "127.0.0.1:8080");
+        hf_web_stop();
+        return false;
+    }
+    info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+    port_ = info ? info->port : 0;
+    return true;
+}
+
+unsigned
+hf_web_port(void)
+{
+    return port_;
+}
+
+void
+hf_web_stop(void)
+{
+    if (daemon_)
+        MHD_stop_daemon(daemon_);
+    daemon_ = NULL;
+    port_ = 0;
+    if (web) {
+        g_hash_table_unref(web->graphs);
+        g_mutex_clear(&web->lock);
+        g_free(web->store);
+        g_free(web);
+        web = NULL;
+    }
+}

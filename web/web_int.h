@@ -1,0 +1,50 @@
+/* Inside the web view: the server's state, a reply being built, the pages
+ * (pages.c) and graphs (graph.c). */
+#ifndef HOSTFLOW_WEB_INT_H
+#define HOSTFLOW_WEB_INT_H
+
+#include "params.h"
+#include "web.h"
+
+struct hf_web {
+    char *store;
+    const struct hf_names *names;
+    uint64_t max_scan_bytes;
+    unsigned max_queries, threads;
+    GMutex lock;                    /* running, the graph cache */
+    unsigned running;
+    GHashTable *graphs;             /* "profile/source/what/span" -> struct graph */
+};
+
+struct hf_web_reply {
+    unsigned status;
+    const char *type;               /* Content-Type */
+    GString *body;
+    char *disposition;              /* Content-Disposition, or NULL */
+    unsigned max_age;               /* Cache-Control max-age (s), 0: no-store */
+};
+
+/* An error page (plain text; msg is escaped nowhere: text/plain). */
+void hf_web_error(struct hf_web_reply *r, unsigned status, const char *msg);
+
+void hf_page_overview(struct hf_web *w, const struct hf_web_params *p, struct hf_web_reply *r);
+void hf_page_details(struct hf_web *w, const struct hf_web_params *p, struct hf_web_reply *r);
+void hf_page_device(struct hf_web *w, const struct hf_web_params *p, struct hf_web_reply *r);
+void hf_page_flows(struct hf_web *w, const struct hf_web_params *p, struct hf_web_reply *r);
+void hf_export_top(struct hf_web *w, const struct hf_web_params *p, struct hf_web_reply *r,
+                   bool json);
+void hf_export_flows(struct hf_web *w, const struct hf_web_params *p, struct hf_web_reply *r,
+                     bool json);
+void hf_export_device(struct hf_web *w, const struct hf_web_params *p, struct hf_web_reply *r,
+                      bool json);
+
+/* graph.c */
+void hf_graph_png(struct hf_web *w, const struct hf_web_params *p, struct hf_web_reply *r);
+void hf_graph_series(struct hf_web *w, const struct hf_web_params *p, struct hf_web_reply *r);
+/* STORE/.rrd/PROFILE/SOURCE.rrd, g_free it */
+char *hf_graph_rrd_path(struct hf_web *w, const char *profile, const char *source);
+void hf_graph_cache_free(gpointer g);
+
+extern const char hf_web_css[];
+
+#endif
