@@ -14,6 +14,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config python3 \
     libpcap-dev libfixbuf-dev libssl-dev libglib2.0-dev librrd-dev libmicrohttpd-dev \
+    rrdtool \
     publicsuffix \
     clang libclang-rt-14-dev \
     tshark nfdump softflowd tcpreplay iproute2 \
