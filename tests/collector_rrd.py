@@ -173,7 +173,10 @@ def main():
             sleep_until(s0 + 3 * STEP + 1)
             burst(check, col, 'a', ports, want)                    # S3: b silent
             sleep_until(s0 + 4 * STEP + 3)
-            st = col.status()
+            # S3 is written 2 s after its end, at the write thread's next
+            # tick, and shows in the next status
+            st = col.wait(lambda st: st.get('rrd', {}).get('updates', 0) > 0, timeout=10) \
+                or col.last
             rrd = st.get('rrd', {})
             check.ok(rrd.get('updates', 0) > 0 and rrd.get('errors') == 0
                      and rrd.get('profiles') == ['live', 'web'],
