@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 meson compile -C build >/dev/null
 
 work=$(mktemp -d /tmp/hostflow-demo.XXXXXX)
-./build/collector/hostflow-collector -l udp:127.0.0.1:0 -w "$work/flows" \
+./build/hostflow-collector -l udp:127.0.0.1:0 -w "$work/flows" \
     -s "$work/state" 2>"$work/collector.log" &
 collector=$!
 trap 'kill $collector 2>/dev/null || true' EXIT

@@ -97,7 +97,7 @@ wait_ninja() {  # another session may be running ninja in the same build dir
         sleep 0.5
     done
 }
-HF=$BUILD/collector/hostflow-collector
+HF=$BUILD/hostflow-collector
 DUMP=$BUILD/dump/hostflow-dump
 if [ ! -f "$BUILD/build.ninja" ]; then
     log "== meson setup $BUILD (release)"
@@ -106,7 +106,7 @@ fi
 log "== ninja -C $BUILD collector dump"
 wait_ninja "$BUILD"
 BUILD_WARN=
-if ! ninja -C "$BUILD" collector/hostflow-collector dump/hostflow-dump > "$OUT/ninja-collector.log" 2>&1; then
+if ! ninja -C "$BUILD" hostflow-collector dump/hostflow-dump > "$OUT/ninja-collector.log" 2>&1; then
     if [ "${STRICT_BUILD:-0}" = 1 ] || [ ! -x "$HF" ] || [ ! -x "$DUMP" ]; then
         tail -n 20 "$OUT/ninja-collector.log" >&2; die "build failed (see $OUT/ninja-collector.log)"
     fi

@@ -39,9 +39,9 @@ if [ ! -f "$PBUILD/build.ninja" ]; then
     meson setup "$PBUILD" "$repo" --buildtype=release -Ddebug=true >/dev/null
 fi
 for _ in $(seq 240); do pgrep -f "ninja -C $PBUILD( |\$)" >/dev/null 2>&1 || break; sleep 0.5; done
-ninja -C "$PBUILD" collector/hostflow-collector > "$OUT/ninja-collector-prof.log" 2>&1 \
+ninja -C "$PBUILD" hostflow-collector > "$OUT/ninja-collector-prof.log" 2>&1 \
     || { tail -n 20 "$OUT/ninja-collector-prof.log" >&2; die "profile build failed"; }
-HF=$PBUILD/collector/hostflow-collector
+HF=$PBUILD/hostflow-collector
 REPLAY=$OUT/udp_replay
 if [ ! -x "$REPLAY" ] || [ "$here/udp_replay.c" -nt "$REPLAY" ]; then
     cc -O2 -Wall -o "$REPLAY" "$here/udp_replay.c" || die "cannot build udp_replay"

@@ -30,9 +30,9 @@ blast=$shared/bench/ipfix_blast.py
 if [ ! -d "$build" ]; then
     meson setup "$build" --buildtype=release -Dpcaps="$shared/pcaps" >/dev/null
 fi
-meson compile -C "$build" tests/query_read collector/hostflow-collector >/dev/null
+meson compile -C "$build" tests/query_read hostflow-collector >/dev/null
 reader=$build/tests/query_read
-collector=$build/collector/hostflow-collector
+collector=$build/hostflow-collector
 
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

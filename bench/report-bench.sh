@@ -25,8 +25,8 @@ shared=${SHARED:-$repo/../shared}
 blast=$shared/bench/ipfix_blast.py
 
 [ -d "$build" ] || meson setup "$build" --buildtype=release -Dpcaps="$shared/pcaps" >/dev/null
-meson compile -C "$build" collector/hostflow-collector report/hostflow-report >/dev/null
-collector=$build/collector/hostflow-collector
+meson compile -C "$build" hostflow-collector report/hostflow-report >/dev/null
+collector=$build/hostflow-collector
 report=$build/report/hostflow-report
 
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -12,12 +12,13 @@
 #include "listener.h"
 #include "pipeline.h"
 #include "rollup.h"
+#include "rrd_rebuild.h"
 #include "store.h"
 
-static char *config_arg, *store_arg, *state_arg, *max_size_arg;
+static char *config_arg, *store_arg, *state_arg, *max_size_arg, *rebuild_rrd_arg;
 static char **listen_args;
 static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1, hourly_retention_arg = -1;
-static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg;
+static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg, no_rrd_arg;
 
 static GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
@@ -40,6 +41,10 @@ static GOptionEntry entries[] = {
      "Remove hourly summaries older than N days; 0 keeps them (default 365)", "N"},
     {"rollup", 0, 0, G_OPTION_ARG_NONE, &rollup_arg,
      "Summarise the store's complete hours, expire old summaries, and exit", NULL},
+    {"no-rrd", 0, 0, G_OPTION_ARG_NONE, &no_rrd_arg,
+     "Do not write the time series (STORE/.rrd)", NULL},
+    {"rebuild-rrd", 0, 0, G_OPTION_ARG_STRING, &rebuild_rrd_arg,
+     "Redraw PROFILE's time series (\"live\" or a [profile]) from the stored flows, and exit", "PROFILE"},
     {"reject-unknown", 0, 0, G_OPTION_ARG_NONE, &reject_unknown_arg,
      "Drop flows from exporters no [source] names", NULL},
     {"rcvbuf", 0, 0, G_OPTION_ARG_INT, &rcvbuf_arg,
@@ -107,6 +112,8 @@ apply_options(struct hf_collector_config *c, GError **err)
         c->accept_unknown = false;
     if (no_hourly_arg)
         c->hourly = false;
+    if (no_rrd_arg)
+        c->rrd = false;
     if (hourly_retention_arg != -1) {
         if (hourly_retention_arg < 0) {
             g_set_error(err, G_OPTION_ERROR, 0, "--hourly-retention-days must be >= 0");
@@ -207,7 +214,9 @@ main(int argc, char **argv)
         "Receive NetFlow v5, NetFlow v9 and IPFIX (UDP; IPFIX also over TCP)\n"
         "and sFlow v5 (UDP) from any number of exporters and store every flow\n"
         "in rotating IPFIX files, one per source and time slot; summarise\n"
-        "every complete hour into STORE/.hourly (kept a year).");
+        "every complete hour into STORE/.hourly (kept a year); draw every\n"
+        "slot's flows, packets and bytes per source and profile as RRD time\n"
+        "series in STORE/.rrd.");
     g_option_context_set_description(ctx,
         "Signals: SIGTERM/SIGINT complete the open files and exit; SIGHUP\n"
         "re-reads the configuration's sources.  See hostflow-collector(8).\n");
@@ -239,6 +248,11 @@ main(int argc, char **argv)
     if (!make_dir(cfg.store_dir) || !make_dir(cfg.state_dir)) {
         hf_collector_config_clear(&cfg);
         return 1;
+    }
+    if (rebuild_rrd_arg) {
+        int rc = hf_rrd_rebuild(&cfg, rebuild_rrd_arg);
+        hf_collector_config_clear(&cfg);
+        return rc;
     }
     if (rollup_arg) {
         int rc = rollup_once(&cfg);

@@ -184,6 +184,62 @@ valid_name(const char *n)
     return true;
 }
 
+static void
+profile_free(gpointer p)
+{
+    struct hf_profile *x = p;
+    g_free(x->name);
+    g_free(x->filter_text);
+    hf_filter_free(x->filter);
+    g_free(x);
+}
+
+/* [profile NAME] filter = EXPR: a time series of the records it matches. */
+static bool
+load_profiles(struct hf_collector_config *c, GKeyFile *kf, GError **err)
+{
+    gchar **groups = g_key_file_get_groups(kf, NULL);
+    bool ok = false;
+
+    for (gchar **g = groups; *g; g++) {
+        if (!g_str_has_prefix(*g, "profile "))
+            continue;
+        const char *name = *g + 8;
+        if (!valid_name(name) || strcmp(name, "live") == 0) {
+            g_set_error(err, CFG_ERROR, 1, "[%s]: profile names use letters, digits, - _ . "
+                        "only, and \"live\" is all traffic", *g);
+            goto out;
+        }
+        for (guint i = 0; i < c->profiles->len; i++)
+            if (strcmp(((struct hf_profile *)g_ptr_array_index(c->profiles, i))->name, name) == 0) {
+                g_set_error(err, CFG_ERROR, 1, "[%s]: profile defined twice", *g);
+                goto out;
+            }
+        char *text = g_key_file_get_string(kf, *g, "filter", NULL);
+        if (!text) {
+            g_set_error(err, CFG_ERROR, 1, "[%s]: no filter (filter = EXPR)", *g);
+            goto out;
+        }
+        GError *e = NULL;
+        struct hf_filter *f = hf_filter_parse(text, &e);
+        if (!f) {
+            g_set_error(err, CFG_ERROR, 1, "[%s] filter: %s", *g, e->message);
+            g_error_free(e);
+            g_free(text);
+            goto out;
+        }
+        struct hf_profile *p = g_new0(struct hf_profile, 1);
+        p->name = g_strdup(name);
+        p->filter_text = text;
+        p->filter = f;
+        g_ptr_array_add(c->profiles, p);
+    }
+    ok = true;
+out:
+    g_strfreev(groups);
+    return ok;
+}
+
 static bool
 load_sources(struct hf_collector_config *c, GKeyFile *kf, GError **err)
 {
@@ -234,6 +290,8 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     c->listen = g_array_new(FALSE, TRUE, sizeof(struct hf_listen_spec));
     g_array_set_clear_func(c->listen, listen_spec_clear);
     c->sources = g_ptr_array_new_with_free_func(source_free);
+    c->profiles = g_ptr_array_new_with_free_func(profile_free);
+    c->rrd = true;
     c->store_dir = g_strdup("/var/lib/hostflow/flows");
     c->state_dir = g_strdup("/var/lib/hostflow/state");
     c->slot_seconds = 300;
@@ -308,7 +366,17 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     if (i != -1)
         c->hourly_retention_days = (uint32_t)i;
     if (!get_bool(kf, g, "accept-unknown", &c->accept_unknown, err)
-        || !get_bool(kf, g, "hourly", &c->hourly, err))
+        || !get_bool(kf, g, "hourly", &c->hourly, err)
+        || !get_bool(kf, g, "rrd", &c->rrd, err))
+        goto out;
+    if ((v = g_key_file_get_string(kf, g, "rrdcached", NULL))) {
+        g_strstrip(v);
+        if (*v)
+            c->rrdcached = v;
+        else
+            g_free(v);
+    }
+    if (!load_profiles(c, kf, err))
         goto out;
     if (!load_limits(c, kf, g, err))
         goto out;
@@ -328,6 +396,9 @@ hf_collector_config_clear(struct hf_collector_config *c)
     g_free(c->store_dir);
     g_free(c->state_dir);
     g_free(c->config_path);
+    if (c->profiles)
+        g_ptr_array_free(c->profiles, TRUE);
+    g_free(c->rrdcached);
     memset(c, 0, sizeof(*c));
 }
 

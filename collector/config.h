@@ -18,6 +18,11 @@
  *   held-data = 16M
  *   max-held-per-exporter = 4M
  *   status-exporters = 100       (exporters listed one by one in status.json)
+ *   rrd = true                   (time series in STORE/.rrd, rrd_series.h)
+ *   rrdcached = unix:/run/rrdcached.sock   (optional: updates through it)
+ *
+ *   [profile web]                (a time series profile: a named filter)
+ *   filter = port in [80 443]
  *
  *   [source router1]
  *   port = 2055
@@ -30,6 +35,7 @@
 #include <stdint.h>
 #include <glib.h>
 #include "decoder.h"
+#include "filter.h"
 #include "size_parse.h"
 
 struct hf_listen_spec {
@@ -43,6 +49,12 @@ struct hf_source {
     uint16_t port;              /* 0 = any */
     bool has_exporter;
     uint8_t exporter[16];       /* IPv4 as ::ffff:a.b.c.d */
+};
+
+struct hf_profile {
+    char *name;
+    char *filter_text;
+    struct hf_filter *filter;   /* compiled */
 };
 
 struct hf_collector_config {
@@ -61,6 +73,9 @@ struct hf_collector_config {
     uint32_t held_bytes;        /* data held for templates; 0 = default */
     uint32_t status_exporters;
     char *config_path;
+    bool rrd;                   /* time series (default true) */
+    char *rrdcached;            /* daemon address or NULL */
+    GPtrArray *profiles;        /* struct hf_profile*, in file order */
 };
 
 /* Defaults, then the config file (if path), then nothing else: the command

@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "exporter_status.h"
 #include "infomodel.h"
+#include "rrd_series.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,13 @@ struct hf_pipeline {
     GMutex stats_lock;
     struct hf_store_stats store_stats;
     uint64_t not_stored;        /* records hf_store_add refused */
+
+    /* time series (writer thread); the profiles are the pipeline's own:
+     * a reload does not change them */
+    struct hf_rrd_series *rrd;
+    struct hf_rrd_profile_def *profiles;
+    unsigned nprofiles;
+    struct hf_rrd_stats rrd_stats;
 };
 
 /* ---- decoding ------------------------------------------------------------ */
@@ -214,6 +222,9 @@ write_thread(gpointer data)
                                   b->r[i].now_ms, &err)) {
                     not_stored++;
                     g_clear_error(&err);
+                } else if (p->rrd) {
+                    hf_rrd_series_add(p->rrd, b->r[i].source, &b->r[i].rec,
+                                      b->r[i].now_ms);
                 }
             }
             hf_batch_recycle(p->rec_recycle, b);
@@ -223,6 +234,8 @@ write_thread(gpointer data)
             hf_store_rotate(p->store, now);
             hf_store_flush(p->store);
             hf_store_log_flush(p->store, now, false);
+            if (p->rrd)
+                hf_rrd_series_tick(p->rrd, now);
             last_rotate = now;
         }
         if (now - last_expire >= 60000) {
@@ -233,9 +246,18 @@ write_thread(gpointer data)
         g_mutex_lock(&p->stats_lock);
         p->store_stats = hf_store_stats(p->store);
         p->not_stored = not_stored;
+        if (p->rrd)
+            p->rrd_stats = hf_rrd_series_stats(p->rrd);
         g_mutex_unlock(&p->stats_lock);
         if (!b && g_atomic_int_get(&p->stop_write))
             break;
+    }
+    if (p->rrd) {
+        /* every record is in: the slots ended by now are whole */
+        hf_rrd_series_finish(p->rrd, hf_wall_ms());
+        g_mutex_lock(&p->stats_lock);
+        p->rrd_stats = hf_rrd_series_stats(p->rrd);
+        g_mutex_unlock(&p->stats_lock);
     }
     hf_store_log_flush(p->store, hf_wall_ms(), true);
     return NULL;
@@ -272,6 +294,18 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
     };
     p->status_exporters = cfg->status_exporters;
     p->decoder = hf_decoder_new(&dc, on_record, p);
+    if (cfg->rrd) {
+        p->nprofiles = 1 + cfg->profiles->len;
+        p->profiles = g_new0(struct hf_rrd_profile_def, p->nprofiles);
+        p->profiles[0].name = g_strdup(HF_RRD_LIVE);
+        for (guint i = 0; i < cfg->profiles->len; i++) {
+            const struct hf_profile *pr = g_ptr_array_index(cfg->profiles, i);
+            p->profiles[i + 1].name = g_strdup(pr->name);
+            p->profiles[i + 1].filter = hf_filter_parse(pr->filter_text, NULL);
+        }
+        p->rrd = hf_rrd_series_new(cfg->store_dir, cfg->slot_seconds, cfg->rrdcached,
+                                   p->profiles, p->nprofiles, hf_wall_ms());
+    }
     p->decode_thread = g_thread_new("hf-decode", decode_thread, p);
     p->write_thread = g_thread_new("hf-write", write_thread, p);
     return p;
@@ -354,6 +388,18 @@ write_status(struct hf_pipeline *p)
                 G_GUINT64_FORMAT "},\n", hs.passes, hs.hours_written, hs.flows_read,
                 hs.summaries, hs.files_unreadable, hs.files_expired, hs.write_errors);
     }
+    if (p->rrd) {
+        g_mutex_lock(&p->stats_lock);
+        struct hf_rrd_stats rs = p->rrd_stats;
+        g_mutex_unlock(&p->stats_lock);
+        fprintf(f, "  \"rrd\": {\"updates\": %" G_GUINT64_FORMAT ", \"skipped_old\": %"
+                G_GUINT64_FORMAT ", \"errors\": %" G_GUINT64_FORMAT ", \"late_records\": %"
+                G_GUINT64_FORMAT ", \"profiles\": [", rs.updates, rs.skipped_old, rs.errors,
+                rs.late_records);
+        for (unsigned i = 0; i < p->nprofiles; i++)
+            fprintf(f, "%s\"%s\"", i ? ", " : "", p->profiles[i].name);
+        fprintf(f, "]},\n");
+    }
     hf_exporter_status_write(f, p->decoder, p->status_exporters, is_named, p);
     fprintf(f, "  \"end\": true\n}\n");
     if (fclose(f) == 0)
@@ -376,6 +422,12 @@ hf_pipeline_stop(struct hf_pipeline *p)
     g_mutex_unlock(&p->stats_lock);
     write_status(p);
     hf_decoder_free(p->decoder);
+    hf_rrd_series_free(p->rrd);
+    for (unsigned i = 0; i < p->nprofiles; i++) {
+        g_free((char *)p->profiles[i].name);
+        hf_filter_free((struct hf_filter *)p->profiles[i].filter);
+    }
+    g_free(p->profiles);
     g_hash_table_destroy(p->names);
     g_async_queue_unref(p->rx_queue);
     g_async_queue_unref(p->rx_recycle);

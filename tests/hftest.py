@@ -840,7 +840,7 @@ def write_flipped(src, dst, seed, flips, keep_header=24):
 # status.json and its store, send it flow exports (replayed from captures
 # or crafted with struct), and decode the same exports with tshark.
 
-COLLECTOR = os.environ.get('HF_COLLECTOR') or os.path.join(BUILD, 'collector',
+COLLECTOR = os.environ.get('HF_COLLECTOR') or os.path.join(BUILD,
                                                             'hostflow-collector')
 REPLAY = os.environ.get('HF_REPLAY') or os.path.join(BUILD, 'tests', 'replay_exports')
 BENCH = os.path.join(SRC, '..', 'shared', 'bench')
