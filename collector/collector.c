@@ -10,6 +10,7 @@
 #include "config.h"
 #include "hf_config.h"
 #include "listener.h"
+#include "notify.h"
 #include "pipeline.h"
 #include "rollup.h"
 #include "store.h"
@@ -293,6 +294,8 @@ main(int argc, char **argv)
         hf_pipeline_set_rollup(pipe, rollup);
         hf_rollup_start(rollup, 60);
     }
+    /* sockets bound, store open, threads running: systemctl start returns */
+    hf_notify_ready(cfg.listen->len);
 
     for (;;) {
         int sig = sigwaitinfo(&sigs, NULL);
@@ -301,6 +304,7 @@ main(int argc, char **argv)
                 fprintf(stderr, "hostflow-collector: SIGHUP: no configuration file to re-read\n");
                 continue;
             }
+            hf_notify_reloading();
             struct hf_collector_config *next = g_new0(struct hf_collector_config, 1);
             /* the command line still overrides the file */
             if (!hf_collector_config_load(next, cfg.config_path, &err)
@@ -310,21 +314,26 @@ main(int argc, char **argv)
                 g_clear_error(&err);
                 hf_collector_config_clear(next);
                 g_free(next);
+                hf_notify_reloaded("reload failed, keeping the old sources");
                 continue;
             }
             /* only sources change on reload; directories and sockets stay */
             fprintf(stderr, "hostflow-collector: reloaded %s (%u sources)\n",
                     cfg.config_path, next->sources->len);
+            char *status = g_strdup_printf("reloaded (%u sources)", next->sources->len);
             struct hf_collector_config *old = hf_pipeline_reload(pipe, next);
             if (old != &cfg) {
                 hf_collector_config_clear(old);
                 g_free(old);
             }
+            hf_notify_reloaded(status);
+            g_free(status);
             continue;
         }
         if (sig == SIGTERM || sig == SIGINT)
             break;
     }
+    hf_notify_stopping();
     hf_listener_stop(listener);
     if (rollup)
         hf_rollup_stop(rollup);   /* ends its pass between hours */
