@@ -19,6 +19,7 @@ static char *config_arg, *store_arg, *state_arg, *max_size_arg;
 static char **listen_args;
 static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1, hourly_retention_arg = -1;
 static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg;
+static gboolean check_config_arg;
 
 static GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
@@ -47,6 +48,8 @@ static GOptionEntry entries[] = {
      "UDP socket receive buffer in bytes (default 33554432)", "BYTES"},
     {"stats", 0, 0, G_OPTION_ARG_NONE, &stats_arg,
      "Print the running collector's counters (STATE/status.json) and exit", NULL},
+    {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config_arg,
+     "Check the configuration file and options, print the values in effect and exit", NULL},
     {"version", 'V', 0, G_OPTION_ARG_NONE, &version_arg, "Print the version", NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL}
 };
@@ -145,6 +148,65 @@ print_stats(const struct hf_collector_config *c)
     return rc;
 }
 
+/* A byte count as the configuration writes it: 16M rather than 16777216. */
+static void
+print_size(const char *key, uint64_t n)
+{
+    static const char units[] = "KMGT";
+    int u = -1;
+
+    while (n && n % 1024 == 0 && u < 3) {
+        n /= 1024;
+        u++;
+    }
+    if (u < 0)
+        printf("%s = %" G_GUINT64_FORMAT "\n", key, n);
+    else
+        printf("%s = %" G_GUINT64_FORMAT "%c\n", key, n, units[u]);
+}
+
+/* --check-config: the values in effect, as a configuration file that
+ * gives the same values when read back. */
+static int
+print_config(const struct hf_collector_config *c)
+{
+    printf("# hostflow-collector %s: the configuration in effect (file %s%s)\n",
+           HF_VERSION, c->config_path ? c->config_path : "none",
+           c->config_path ? ", then the command line" : "");
+    printf("[collector]\nlisten = ");
+    for (guint i = 0; i < c->listen->len; i++) {
+        const struct hf_listen_spec *ls = &g_array_index(c->listen, struct hf_listen_spec, i);
+        bool v6 = ls->host && strchr(ls->host, ':');
+        printf("%s%s:%s%s%s%s%u", i ? ";" : "", ls->tcp ? "tcp" : "udp", v6 ? "[" : "",
+               ls->host ? ls->host : "", v6 ? "]" : "", ls->host ? ":" : "", ls->port);
+    }
+    printf("\nstore = %s\nstate = %s\nslot-seconds = %u\nretention-days = %u\n",
+           c->store_dir, c->state_dir, c->slot_seconds, c->retention_days);
+    print_size("max-store-size", c->max_store_bytes);
+    printf("hourly = %s\nhourly-retention-days = %u\naccept-unknown = %s\nrcvbuf = %d\n",
+           c->hourly ? "true" : "false", c->hourly_retention_days,
+           c->accept_unknown ? "true" : "false", c->rcvbuf);
+    printf("max-exporters = %u\nmax-sessions-per-exporter = %u\nmax-templates = %u\n"
+           "max-templates-per-exporter = %u\n",
+           c->limits.max_sessions, c->limits.max_sessions_per_exporter,
+           c->limits.max_templates, c->limits.max_templates_per_exporter);
+    print_size("held-data", c->held_bytes);
+    print_size("max-held-per-exporter", c->limits.max_held_per_exporter);
+    printf("status-exporters = %u\n", c->status_exporters);
+    for (guint i = 0; i < c->sources->len; i++) {
+        const struct hf_source *s = g_ptr_array_index(c->sources, i);
+        printf("\n[source %s]\n", s->name);
+        if (s->port)
+            printf("port = %u\n", s->port);
+        if (s->has_exporter) {
+            char addr[64];
+            hf_exporter_addr_str(s->exporter, addr, sizeof(addr));
+            printf("exporter = %s\n", addr);
+        }
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static struct hf_rollup *
 rollup_new(const struct hf_collector_config *c)
 {
@@ -231,6 +293,11 @@ main(int argc, char **argv)
         g_error_free(err);
         hf_collector_config_clear(&cfg);
         return 2;
+    }
+    if (check_config_arg) {
+        int rc = print_config(&cfg);
+        hf_collector_config_clear(&cfg);
+        return rc;
     }
     if (stats_arg) {
         int rc = print_stats(&cfg);
