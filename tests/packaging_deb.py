@@ -19,7 +19,10 @@
 - the collector unit's ExecStart runs there as its User= with no
   capabilities, in a network namespace of its own: it says READY=1 on
   $NOTIFY_SOCKET once listening on the config's four sockets, stores
-  IPFIX flows sent to 4739 under /var/lib/hostflow, answers SIGHUP with
+  IPFIX flows sent to 4739 under /var/lib/hostflow; the probe unit's
+  ExecStart (instance lo, /etc/default/hostflow-probe's options) as
+  hostflow with CAP_NET_RAW alone puts lo in promiscuous mode and its
+  flows reach the collector; the collector answers SIGHUP with
   RELOADING=1 then READY=1 and SIGTERM with STOPPING=1 and exit 0; the
   report unit's ExecStart then reads that store as hostflow (exit 0);
 - purge removes /var/lib/hostflow and the conffiles.
@@ -27,7 +30,8 @@
 Needs root (chroot, mount, unshare) and debhelper, lintian, debootstrap;
 skips (77) without them.  Without a reachable Debian mirror (debootstrap
 fails), the install checks run on `dpkg-deb -x` of the package instead,
-and say so."""
+and say so.  HF_DEBIAN_MIRROR: another mirror; HF_DEBOOTSTRAP_TAR: where
+the base root's tarball is cached."""
 import glob
 import os
 import re
@@ -148,7 +152,8 @@ def base_tarball(check):
         root = os.path.join(d, 'root')
         print('debootstrap --variant=minbase %s (first run; cached afterwards)' % SUITE, flush=True)
         p = timed('debootstrap', sh, ['debootstrap', '--variant=minbase', SUITE, root,
-                                      'http://deb.debian.org/debian'], 900)
+                                      os.environ.get('HF_DEBIAN_MIRROR',
+                                                     'http://deb.debian.org/debian')], 900)
         if p.returncode != 0:
             print('debootstrap failed (no mirror?): %s' % (p.stdout + p.stderr)[-1500:])
             return None
@@ -299,6 +304,7 @@ def in_netns(rootdir):
             break
         time.sleep(0.2)
     check.eq('flows stored by the unit\'s collector', 20, stored)
+    probe_unit(check, rootdir, unitdir, status)
     col.send_signal(signal.SIGHUP)
     note('RELOADING=1')
     note('READY=1')
@@ -331,6 +337,60 @@ def in_netns(rootdir):
     check.finish()
 
 
+def probe_unit(check, rootdir, unitdir, status):
+    """hostflow-probe@lo.service's command line as the unit runs it: its
+    user, CAP_NET_RAW alone (ambient, as AmbientCapabilities= gives it),
+    the options of /etc/default/hostflow-probe; promiscuous capture on lo
+    exports to the collector, whose record count grows."""
+    import json
+    text = open(os.path.join(unitdir, 'hostflow-probe@.service')).read()
+    check.eq('probe unit: capabilities', ('CAP_NET_RAW', 'CAP_NET_RAW'),
+             (unit_value(text, 'CapabilityBoundingSet'), unit_value(text, 'AmbientCapabilities')))
+    opts = ''
+    for line in open(os.path.join(rootdir, 'etc/default/hostflow-probe')):
+        if line.startswith('HOSTFLOW_PROBE_OPTS='):
+            opts = shlex.split(line.split('=', 1)[1])[0]
+    argv = shlex.split(unit_value(text, 'ExecStart').replace('%i', 'lo')
+                       .replace('$HOSTFLOW_PROBE_OPTS', opts))
+    user = unit_value(text, 'User')
+    print('probe: User=%s ExecStart=%s' % (user, ' '.join(argv)))
+    before = json.load(open(status))['store']['records']
+    probe = subprocess.Popen(['chroot', rootdir, 'setpriv', '--reuid=' + user, '--regid=' + user,
+                              '--init-groups', '--inh-caps=-all,+net_raw',
+                              '--ambient-caps=-all,+net_raw', '--bounding-set=-all,+net_raw',
+                              '--no-new-privs'] + argv,
+                             env={'PATH': '/usr/sbin:/usr/bin'}, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    promisc = subprocess.run(['ip', '-d', 'link', 'show', 'lo'], stdout=subprocess.PIPE,
+                             text=True).stdout
+    m = re.search(r'promiscuity (\d+)', promisc)
+    check.ok(m and int(m.group(1)) >= 1, 'probe: lo not in promiscuous mode: %s' % promisc)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(10):
+        u.sendto(b'hostflow packaging test', ('127.0.0.1', 40000 + i))
+    u.close()
+    time.sleep(0.5)
+    probe.send_signal(signal.SIGTERM)
+    try:
+        rc = probe.wait(20)
+    except subprocess.TimeoutExpired:
+        probe.kill()
+        rc = probe.wait()
+    err = probe.stderr.read().decode('utf-8', 'replace').strip()
+    check.eq('probe exit (CAP_NET_RAW only)', 0, rc)
+    after, deadline = before, time.time() + 15
+    while time.time() < deadline and after < before + 10:
+        time.sleep(0.2)
+        try:
+            after = json.load(open(status))['store']['records']
+        except (OSError, ValueError, KeyError):
+            pass
+    print('probe: exit %d, %s; the collector stored %d more flows' % (rc, err or 'no message',
+                                                                       after - before))
+    check.ok(after >= before + 10, 'the probe\'s flows did not reach the collector: %d -> %d'
+             % (before, after))
+
+
 def purge(check, root):
     print('\n== apt purge', flush=True)
     p = root.run('apt-get purge -y -qq hostflow')
@@ -359,6 +419,9 @@ def extracted(check, deb, where):
                 os.path.join(d, 'lib/systemd/system', u.replace('@.', '@eth0.'))])
         m = re.search(r'Overall exposure level for \S+: ([\d.]+) (\w+)', p.stdout)
         rows.append((u, m.group(1) if m else '?', m.group(2) if m else ''))
+        if u.startswith('hostflow-collector'):
+            check.ok(m and float(m.group(1)) < 3.0, 'collector exposure %s, want < 3.0'
+                     % (m.group(1) if m else p.stdout[-500:]))
     hftest.table(['unit', 'exposure', 'verdict'], rows)
 
 
