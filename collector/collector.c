@@ -10,6 +10,7 @@
 #include "config.h"
 #include "hf_config.h"
 #include "listener.h"
+#include "notify.h"
 #include "pipeline.h"
 #include "rollup.h"
 #include "rrd_rebuild.h"
@@ -19,6 +20,7 @@ static char *config_arg, *store_arg, *state_arg, *max_size_arg, *rebuild_rrd_arg
 static char **listen_args;
 static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1, hourly_retention_arg = -1;
 static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg, no_rrd_arg;
+static gboolean check_config_arg;
 
 static GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
@@ -51,6 +53,8 @@ static GOptionEntry entries[] = {
      "UDP socket receive buffer in bytes (default 33554432)", "BYTES"},
     {"stats", 0, 0, G_OPTION_ARG_NONE, &stats_arg,
      "Print the running collector's counters (STATE/status.json) and exit", NULL},
+    {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config_arg,
+     "Check the configuration file and options, print the values in effect and exit", NULL},
     {"version", 'V', 0, G_OPTION_ARG_NONE, &version_arg, "Print the version", NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL}
 };
@@ -151,6 +155,72 @@ print_stats(const struct hf_collector_config *c)
     return rc;
 }
 
+/* A byte count as the configuration writes it: 16M rather than 16777216. */
+static void
+print_size(const char *key, uint64_t n)
+{
+    static const char units[] = "KMGT";
+    int u = -1;
+
+    while (n && n % 1024 == 0 && u < 3) {
+        n /= 1024;
+        u++;
+    }
+    if (u < 0)
+        printf("%s = %" G_GUINT64_FORMAT "\n", key, n);
+    else
+        printf("%s = %" G_GUINT64_FORMAT "%c\n", key, n, units[u]);
+}
+
+/* --check-config: the values in effect, as a configuration file that
+ * gives the same values when read back. */
+static int
+print_config(const struct hf_collector_config *c)
+{
+    printf("# hostflow-collector %s: the configuration in effect (file %s%s)\n",
+           HF_VERSION, c->config_path ? c->config_path : "none",
+           c->config_path ? ", then the command line" : "");
+    printf("[collector]\nlisten = ");
+    for (guint i = 0; i < c->listen->len; i++) {
+        const struct hf_listen_spec *ls = &g_array_index(c->listen, struct hf_listen_spec, i);
+        bool v6 = ls->host && strchr(ls->host, ':');
+        printf("%s%s:%s%s%s%s%u", i ? ";" : "", ls->tcp ? "tcp" : "udp", v6 ? "[" : "",
+               ls->host ? ls->host : "", v6 ? "]" : "", ls->host ? ":" : "", ls->port);
+    }
+    printf("\nstore = %s\nstate = %s\nslot-seconds = %u\nretention-days = %u\n",
+           c->store_dir, c->state_dir, c->slot_seconds, c->retention_days);
+    print_size("max-store-size", c->max_store_bytes);
+    printf("hourly = %s\nhourly-retention-days = %u\naccept-unknown = %s\nrcvbuf = %d\n",
+           c->hourly ? "true" : "false", c->hourly_retention_days,
+           c->accept_unknown ? "true" : "false", c->rcvbuf);
+    printf("max-exporters = %u\nmax-sessions-per-exporter = %u\nmax-templates = %u\n"
+           "max-templates-per-exporter = %u\n",
+           c->limits.max_sessions, c->limits.max_sessions_per_exporter,
+           c->limits.max_templates, c->limits.max_templates_per_exporter);
+    print_size("held-data", c->held_bytes);
+    print_size("max-held-per-exporter", c->limits.max_held_per_exporter);
+    printf("status-exporters = %u\n", c->status_exporters);
+    printf("rrd = %s\n", c->rrd ? "true" : "false");
+    if (c->rrdcached)
+        printf("rrdcached = %s\n", c->rrdcached);
+    for (guint i = 0; i < c->sources->len; i++) {
+        const struct hf_source *s = g_ptr_array_index(c->sources, i);
+        printf("\n[source %s]\n", s->name);
+        if (s->port)
+            printf("port = %u\n", s->port);
+        if (s->has_exporter) {
+            char addr[64];
+            hf_exporter_addr_str(s->exporter, addr, sizeof(addr));
+            printf("exporter = %s\n", addr);
+        }
+    }
+    for (guint i = 0; c->profiles && i < c->profiles->len; i++) {
+        const struct hf_profile *p = g_ptr_array_index(c->profiles, i);
+        printf("\n[profile %s]\nfilter = %s\n", p->name, p->filter_text);
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static struct hf_rollup *
 rollup_new(const struct hf_collector_config *c)
 {
@@ -240,6 +310,11 @@ main(int argc, char **argv)
         hf_collector_config_clear(&cfg);
         return 2;
     }
+    if (check_config_arg) {
+        int rc = print_config(&cfg);
+        hf_collector_config_clear(&cfg);
+        return rc;
+    }
     if (stats_arg) {
         int rc = print_stats(&cfg);
         hf_collector_config_clear(&cfg);
@@ -307,6 +382,8 @@ main(int argc, char **argv)
         hf_pipeline_set_rollup(pipe, rollup);
         hf_rollup_start(rollup, 60);
     }
+    /* sockets bound, store open, threads running: systemctl start returns */
+    hf_notify_ready(cfg.listen->len);
 
     for (;;) {
         int sig = sigwaitinfo(&sigs, NULL);
@@ -315,6 +392,7 @@ main(int argc, char **argv)
                 fprintf(stderr, "hostflow-collector: SIGHUP: no configuration file to re-read\n");
                 continue;
             }
+            hf_notify_reloading();
             struct hf_collector_config *next = g_new0(struct hf_collector_config, 1);
             /* the command line still overrides the file */
             if (!hf_collector_config_load(next, cfg.config_path, &err)
@@ -324,21 +402,26 @@ main(int argc, char **argv)
                 g_clear_error(&err);
                 hf_collector_config_clear(next);
                 g_free(next);
+                hf_notify_reloaded("reload failed, keeping the old sources");
                 continue;
             }
             /* only sources change on reload; directories and sockets stay */
             fprintf(stderr, "hostflow-collector: reloaded %s (%u sources)\n",
                     cfg.config_path, next->sources->len);
+            char *status = g_strdup_printf("reloaded (%u sources)", next->sources->len);
             struct hf_collector_config *old = hf_pipeline_reload(pipe, next);
             if (old != &cfg) {
                 hf_collector_config_clear(old);
                 g_free(old);
             }
+            hf_notify_reloaded(status);
+            g_free(status);
             continue;
         }
         if (sig == SIGTERM || sig == SIGINT)
             break;
     }
+    hf_notify_stopping();
     hf_listener_stop(listener);
     if (rollup)
         hf_rollup_stop(rollup);   /* ends its pass between hours */

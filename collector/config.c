@@ -301,6 +301,14 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     c->accept_unknown = true;
     c->status_exporters = 100;
     c->rcvbuf = 32 << 20;
+    /* the decoder's own defaults (exporters.c, decoder.c), spelled out so
+     * that --check-config prints the values in effect */
+    c->limits.max_sessions = 65536;
+    c->limits.max_sessions_per_exporter = 1024;
+    c->limits.max_templates = 65536;
+    c->limits.max_templates_per_exporter = 4096;
+    c->limits.max_held_per_exporter = 4u << 20;
+    c->held_bytes = 16u << 20;
     if (!path)
         return true;
 

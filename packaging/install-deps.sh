@@ -11,10 +11,20 @@ $SUDO apt-get update -qq
 # publicsuffix: the Public Suffix List that reports' domains come from
 # (query/psl.c reads /usr/share/publicsuffix); Debian keeps it current, so
 # hostflow carries no suffix table of its own
+# libsystemd-dev: sd_notify, so that the collector's Type=notify unit
+# tells systemd it is ready once its sockets are bound (collector/notify.c)
+# debhelper dpkg-dev fakeroot lintian: build and check the Debian package
+# (packaging/build-deb.sh, tests/packaging_deb.py); debootstrap: the clean
+# Debian 12 root the package test installs it into; systemd: systemd-analyze
+# verify/security on the units; procps: /bin/kill, the collector unit's
+# ExecReload; util-linux: setpriv and unshare, to run the units' command
+# lines as their user in a network namespace of their own
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config python3 \
     libpcap-dev libfixbuf-dev libssl-dev libglib2.0-dev librrd-dev libmicrohttpd-dev \
+    libsystemd-dev \
     publicsuffix rrdtool \
+    debhelper dpkg-dev fakeroot lintian debootstrap systemd procps util-linux \
     clang libclang-rt-14-dev \
     tshark nfdump softflowd tcpreplay iproute2 \
     >/dev/null

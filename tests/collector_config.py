@@ -10,10 +10,19 @@
 - --reject-unknown (and accept-unknown = false) drop unknown exporters'
   flows, counted as store.rejected_records;
 - --stats prints the running collector's status.json;
+- every [collector] key hostflow-collector(8) documents, read from the
+  man page with its documented default: --check-config without a file
+  prints each with that default (and no key the page lacks); a file
+  giving every key its default is accepted, --check-config prints it
+  back unchanged, and the collector runs with it (the command line's
+  -l/-w/-s overriding its sockets and directories); --check-config's
+  output read back as a file gives the same output, and the command line
+  overrides the file there too;
 - bad options and bad config files exit 2 with a message; a port in use
   (by another program or another collector) or a store in use exits 1
   with a message."""
 import os
+import re
 import signal
 import socket
 import sys
@@ -195,6 +204,111 @@ def stats_option(check, tmp):
              'message %r' % p.stderr)
 
 
+MAN = os.path.join(hftest.SRC, 'man', 'hostflow-collector.8')
+
+
+def troff_text(lines):
+    """Man page source lines as plain text: macros and escapes dropped."""
+    out = []
+    for line in lines:
+        line = re.sub(r'^\.(B|I|BR|IR|RB|RI|BI|IB)\s+', '', line)
+        if line.startswith('.'):
+            continue
+        out.append(line)
+    text = ' '.join(out)
+    for a, b in (('\\-', '-'), ('\\~', ' '), ('\\(aq', "'"), ('\\%', ''), ('\\&', ''),
+                 ('\\(>=', '>=')):
+        text = text.replace(a, b)
+    text = re.sub(r'\\f[BIRP]', '', text)
+    return re.sub(r'\s+', ' ', text)
+
+
+def documented_keys():
+    """[(key, default)] of the [collector] group in hostflow-collector(8):
+    the .TP entries after "The keys of the group" in CONFIGURATION FILE."""
+    src = open(MAN).read().split('\n')
+    start = next(i for i, l in enumerate(src) if l.startswith('The keys of the group'))
+    end = next(i for i in range(start, len(src)) if src[i].startswith('.SH'))
+    keys, i = [], start
+    while i < end:
+        if src[i] == '.TP' and src[i + 1].startswith('.B '):
+            key = troff_text([src[i + 1]]).strip()
+            j = i + 2
+            while j < end and src[j] not in ('.TP', '.PP'):
+                j += 1
+            text = troff_text(src[i + 2:j])
+            m = re.search(r'\(default:? ([^)]*?) ?\)', text) or \
+                re.search(r'(\S+) \(default\)', text)
+            keys.append((key, m.group(1).strip() if m else None))
+            i = j
+        else:
+            i += 1
+    return keys
+
+
+def effective(text):
+    """--check-config output: {key: value} of [collector]."""
+    vals, group = {}, None
+    for line in text.splitlines():
+        if line.startswith('['):
+            group = line.strip('[]')
+        elif '=' in line and not line.startswith('#') and group == 'collector':
+            k, v = line.split('=', 1)
+            vals[k.strip()] = v.strip()
+    return vals
+
+
+def normal(key, value):
+    """A value as --check-config prints it: "no limit" is 0; a key whose
+    default is "none" is not printed."""
+    if value and value.startswith('none'):
+        return None
+    return '0' if value == 'no limit' else value
+
+
+def documented_defaults(check, tmp):
+    print('\n== every [collector] key of hostflow-collector(8) with its documented default')
+    keys = documented_keys()
+    rows = []
+    p = hftest.collector_run(['--check-config'])
+    check.eq('--check-config without a file: exit', 0, p.returncode)
+    got = effective(p.stdout)
+    for key, default in keys:
+        rows.append((key, default, got.get(key)))
+        check.ok(default is not None, '%s: no default found in the man page' % key)
+        check.eq('%s: --check-config default' % key, normal(key, default), got.get(key))
+    hftest.table(['key (man page)', 'documented default', '--check-config'], rows)
+    check.eq('keys --check-config prints that the man page lacks', [],
+             sorted(set(got) - {k for k, _ in keys}))
+    check.ok(len(keys) >= 17, 'only %d keys found in the man page' % len(keys))
+
+    # a file giving every key its documented default
+    cfg = write(os.path.join(tmp, 'documented.conf'), '[collector]\n' + ''.join(
+        '%s = %s\n' % (k, normal(k, d)) for k, d in keys if normal(k, d) is not None))
+    p = hftest.collector_run(['--check-config', '-c', cfg])
+    check.eq('documented defaults file: --check-config exit', 0, p.returncode)
+    check.eq('documented defaults file: values in effect', got, effective(p.stdout))
+    # read back: the output is a file that gives the same values
+    back = write(os.path.join(tmp, 'check-config-output.conf'), p.stdout)
+    p2 = hftest.collector_run(['--check-config', '-c', back])
+    check.eq('--check-config output read back', effective(p.stdout), effective(p2.stdout))
+    # the command line overrides the file
+    p3 = hftest.collector_run(['--check-config', '-c', cfg, '-l', 'tcp:[::1]:5', '--max-size',
+                               '3G', '--no-hourly', '--reject-unknown', '--rcvbuf', '8192'])
+    over = effective(p3.stdout)
+    check.eq('command line over the file', ('tcp:[::1]:5', '3G', 'false', 'false', '8192'),
+             tuple(over.get(k) for k in ('listen', 'max-store-size', 'hourly',
+                                         'accept-unknown', 'rcvbuf')))
+    # and the collector itself runs with it
+    col = hftest.Collector(tmp, 'documented', config=cfg, listen=['udp:127.0.0.1:0'])
+    with col:
+        col.start()
+        send_flows(col.udp, '127.0.0.67', 4, 0)
+        check.ok(col.wait_stored(4), 'documented defaults: stored %s of 4'
+                 % col.last['store']['records'])
+        col.check_exit(check, 'documented defaults', col.stop())
+
+
 BAD_OPTIONS = [
     ['--slot-seconds', '7'],
     ['--slot-seconds', '86401'],
@@ -319,6 +433,7 @@ def main():
         ipv6(check, tmp)
         reject_unknown(check, tmp)
         stats_option(check, tmp)
+        documented_defaults(check, tmp)
         bad_input(check, tmp)
         in_use(check, tmp)
     check.finish()
