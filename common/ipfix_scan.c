@@ -1,5 +1,6 @@
 #include "ipfix_scan.h"
 #include "ipfix_template.h"
+#include "ipfix_tmpl_table.h"
 
 #include <string.h>
 #include <glib.h>
@@ -7,9 +8,6 @@
 #define MSG_HDR 16
 #define SET_HDR 4
 #define VARLEN 0xffff
-/* a hostile file could define a template per id and domain: beyond this,
- * new ones are not learnt (their sets are skipped as unknown) */
-#define MAX_TEMPLATES 65536
 
 struct tmpl {
     bool options;               /* has scope fields */
@@ -20,7 +18,7 @@ struct tmpl {
 };
 
 struct hf_ipfix_scan {
-    GHashTable *tmpls;          /* domain << 16 | tid -> struct tmpl */
+    struct hf_tmpl_table *tmpls;   /* struct tmpl by domain and id */
 };
 
 static unsigned
@@ -42,18 +40,12 @@ put16(uint8_t *p, size_t v)
     p[1] = (uint8_t)v;
 }
 
-static guint
-key_hash(gconstpointer k)
-{
-    return g_int64_hash(k);
-}
-
 struct hf_ipfix_scan *
 hf_ipfix_scan_new(void)
 {
     struct hf_ipfix_scan *s = g_new0(struct hf_ipfix_scan, 1);
 
-    s->tmpls = g_hash_table_new_full(key_hash, g_int64_equal, g_free, g_free);
+    s->tmpls = hf_tmpl_table_new(g_free);
     return s;
 }
 
@@ -62,31 +54,8 @@ hf_ipfix_scan_free(struct hf_ipfix_scan *s)
 {
     if (!s)
         return;
-    g_hash_table_destroy(s->tmpls);
+    hf_tmpl_table_free(s->tmpls);
     g_free(s);
-}
-
-static uint64_t
-tmpl_key(uint32_t domain, unsigned tid)
-{
-    return (uint64_t)domain << 16 | tid;
-}
-
-static void
-withdraw(struct hf_ipfix_scan *s, uint32_t domain, unsigned tid)
-{
-    if (tid >= 256) {
-        uint64_t k = tmpl_key(domain, tid);
-        g_hash_table_remove(s->tmpls, &k);
-        return;
-    }
-    /* all templates of the domain (RFC 7011 8.1: tid 2 or 3) */
-    GHashTableIter it;
-    gpointer k;
-    g_hash_table_iter_init(&it, s->tmpls);
-    while (g_hash_table_iter_next(&it, &k, NULL))
-        if (*(uint64_t *)k >> 16 == domain)
-            g_hash_table_iter_remove(&it);
 }
 
 /* One template record at p (end: its set's end); returns its length, 0 if
@@ -102,7 +71,7 @@ template_record(struct hf_ipfix_scan *s, uint32_t domain, bool options,
     if (!at)
         return 0;
     if (h.withdrawal) {
-        withdraw(s, domain, h.tid);
+        hf_tmpl_table_withdraw(s->tmpls, domain, h.tid);
         return at;
     }
     f = g_new(struct hf_ipfix_tmpl_field, h.count);
@@ -126,13 +95,8 @@ template_record(struct hf_ipfix_scan *s, uint32_t domain, bool options,
         g_free(t);              /* fields of length 0 only: never ends */
         return 0;
     }
-    uint64_t k = tmpl_key(domain, h.tid);
-    if (g_hash_table_size(s->tmpls) >= MAX_TEMPLATES
-        && !g_hash_table_contains(s->tmpls, &k)) {
-        g_free(t);
-        return at;
-    }
-    g_hash_table_replace(s->tmpls, g_memdup2(&k, sizeof(k)), t);
+    /* beyond the bound new ones are not learnt: their sets skip as unknown */
+    hf_tmpl_table_put(s->tmpls, domain, h.tid, t);
     return at;
 }
 
@@ -226,8 +190,7 @@ hf_ipfix_scan_message(struct hf_ipfix_scan *s, const uint8_t *msg,
         set_end = at + set_len;
         if (set_end > limit) {
             /* cut short: keep its whole data records */
-            uint64_t k = tmpl_key(domain, sid);
-            const struct tmpl *t = sid >= 256 ? g_hash_table_lookup(s->tmpls, &k)
+            const struct tmpl *t = sid >= 256 ? hf_tmpl_table_find(s->tmpls, domain, sid)
                                               : NULL;
             bool ok;
             if (t) {
@@ -243,8 +206,7 @@ hf_ipfix_scan_message(struct hf_ipfix_scan *s, const uint8_t *msg,
         if (sid == 2 || sid == 3) {
             template_set(s, domain, sid == 3, set + SET_HDR, msg + set_end);
         } else if (sid >= 256) {
-            uint64_t k = tmpl_key(domain, sid);
-            const struct tmpl *t = g_hash_table_lookup(s->tmpls, &k);
+            const struct tmpl *t = hf_tmpl_table_find(s->tmpls, domain, sid);
             bool ok = true;
             /* a set without its template is skipped whole, as readers do */
             if (t) {

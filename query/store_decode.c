@@ -2,6 +2,7 @@
  * through them; nfdump's src/netflow/ipfix.c does the same per exporter. */
 #include "store_decode.h"
 #include "ipfix_template.h"
+#include "ipfix_tmpl_table.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,9 +18,6 @@
 #define MSG_HDR 16
 #define SET_HDR 4
 #define VARLEN 0xffff
-/* a hostile file could define a template per id and domain (as in
- * common/ipfix_scan.c): beyond this, new ones make the file bad */
-#define MAX_TEMPLATES 65536
 
 /* ---- the fields of hf_flow_record_t, as hf_ipfix_reader maps them ------- */
 
@@ -129,7 +127,7 @@ struct prog {
 };
 
 struct hf_store_decoder {
-    GHashTable *tmpls;          /* domain << 16 | tid -> struct prog */
+    struct hf_tmpl_table *tmpls;   /* struct prog by domain and id */
     uint64_t last_key;          /* the last set's template, cached */
     const struct prog *last;
 };
@@ -164,7 +162,7 @@ hf_store_decoder_new(GError **err)
     if (!fields_init(err))
         return NULL;
     struct hf_store_decoder *d = g_new0(struct hf_store_decoder, 1);
-    d->tmpls = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    d->tmpls = hf_tmpl_table_new(g_free);
     return d;
 }
 
@@ -173,14 +171,14 @@ hf_store_decoder_free(struct hf_store_decoder *d)
 {
     if (!d)
         return;
-    g_hash_table_destroy(d->tmpls);
+    hf_tmpl_table_free(d->tmpls);
     g_free(d);
 }
 
 static void
 reset(struct hf_store_decoder *d)
 {
-    g_hash_table_remove_all(d->tmpls);
+    hf_tmpl_table_clear(d->tmpls);
     d->last = NULL;
 }
 
@@ -200,17 +198,7 @@ static void
 withdraw(struct hf_store_decoder *d, uint32_t domain, unsigned tid)
 {
     forget(d);
-    if (tid >= 256) {
-        uint64_t k = tmpl_key(domain, tid);
-        g_hash_table_remove(d->tmpls, &k);
-        return;
-    }
-    GHashTableIter it;
-    gpointer k;
-    g_hash_table_iter_init(&it, d->tmpls);
-    while (g_hash_table_iter_next(&it, &k, NULL))
-        if (*(uint64_t *)k >> 16 == domain)
-            g_hash_table_iter_remove(&it);
+    hf_tmpl_table_withdraw(d->tmpls, domain, tid);
 }
 
 /* Appends the operation for one template field. */
@@ -299,14 +287,9 @@ template_record(struct hf_store_decoder *d, uint32_t domain, bool options,
         g_free(t);                  /* fields of length 0 only: never ends */
         return 0;
     }
-    uint64_t k = tmpl_key(domain, h.tid);
-    if (g_hash_table_size(d->tmpls) >= MAX_TEMPLATES
-        && !g_hash_table_contains(d->tmpls, &k)) {
-        g_free(t);
-        return -1;
-    }
     forget(d);
-    g_hash_table_replace(d->tmpls, g_memdup2(&k, sizeof(k)), t);
+    if (!hf_tmpl_table_put(d->tmpls, domain, h.tid, t))
+        return -1;
     return (long)at;
 }
 
@@ -483,7 +466,7 @@ find(struct hf_store_decoder *d, uint32_t domain, unsigned sid)
 
     if (d->last && d->last_key == k)
         return d->last;
-    d->last = g_hash_table_lookup(d->tmpls, &k);
+    d->last = hf_tmpl_table_find(d->tmpls, domain, sid);
     d->last_key = k;
     return d->last;
 }
@@ -552,7 +535,7 @@ decode(struct hf_store_decoder *d, const uint8_t *buf, size_t len, size_t from,
                     long n = template_record(d, domain, sid == 3, p, send);
                     if (n < 0)
                         return damage(res, pos + at, "more than %d templates",
-                                      MAX_TEMPLATES);
+                                      HF_TMPL_TABLE_MAX);
                     if (!n)
                         break;
                     p += n;
