@@ -11,6 +11,7 @@
 #include "hf_config.h"
 #include "listener.h"
 #include "notify.h"
+#include "web_embed.h"
 #include "pipeline.h"
 #include "rollup.h"
 #include "rrd_rebuild.h"
@@ -21,6 +22,7 @@ static char **listen_args;
 static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1, hourly_retention_arg = -1;
 static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg, no_rrd_arg;
 static gboolean check_config_arg;
+static char *web_arg;
 
 static GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
@@ -43,6 +45,9 @@ static GOptionEntry entries[] = {
      "Remove hourly summaries older than N days; 0 keeps them (default 365)", "N"},
     {"rollup", 0, 0, G_OPTION_ARG_NONE, &rollup_arg,
      "Summarise the store's complete hours, expire old summaries, and exit", NULL},
+    {"web", 0, 0, G_OPTION_ARG_STRING, &web_arg,
+     "Serve the web view on ADDR:PORT (as hostflow-web; default: [web] listen, else none)",
+     "ADDR:PORT"},
     {"no-rrd", 0, 0, G_OPTION_ARG_NONE, &no_rrd_arg,
      "Do not write the time series (STORE/.rrd)", NULL},
     {"rebuild-rrd", 0, 0, G_OPTION_ARG_STRING, &rebuild_rrd_arg,
@@ -361,6 +366,20 @@ main(int argc, char **argv)
                 ls->tcp ? "tcp" : "udp", v6 ? "[" : "", ls->host ? ls->host : "",
                 v6 ? "]" : "", ls->host ? ":" : "", hf_listener_port(listener, i));
     }
+    struct hf_web_embed *web = NULL;
+    if (!hf_web_embed_start(cfg.store_dir, cfg.config_path, web_arg, &web, &err)) {
+        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        g_error_free(err);
+        hf_listener_free(listener);
+        hf_store_close(store);
+        hf_collector_config_clear(&cfg);
+        return 1;
+    }
+    if (web) {
+        char *url = hf_web_embed_url(web);
+        fprintf(stderr, "hostflow-collector: web view on %s\n", url);
+        g_free(url);
+    }
 
     /* signals are taken synchronously here, never inside a worker thread */
     sigset_t sigs;
@@ -422,6 +441,7 @@ main(int argc, char **argv)
             break;
     }
     hf_notify_stopping();
+    hf_web_embed_stop(web);
     hf_listener_stop(listener);
     if (rollup)
         hf_rollup_stop(rollup);   /* ends its pass between hours */

@@ -1,0 +1,98 @@
+#include "web_embed.h"
+
+#include <string.h>
+
+#include "names.h"
+#include "size_parse.h"
+#include "web.h"
+
+struct hf_web_embed {
+    struct hf_names *names;
+    char *listen;
+};
+
+bool
+hf_web_embed_start(const char *store, const char *config_path, const char *listen,
+                   struct hf_web_embed **out, GError **err)
+{
+    GKeyFile *kf = NULL;
+    struct hf_web_config c = { .store = store };
+    char *max_scan = NULL, *file_listen = NULL;
+    struct hf_web_embed *w = NULL;
+    bool ok = false;
+
+    *out = NULL;
+    if (config_path) {
+        kf = g_key_file_new();
+        if (!g_key_file_load_from_file(kf, config_path, G_KEY_FILE_NONE, err))
+            goto out;
+        file_listen = g_key_file_get_string(kf, "web", "listen", NULL);
+        max_scan = g_key_file_get_string(kf, "web", "max-scan", NULL);
+        c.max_queries = (unsigned)MAX(0, g_key_file_get_integer(kf, "web", "max-queries", NULL));
+    }
+    if (!listen)
+        listen = file_listen;
+    if (!listen) {
+        ok = true;                      /* no web view asked for */
+        goto out;
+    }
+    if (max_scan && !hf_size_parse(max_scan, &c.max_scan_bytes)) {
+        g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                    "[web] max-scan: want a size like 512M");
+        goto out;
+    }
+    if (c.max_queries > 64) {
+        g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                    "[web] max-queries: want 0 to 64");
+        goto out;
+    }
+    w = g_new0(struct hf_web_embed, 1);
+    {
+        /* domains and devices as hostflow-web and hostflow-report see them */
+        struct hf_names_config nc = { .config = kf };
+        w->names = hf_names_load(&nc, err);
+        if (!w->names)
+            goto out;
+    }
+    w->listen = g_strdup(listen);
+    c.listen = w->listen;
+    c.names = w->names;
+    if (!hf_web_start(&c, err)) {
+        g_prefix_error(err, "web view on %s: ", listen);
+        goto out;
+    }
+    *out = w;
+    w = NULL;
+    ok = true;
+out:
+    if (w) {
+        hf_names_free(w->names);
+        g_free(w->listen);
+        g_free(w);
+    }
+    g_free(max_scan);
+    g_free(file_listen);
+    if (kf)
+        g_key_file_free(kf);
+    return ok;
+}
+
+char *
+hf_web_embed_url(const struct hf_web_embed *w)
+{
+    const char *colon = strrchr(w->listen, ':');
+    int host = colon ? (int)(colon - w->listen) : 0;
+
+    return g_strdup_printf("http:%.*s:%u", host, w->listen, hf_web_port());
+}
+
+void
+hf_web_embed_stop(struct hf_web_embed *w)
+{
+    if (!w)
+        return;
+    hf_web_stop();
+    hf_names_free(w->names);
+    g_free(w->listen);
+    g_free(w);
+}
