@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "decoder_int.h"
+#include "proto.h"
 
 #define NTP_UNIX_OFFSET 2208988800ULL
 
@@ -254,7 +255,7 @@ hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
         else r->icmpTypeCodeIPv4 = tc;
     }
     /* NetFlow tools put ICMP type/code in the destination port */
-    if ((r->protocolIdentifier == 1 || r->protocolIdentifier == 58)
+    if (hf_proto_is_icmp(r->protocolIdentifier)
         && r->destinationTransportPort == 0)
         r->destinationTransportPort = r->ipVersion == 6 ? r->icmpTypeCodeIPv6
                                                         : r->icmpTypeCodeIPv4;

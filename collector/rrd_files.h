@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include "proto.h"
 
 #define HF_RRD_DIR ".rrd"
 #define HF_RRD_LIVE "live"
@@ -33,8 +34,8 @@ extern const char *const hf_rrd_ds_names[HF_RRD_NDS];
 static inline unsigned
 hf_rrd_proto_class(uint8_t proto)
 {
-    return proto == 6 ? HF_RRD_TCP : proto == 17 ? HF_RRD_UDP
-         : (proto == 1 || proto == 58) ? HF_RRD_ICMP : HF_RRD_OTHER;
+    return proto == HF_PROTO_TCP ? HF_RRD_TCP : proto == HF_PROTO_UDP ? HF_RRD_UDP
+         : hf_proto_is_icmp(proto) ? HF_RRD_ICMP : HF_RRD_OTHER;
 }
 
 struct hf_rrd_stats {

@@ -9,6 +9,7 @@
 #include <pcap/dlt.h>
 
 #include "decoder_int.h"
+#include "proto.h"
 #include "extract.h"
 #include "packet.h"
 
@@ -86,9 +87,9 @@ from_packet(const struct hf_packet *pkt, enum hf_decode_result r,
     if (pkt->has_ports) {
         rec->sourceTransportPort = pkt->sport;
         rec->destinationTransportPort = pkt->dport;
-    } else if (pkt->proto == 1 || pkt->proto == 58) {
+    } else if (hf_proto_is_icmp(pkt->proto)) {
         rec->destinationTransportPort = pkt->icmp_type_code;
-        if (pkt->proto == 1)
+        if (pkt->proto == HF_PROTO_ICMP)
             rec->icmpTypeCodeIPv4 = pkt->icmp_type_code;
         else
             rec->icmpTypeCodeIPv6 = pkt->icmp_type_code;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "decoder_int.h"
+#include "proto.h"
 
 #define V5_HDR 24
 #define V5_REC 48
@@ -47,7 +48,7 @@ hf_decode_v5(struct hf_decoder *d, struct hf_msg_ctx *m, const uint8_t *msg,
         rec.tcpControlBits = r[37];
         rec.protocolIdentifier = r[38];
         rec.ipClassOfService = r[39];
-        if (rec.protocolIdentifier == 1)
+        if (rec.protocolIdentifier == HF_PROTO_ICMP)
             rec.icmpTypeCodeIPv4 = rec.destinationTransportPort;
         rec.samplingPacketInterval = sampling > 1 ? sampling : 0;
         m->data_records++;

@@ -78,35 +78,47 @@ hf_flow_name(const hf_flow_record_t *r, uint8_t *source)
 
 /* The services people recognise by name; the rest by number. */
 static const struct { uint16_t port; uint8_t proto; const char *name; } services[] = {
-    { 20, 6, "ftp-data" }, { 21, 6, "ftp" }, { 22, 6, "ssh" }, { 23, 6, "telnet" },
-    { 25, 6, "smtp" }, { 53, 6, "dns" }, { 53, 17, "dns" }, { 67, 17, "dhcp" },
-    { 68, 17, "dhcp" }, { 69, 17, "tftp" }, { 80, 6, "http" }, { 110, 6, "pop3" },
-    { 123, 17, "ntp" }, { 137, 17, "netbios-ns" }, { 138, 17, "netbios-dgm" },
-    { 139, 6, "netbios-ssn" }, { 143, 6, "imap" }, { 161, 17, "snmp" },
-    { 162, 17, "snmptrap" }, { 389, 6, "ldap" }, { 443, 6, "https" },
-    { 443, 17, "quic" }, { 445, 6, "smb" }, { 465, 6, "smtps" }, { 514, 17, "syslog" },
-    { 546, 17, "dhcpv6" }, { 547, 17, "dhcpv6" }, { 587, 6, "submission" },
-    { 631, 6, "ipp" }, { 853, 6, "dns-over-tls" }, { 993, 6, "imaps" },
-    { 995, 6, "pop3s" }, { 1194, 17, "openvpn" }, { 1883, 6, "mqtt" },
-    { 1900, 17, "ssdp" }, { 3306, 6, "mysql" }, { 3389, 6, "rdp" },
-    { 3478, 17, "stun" }, { 4739, 6, "ipfix" }, { 4739, 17, "ipfix" },
-    { 5060, 17, "sip" }, { 5222, 6, "xmpp" }, { 5353, 17, "mdns" },
-    { 5355, 17, "llmnr" }, { 5432, 6, "postgresql" }, { 6343, 17, "sflow" },
-    { 8080, 6, "http-alt" }, { 8443, 6, "https-alt" }, { 51820, 17, "wireguard" },
+    { 20, HF_PROTO_TCP, "ftp-data" }, { 21, HF_PROTO_TCP, "ftp" },
+    { 22, HF_PROTO_TCP, "ssh" }, { 23, HF_PROTO_TCP, "telnet" },
+    { 25, HF_PROTO_TCP, "smtp" }, { 53, HF_PROTO_TCP, "dns" },
+    { 53, HF_PROTO_UDP, "dns" }, { 67, HF_PROTO_UDP, "dhcp" },
+    { 68, HF_PROTO_UDP, "dhcp" }, { 69, HF_PROTO_UDP, "tftp" },
+    { 80, HF_PROTO_TCP, "http" }, { 110, HF_PROTO_TCP, "pop3" },
+    { 123, HF_PROTO_UDP, "ntp" }, { 137, HF_PROTO_UDP, "netbios-ns" },
+    { 138, HF_PROTO_UDP, "netbios-dgm" }, { 139, HF_PROTO_TCP, "netbios-ssn" },
+    { 143, HF_PROTO_TCP, "imap" }, { 161, HF_PROTO_UDP, "snmp" },
+    { 162, HF_PROTO_UDP, "snmptrap" }, { 389, HF_PROTO_TCP, "ldap" },
+    { 443, HF_PROTO_TCP, "https" }, { 443, HF_PROTO_UDP, "quic" },
+    { 445, HF_PROTO_TCP, "smb" }, { 465, HF_PROTO_TCP, "smtps" },
+    { 514, HF_PROTO_UDP, "syslog" }, { 546, HF_PROTO_UDP, "dhcpv6" },
+    { 547, HF_PROTO_UDP, "dhcpv6" }, { 587, HF_PROTO_TCP, "submission" },
+    { 631, HF_PROTO_TCP, "ipp" }, { 853, HF_PROTO_TCP, "dns-over-tls" },
+    { 993, HF_PROTO_TCP, "imaps" }, { 995, HF_PROTO_TCP, "pop3s" },
+    { 1194, HF_PROTO_UDP, "openvpn" }, { 1883, HF_PROTO_TCP, "mqtt" },
+    { 1900, HF_PROTO_UDP, "ssdp" }, { 3306, HF_PROTO_TCP, "mysql" },
+    { 3389, HF_PROTO_TCP, "rdp" }, { 3478, HF_PROTO_UDP, "stun" },
+    { 4739, HF_PROTO_TCP, "ipfix" }, { 4739, HF_PROTO_UDP, "ipfix" },
+    { 5060, HF_PROTO_UDP, "sip" }, { 5222, HF_PROTO_TCP, "xmpp" },
+    { 5353, HF_PROTO_UDP, "mdns" }, { 5355, HF_PROTO_UDP, "llmnr" },
+    { 5432, HF_PROTO_TCP, "postgresql" }, { 6343, HF_PROTO_UDP, "sflow" },
+    { 8080, HF_PROTO_TCP, "http-alt" }, { 8443, HF_PROTO_TCP, "https-alt" },
+    { 51820, HF_PROTO_UDP, "wireguard" },
 };
 
 const char *
 hf_proto_name(uint8_t proto, char *buf, size_t size)
 {
     switch (proto) {
-    case 1:   snprintf(buf, size, "icmp"); break;
-    case 2:   snprintf(buf, size, "igmp"); break;
-    case 6:   snprintf(buf, size, "tcp"); break;
-    case 17:  snprintf(buf, size, "udp"); break;
-    case 47:  snprintf(buf, size, "gre"); break;
-    case 50:  snprintf(buf, size, "esp"); break;
-    case 58:  snprintf(buf, size, "icmp6"); break;
-    case 132: snprintf(buf, size, "sctp"); break;
+    case HF_PROTO_ICMP:    snprintf(buf, size, "icmp"); break;
+    case HF_PROTO_IGMP:    snprintf(buf, size, "igmp"); break;
+    case HF_PROTO_TCP:     snprintf(buf, size, "tcp"); break;
+    case HF_PROTO_UDP:     snprintf(buf, size, "udp"); break;
+    case HF_PROTO_DCCP:    snprintf(buf, size, "dccp"); break;
+    case HF_PROTO_GRE:     snprintf(buf, size, "gre"); break;
+    case HF_PROTO_ESP:     snprintf(buf, size, "esp"); break;
+    case HF_PROTO_ICMPV6:  snprintf(buf, size, "icmp6"); break;
+    case HF_PROTO_SCTP:    snprintf(buf, size, "sctp"); break;
+    case HF_PROTO_UDPLITE: snprintf(buf, size, "udplite"); break;
     default:  snprintf(buf, size, "%u", proto); break;
     }
     return buf;
@@ -118,10 +130,9 @@ hf_service_name(uint8_t proto, uint16_t port, char *buf, size_t size)
     char p[12];
 
     if (!hf_proto_has_ports(proto)) {
+        /* a named protocol as it is, a number as "proto N" */
         hf_proto_name(proto, p, sizeof(p));
-        snprintf(buf, size, "%s%s", proto == 1 || proto == 58 || proto == 6
-                 || proto == 17 || proto == 47 || proto == 50 || proto == 2
-                 || proto == 132 ? "" : "proto ", p);
+        snprintf(buf, size, "%s%s", p[0] >= '0' && p[0] <= '9' ? "proto " : "", p);
         return buf;
     }
     for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {

@@ -9,13 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "flow_record.h"
+#include "proto.h"
 
-/* TCP, UDP, SCTP and DCCP carry ports (and nothing else we decode). */
-static inline bool
-hf_proto_has_ports(uint8_t proto)
-{
-    return proto == 6 || proto == 17 || proto == 132 || proto == 33;
-}
 
 /* True when a record goes from the service to its client.  The client is
  * the side with the higher port (the service's port is the lower one);

@@ -1,4 +1,5 @@
 #include "record_format.h"
+#include "proto.h"
 #include "safe_text.h"
 
 #include <arpa/inet.h>
@@ -133,7 +134,7 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
                 " %12" PRIu64 " %-8s ", t0, d / 1000, (unsigned)(d % 1000),
                 r->protocolIdentifier, src, r->sourceTransportPort, dst,
                 r->destinationTransportPort, r->packetDeltaCount,
-                r->octetDeltaCount, r->protocolIdentifier == 6 ? flags : "");
+                r->octetDeltaCount, r->protocolIdentifier == HF_PROTO_TCP ? flags : "");
         put_name(out, tmp, hf_escape_text, &r->hostflowHostname);
         fputc('\n', out);
         break;

@@ -2,16 +2,8 @@
  * payload starts.  The cursor arrives bounded by the IP length, so the
  * payload never includes link-layer trailer padding. */
 #include "decode.h"
+#include "proto.h"
 
-enum {
-    PROTO_ICMP    = 1,
-    PROTO_TCP     = 6,
-    PROTO_UDP     = 17,
-    PROTO_DCCP    = 33,
-    PROTO_ICMPV6  = 58,
-    PROTO_SCTP    = 132,
-    PROTO_UDPLITE = 136,
-};
 
 enum { TCP_MIN_HLEN = 20, UDP_HLEN = 8 };
 
@@ -77,19 +69,19 @@ static void decode_icmp(struct hf_cursor l4, struct hf_packet *pkt)
 void hf_decode_transport(struct hf_cursor l4, struct hf_packet *pkt)
 {
     switch (pkt->proto) {
-    case PROTO_TCP:
+    case HF_PROTO_TCP:
         decode_tcp(l4, pkt);
         break;
-    case PROTO_UDP:
-    case PROTO_UDPLITE:
+    case HF_PROTO_UDP:
+    case HF_PROTO_UDPLITE:
         decode_udp(l4, pkt);
         break;
-    case PROTO_SCTP:
-    case PROTO_DCCP:
+    case HF_PROTO_SCTP:
+    case HF_PROTO_DCCP:
         read_ports(&l4, pkt);
         break;
-    case PROTO_ICMP:
-    case PROTO_ICMPV6:
+    case HF_PROTO_ICMP:
+    case HF_PROTO_ICMPV6:
         decode_icmp(l4, pkt);
         break;
     default:

@@ -1,4 +1,5 @@
 #include "app_label.h"
+#include "proto.h"
 
 #include <string.h>
 
@@ -40,7 +41,7 @@ hf_app_label_guess(const struct hf_packet *pkt)
         return HF_APP_NONE;
     if (starts(pkt, "SSH-"))
         return HF_APP_SSH;
-    if (pkt->proto == 6) {
+    if (pkt->proto == HF_PROTO_TCP) {
         /* server greetings: the flow from the server names its protocol */
         if (pkt->sport == 25 || pkt->sport == 587)
             return starts(pkt, "220") ? HF_APP_SMTP : HF_APP_NONE;
@@ -48,7 +49,7 @@ hf_app_label_guess(const struct hf_packet *pkt)
             return HF_APP_FTP;
         return HF_APP_NONE;
     }
-    if (pkt->proto != 17)
+    if (pkt->proto != HF_PROTO_UDP)
         return HF_APP_NONE;
     /* NTP: 48-byte header, version 1-4, mode 1-5 */
     if (either_port(pkt, 123) && pkt->payload_len >= 48) {

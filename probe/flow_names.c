@@ -1,4 +1,5 @@
 #include "flow_names.h"
+#include "proto.h"
 
 #include <string.h>
 #include <glib.h>
@@ -134,7 +135,7 @@ dns_packet(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt)
     uint32_t len = pkt->payload_len;
     struct hf_dns_msg dns;
 
-    if (pkt->proto == 6) {              /* DNS over TCP: length-prefixed */
+    if (pkt->proto == HF_PROTO_TCP) {   /* DNS over TCP: length-prefixed */
         if (len < 2 || (uint32_t)(msg[0] << 8 | msg[1]) > len - 2)
             return;
         len = (uint32_t)(msg[0] << 8 | msg[1]);
@@ -377,7 +378,7 @@ hf_names_packet(struct hf_names *n, struct hf_flow *f, bool created,
     (void)ifindex;
     if (created) {
         f->names.inspect_left = (uint8_t)(n->cfg.inspect_packets > 255 ? 255 : n->cfg.inspect_packets);
-        if (pkt->proto == 6 || pkt->proto == 17)
+        if (pkt->proto == HF_PROTO_TCP || pkt->proto == HF_PROTO_UDP)
             pair_new_flow(n, f, pkt);
     }
     if (!pkt->payload_len || !pkt->has_ports)
@@ -391,13 +392,13 @@ hf_names_packet(struct hf_names *n, struct hf_flow *f, bool created,
     if (!f->names.inspect_left)
         return;
     f->names.inspect_left--;
-    if (pkt->proto == 6)
+    if (pkt->proto == HF_PROTO_TCP)
         tcp_payload(n, f, pkt);
-    else if (pkt->proto == 17)
+    else if (pkt->proto == HF_PROTO_UDP)
         udp_payload(n, f, pkt);
     if (!f->names.inspect_left)
         inspect_end(n, f);
-    if (!f->names.label && pkt->proto == 6)
+    if (!f->names.label && pkt->proto == HF_PROTO_TCP)
         f->names.label = hf_app_label_guess(pkt);
 }
 

@@ -1,4 +1,5 @@
 #include "flow_table.h"
+#include "proto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -228,7 +229,7 @@ hf_flow_key_from_packet(struct hf_flow_key *k, const struct hf_packet *pkt,
     if (pkt->has_ports) {
         k->sport = pkt->sport;
         k->dport = pkt->dport;
-    } else if (pkt->proto == 1 || pkt->proto == 58) {
+    } else if (hf_proto_is_icmp(pkt->proto)) {
         k->dport = pkt->icmp_type_code;
     }
 }
@@ -346,7 +347,7 @@ hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
     f->octets += pkt->ip_octets;
     f->last_us = pkt->ts_us;
     f->tcp_flags |= pkt->tcp_flags;
-    if (pkt->proto == 6 && (pkt->tcp_flags & (TCP_FIN | TCP_RST)) && !f->closing) {
+    if (pkt->proto == HF_PROTO_TCP && (pkt->tcp_flags & (TCP_FIN | TCP_RST)) && !f->closing) {
         if (linked)
             q_unlink(t, &t->open, i);   /* moves to the closing queue */
         linked = false;

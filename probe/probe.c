@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "proto.h"
 #include "clock.h"
 #include "exporter.h"
 #include "flow_names.h"
@@ -91,9 +92,9 @@ flow_to_record(const struct hf_flow *f, uint8_t reason, hf_flow_record_t *r)
     r->sourceTransportPort = f->key.sport;
     r->destinationTransportPort = f->key.dport;
     r->vlanId = f->key.vlan_id;
-    if (f->key.proto == 1)
+    if (f->key.proto == HF_PROTO_ICMP)
         r->icmpTypeCodeIPv4 = f->icmp_type_code;
-    else if (f->key.proto == 58)
+    else if (f->key.proto == HF_PROTO_ICMPV6)
         r->icmpTypeCodeIPv6 = f->icmp_type_code;
     r->tcpControlBits = f->tcp_flags;
     r->protocolIdentifier = f->key.proto;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "filter_int.h"
+#include "proto.h"
 
 bool
 hf_filter_glob(const char *pat, const uint8_t *s, size_t len)
@@ -157,9 +158,9 @@ eval(const struct hf_filter_node *n, const hf_flow_record_t *r, const struct hf_
         return SIDES(n, T);
 #undef T
     case HF_FK_FLAGS:
-        return r->protocolIdentifier == 6 && (r->tcpControlBits & n->num) == n->num;
+        return r->protocolIdentifier == HF_PROTO_TCP && (r->tcpControlBits & n->num) == n->num;
     case HF_FK_FLAGS_ANY:
-        return r->protocolIdentifier == 6 && (r->tcpControlBits & n->num) != 0;
+        return r->protocolIdentifier == HF_PROTO_TCP && (r->tcpControlBits & n->num) != 0;
     case HF_FK_PACKETS:
         return cmp_u64(n->cmp, scaled(r->packetDeltaCount, r->samplingPacketInterval), n->num);
     case HF_FK_BYTES:

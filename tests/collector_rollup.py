@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hftest  # noqa: E402
 
-PORTS = (6, 17, 132, 33)
+PORTS = (6, 17, 136, 132, 33)   # common/proto.h: hf_proto_has_ports
 # real captures the probe turns into flows of source "home": (capture,
 # hour offset, minute of the slot)
 HOME = [('chrome.pcap', 0, 0), ('http_ipv6.pcap', 0, 5), ('dns.pcap', 0, 55),
