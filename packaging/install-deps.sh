@@ -19,6 +19,9 @@ $SUDO apt-get update -qq
 # verify/security on the units; procps: /bin/kill, the collector unit's
 # ExecReload; util-linux: setpriv and unshare, to run the units' command
 # lines as their user in a network namespace of their own
+# chromium chromium-driver python3-selenium: tests/web_browser.py drives
+# the web view in headless Chromium (run under /usr/bin/python3, whose
+# dist-packages hold Debian's selenium); wrk: bench/web-bench.sh's load
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config python3 \
     libpcap-dev libfixbuf-dev libssl-dev libglib2.0-dev librrd-dev libmicrohttpd-dev \
@@ -27,4 +30,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     debhelper dpkg-dev fakeroot lintian debootstrap systemd procps util-linux \
     clang libclang-rt-14-dev \
     tshark nfdump softflowd tcpreplay iproute2 \
+    chromium chromium-driver python3-selenium wrk \
     >/dev/null

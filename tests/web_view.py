@@ -178,7 +178,8 @@ def main():
                              ('/details', dict(WIDE, source='chrome', order='packets', n='5')),
                              ('/flows', WIDE), ('/flows', dict(WIDE, page='2', n='3')),
                              ('/details', dict(WIDE, tz='utc')),
-                             ('/details', dict(WIDE, source='hostile'))]:
+                             ('/details', dict(WIDE, source='hostile')),
+                             ('/details', dict(WIDE, source='', filter=''))]:
             st, ct, body = web.get(path, params)
             check.eq('%s %s status' % (path, params), 200, st)
             check.ok(ct.startswith('text/html'), '%s: content type %s' % (path, ct))

@@ -157,6 +157,9 @@ one(const char *key, const char *v, unsigned bit, uint64_t now_ms, struct hf_web
 
     switch (bit) {
     case HF_WP_SOURCE:
+        /* the form's empty field (placeholder "all"): every source */
+        if (!*v)
+            return true;
         if (!hf_web_name_ok(v))
             goto bad;
         p->source = g_strdup(v);
