@@ -120,7 +120,10 @@ static void
 window_line(GString *o, const struct hf_web_params *p, uint64_t to_shown)
 {
     g_string_append(o, "<p class=\"window\">From ");
-    time_text(o, p->from_ms, p->utc);
+    if (p->from_ms)
+        time_text(o, p->from_ms, p->utc);
+    else
+        g_string_append(o, "the start");   /* 1970: times of 0 print empty */
     g_string_append(o, " to ");
     time_text(o, to_shown, p->utc);
     if (p->source) {
