@@ -78,18 +78,11 @@ template_record(struct hf_ipfix_scan *s, uint32_t domain, bool options,
     hf_ipfix_template_read(p, end, options, &h, f);
     struct tmpl *t = g_malloc(sizeof(*t) + h.count * sizeof(uint16_t));
     t->options = options;
-    t->varlen = false;
-    t->min_len = 0;
+    t->varlen = h.varlen;
+    t->min_len = h.min_len;
     t->n = (uint16_t)h.count;
-    for (unsigned i = 0; i < h.count; i++) {
+    for (unsigned i = 0; i < h.count; i++)
         t->len[i] = f[i].len;
-        if (f[i].len == VARLEN) {
-            t->varlen = true;
-            t->min_len += 1;
-        } else {
-            t->min_len += f[i].len;
-        }
-    }
     g_free(f);
     if (t->min_len == 0) {
         g_free(t);              /* fields of length 0 only: never ends */

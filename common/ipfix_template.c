@@ -18,6 +18,8 @@ hf_ipfix_template_read(const uint8_t *p, const uint8_t *end, bool options,
     head->tid = get16(p);
     head->count = get16(p + 2);
     head->scope = 0;
+    head->varlen = false;
+    head->min_len = 0;
     head->withdrawal = head->count == 0;
     if (head->withdrawal)
         /* a header of 4 bytes either way */
@@ -43,6 +45,12 @@ hf_ipfix_template_read(const uint8_t *p, const uint8_t *end, bool options,
             pen = (uint32_t)get16(p + at) << 16 | get16(p + at + 2);
             id &= 0x7fff;
             at += 4;
+        }
+        if (len == HF_IPFIX_VARLEN) {
+            head->varlen = true;
+            head->min_len += 1;
+        } else {
+            head->min_len += len;
         }
         if (fields) {
             fields[i].pen = pen;

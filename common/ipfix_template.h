@@ -14,6 +14,9 @@
 struct hf_ipfix_tmpl_head {
     unsigned tid, count, scope;
     bool withdrawal;            /* count 0: tid withdrawn (2 / 3: all) */
+    bool varlen;                /* a field of variable length */
+    uint32_t min_len;           /* the shortest record it allows (a
+                                   variable-length field: its 1-byte prefix) */
 };
 
 struct hf_ipfix_tmpl_field {

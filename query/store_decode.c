@@ -270,18 +270,11 @@ template_record(struct hf_store_decoder *d, uint32_t domain, bool options,
     struct prog *t = g_malloc(sizeof(*t) + h.count * sizeof(struct op));
     uint32_t filled = 0;
     t->options = options;
-    t->varlen = false;
-    t->min_len = 0;
+    t->varlen = h.varlen;
+    t->min_len = h.min_len;
     t->nops = 0;
-    for (unsigned i = 0; i < h.count; i++) {
-        if (f[i].len == VARLEN) {
-            t->varlen = true;
-            t->min_len += 1;
-        } else {
-            t->min_len += f[i].len;
-        }
+    for (unsigned i = 0; i < h.count; i++)
         compile_field(t, &filled, f[i].pen, f[i].id, f[i].len);
-    }
     g_free(f);
     if (t->min_len == 0) {
         g_free(t);                  /* fields of length 0 only: never ends */
