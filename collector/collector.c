@@ -366,6 +366,16 @@ main(int argc, char **argv)
                 ls->tcp ? "tcp" : "udp", v6 ? "[" : "", ls->host ? ls->host : "",
                 v6 ? "]" : "", ls->host ? ":" : "", hf_listener_port(listener, i));
     }
+    /* signals are taken synchronously here, never inside a worker thread */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* after the mask: the web server's threads must not take SIGTERM */
     struct hf_web_embed *web = NULL;
     if (!hf_web_embed_start(cfg.store_dir, cfg.config_path, web_arg, &web, &err)) {
         fprintf(stderr, "hostflow-collector: %s\n", err->message);
@@ -380,15 +390,6 @@ main(int argc, char **argv)
         fprintf(stderr, "hostflow-collector: web view on %s\n", url);
         g_free(url);
     }
-
-    /* signals are taken synchronously here, never inside a worker thread */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     GAsyncQueue *rxq = g_async_queue_new_full(g_free);
     GAsyncQueue *rx_free = g_async_queue_new_full(g_free);
