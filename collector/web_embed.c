@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "names.h"
-#include "size_parse.h"
 #include "web.h"
 
 struct hf_web_embed {
@@ -18,6 +17,7 @@ hf_web_embed_start(const char *store, const char *config_path, const char *liste
     GKeyFile *kf = NULL;
     struct hf_web_config c = { .store = store };
     char *max_scan = NULL, *file_listen = NULL;
+    int max_queries = 0;
     struct hf_web_embed *w = NULL;
     bool ok = false;
 
@@ -26,9 +26,7 @@ hf_web_embed_start(const char *store, const char *config_path, const char *liste
         kf = g_key_file_new();
         if (!g_key_file_load_from_file(kf, config_path, G_KEY_FILE_NONE, err))
             goto out;
-        file_listen = g_key_file_get_string(kf, "web", "listen", NULL);
-        max_scan = g_key_file_get_string(kf, "web", "max-scan", NULL);
-        c.max_queries = (unsigned)MAX(0, g_key_file_get_integer(kf, "web", "max-queries", NULL));
+        hf_web_settings_read(kf, &file_listen, &max_scan, &max_queries);
     }
     if (!listen)
         listen = file_listen;
@@ -36,14 +34,8 @@ hf_web_embed_start(const char *store, const char *config_path, const char *liste
         ok = true;                      /* no web view asked for */
         goto out;
     }
-    if (max_scan && !hf_size_parse(max_scan, &c.max_scan_bytes)) {
-        g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                    "[web] max-scan: want a size like 512M");
-        goto out;
-    }
-    if (c.max_queries > 64) {
-        g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                    "[web] max-queries: want 0 to 64");
+    if (!hf_web_settings_apply(&c, max_scan, max_queries, err)) {
+        g_prefix_error(err, "[web] ");
         goto out;
     }
     w = g_new0(struct hf_web_embed, 1);

@@ -9,7 +9,6 @@
 #include <glib-unix.h>
 
 #include "hf_config.h"
-#include "size_parse.h"
 #include "web.h"
 
 static char *store_arg, *listen_arg, *config_arg, *max_scan_arg;
@@ -80,22 +79,16 @@ main(int argc, char **argv)
             rc = fail(err->message);
             goto out;
         }
-        if (!max_scan_arg)
-            max_scan_arg = g_key_file_get_string(kf, "web", "max-scan", NULL);
-        if (!queries_arg)
-            queries_arg = g_key_file_get_integer(kf, "web", "max-queries", NULL);
-        if (!listen_arg)
-            listen_arg = g_key_file_get_string(kf, "web", "listen", NULL);
+        hf_web_settings_read(kf, &listen_arg, &max_scan_arg, &queries_arg);
     }
-    if (max_scan_arg && !hf_size_parse(max_scan_arg, &c.max_scan_bytes)) {
-        rc = fail("--max-scan wants a size (1048576, 512M, 4G)");
+    if (!hf_web_settings_apply(&c, max_scan_arg, queries_arg, &err)) {
+        rc = fail(err->message);
         goto out;
     }
-    if (queries_arg < 0 || queries_arg > 64 || threads_arg < 0 || threads_arg > 64) {
-        rc = fail("--max-queries and --threads want 0 to 64");
+    if (threads_arg < 0 || threads_arg > 64) {
+        rc = fail("--threads wants 0 to 64");
         goto out;
     }
-    c.max_queries = (unsigned)queries_arg;
     c.threads = (unsigned)threads_arg;
     {
         struct hf_names_config nc = { .config = kf };

@@ -19,6 +19,16 @@ struct hf_web_config {
     unsigned threads;               /* reading threads per query; 0: 2 */
 };
 
+/* The [web] group of a configuration file (kf may be NULL) where the
+ * command line left them unset (NULL, 0): listen, max-scan, max-queries;
+ * the strings are the caller's to g_free. */
+void hf_web_settings_read(GKeyFile *kf, char **listen, char **max_scan, int *max_queries);
+
+/* max_scan (a size, may be NULL) and max_queries (0 to 64) into c; false
+ * with err naming the bad one. */
+bool hf_web_settings_apply(struct hf_web_config *c, const char *max_scan, int max_queries,
+                           GError **err);
+
 /* Starts serving on its own threads; false with err when it cannot listen. */
 bool hf_web_start(const struct hf_web_config *c, GError **err);
 
