@@ -1,6 +1,8 @@
 #include "aggregate.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "flow_rules.h"
 #include "hash.h"
@@ -17,7 +19,7 @@
  * ring: a record's slot is prefetched when it arrives, its entry when it is
  * half-way through, and it is counted when it leaves. */
 #define INLINE_KEY 32
-#define BLOCK_SHIFT 16
+#define BLOCK_SHIFT 17
 #define BLOCK (1u << BLOCK_SHIFT)
 #define RING 16
 
@@ -50,6 +52,55 @@ struct hf_agg {
     struct pending ring[RING];
     unsigned head, waiting;
 };
+
+/* Big tables are mostly TLB misses on 4 KiB pages: they get 2 MiB pages
+ * where the kernel gives them on request (transparent huge pages). */
+#define HUGE_PAGE (2u << 20)
+
+static size_t
+table_size(size_t size)
+{
+    return size < HUGE_PAGE ? size : (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+}
+
+/* Zeroed memory for a table: small ones from malloc, big ones mapped on a
+ * huge-page boundary (fresh pages come zeroed: no second pass over them). */
+static void *
+table_alloc(size_t size)
+{
+    void *p;
+
+    if (size < HUGE_PAGE) {
+        p = calloc(1, size);
+        if (!p)
+            g_error("aggregation: out of memory for %zu bytes", size);
+        return p;
+    }
+    size = table_size(size);
+    uint8_t *m = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        g_error("aggregation: out of memory for %zu bytes", size);
+    uint8_t *a = (uint8_t *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (a > m)
+        munmap(m, (size_t)(a - m));
+    munmap(a + size, (size_t)(m + HUGE_PAGE - a));
+#ifdef MADV_HUGEPAGE
+    madvise(a, size, MADV_HUGEPAGE);
+#endif
+    return a;
+}
+
+static void
+table_free(void *p, size_t size)
+{
+    if (!p)
+        return;
+    if (size < HUGE_PAGE)
+        free(p);
+    else
+        munmap(p, table_size(size));
+}
 
 static uint32_t
 key_hash(const uint8_t *p, size_t len)
@@ -142,7 +193,7 @@ hf_agg_new(const struct hf_key *keys, unsigned n)
     a->stride = sizeof(struct hf_sums) + (a->fixed ? a->fixed : sizeof(uint16_t) + INLINE_KEY);
     a->stride = (a->stride + 7) & ~(size_t)7;
     a->mask = 1023;
-    a->slots = g_new0(struct slot, a->mask + 1);
+    a->slots = table_alloc(((size_t)a->mask + 1) * sizeof(struct slot));
     a->arena = g_byte_array_new();
     return a;
 }
@@ -151,7 +202,7 @@ static void
 free_blocks(struct hf_agg *a)
 {
     for (guint i = 0; i < a->nblocks; i++)
-        g_free(a->blocks[i]);
+        table_free(a->blocks[i], (size_t)BLOCK * a->stride);
     g_free(a->blocks);
     a->blocks = NULL;
     a->nblocks = 0;
@@ -164,7 +215,7 @@ hf_agg_free(struct hf_agg *a)
     if (!a)
         return;
     free_blocks(a);
-    g_free(a->slots);
+    table_free(a->slots, ((size_t)a->mask + 1) * sizeof(struct slot));
     g_byte_array_unref(a->arena);
     g_free(a);
 }
@@ -175,7 +226,7 @@ static void
 grow(struct hf_agg *a)
 {
     uint32_t mask = a->mask * 2 + 1;
-    struct slot *slots = g_new0(struct slot, (size_t)mask + 1);
+    struct slot *slots = table_alloc(((size_t)mask + 1) * sizeof(struct slot));
 
     for (uint32_t i = 0; i <= a->mask; i++) {
         struct slot sl = a->slots[i];
@@ -186,7 +237,7 @@ grow(struct hf_agg *a)
             j = (j + 1) & mask;
         slots[j] = sl;
     }
-    g_free(a->slots);
+    table_free(a->slots, ((size_t)a->mask + 1) * sizeof(struct slot));
     a->slots = slots;
     a->mask = mask;
 }
@@ -196,7 +247,7 @@ new_entry(struct hf_agg *a, const uint8_t *key, size_t len)
 {
     if ((a->count & (BLOCK - 1)) == 0 && (a->count >> BLOCK_SHIFT) == a->nblocks) {
         a->blocks = g_renew(uint8_t *, a->blocks, a->nblocks + 1);
-        a->blocks[a->nblocks++] = g_malloc((size_t)BLOCK * a->stride);
+        a->blocks[a->nblocks++] = table_alloc((size_t)BLOCK * a->stride);
     }
     uint8_t *e = entry_at(a, a->count++);
     uint8_t *k = e + sizeof(struct hf_sums);
@@ -310,6 +361,10 @@ void
 hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
 {
     flush(from);
+    /* from's groups are read in entry order: its slots can go now */
+    table_free(from->slots, ((size_t)from->mask + 1) * sizeof(struct slot));
+    from->mask = 1023;
+    from->slots = table_alloc(((size_t)from->mask + 1) * sizeof(struct slot));
     hf_sums_add(&into->total, &from->total);
     memset(&from->total, 0, sizeof(from->total));
     for (uint32_t i = 0; i < from->count; i++) {
@@ -325,14 +380,13 @@ hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
         ring_put(into, p);
         /* a block merged is a block given back */
         if ((i & (BLOCK - 1)) == BLOCK - 1) {
-            g_free(from->blocks[i >> BLOCK_SHIFT]);
+            table_free(from->blocks[i >> BLOCK_SHIFT], (size_t)BLOCK * from->stride);
             from->blocks[i >> BLOCK_SHIFT] = NULL;
         }
     }
     flush(into);
     free_blocks(from);
     g_byte_array_set_size(from->arena, 0);
-    memset(from->slots, 0, ((size_t)from->mask + 1) * sizeof(struct slot));
 }
 
 const struct hf_sums *
