@@ -13,7 +13,9 @@
    openssl CLI): an https request verified against that certificate is
    answered, plain http on that port is not; one of the two alone, a
    missing file, a file that is not PEM or a key that is not the
-   certificate's: a clear error at start;
+   certificate's: a clear error at start; the collector's own web view
+   with [web] htpasswd, tls-cert and tls-key asks for users over https and
+   reads the htpasswd file again on SIGHUP;
 3. the time limit (--max-query-seconds): a tiny one makes the details, the
    flows and the exports 503 with a message while the overview and the
    style sheet, asked at the same time, are answered, and the server
@@ -23,6 +25,7 @@ import base64
 import concurrent.futures
 import ctypes
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -231,6 +234,47 @@ def tls_tests(check, tmp, store):
              'collector --check-config, tls-cert alone: exit %d, %r' % (p.returncode, p.stderr))
 
 
+def collector_tests(check, tmp):
+    """The collector's own web view with [web] htpasswd, tls-cert, tls-key."""
+    cert, key = os.path.join(tmp, 'cert.pem'), os.path.join(tmp, 'key.pem')
+    pw = os.path.join(tmp, 'collector.htpasswd')
+    with open(pw, 'w') as f:
+        f.write('alice:%s\n' % crypt('sesame', '$y$'))
+    cfg = os.path.join(tmp, 'collector-web.conf')
+    with open(cfg, 'w') as f:
+        f.write('[collector]\nstatus-exporters = 1000\n[web]\nlisten = 127.0.0.1:0\n'
+                'htpasswd = %s\ntls-cert = %s\ntls-key = %s\nmax-query-seconds = 0.5\n'
+                % (pw, cert, key))
+    ctx = ssl.create_default_context(cafile=cert)
+    with hftest.Collector(tmp, 'safe', listen=['udp:127.0.0.1:0'], config=cfg) as col:
+        col.start()
+        m = re.search(r'web view on https:[^\s]*:(\d+)', col.stderr())
+        check.ok(m, 'the collector serves its web view over https: %s' % col.stderr())
+        if not m:
+            col.stop()
+            return
+        port = int(m.group(1))
+        st, hdr, _ = get(port, '/', None, scheme='https', ctx=ctx)
+        check.eq('collector web view without credentials', 401, st)
+        check.ok((hdr.get('WWW-Authenticate') or '').startswith('Basic realm="hostflow"'),
+                 'collector web view: WWW-Authenticate')
+        check.eq('collector web view with credentials', 200,
+                 get(port, '/', None, basic('alice', 'sesame'), 'https', ctx)[0])
+        with open(pw, 'w') as f:
+            f.write('bob:%s\n' % crypt('sesame-b', '$6$'))
+        col.proc.send_signal(signal.SIGHUP)
+        ok = False
+        for _ in range(50):
+            if get(port, '/', None, basic('bob', 'sesame-b'), 'https', ctx)[0] == 200:
+                ok = True
+                break
+            time.sleep(0.1)
+        check.ok(ok, 'collector SIGHUP: the new user of the htpasswd file logs in')
+        check.eq('collector SIGHUP: the removed user', 401,
+                 get(port, '/', None, basic('alice', 'sesame'), 'https', ctx)[0])
+        col.check_exit(check, 'collector with users and TLS', col.stop())
+
+
 def limit_tests(check, tmp, store):
     web = web_view.Web(store)
     st, _, _ = get(web.port, '/details', WIDE)
@@ -292,6 +336,7 @@ def main():
         store = web_view.build_store(check, tmp)
         auth_tests(check, tmp, store)
         tls_tests(check, tmp, store)
+        collector_tests(check, tmp)
         limit_tests(check, tmp, store)
     check.finish()
 
