@@ -130,6 +130,7 @@ struct hf_store_decoder {
     struct hf_tmpl_table *tmpls;   /* struct prog by domain and id */
     uint64_t last_key;          /* the last set's template, cached */
     const struct prog *last;
+    struct hf_decode_stop *stop;   /* may be NULL */
 };
 
 static inline uint16_t
@@ -173,6 +174,26 @@ hf_store_decoder_free(struct hf_store_decoder *d)
         return;
     hf_tmpl_table_free(d->tmpls);
     g_free(d);
+}
+
+void
+hf_store_decoder_set_stop(struct hf_store_decoder *d, struct hf_decode_stop *stop)
+{
+    d->stop = stop;
+}
+
+bool
+hf_decode_stop_due(struct hf_decode_stop *stop)
+{
+    if (!stop)
+        return false;
+    if (g_atomic_int_get(&stop->flag))
+        return true;
+    if (stop->deadline_us && g_get_monotonic_time() >= stop->deadline_us) {
+        g_atomic_int_compare_and_exchange(&stop->flag, 0, HF_DECODE_STOP_TIME);
+        return true;
+    }
+    return false;
 }
 
 static void
@@ -485,6 +506,12 @@ decode(struct hf_store_decoder *d, const uint8_t *buf, size_t len, size_t from,
     while (pos < len && pos < to) {
         const uint8_t *msg = buf + pos;
         bool learn_only = pos < from;
+
+        if (!learn_only && hf_decode_stop_due(d->stop)) {
+            res->stopped = true;
+            res->good = pos;
+            return true;
+        }
 
         if (release && pos > released && pos - released >= RELEASE_STEP) {
             size_t upto = pos & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
