@@ -396,10 +396,9 @@ hf_agg_total(const struct hf_agg *a)
 }
 
 guint
-hf_agg_size(struct hf_agg *a)
+hf_agg_size(const struct hf_agg *a)
 {
-    flush(a);
-    return a->count;
+    return a->count + a->waiting;
 }
 
 static uint64_t

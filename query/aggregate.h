@@ -39,7 +39,9 @@ void hf_agg_merge(struct hf_agg *into, struct hf_agg *from);
 /* The records counted (once each, whatever the keys). */
 const struct hf_sums *hf_agg_total(const struct hf_agg *a);
 
-guint hf_agg_size(struct hf_agg *a);
+/* The groups held, at most: the few records still waiting to be counted
+ * (hf_agg_add) are taken as new ones; cheap enough to ask per record. */
+guint hf_agg_size(const struct hf_agg *a);
 
 struct hf_agg_row {
     const uint8_t *key;        /* encoded (keys.h); owned by the table */
