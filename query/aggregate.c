@@ -46,6 +46,9 @@ struct hf_agg {
     uint32_t mask;              /* slots - 1 */
     uint8_t **blocks;
     guint nblocks;
+    uint32_t first_cap;         /* entries the first block holds: it starts
+                                 * small and doubles up to BLOCK, so a table
+                                 * of a few groups stays a few KiB */
     uint32_t count;             /* entries */
     GByteArray *arena;          /* long variable keys */
     struct hf_sums total;
@@ -198,15 +201,41 @@ hf_agg_new(const struct hf_key *keys, unsigned n)
     return a;
 }
 
+static size_t
+block_bytes(const struct hf_agg *a, guint i)
+{
+    return (size_t)(i ? BLOCK : a->first_cap) * a->stride;
+}
+
 static void
 free_blocks(struct hf_agg *a)
 {
     for (guint i = 0; i < a->nblocks; i++)
-        table_free(a->blocks[i], (size_t)BLOCK * a->stride);
+        table_free(a->blocks[i], block_bytes(a, i));
     g_free(a->blocks);
     a->blocks = NULL;
     a->nblocks = 0;
     a->count = 0;
+    a->first_cap = 0;
+}
+
+/* Room for one more entry. */
+static void
+make_room(struct hf_agg *a)
+{
+    if (a->nblocks == 1 && a->count == a->first_cap && a->first_cap < BLOCK) {
+        uint8_t *b = table_alloc((size_t)a->first_cap * 2 * a->stride);
+        memcpy(b, a->blocks[0], block_bytes(a, 0));
+        table_free(a->blocks[0], block_bytes(a, 0));
+        a->blocks[0] = b;
+        a->first_cap *= 2;
+    } else if ((a->count & (BLOCK - 1)) == 0 && (a->count >> BLOCK_SHIFT) == a->nblocks) {
+        if (!a->nblocks)
+            a->first_cap = 256;
+        a->blocks = g_renew(uint8_t *, a->blocks, a->nblocks + 1);
+        a->blocks[a->nblocks] = table_alloc(block_bytes(a, a->nblocks));
+        a->nblocks++;
+    }
 }
 
 void
@@ -245,10 +274,7 @@ grow(struct hf_agg *a)
 static uint8_t *
 new_entry(struct hf_agg *a, const uint8_t *key, size_t len)
 {
-    if ((a->count & (BLOCK - 1)) == 0 && (a->count >> BLOCK_SHIFT) == a->nblocks) {
-        a->blocks = g_renew(uint8_t *, a->blocks, a->nblocks + 1);
-        a->blocks[a->nblocks++] = table_alloc((size_t)BLOCK * a->stride);
-    }
+    make_room(a);
     uint8_t *e = entry_at(a, a->count++);
     uint8_t *k = e + sizeof(struct hf_sums);
 
@@ -380,7 +406,7 @@ hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
         ring_put(into, p);
         /* a block merged is a block given back */
         if ((i & (BLOCK - 1)) == BLOCK - 1) {
-            table_free(from->blocks[i >> BLOCK_SHIFT], (size_t)BLOCK * from->stride);
+            table_free(from->blocks[i >> BLOCK_SHIFT], block_bytes(from, i >> BLOCK_SHIFT));
             from->blocks[i >> BLOCK_SHIFT] = NULL;
         }
     }

@@ -487,7 +487,7 @@ find(struct hf_store_decoder *d, uint32_t domain, unsigned sid)
 
 /* Pages of a mapped file already decoded are given back every this many
  * bytes: a store file of hundreds of MiB then costs a few MiB of memory. */
-#define RELEASE_STEP (8u << 20)
+#define RELEASE_STEP (2u << 20)
 
 /* Decodes the messages of buf that start in [from, to); those before
  * from only teach their templates (their data sets are hopped over), so a
