@@ -320,7 +320,8 @@ put_int(uint8_t *dst, uint8_t size, uint64_t v)
     }
 }
 
-/* One operation on n bytes at p. */
+/* One operation on n bytes at p; it writes its field whole, whatever n
+ * (data_set relies on it to zero the record once, not per record). */
 static inline void
 apply(const struct op *o, uint8_t *rec, const uint8_t *p, size_t n)
 {
@@ -355,6 +356,8 @@ apply(const struct op *o, uint8_t *rec, const uint8_t *p, size_t n)
     }
     case OP_OCTETS:
         memcpy(rec + o->off, p, n < o->size ? n : o->size);
+        if (n < o->size)        /* a shorter value than the last record's */
+            memset(rec + o->off + n, 0, o->size - n);
         break;
     case OP_STRING: {
         fbVarfield_t v = { .len = n, .buf = (uint8_t *)p };
@@ -371,7 +374,6 @@ record_fixed(const struct prog *t, hf_flow_record_t *r, const uint8_t *p)
 {
     uint8_t *rec = (uint8_t *)r;
 
-    memset(r, 0, sizeof(*r));
     for (uint32_t i = 0; i < t->nops; i++) {
         const struct op *o = &t->ops[i];
         apply(o, rec, p, o->len);
@@ -387,8 +389,6 @@ record_var(const struct prog *t, hf_flow_record_t *r, const uint8_t *p, size_t l
     uint8_t *rec = (uint8_t *)r;
     size_t at = 0;
 
-    if (r)
-        memset(r, 0, sizeof(*r));
     for (uint32_t i = 0; i < t->nops; i++) {
         const struct op *o = &t->ops[i];
         size_t n = o->len;
@@ -422,6 +422,9 @@ data_set(const struct prog *t, const uint8_t *p, const uint8_t *end,
     hf_flow_record_t r;
 
     *ok = true;
+    /* zeroed once: every record of a template writes the same fields whole
+     * (apply), so the fields it lacks stay zero without a memset each */
+    memset(&r, 0, sizeof(r));
     if (t->options) {
         while ((size_t)(end - p) >= t->min_len) {
             size_t n = t->varlen ? record_var(t, NULL, p, (size_t)(end - p)) : t->min_len;
