@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include <stdio.h>
+#include "conf_file.h"
 #include "names.h"
 
 struct hf_web_config {
@@ -19,15 +21,25 @@ struct hf_web_config {
     unsigned threads;               /* reading threads per query; 0: 2 */
 };
 
-/* The [web] group of a configuration file (kf may be NULL) where the
- * command line left them unset (NULL, 0): listen, max-scan, max-queries;
- * the strings are the caller's to g_free. */
-void hf_web_settings_read(GKeyFile *kf, char **listen, char **max_scan, int *max_queries);
-
-/* max_scan (a size, may be NULL) and max_queries (0 to 64) into c; false
- * with err naming the bad one. */
-bool hf_web_settings_apply(struct hf_web_config *c, const char *max_scan, int max_queries,
-                           GError **err);
+/* The [web] section of hostflow.conf(5), for hostflow-web and the
+ * collector's embedded view: defaults, the file, then the command line. */
+struct hf_web_settings {
+    char *listen;                   /* NULL: none (the collector) or 127.0.0.1:8080 */
+    uint64_t max_scan_bytes;
+    int64_t max_queries;
+    int64_t threads;
+};
+void hf_web_settings_defaults(struct hf_web_settings *s);
+/* The file's [web] over the defaults; false with err (file, line, key). */
+bool hf_web_settings_load(struct hf_web_settings *s, const struct hf_conf *cf, GError **err);
+/* Command-line values (NULL or -1: not given) over the file's; false with
+ * err naming the bad option. */
+bool hf_web_settings_override(struct hf_web_settings *s, const char *listen,
+                              const char *max_scan, int max_queries, int threads,
+                              GError **err);
+/* As hostflow.conf(5) writes it (--check-config). */
+void hf_web_settings_print(FILE *f, const struct hf_web_settings *s);
+void hf_web_settings_clear(struct hf_web_settings *s);
 
 /* Starts serving on its own threads; false with err when it cannot listen. */
 bool hf_web_start(const struct hf_web_config *c, GError **err);
