@@ -196,8 +196,7 @@ print_config(const struct hf_conf *cf, const struct hf_collector_config *c,
     for (guint i = 0; i < c->sources->len; i++) {
         const struct hf_source *s = g_ptr_array_index(c->sources, i);
         printf("\n[source %s]\n", s->name);
-        if (s->port)
-            printf("port = %u\n", s->port);
+        printf("port = %u\n", s->port);
         if (s->has_exporter) {
             char addr[64];
             hf_exporter_addr_str(s->exporter, addr, sizeof(addr));

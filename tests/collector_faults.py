@@ -69,7 +69,7 @@ def replay_real(port):
                      '--gap-ms', '1'] + paths)
     if rp.returncode != 0:
         raise RuntimeError('replay-exporters.py: ' + rp.stderr)
-    pp = hftest.run_probe(['-r', hftest.pcap(PROBE_CAPTURE), '-c', '127.0.0.1:%d' % port])
+    pp = hftest.run_probe(['-r', hftest.pcap(PROBE_CAPTURE), '-C', '127.0.0.1:%d' % port])
     if pp.returncode != 0:
         raise RuntimeError('probe: ' + pp.stderr)
 
