@@ -46,7 +46,7 @@ get_size32(const struct hf_conf *cf, const char *key, uint32_t *out, GError **er
 {
     uint64_t v = *out;
 
-    if (!hf_conf_size(cf, "collector", key, 1024, (UINT64_C(1) << 32) - 1, &v, err))
+    if (!hf_conf_size(cf, "collector", key, 1024, UINT64_C(4095) << 20, &v, err))
         return false;
     *out = (uint32_t)v;
     return true;

@@ -260,8 +260,12 @@ hf_conf_string(const struct hf_conf *c, const char *group, const char *key,
         hf_conf_error(c, err, group, key, "not a valid string (bad escape?)");
         return false;
     }
+    if (!*g_strstrip(v)) {
+        g_free(v);              /* "key =": the default */
+        return true;
+    }
     g_free(*out);
-    *out = g_strstrip(v);
+    *out = v;
     return true;
 }
 
@@ -281,8 +285,12 @@ hf_conf_strv(const struct hf_conf *c, const char *group, const char *key,
     for (char **s = v; *s; s++)
         if (*g_strstrip(*s))
             g_ptr_array_add(keep, g_strdup(*s));
-    g_ptr_array_add(keep, NULL);
     g_strfreev(v);
+    if (!keep->len) {
+        g_ptr_array_free(keep, TRUE);   /* "key =": the default */
+        return true;
+    }
+    g_ptr_array_add(keep, NULL);
     g_strfreev(*out);
     *out = (char **)g_ptr_array_free(keep, FALSE);
     return true;
@@ -293,7 +301,12 @@ static char *
 raw(const struct hf_conf *c, const char *group, const char *key)
 {
     char *v = g_key_file_get_value(c->kf, group, key, NULL);
-    return v ? g_strstrip(v) : NULL;
+
+    if (v && !*g_strstrip(v)) {
+        g_free(v);              /* "key =": the default */
+        return NULL;
+    }
+    return v;
 }
 
 bool
@@ -362,7 +375,10 @@ hf_conf_size(const struct hf_conf *c, const char *group, const char *key,
     if (!v)
         return true;
     bool ok = hf_size_parse(v, &n) && n >= min && n <= max;
-    if (!ok) {
+    if (!ok && max == UINT64_MAX && min <= 1) {
+        hf_conf_error(c, err, group, key, "'%s': want a size%s (1048576, 512K, 64M, 4G)",
+                      v, min ? " above 0" : "");
+    } else if (!ok) {
         char *lo = size_text(min), *hi = size_text(max);
         hf_conf_error(c, err, group, key, "'%s': want a size from %s to %s (1048576, "
                       "512K, 64M, 4G)", v, lo, hi);

@@ -46,8 +46,8 @@ bool hf_conf_has(const struct hf_conf *c, const char *group, const char *key);
 void hf_conf_error(const struct hf_conf *c, GError **err, const char *group,
                    const char *key, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 
-/* Typed values.  True when absent (*out unchanged) or valid; false with
- * err naming file, line and key otherwise. */
+/* Typed values.  True when absent or empty ("key =": *out unchanged, the
+ * default) or valid; false with err naming file, line and key otherwise. */
 bool hf_conf_string(const struct hf_conf *c, const char *group, const char *key,
                     char **out, GError **err);       /* g_free()s the old *out */
 bool hf_conf_strv(const struct hf_conf *c, const char *group, const char *key,

@@ -23,6 +23,7 @@ static int domain_arg = UNSET, stats_arg = UNSET, tmpl_arg = UNSET;
 static int ttl_floor_arg = UNSET, ttl_ceiling_arg = UNSET, cache_entries_arg = UNSET;
 static int inspect_arg = UNSET;
 static char *cache_size_arg;
+static uint64_t file_cache_bytes = 64u << 20;   /* [probe] name-cache-size */
 static gboolean no_promisc_arg, version_arg, no_names_arg, check_config_arg;
 
 /* The whole-number settings: [probe] KEY or --KEY, with their defaults
@@ -185,7 +186,8 @@ load_file(const struct hf_conf *cf, bool *promisc, bool *names, GError **err)
         && (read_args || file_string(cf, "interface", &interface_arg, err))
         && file_string(cf, "filter", &filter_arg, err)
         && file_string(cf, "user", &user_arg, err)
-        && file_string(cf, "name-cache-size", &cache_size_arg, err)
+        && (cache_size_arg || hf_conf_size(cf, "probe", "name-cache-size", 1, UINT64_MAX,
+                                           &file_cache_bytes, err))
         && (output_arg || (file_string(cf, "collector", &collector_arg, err)
                            && file_string(cf, "transport", &transport_arg, err)));
 }
@@ -285,19 +287,10 @@ parse_options(int argc, char **argv, const struct hf_conf *cf, struct hf_probe_o
     o->names.cache.ttl_floor_s = (uint32_t)ttl_floor_arg;
     o->names.cache.ttl_ceiling_s = (uint32_t)ttl_ceiling_arg;
     o->names.cache.max_entries = (uint32_t)cache_entries_arg;
-    o->names.cache.max_bytes = 64u << 20;
+    o->names.cache.max_bytes = file_cache_bytes;
     if (cache_size_arg && (!hf_size_parse(cache_size_arg, &o->names.cache.max_bytes)
-                           || o->names.cache.max_bytes == 0)) {
-        if (hf_conf_has(cf, "probe", "name-cache-size")) {
-            hf_conf_error(cf, &err, "probe", "name-cache-size", "'%s': want a size like 64M",
-                          cache_size_arg);
-            hf_conf_print_error("hostflow-probe", err);
-            g_error_free(err);
-            *status = 2;
-            return false;
-        }
+                           || o->names.cache.max_bytes == 0))
         return usage_error("--name-cache-size wants a size like 64M", status);
-    }
     o->names.inspect_packets = (uint32_t)inspect_arg;
 
     if (output_arg) {
