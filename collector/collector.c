@@ -153,8 +153,8 @@ print_stats(const struct hf_collector_config *c)
     if (g_file_get_contents(path, &text, NULL, &err)) {
         fputs(text, stdout);
     } else {
-        fprintf(stderr, "hostflow-collector: %s (is the collector running with this state directory?)\n",
-                err->message);
+        hf_log(HF_LOG_ERROR, "%s (is the collector running with this state directory?)",
+               err->message);
         g_clear_error(&err);
         rc = 1;
     }
@@ -223,7 +223,7 @@ rollup_new(const struct hf_collector_config *c)
     struct hf_rollup *r = hf_rollup_new(&rc, &err);
 
     if (!r) {
-        fprintf(stderr, "hostflow-collector: hourly summaries: %s\n", err->message);
+        hf_log(HF_LOG_ERROR, "hourly summaries: %s", err->message);
         g_error_free(err);
     }
     return r;
@@ -239,8 +239,8 @@ rollup_once(const struct hf_collector_config *c)
     if (!r)
         return 1;
     if (!hf_rollup_run(r, hf_wall_ms(), NULL)) {
-        fprintf(stderr, "hostflow-collector: %s/%s is being summarised by another process\n",
-                c->store_dir, HF_ROLLUP_DIR);
+        hf_log(HF_LOG_ERROR, "%s/%s is being summarised by another process",
+               c->store_dir, HF_ROLLUP_DIR);
         rc = 1;
     } else {
         struct hf_rollup_stats st = hf_rollup_stats(r);
@@ -296,7 +296,7 @@ make_dir(const char *dir)
 {
     if (g_mkdir_with_parents(dir, 0750) == 0)
         return true;
-    fprintf(stderr, "hostflow-collector: cannot create %s: %s\n", dir, g_strerror(errno));
+    hf_log(HF_LOG_ERROR, "cannot create %s: %s", dir, g_strerror(errno));
     return false;
 }
 
@@ -374,14 +374,14 @@ main(int argc, char **argv)
     };
     struct hf_store *store = hf_store_open(&sc, &err);
     if (!store) {
-        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        hf_log(HF_LOG_ERROR, "%s", err->message);
         g_error_free(err);
         release(&cf, &web_cfg, &cfg);
         return 1;
     }
     struct hf_listener *listener = hf_listener_open(cfg.listen, cfg.rcvbuf, &err);
     if (!listener) {
-        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        hf_log(HF_LOG_ERROR, "%s", err->message);
         g_error_free(err);
         hf_store_close(store);
         release(&cf, &web_cfg, &cfg);
@@ -390,9 +390,9 @@ main(int argc, char **argv)
     for (guint i = 0; i < cfg.listen->len; i++) {
         const struct hf_listen_spec *ls = &g_array_index(cfg.listen, struct hf_listen_spec, i);
         bool v6 = ls->host && strchr(ls->host, ':');
-        fprintf(stderr, "hostflow-collector: listening on %s:%s%s%s%s%u\n",
-                ls->tcp ? "tcp" : "udp", v6 ? "[" : "", ls->host ? ls->host : "",
-                v6 ? "]" : "", ls->host ? ":" : "", hf_listener_port(listener, i));
+        hf_log(HF_LOG_INFO, "listening on %s:%s%s%s%s%u",
+               ls->tcp ? "tcp" : "udp", v6 ? "[" : "", ls->host ? ls->host : "",
+               v6 ? "]" : "", ls->host ? ":" : "", hf_listener_port(listener, i));
     }
     /* signals are taken synchronously here, never inside a worker thread */
     sigset_t sigs;
@@ -410,7 +410,7 @@ main(int argc, char **argv)
     hf_conf_free(cf);               /* read again on SIGHUP */
     cf = NULL;
     if (!web_ok) {
-        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        hf_log(HF_LOG_ERROR, "%s", err->message);
         g_error_free(err);
         hf_listener_free(listener);
         hf_store_close(store);
@@ -419,7 +419,7 @@ main(int argc, char **argv)
     }
     if (web) {
         char *url = hf_web_embed_url(web);
-        fprintf(stderr, "hostflow-collector: web view on %s\n", url);
+        hf_log(HF_LOG_INFO, "web view on %s", url);
         g_free(url);
     }
 
@@ -441,7 +441,7 @@ main(int argc, char **argv)
         int sig = sigwaitinfo(&sigs, NULL);
         if (sig == SIGHUP) {
             if (!cfg.config_path) {
-                fprintf(stderr, "hostflow-collector: SIGHUP: no configuration file to re-read\n");
+                hf_log(HF_LOG_WARNING, "SIGHUP: no configuration file to re-read");
                 continue;
             }
             hf_notify_reloading();
@@ -451,8 +451,7 @@ main(int argc, char **argv)
             bool loaded = again && load_config(again, next, NULL, &err);
             hf_conf_free(again);
             if (!loaded) {
-                fprintf(stderr, "hostflow-collector: SIGHUP: %s (keeping the old sources)\n",
-                        err->message);
+                hf_log(HF_LOG_ERROR, "SIGHUP: %s (keeping the old sources)", err->message);
                 g_clear_error(&err);
                 hf_collector_config_clear(next);
                 g_free(next);
@@ -460,8 +459,8 @@ main(int argc, char **argv)
                 continue;
             }
             /* only sources change on reload; directories and sockets stay */
-            fprintf(stderr, "hostflow-collector: reloaded %s (%u sources)\n",
-                    cfg.config_path, next->sources->len);
+            hf_log(HF_LOG_INFO, "reloaded %s (%u sources)", cfg.config_path,
+                   next->sources->len);
             char *status = g_strdup_printf("reloaded (%u sources)", next->sources->len);
             struct hf_collector_config *old = hf_pipeline_reload(pipe, next);
             if (old != &cfg) {
@@ -486,6 +485,15 @@ main(int argc, char **argv)
         g_free(last);
     }
     hf_pipeline_stop(pipe);
+    {
+        /* the summary at exit (the counters in full: status.json) */
+        struct hf_listener_stats ls = hf_listener_stats(listener);
+        struct hf_store_stats ss = hf_store_stats(store);
+        hf_log(HF_LOG_INFO, "stopped: %" G_GUINT64_FORMAT " datagrams, %" G_GUINT64_FORMAT
+               " records stored, %" G_GUINT64_FORMAT " files completed, %" G_GUINT64_FORMAT
+               " kernel drops, %" G_GUINT64_FORMAT " write errors", ls.datagrams, ss.records,
+               ss.files_completed, ls.kernel_drops, ss.write_errors);
+    }
     hf_rollup_free(rollup);       /* the pipeline's last status read it */
     hf_listener_free(listener);   /* the pipeline's last status read it */
     hf_store_close(store);

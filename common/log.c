@@ -23,10 +23,23 @@ GOptionEntry hf_log_options[] = {
     {NULL, 0, 0, 0, NULL, NULL, NULL}
 };
 
+/* glib's own messages (g_warning...) at the same levels, in the same form */
+static void
+glib_handler(const gchar *domain, GLogLevelFlags flags, const gchar *msg, gpointer data)
+{
+    (void)domain; (void)data;
+    int level = flags & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL) ? HF_LOG_ERROR
+              : flags & G_LOG_LEVEL_WARNING ? HF_LOG_WARNING
+              : flags & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO) ? HF_LOG_INFO
+              : HF_LOG_DEBUG;
+    hf_log(level, "%s", msg);
+}
+
 void
 hf_log_init(const char *name)
 {
     prog = name;
+    g_log_set_default_handler(glib_handler, NULL);
 }
 
 int

@@ -57,7 +57,11 @@ load_settings(struct hf_conf *cf, struct hf_web_settings *s, char **store, GErro
         g_free(*store);
         *store = g_strdup(store_arg);
     }
-    return hf_web_settings_override(s, listen_arg, max_scan_arg, queries_arg, threads_arg, err);
+    if (!hf_web_settings_override(s, listen_arg, max_scan_arg, queries_arg, threads_arg, err))
+        return false;
+    if (!s->listen)
+        s->listen = g_strdup("127.0.0.1:8080");   /* the collector: no view */
+    return true;
 }
 
 static int
@@ -148,7 +152,7 @@ main(int argc, char **argv)
         goto out;
     }
     {
-        const char *l = ws.listen ? ws.listen : "127.0.0.1:8080";
+        const char *l = ws.listen;
         const char *colon = strrchr(l, ':');
         printf("hostflow-web: listening on http:%.*s:%u\n", (int)(colon - l), l, hf_web_port());
         fflush(stdout);
