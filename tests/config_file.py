@@ -18,10 +18,15 @@
     key or section; a missing -c file exits 2 for all;
 (c) the command line beats the file, and the file beats the default,
     in --check-config and in what the probe actually does (max-flows from
-    the file evicts flows on a real capture; the option overrides it)."""
+    the file evicts flows on a real capture; the option overrides it);
+(d) --quiet keeps errors only (no "listening on", no summary at exit, no
+    warning), -v keeps the info lines."""
 import os
 import re
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hftest  # noqa: E402
@@ -276,12 +281,54 @@ def command_line(check, tmp):
              counters['file 16, --max-flows 100000'].get('evicted'))
 
 
+def collector_stderr(tmp, name, *args):
+    """A collector started and stopped (SIGTERM) at once; its stderr."""
+    cmd = [hftest.COLLECTOR, '-w', os.path.join(tmp, name, 'store'), '-s',
+           os.path.join(tmp, name, 'state'), '-l', 'udp:127.0.0.1:0'] + list(args)
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    status = os.path.join(tmp, name, 'state', 'status.json')
+    deadline = time.time() + 20
+    while not os.path.exists(status) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        err = proc.communicate(timeout=30)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        err = proc.communicate()[1]
+    return proc.returncode, err
+
+
+def logging_levels(check, tmp):
+    print('\n== --quiet and --verbose: one level scheme')
+    rows = []
+    for what, args in (('default', []), ('--quiet', ['--quiet']), ('-v', ['-v'])):
+        rc, err = collector_stderr(tmp, 'log-%d' % len(rows), *args)
+        lines = err.strip().splitlines()
+        rows.append(('collector ' + what, rc, ' | '.join(lines)[:110]))
+        check.eq('collector %s: exit' % what, 0, rc)
+        info = [l for l in lines if 'listening on' in l or ': stopped: ' in l]
+        check.eq('collector %s: info lines (listening, stopped)' % what,
+                 0 if what == '--quiet' else 2, len(info))
+        check.ok(hftest.sanitizer_report(err) is None, 'collector %s: sanitizer' % what)
+    # a warning: -c HOST:PORT from before -c named the file
+    cap = hftest.pcap('443-chrome.pcap')
+    for what, args in (('default', []), ('--quiet', ['-q'])):
+        p = hftest.run_probe(['-r', cap, '-c', '127.0.0.1:9'] + args)
+        warned = 'warning: -c 127.0.0.1:9: taken as -C/--collector' in p.stderr
+        rows.append(('probe -c HOST:PORT ' + what, p.returncode, p.stderr.strip()[:110]))
+        check.eq('probe -c HOST:PORT %s: exit' % what, 0, p.returncode)
+        check.eq('probe -c HOST:PORT %s: warning shown' % what, what == 'default', warned)
+    hftest.table(['run', 'exit', 'stderr'], rows)
+
+
 def main():
     check = hftest.Check('config_file')
     with hftest.tempdir() as tmp:
         documented(check, tmp)
         bad_files(check, tmp)
         command_line(check, tmp)
+        logging_levels(check, tmp)
     check.finish()
 
 
