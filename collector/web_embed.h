@@ -9,14 +9,15 @@
 
 struct hf_web_embed;
 
-/* *out NULL when no web view is asked for; false with err when one is
- * asked for and cannot start (a bad [web] value, the port taken). */
-bool hf_web_embed_start(const char *store, const char *config_path, const char *listen,
-                        struct hf_web_embed **out, GError **err);
+struct hf_conf;
+struct hf_web_settings;
 
-/* --check-config: the [web] values of config_path (may be NULL), the
- * htpasswd file and TLS files included; false with err naming the bad one. */
-bool hf_web_embed_check(const char *config_path, GError **err);
+/* *out NULL when no web view is asked for (no listen); false with err
+ * when one is asked for and cannot start (the port taken).  Devices come
+ * from the configuration's [devices]. */
+bool hf_web_embed_start(const char *store, const struct hf_conf *cf,
+                        const struct hf_web_settings *s,
+                        struct hf_web_embed **out, GError **err);
 
 /* SIGHUP: the htpasswd file again; false (the old users kept) with err.
  * w may be NULL (no web view): true. */

@@ -4,7 +4,7 @@
 1. `meson setup --prefix /opt/hf` of the source tree, then `meson install
    --tags systemd --destdir D`: the services in D/opt/hf/lib/systemd/system
    run /opt/hf/sbin/hostflow-collector, /opt/hf/sbin/hostflow-probe and
-   /opt/hf/bin/hostflow-report with /opt/hf/etc/hostflow/collector.conf
+   /opt/hf/bin/hostflow-report with /opt/hf/etc/hostflow/hostflow.conf
    (and the probe's /opt/hf/etc/default/hostflow-probe); no /usr path
    is left in them.  `systemd-analyze verify` passes on them in a mount
    namespace where /opt/hf is D/opt/hf, with the programs of this build at
@@ -59,7 +59,7 @@ def check_paths(check, unitdir, prefix, etc, what):
                  os.path.join(prefix, subdir, prog), argv[0])
         if '-c' in argv:
             check.eq('%s: %s config' % (what, unit),
-                     os.path.join(etc, 'hostflow', 'collector.conf'), argv[argv.index('-c') + 1])
+                     os.path.join(etc, 'hostflow', 'hostflow.conf'), argv[argv.index('-c') + 1])
         for env in unit_values(text, 'EnvironmentFile'):
             check.eq('%s: %s EnvironmentFile' % (what, unit),
                      '-' + os.path.join(etc, 'default', 'hostflow-probe'), env)

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include <stdio.h>
+#include "conf_file.h"
 #include "names.h"
 
 struct hf_web_config {
@@ -23,26 +25,39 @@ struct hf_web_config {
     const char *tls_cert, *tls_key; /* PEM files: HTTPS; NULL: plain HTTP */
 };
 
-/* The [web] settings as read: from the command line first, then from a
- * configuration file's [web] group where the command line left them unset
- * (NULL, 0). */
+/* The [web] section of hostflow.conf(5), for hostflow-web and the
+ * collector's embedded view: defaults, the file, then the command line. */
 struct hf_web_settings {
-    char *listen, *max_scan, *htpasswd, *tls_cert, *tls_key;
-    int max_queries;
+    char *listen;                   /* NULL: none (the collector) or 127.0.0.1:8080 */
+    uint64_t max_scan_bytes;
+    int64_t max_queries;
+    int64_t threads;
     double max_query_seconds;
+    int64_t max_groups;
+    char *htpasswd, *tls_cert, *tls_key;    /* NULL: none */
+};
+
+/* What the command line gave (NULL or -1: not given). */
+struct hf_web_options {
+    const char *listen, *max_scan, *max_query_seconds, *htpasswd, *tls_cert, *tls_key;
+    int max_queries, threads;
     gint64 max_groups;
 };
 
-/* Fills what s leaves unset from kf's [web] group (kf may be NULL). */
-void hf_web_settings_read(GKeyFile *kf, struct hf_web_settings *s);
-
-/* Checks s and puts it into c (whose strings then point into s): sizes
- * and counts in range, the htpasswd file readable with accepted hashes,
- * the TLS certificate and key both given, readable and PEM.  False with
- * err naming the bad one. */
-bool hf_web_settings_apply(struct hf_web_config *c, const struct hf_web_settings *s,
-                           GError **err);
-
+void hf_web_settings_defaults(struct hf_web_settings *s);
+/* The file's [web] over the defaults; false with err (file, line, key). */
+bool hf_web_settings_load(struct hf_web_settings *s, const struct hf_conf *cf, GError **err);
+/* Command-line values over the file's; false with err naming the bad option. */
+bool hf_web_settings_override(struct hf_web_settings *s, const struct hf_web_options *o,
+                              GError **err);
+/* The files the settings name: TLS certificate and key both given,
+ * readable and PEM; the htpasswd file readable with accepted hashes.
+ * False with err naming the bad one. */
+bool hf_web_settings_check_files(const struct hf_web_settings *s, GError **err);
+/* Fills c's settings (its strings then point into s). */
+void hf_web_settings_to_config(const struct hf_web_settings *s, struct hf_web_config *c);
+/* As hostflow.conf(5) writes it (--check-config). */
+void hf_web_settings_print(FILE *f, const struct hf_web_settings *s);
 void hf_web_settings_clear(struct hf_web_settings *s);
 
 /* Starts serving on its own threads; false with err when it cannot listen. */
