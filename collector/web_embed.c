@@ -16,8 +16,7 @@ hf_web_embed_start(const char *store, const char *config_path, const char *liste
 {
     GKeyFile *kf = NULL;
     struct hf_web_config c = { .store = store };
-    char *max_scan = NULL, *file_listen = NULL;
-    int max_queries = 0;
+    struct hf_web_settings ws = { 0 };
     struct hf_web_embed *w = NULL;
     bool ok = false;
 
@@ -26,15 +25,15 @@ hf_web_embed_start(const char *store, const char *config_path, const char *liste
         kf = g_key_file_new();
         if (!g_key_file_load_from_file(kf, config_path, G_KEY_FILE_NONE, err))
             goto out;
-        hf_web_settings_read(kf, &file_listen, &max_scan, &max_queries);
+        hf_web_settings_read(kf, &ws);
     }
     if (!listen)
-        listen = file_listen;
+        listen = ws.listen;
     if (!listen) {
         ok = true;                      /* no web view asked for */
         goto out;
     }
-    if (!hf_web_settings_apply(&c, max_scan, max_queries, err)) {
+    if (!hf_web_settings_apply(&c, &ws, err)) {
         g_prefix_error(err, "[web] ");
         goto out;
     }
@@ -62,8 +61,7 @@ out:
         g_free(w->listen);
         g_free(w);
     }
-    g_free(max_scan);
-    g_free(file_listen);
+    hf_web_settings_clear(&ws);
     if (kf)
         g_key_file_free(kf);
     return ok;

@@ -21,7 +21,8 @@ static GOptionEntry entries[] = {
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen_arg,
      "Address and port to serve on (default 127.0.0.1:8080; port 0: any free one)", "ADDR:PORT"},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
-     "A configuration file: [devices] names devices, [web] max-scan, max-queries", "FILE"},
+     "A configuration file: [devices] names devices, [web] max-scan, max-queries, "
+     "javascript-dir", "FILE"},
     {"max-scan", 0, 0, G_OPTION_ARG_STRING, &max_scan_arg,
      "Refuse (503) a query reading more than this many file bytes (default 4G)", "SIZE"},
     {"max-queries", 0, 0, G_OPTION_ARG_INT, &queries_arg,
@@ -54,6 +55,7 @@ main(int argc, char **argv)
     GKeyFile *kf = NULL;
     struct hf_names *names = NULL;
     struct hf_web_config c = { 0 };
+    struct hf_web_settings ws = { 0 };
     GMainLoop *loop;
     int rc = 0;
 
@@ -79,9 +81,13 @@ main(int argc, char **argv)
             rc = fail(err->message);
             goto out;
         }
-        hf_web_settings_read(kf, &listen_arg, &max_scan_arg, &queries_arg);
     }
-    if (!hf_web_settings_apply(&c, max_scan_arg, queries_arg, &err)) {
+    /* the command line first, then the file; ws owns the strings from here */
+    ws.listen = g_steal_pointer(&listen_arg);
+    ws.max_scan = g_steal_pointer(&max_scan_arg);
+    ws.max_queries = queries_arg;
+    hf_web_settings_read(kf, &ws);
+    if (!hf_web_settings_apply(&c, &ws, &err)) {
         rc = fail(err->message);
         goto out;
     }
@@ -104,7 +110,7 @@ main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    c.listen = listen_arg;
+    c.listen = ws.listen;
     c.names = names;
     if (!hf_web_start(&c, &err)) {
         fprintf(stderr, "hostflow-web: %s\n", err->message);
@@ -112,7 +118,7 @@ main(int argc, char **argv)
         goto out;
     }
     {
-        const char *l = listen_arg ? listen_arg : "127.0.0.1:8080";
+        const char *l = ws.listen ? ws.listen : "127.0.0.1:8080";
         const char *colon = strrchr(l, ':');
         printf("hostflow-web: listening on http:%.*s:%u\n", (int)(colon - l), l, hf_web_port());
         fflush(stdout);
@@ -125,6 +131,7 @@ main(int argc, char **argv)
     g_main_loop_unref(loop);
     hf_web_stop();
 out:
+    hf_web_settings_clear(&ws);
     hf_names_free(names);
     if (kf)
         g_key_file_free(kf);

@@ -17,17 +17,29 @@ struct hf_web_config {
     uint64_t max_scan_bytes;        /* a query reading more file bytes: 503; 0: 4 GiB */
     unsigned max_queries;           /* running at once, more: 503; 0: 2 */
     unsigned threads;               /* reading threads per query; 0: 2 */
+    const char *javascript_dir;     /* Debian's packaged browser libraries, served
+                                       under /js/; NULL: /usr/share/javascript */
+};
+
+/* The [web] settings a configuration file or the command line gives;
+ * the strings are the holder's to g_free. */
+struct hf_web_settings {
+    char *listen, *max_scan, *javascript_dir;
+    int max_queries;
 };
 
 /* The [web] group of a configuration file (kf may be NULL) where the
- * command line left them unset (NULL, 0): listen, max-scan, max-queries;
- * the strings are the caller's to g_free. */
-void hf_web_settings_read(GKeyFile *kf, char **listen, char **max_scan, int *max_queries);
+ * command line left them unset (NULL, 0): listen, max-scan, max-queries,
+ * javascript-dir. */
+void hf_web_settings_read(GKeyFile *kf, struct hf_web_settings *s);
 
-/* max_scan (a size, may be NULL) and max_queries (0 to 64) into c; false
- * with err naming the bad one. */
-bool hf_web_settings_apply(struct hf_web_config *c, const char *max_scan, int max_queries,
+/* max_scan (a size, may be NULL), max_queries (0 to 64) and
+ * javascript_dir (an absolute path without "..", may be NULL) into c (the
+ * strings borrowed from s); false with err naming the bad one. */
+bool hf_web_settings_apply(struct hf_web_config *c, const struct hf_web_settings *s,
                            GError **err);
+
+void hf_web_settings_clear(struct hf_web_settings *s);
 
 /* Starts serving on its own threads; false with err when it cannot listen. */
 bool hf_web_start(const struct hf_web_config *c, GError **err);
