@@ -386,6 +386,17 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     }
     if (!load_profiles(c, kf, err))
         goto out;
+    if (c->profiles->len) {
+        /* a profile may name domains and devices: the lists the report uses */
+        struct hf_names_config nc = { .config = kf };
+        GError *e = NULL;
+        if (!(c->names = hf_names_load(&nc, &e))) {
+            g_set_error(err, CFG_ERROR, 1, "domain and device lists for the profiles: %s",
+                        e->message);
+            g_error_free(e);
+            goto out;
+        }
+    }
     if (!load_limits(c, kf, g, err))
         goto out;
     ok = load_sources(c, kf, err);
@@ -406,6 +417,7 @@ hf_collector_config_clear(struct hf_collector_config *c)
     g_free(c->config_path);
     if (c->profiles)
         g_ptr_array_free(c->profiles, TRUE);
+    hf_names_free(c->names);
     g_free(c->rrdcached);
     memset(c, 0, sizeof(*c));
 }
