@@ -4,11 +4,12 @@
  * (keys.h), drawn as an SVG we write (no librrd state, no temporary RRD,
  * works without JavaScript) and given as JSON for graphs.js.
  *
- * The window is the page's, cut to the store's slot files when it reaches
- * beyond them (a window from 1970 draws the days that have flows); the
- * step is the shortest of 5 minutes, an hour, a day (then whole days) that
- * keeps it to POINTS_MAX points.  A record counts in the step of its start;
- * one that started before the window (it overlaps it) in the first. */
+ * The window is the page's, from the store's first slot file in it (a
+ * window from 1970 draws from the first day that has flows) and up to now
+ * at most; the step is the shortest of 5 minutes, an hour, a day (then
+ * whole days) that keeps it to POINTS_MAX points.  A record counts in
+ * the step of its start; one that started before the window (it overlaps
+ * it) in the first. */
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -49,18 +50,15 @@ window_of(struct hf_web *w, const struct hf_web_params *p, struct dev_series *s)
 {
     const char *src[2] = { p->source, NULL };
     uint64_t from = p->from_ms, to = p->to_ms == UINT64_MAX ? hf_wall_ms() : p->to_ms;
-    uint64_t first = UINT64_MAX, last = 0, lo, hi;
+    uint64_t first = UINT64_MAX, lo, hi;
     GPtrArray *files = hf_scan_files(w->store, p->source ? src : NULL, from, to, false);
 
-    for (guint i = 0; files && i < files->len; i++) {
-        const struct hf_scan_file *f = g_ptr_array_index(files, i);
-        first = MIN(first, f->start_ms);
-        last = MAX(last, f->end_ms);
-    }
+    for (guint i = 0; files && i < files->len; i++)
+        first = MIN(first, ((struct hf_scan_file *)g_ptr_array_index(files, i))->start_ms);
     if (files)
         g_ptr_array_unref(files);
     lo = MAX(from, first == UINT64_MAX ? from : first) / 1000;
-    hi = (MIN(to, last ? last : to) + 999) / 1000;
+    hi = (MIN(to, hf_wall_ms()) + 999) / 1000;
     if (hi <= lo)
         hi = lo + 1;
     s->step_s = 300;
