@@ -12,7 +12,6 @@
  * it) in the first. */
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "render.h"
@@ -192,16 +191,10 @@ nice_ceiling(double v)
 static void
 time_label(GString *o, uint64_t t, uint64_t span_s, bool utc)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
     char buf[32];
 
-    if (utc)
-        gmtime_r(&tt, &tm);
-    else
-        localtime_r(&tt, &tm);
-    strftime(buf, sizeof(buf), span_s <= 2 * DAY_S ? "%H:%M" : "%m-%d", &tm);
-    g_string_append(o, buf);
+    g_string_append(o, hf_time_text(buf, sizeof(buf), span_s <= 2 * DAY_S ? "%H:%M" : "%m-%d",
+                                    t, utc));
 }
 
 static void
