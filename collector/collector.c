@@ -316,6 +316,12 @@ main(int argc, char **argv)
         return 2;
     }
     if (check_config_arg) {
+        if (!hf_web_embed_check(cfg.config_path, &err)) {
+            fprintf(stderr, "hostflow-collector: %s\n", err->message);
+            g_error_free(err);
+            hf_collector_config_clear(&cfg);
+            return 2;
+        }
         int rc = print_config(&cfg);
         hf_collector_config_clear(&cfg);
         return rc;
@@ -413,6 +419,11 @@ main(int argc, char **argv)
                 continue;
             }
             hf_notify_reloading();
+            if (!hf_web_embed_reload(web, &err)) {
+                fprintf(stderr, "hostflow-collector: SIGHUP: %s (keeping the old web "
+                        "users)\n", err->message);
+                g_clear_error(&err);
+            }
             struct hf_collector_config *next = g_new0(struct hf_collector_config, 1);
             /* the command line still overrides the file */
             if (!hf_collector_config_load(next, cfg.config_path, &err)

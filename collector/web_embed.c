@@ -8,7 +8,45 @@
 struct hf_web_embed {
     struct hf_names *names;
     char *listen;
+    bool tls;
 };
+
+/* The configuration file (may be NULL: *kf NULL) and its [web] settings. */
+static bool
+load_settings(const char *config_path, GKeyFile **kf, struct hf_web_settings *set,
+              GError **err)
+{
+    *kf = NULL;
+    if (!config_path)
+        return true;
+    *kf = g_key_file_new();
+    if (!g_key_file_load_from_file(*kf, config_path, G_KEY_FILE_NONE, err))
+        return false;
+    hf_web_settings_read(*kf, set);
+    return true;
+}
+
+bool
+hf_web_embed_check(const char *config_path, GError **err)
+{
+    GKeyFile *kf;
+    struct hf_web_config c = { 0 };
+    struct hf_web_settings set = { 0 };
+    bool ok = load_settings(config_path, &kf, &set, err);
+
+    if (ok && !(ok = hf_web_settings_apply(&c, &set, err)))
+        g_prefix_error(err, "[web] ");
+    hf_web_settings_clear(&set);
+    if (kf)
+        g_key_file_free(kf);
+    return ok;
+}
+
+bool
+hf_web_embed_reload(struct hf_web_embed *w, GError **err)
+{
+    return !w || hf_web_reload_users(err);
+}
 
 bool
 hf_web_embed_start(const char *store, const char *config_path, const char *listen,
@@ -16,24 +54,20 @@ hf_web_embed_start(const char *store, const char *config_path, const char *liste
 {
     GKeyFile *kf = NULL;
     struct hf_web_config c = { .store = store };
-    struct hf_web_settings ws = { 0 };
+    struct hf_web_settings set = { 0 };
     struct hf_web_embed *w = NULL;
     bool ok = false;
 
     *out = NULL;
-    if (config_path) {
-        kf = g_key_file_new();
-        if (!g_key_file_load_from_file(kf, config_path, G_KEY_FILE_NONE, err))
-            goto out;
-        hf_web_settings_read(kf, &ws);
-    }
+    if (!load_settings(config_path, &kf, &set, err))
+        goto out;
     if (!listen)
-        listen = ws.listen;
+        listen = set.listen;
     if (!listen) {
         ok = true;                      /* no web view asked for */
         goto out;
     }
-    if (!hf_web_settings_apply(&c, &ws, err)) {
+    if (!hf_web_settings_apply(&c, &set, err)) {
         g_prefix_error(err, "[web] ");
         goto out;
     }
@@ -46,6 +80,7 @@ hf_web_embed_start(const char *store, const char *config_path, const char *liste
             goto out;
     }
     w->listen = g_strdup(listen);
+    w->tls = c.tls_cert != NULL;
     c.listen = w->listen;
     c.names = w->names;
     if (!hf_web_start(&c, err)) {
@@ -61,7 +96,7 @@ out:
         g_free(w->listen);
         g_free(w);
     }
-    hf_web_settings_clear(&ws);
+    hf_web_settings_clear(&set);
     if (kf)
         g_key_file_free(kf);
     return ok;
@@ -73,7 +108,8 @@ hf_web_embed_url(const struct hf_web_embed *w)
     const char *colon = strrchr(w->listen, ':');
     int host = colon ? (int)(colon - w->listen) : 0;
 
-    return g_strdup_printf("http:%.*s:%u", host, w->listen, hf_web_port());
+    return g_strdup_printf("%s:%.*s:%u", w->tls ? "https" : "http", host, w->listen,
+                           hf_web_port());
 }
 
 void

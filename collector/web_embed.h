@@ -14,7 +14,15 @@ struct hf_web_embed;
 bool hf_web_embed_start(const char *store, const char *config_path, const char *listen,
                         struct hf_web_embed **out, GError **err);
 
-/* "http:ADDR:PORT" it serves on (for the log line). */
+/* --check-config: the [web] values of config_path (may be NULL), the
+ * htpasswd file and TLS files included; false with err naming the bad one. */
+bool hf_web_embed_check(const char *config_path, GError **err);
+
+/* SIGHUP: the htpasswd file again; false (the old users kept) with err.
+ * w may be NULL (no web view): true. */
+bool hf_web_embed_reload(struct hf_web_embed *w, GError **err);
+
+/* "http:ADDR:PORT" (or https:) it serves on (for the log line). */
 char *hf_web_embed_url(const struct hf_web_embed *w);
 
 void hf_web_embed_stop(struct hf_web_embed *w);
