@@ -16,6 +16,7 @@
 #include "rollup.h"
 #include "rrd_rebuild.h"
 #include "store.h"
+#include "store_format.h"
 
 static char *config_arg, *store_arg, *state_arg, *max_size_arg, *rebuild_rrd_arg;
 static char **listen_args;
@@ -278,6 +279,32 @@ make_dir(const char *dir)
     return false;
 }
 
+/* The store's format marker (common/store_format.h): written into a store
+ * without one (the releases before it wrote the same layout), and a store
+ * of a newer or unreadable format refused: exit 2, before anything in it
+ * is read or written. */
+static int
+store_format(const char *dir)
+{
+    GError *err = NULL;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    bool had_files = d && g_dir_read_name(d) != NULL, adopted = false;
+    int rc = 0;
+
+    if (d)
+        g_dir_close(d);
+    if (!hf_store_format_adopt(dir, &adopted, &err)) {
+        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        rc = err->code == HF_STORE_FORMAT_REFUSED ? 2 : 1;
+        g_error_free(err);
+    } else if (adopted && had_files) {
+        fprintf(stderr, "hostflow-collector: %s: no %s (a store of an earlier "
+                "hostflow): marked as format %d; its files are kept as they are\n",
+                dir, HF_STORE_MARKER, HF_STORE_FORMAT);
+    }
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -334,6 +361,11 @@ main(int argc, char **argv)
     if (!make_dir(cfg.store_dir) || !make_dir(cfg.state_dir)) {
         hf_collector_config_clear(&cfg);
         return 1;
+    }
+    int format_rc = store_format(cfg.store_dir);
+    if (format_rc) {
+        hf_collector_config_clear(&cfg);
+        return format_rc;
     }
     if (rebuild_rrd_arg) {
         int rc = hf_rrd_rebuild(&cfg, rebuild_rrd_arg);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "flow_rules.h"
+#include "store_format.h"
 
 #define HOUR_MS 3600000ULL
 #define STOP_GROUPS (HF_DECODE_STOP_TIME + 1)
@@ -213,8 +214,6 @@ bool
 hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err)
 {
     unsigned n = q->threads ? q->threads : cores();
-    struct worker *w = g_new0(struct worker, n);
-    void **ctxs = g_new(void *, n);
     bool hide = !q->all_names && q->names && shows_names(q);
     struct hf_decode_stop stop = { 0, q->deadline_us };
     GPtrArray *files;
@@ -222,6 +221,11 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
 
     memset(res, 0, sizeof(*res));
     res->explain = g_string_new(NULL);
+    /* a store of a newer format, or a damaged marker: nothing is read */
+    if (hf_store_format_read(q->store, err) < 0)
+        return false;
+    struct worker *w = g_new0(struct worker, n);
+    void **ctxs = g_new(void *, n);
     if (q->filter) {
         char *text = hf_filter_to_string(q->filter);
         g_string_append_printf(res->explain, "filter: %s\n", text);

@@ -56,9 +56,10 @@ struct hf_query_result {
     enum hf_query_stop stopped;     /* not COMPLETE: the answer is partial */
 };
 
-/* Runs q; false with err when the store cannot be read at all (a damaged
- * file is reported and skipped, not an error).  A query stopped by its
- * bounds returns true with res->stopped saying why. */
+/* Runs q; false with err when the store cannot be read at all: unreadable,
+ * or of a format newer than this build's, or with a damaged format marker
+ * (store_format.h).  A damaged file is reported and skipped, not an error.
+ * A query stopped by its bounds returns true with res->stopped saying why. */
 bool hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err);
 
 void hf_query_result_clear(struct hf_query_result *res);

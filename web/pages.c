@@ -14,6 +14,7 @@
 #include "flow_rules.h"
 #include "render.h"
 #include "safe_text.h"
+#include "store_format.h"
 #include "web_int.h"
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -246,7 +247,12 @@ hf_web_run(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q,
     w->running--;
     g_mutex_unlock(&w->lock);
     if (!ok) {
-        hf_web_error(r, 500, "The store cannot be read");
+        /* the reason (paths, format) goes to the log, not to the browser */
+        g_printerr("hostflow-web: %s\n", err ? err->message : "query failed");
+        hf_web_error(r, 500, err && err->domain == HF_STORE_FORMAT_ERROR
+                     ? "The store cannot be read: its format is not one this hostflow "
+                       "reads (see the server's log)"
+                     : "The store cannot be read");
         g_clear_error(&err);
         hf_query_result_clear(res);
         return false;

@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 
 #include "clock.h"
+#include "store_format.h"
 #include "web_int.h"
 
 #define ANY_TIME (HF_WP_FROM | HF_WP_TO | HF_WP_TZ)
@@ -320,6 +321,9 @@ hf_web_start(const struct hf_web_config *c, GError **err)
         return false;
     }
     if (!parse_listen(c->listen ? c->listen : "127.0.0.1:8080", &ss, &sl, err))
+        return false;
+    /* a store of a newer format or with a damaged marker: not served */
+    if (hf_store_format_read(c->store, err) < 0)
         return false;
     web = g_new0(struct hf_web, 1);
     web->store = g_strdup(c->store);
