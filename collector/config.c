@@ -270,6 +270,24 @@ hf_collector_config_defaults(struct hf_collector_config *c)
     c->held_bytes = 16u << 20;
 }
 
+/* A profile may name domains and devices: the lists the report uses. */
+static bool
+load_profile_names(struct hf_collector_config *c, const struct hf_conf *cf, GError **err)
+{
+    struct hf_names_config nc = { .config = hf_conf_keyfile(cf) };
+    GError *e = NULL;
+
+    if (!c->profiles->len)
+        return true;
+    if (!(c->names = hf_names_load(&nc, &e))) {
+        g_set_error(err, CFG_ERROR, 1, "domain and device lists for the profiles: %s",
+                    e->message);
+        g_error_free(e);
+        return false;
+    }
+    return true;
+}
+
 bool
 hf_collector_config_load(struct hf_collector_config *c, const struct hf_conf *cf,
                          GError **err)
@@ -303,7 +321,8 @@ hf_collector_config_load(struct hf_collector_config *c, const struct hf_conf *cf
         g_free(c->rrdcached);
         c->rrdcached = NULL;
     }
-    return load_profiles(c, cf, err) && load_limits(c, cf, err) && load_sources(c, cf, err);
+    return load_profiles(c, cf, err) && load_profile_names(c, cf, err)
+        && load_limits(c, cf, err) && load_sources(c, cf, err);
 }
 
 void
@@ -318,6 +337,7 @@ hf_collector_config_clear(struct hf_collector_config *c)
     g_free(c->config_path);
     if (c->profiles)
         g_ptr_array_free(c->profiles, TRUE);
+    hf_names_free(c->names);
     g_free(c->rrdcached);
     memset(c, 0, sizeof(*c));
 }

@@ -38,6 +38,7 @@
 #include "conf_file.h"
 #include "decoder.h"
 #include "filter.h"
+#include "names.h"
 #include "size_parse.h"
 
 struct hf_listen_spec {
@@ -78,6 +79,10 @@ struct hf_collector_config {
     bool rrd;                   /* time series (default true) */
     char *rrdcached;            /* daemon address or NULL */
     GPtrArray *profiles;        /* struct hf_profile*, in file order */
+    struct hf_names *names;     /* domains and devices for the profiles' domain
+                                   and device terms, as hostflow-report and the
+                                   web view read them (the PSL, the merge list,
+                                   [devices], /etc/ethers); NULL without profiles */
 };
 
 /* The defaults, then the file's [collector], [source NAME] and

@@ -304,7 +304,7 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
             p->profiles[i + 1].filter = hf_filter_parse(pr->filter_text, NULL);
         }
         p->rrd = hf_rrd_series_new(cfg->store_dir, cfg->slot_seconds, cfg->rrdcached,
-                                   p->profiles, p->nprofiles, hf_wall_ms());
+                                   p->profiles, p->nprofiles, cfg->names, hf_wall_ms());
     }
     p->decode_thread = g_thread_new("hf-decode", decode_thread, p);
     p->write_thread = g_thread_new("hf-write", write_thread, p);

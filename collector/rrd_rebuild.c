@@ -15,6 +15,7 @@
 
 struct rebuild {
     const struct hf_rrd_profile_def *def;
+    const struct hf_names *names;
     GHashTable *index;          /* struct hf_scan_file * → its sums (one thread each) */
 };
 
@@ -24,7 +25,7 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
     struct rebuild *rb = ctx;
     struct hf_rrd_sums *sums = g_hash_table_lookup(rb->index, f);
 
-    hf_rrd_sums_add(sums, rb->def, 1, f->source, r);
+    hf_rrd_sums_add(sums, rb->def, 1, rb->names, f->source, r);
 }
 
 static void
@@ -83,7 +84,7 @@ hf_rrd_rebuild(const struct hf_collector_config *c, const char *profile)
 
     GPtrArray *files = hf_scan_files(c->store_dir, NULL, 0, UINT64_MAX, false);
     struct hf_rrd_sums *sums = g_new0(struct hf_rrd_sums, files->len ? files->len : 1);
-    struct rebuild rb = { .def = &def, .index = g_hash_table_new(g_direct_hash, g_direct_equal) };
+    struct rebuild rb = { .def = &def, .names = c->names, .index = g_hash_table_new(g_direct_hash, g_direct_equal) };
     for (guint i = 0; i < files->len; i++)
         g_hash_table_insert(rb.index, g_ptr_array_index(files, i), &sums[i]);
     unsigned nthreads = g_get_num_processors();

@@ -1,6 +1,7 @@
 #include "rrd_series.h"
 
 #include "flow_rules.h"
+#include "query.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@ struct hf_rrd_series {
     struct hf_rrd_files *files;
     const struct hf_rrd_profile_def *profiles;
     unsigned n;
+    const struct hf_names *names;
     uint32_t step;
     GPtrArray *open;            /* struct open_slot *, by start */
     GHashTable *seen;           /* interned source → first slot start (boxed) */
@@ -52,7 +54,8 @@ restart(struct hf_rrd_series *s, uint64_t now_ms)
 
 struct hf_rrd_series *
 hf_rrd_series_new(const char *store_dir, uint32_t step, const char *daemon,
-                  const struct hf_rrd_profile_def *profiles, unsigned n, uint64_t now_ms)
+                  const struct hf_rrd_profile_def *profiles, unsigned n,
+                  const struct hf_names *names, uint64_t now_ms)
 {
     struct hf_rrd_series *s = g_new0(struct hf_rrd_series, 1);
     char *dir = g_build_filename(store_dir, HF_RRD_DIR, NULL);
@@ -60,6 +63,7 @@ hf_rrd_series_new(const char *store_dir, uint32_t step, const char *daemon,
     s->files = hf_rrd_files_new(dir, step, daemon);
     g_free(dir);
     s->profiles = profiles;
+    s->names = names;
     s->n = n;
     s->step = step;
     s->open = g_ptr_array_new_with_free_func(open_slot_free);
@@ -72,11 +76,14 @@ hf_rrd_series_new(const char *store_dir, uint32_t step, const char *daemon,
 
 void
 hf_rrd_sums_add(struct hf_rrd_sums *sums, const struct hf_rrd_profile_def *profiles,
-                unsigned n, const char *source, const hf_flow_record_t *rec)
+                unsigned n, const struct hf_names *names, const char *source,
+                const hf_flow_record_t *rec)
 {
     unsigned c = hf_rrd_proto_class(rec->protocolIdentifier);
     uint64_t scale = hf_flow_scale(rec), flows = hf_flow_count(rec);
-    struct hf_filter_env env = { .source = source };
+    struct hf_filter_env env;
+
+    hf_query_filter_env(&env, source, names);
 
     for (unsigned i = 0; i < n; i++) {
         if (profiles[i].filter && !hf_filter_match(profiles[i].filter, rec, &env))
@@ -124,7 +131,7 @@ hf_rrd_series_add(struct hf_rrd_series *s, const char *source,
         sums = g_new0(struct hf_rrd_sums, s->n);
         g_hash_table_insert(o->sources, (gpointer)source, sums);
     }
-    hf_rrd_sums_add(sums, s->profiles, s->n, source, rec);
+    hf_rrd_sums_add(sums, s->profiles, s->n, s->names, source, rec);
 }
 
 static void

@@ -28,6 +28,7 @@
 #include <glib.h>
 #include "filter.h"
 #include "flow_record.h"
+#include "names.h"
 #include "rrd_files.h"
 
 /* One profile: name and filter (NULL = every record, "live"). */
@@ -38,12 +39,15 @@ struct hf_rrd_profile_def {
 
 struct hf_rrd_series;
 
-/* profiles[0..n): the series draws them into STORE/.rrd; borrowed, must
- * outlive the series.  now_ms: the time the collector started. */
+/* profiles[0..n): the series draws them into STORE/.rrd; names: the
+ * domains and devices their filters' domain and device terms read (may be
+ * NULL); both borrowed, must outlive the series.  now_ms: the time the
+ * collector started. */
 struct hf_rrd_series *hf_rrd_series_new(const char *store_dir, uint32_t step,
                                         const char *daemon,
                                         const struct hf_rrd_profile_def *profiles,
-                                        unsigned n, uint64_t now_ms);
+                                        unsigned n, const struct hf_names *names,
+                                        uint64_t now_ms);
 
 /* A record the store took, of source, arrived at now_ms. */
 void hf_rrd_series_add(struct hf_rrd_series *s, const char *source,
@@ -59,8 +63,10 @@ void hf_rrd_series_free(struct hf_rrd_series *s);
 
 struct hf_rrd_stats hf_rrd_series_stats(const struct hf_rrd_series *s);
 
-/* Adds rec to sums[0..n) for each profile that takes it. */
+/* Adds rec to sums[0..n) for each profile that takes it (names: as for
+ * hf_rrd_series_new, the same the queries use: query.h). */
 void hf_rrd_sums_add(struct hf_rrd_sums *sums, const struct hf_rrd_profile_def *profiles,
-                     unsigned n, const char *source, const hf_flow_record_t *rec);
+                     unsigned n, const struct hf_names *names, const char *source,
+                     const hf_flow_record_t *rec);
 
 #endif

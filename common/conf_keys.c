@@ -19,7 +19,7 @@ static const char *const collector_keys[] = {
 };
 static const char *const web_keys[] = {
     "listen", "max-scan", "max-queries", "threads", "max-query-seconds", "max-groups",
-    "htpasswd", "tls-cert", "tls-key", NULL
+    "htpasswd", "tls-cert", "tls-key", "javascript-dir", NULL
 };
 static const char *const report_keys[] = {
     "store", "input", "threads", "utc", "merge-list", "ignore-list", "psl", "leases",

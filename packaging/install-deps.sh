@@ -26,12 +26,14 @@ $SUDO apt-get update -qq
 # dist-packages hold Debian's selenium); wrk: bench/web-bench.sh's load
 # libcrypt-dev: crypt_rn() checks the web view's htpasswd hashes
 # (web/auth.c); openssl: tests/web_safety.py makes a self-signed
-# certificate for the web view's TLS
+# certificate for the web view's TLS; libjs-dygraphs: the web view's
+# zoomable graphs (web/graphs.js), served from /usr/share/javascript, never
+# copied into the tree
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config python3 \
     libpcap-dev libfixbuf-dev libssl-dev libglib2.0-dev librrd-dev libmicrohttpd-dev \
     libsystemd-dev libcrypt-dev openssl \
-    publicsuffix rrdtool \
+    publicsuffix rrdtool libjs-dygraphs \
     debhelper dpkg-dev fakeroot lintian debootstrap systemd procps util-linux \
     groff-base \
     clang libclang-rt-14-dev \

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "flow_rules.h"
 
 static const char *const key_names[HF_KEY_COUNT] = {
@@ -327,16 +328,10 @@ hf_keys_fixed_width(const struct hf_key *keys, unsigned n)
 static void
 time_text(uint64_t s, bool utc, GString *out)
 {
-    time_t t = (time_t)s;
-    struct tm tm;
     char buf[32];
 
-    if (utc)
-        gmtime_r(&t, &tm);
-    else
-        localtime_r(&t, &tm);
-    strftime(buf, sizeof(buf), utc ? "%Y-%m-%dT%H:%MZ" : "%Y-%m-%d %H:%M", &tm);
-    g_string_append(out, buf);
+    g_string_append(out, hf_time_text(buf, sizeof(buf), utc ? "%Y-%m-%dT%H:%MZ"
+                                      : "%Y-%m-%d %H:%M", s, utc));
 }
 
 void

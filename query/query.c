@@ -40,6 +40,15 @@ env_device(void *ctx, const hf_flow_record_t *r, bool src)
     return hf_names_device(ctx, r, src);
 }
 
+void
+hf_query_filter_env(struct hf_filter_env *env, const char *source,
+                    const struct hf_names *names)
+{
+    *env = (struct hf_filter_env){
+        .source = source, .domain = env_domain, .device = env_device, .ctx = (void *)names,
+    };
+}
+
 static void
 on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
 {
@@ -49,10 +58,8 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
     if (r->flowEndMilliseconds < q->from_ms || r->flowStartMilliseconds >= q->to_ms)
         return;
     if (q->filter) {
-        struct hf_filter_env env = {
-            .source = f->source, .domain = env_domain, .device = env_device,
-            .ctx = (void *)q->names,
-        };
+        struct hf_filter_env env;
+        hf_query_filter_env(&env, f->source, q->names);
         if (!hf_filter_match(q->filter, r, &env))
             return;
     }

@@ -16,9 +16,17 @@ for each source, _total (their sum) and the profile (the records the
 filter matches, computed here); before the first slot and after the stop
 nothing is drawn (NaN), never 0.  --rebuild-rrd draws the same values for
 the drawn slots, and the stored slots the live run could not draw.  A bad
-profile filter is a configuration error (exit 2) naming the profile."""
+profile filter is a configuration error (exit 2) naming the profile.
+
+Two more profiles name a domain ("domain apple.com": the merge list and
+the PSL) and a device ("device laptop", a MAC in [devices]), as
+hostflow-report reads them: live and rebuilt they draw the same values in
+the drawn slots, and the rebuilt files add up, per source and protocol
+class, to what hostflow-report gives for the same filter over the store."""
 import calendar
 import collections
+import csv
+import io
 import math
 import os
 import re
@@ -36,6 +44,10 @@ DS = ['%s_%s' % (k, p) for k in ('flows', 'packets', 'bytes')
 CAPS = {'a': ['http.pcapng', 'dns.pcap', 'gre.pcapng'],
         'b': ['chrome.pcap', 'iphone.pcap']}
 WEB_PORTS = {80, 443}
+# profiles of names (their values: from hostflow-report, not computed here)
+LAPTOP = '28:37:37:00:6d:c8'          # a device of chrome.pcap
+NAMED = {'apple': 'domain apple.com', 'lap': 'device laptop'}
+REPORT = os.environ.get('HF_REPORT') or os.path.join(hftest.BUILD, 'report', 'hostflow-report')
 
 
 def proto_class(p):
@@ -108,6 +120,22 @@ def fetch(check, path, start, end):
     return out
 
 
+def report_sums(conf, store, filt, source):
+    """hostflow-report's flows, packets and bytes of filt over the whole
+    store (raw flows, ignored names kept), by protocol class."""
+    p = hftest.run([REPORT, '-c', conf, '-w', store, '--from', '1970-01-01T00:00:00Z',
+                    '--to', '2100-01-01T00:00:00Z', '--by', 'proto', '-n', '0', '-a',
+                    '--input', 'flows', '--csv'] + (['-s', source] if source else []) + [filt])
+    out = dict.fromkeys(DS, 0)
+    for r in csv.DictReader(io.StringIO(p.stdout)):
+        if r['rank'] == 'total':
+            continue
+        c = {'tcp': 'tcp', 'udp': 'udp', 'icmp': 'icmp', 'icmp6': 'icmp'}.get(r['proto'], 'other')
+        for k in ('flows', 'packets', 'bytes'):
+            out['%s_%s' % (k, c)] += int(r[k])
+    return out
+
+
 def burst(check, col, sources, ports, want):
     for src in sources:
         for cap in CAPS[src]:
@@ -152,7 +180,10 @@ def main():
         with open(conf, 'w') as f:
             f.write('[collector]\nstatus-exporters = 1000\n\n'
                     '[source a]\nport = %d\n\n[source b]\nport = %d\n\n'
-                    '[profile web]\nfilter = port in [80 443]\n' % (ports['a'], ports['b']))
+                    '[profile web]\nfilter = port in [80 443]\n\n'
+                    '[profile apple]\nfilter = %s\n\n[profile lap]\nfilter = %s\n\n'
+                    '[devices]\nlaptop = %s\n'
+                    % (ports['a'], ports['b'], NAMED['apple'], NAMED['lap'], LAPTOP))
         listen = ['udp:127.0.0.1:%d' % ports['a'], 'udp:127.0.0.1:%d' % ports['b']]
         now = time.time()
         s0 = int(now) // STEP * STEP
@@ -179,7 +210,7 @@ def main():
                 or col.last
             rrd = st.get('rrd', {})
             check.ok(rrd.get('updates', 0) > 0 and rrd.get('errors') == 0
-                     and rrd.get('profiles') == ['live', 'web'],
+                     and rrd.get('profiles') == ['live', 'web', 'apple', 'lap'],
                      'status.json rrd: %s' % rrd)
             col.check_exit(check, 'run 2', col.stop())
             store = col.store
@@ -208,6 +239,15 @@ def main():
                     else:
                         check.ok(all(v is None for v in row.values()),
                                  '%s unknown (NaN), got %s' % (what, row))
+        for prof in NAMED:
+            for src in ('a', 'b', '_total'):
+                path = os.path.join(base, prof, src + '.rrd')
+                if check.ok(os.path.exists(path), '%s exists' % path):
+                    live[(prof, src)] = fetch(check, path, slots[0], slots[-1])
+                    for slot in drawn:
+                        row = live[(prof, src)].get(slot) or {}
+                        check.ok(row and all(v is not None for v in row.values()),
+                                 '%s/%s slot S%d drawn: %s' % (prof, src, (slot - s0) // STEP, row))
         for prof in ('live', 'web'):
             for slot in slots:
                 row = live.get((prof, '_total'), {}).get(slot, {})
@@ -243,6 +283,30 @@ def main():
                     else:
                         check.ok(row and all(v is None for v in row.values()),
                                  '%s unknown (no file), got %s' % (what, row))
+        # profiles of a domain and a device: live = rebuilt where live drew,
+        # and the rebuilt files add up to hostflow-report's answer
+        for prof, filt in NAMED.items():
+            p = hftest.run([hftest.COLLECTOR, '-c', conf, '-w', store, '-s', col.state,
+                            '--slot-seconds', str(STEP), '--rebuild-rrd', prof], timeout=120)
+            check.ok(p.returncode == 0, 'rebuild %s: exit %d, stderr %s'
+                     % (prof, p.returncode, p.stderr))
+            for src in ('a', 'b', '_total'):
+                got = fetch(check, os.path.join(base, prof, src + '.rrd'), slots[0], slots[-1])
+                for slot in drawn & set(want[('live', src)]):    # slots with files
+                    check.eq('rebuilt %s/%s slot S%d = live' % (prof, src, (slot - s0) // STEP),
+                             live.get((prof, src), {}).get(slot), got.get(slot))
+                summed = dict.fromkeys(DS, 0)
+                for row in got.values():
+                    for k, v in row.items():
+                        summed[k] += v or 0
+                want_src = report_sums(conf, store, filt, None if src == '_total' else src)
+                check.eq('%s/%s: the rebuilt slots add up to hostflow-report "%s"'
+                         % (prof, src, filt), want_src, summed)
+            allv = report_sums(conf, store, filt, None)
+            live_total = report_sums(conf, store, 'any', None)
+            check.ok(0 < sum(allv.values()) and allv['bytes_tcp'] + allv['bytes_udp']
+                     < live_total['bytes_tcp'] + live_total['bytes_udp'],
+                     '%s selects some records, not all: %s' % (prof, allv))
         bad_rb = hftest.run([hftest.COLLECTOR, '-c', conf, '-w', store, '-s', col.state,
                              '--rebuild-rrd', 'nosuch'], timeout=60)
         check.eq('--rebuild-rrd of an unknown profile: exit', 2, bad_rb.returncode)

@@ -6,8 +6,9 @@
 - dpkg-deb -I/-c: every program, man page, unit, default config, domain
   list and the information-model XML are in it; the files under /etc are
   its conffiles; postinst creates the hostflow user and /var/lib/hostflow;
-  it depends on the Debian libraries, publicsuffix, adduser and procps
-  (/bin/kill, the collector unit's ExecReload);
+  it depends on the Debian libraries, publicsuffix, adduser, procps
+  (/bin/kill, the collector unit's ExecReload) and libjs-dygraphs (the web
+  view's zoomable graphs, served from /usr/share/javascript);
 - lintian reports no error (warnings and info are printed);
 - it installs with apt into a Debian 12 root made by debootstrap (minbase;
   the base is cached as a tarball in the build directory, so only the
@@ -63,7 +64,7 @@ FILES = ['usr/sbin/hostflow-collector', 'usr/sbin/hostflow-probe',
 CONFFILES = ['/etc/cron.d/hostflow-report', '/etc/default/hostflow-probe',
              '/etc/hostflow/hostflow.conf']
 DEPENDS = ['libc6', 'libfixbuf9', 'libglib2.0-0', 'libpcap0.8', 'libssl3', 'libsystemd0',
-           'adduser', 'publicsuffix', 'procps']
+           'adduser', 'publicsuffix', 'procps', 'libjs-dygraphs']
 
 
 def sh(cmd, timeout=600, **kw):

@@ -7,7 +7,13 @@ and =cmd|' /C calc'!A0).
 
 1. the overview, the details page, a device page and the flows page load;
    the overview's graphs are decoded images (naturalWidth > 0) of more than
-   one colour (read back through a canvas);
+   one colour (read back through a canvas); the device's traffic graph
+   (an SVG) too;
+   graphs.js replaces each graph with a dygraph (Debian's libjs-dygraphs)
+   drawn on a canvas of more than one colour; dragging across one opens
+   the details page for the window selected, and the device graph's opens
+   the device page for its window; the only scripts are the server's own
+   files, and the browser logs no Content-Security-Policy violation;
 2. the details' hostname table lists what hostflow-report --by hostname
    --csv gives on the same store; a filter submitted through the page's
    form changes the totals and the table to what the report gives with
@@ -20,12 +26,14 @@ and =cmd|' /C calc'!A0).
 Runs under /usr/bin/python3 (Debian's python3-selenium); exit 77 when
 chromium, chromedriver or selenium are missing, a failure instead under
 HF_REQUIRE_TOOLS=1."""
+import calendar
 import csv
 import io
 import os
 import shutil
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,6 +43,7 @@ try:
     from selenium import webdriver
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
@@ -72,6 +81,31 @@ for (var i = 0; i < d.length && n < 3; i += 4) {
 return [im.naturalWidth, n];
 """
 
+# the same for the dygraph's canvases in div (their pixels, read directly)
+CANVAS_COLOURS_JS = """
+var n = 0, seen = {};
+var cs = arguments[0].getElementsByTagName('canvas');
+for (var j = 0; j < cs.length; j++) {
+    var c = cs[j];
+    if (!c.width || !c.height) continue;
+    var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (var i = 0; i < d.length && n < 3; i += 4) {
+        if (!d[i + 3]) continue;          /* transparent: nothing drawn */
+        var k = d[i] + ',' + d[i + 1] + ',' + d[i + 2];
+        if (!seen[k]) { seen[k] = 1; n++; }
+    }
+}
+return n;
+"""
+
+# the scripts a page may load: the server's own files, no inline script
+SCRIPTS = ['/js/dygraphs/dygraph.min.js', '/static/graphs.js']
+SCRIPTS_JS = """
+return Array.prototype.map.call(document.getElementsByTagName('script'), function (s) {
+    return [s.getAttribute('src') || '', s.text.length];
+});
+"""
+
 
 def need_browser():
     hftest.need_tools('rrdtool')
@@ -99,6 +133,8 @@ def start_browser():
         opts.add_argument(a)
     # an alert stays open, so that the check below sees it
     opts.set_capability('unhandledPromptBehavior', 'ignore')
+    # the console, for Content-Security-Policy violations
+    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     service = Service(executable_path=shutil.which('chromedriver'))
     driver = webdriver.Chrome(service=service, options=opts)
     driver.set_page_load_timeout(60)
@@ -128,10 +164,12 @@ class Browser:
         WebDriverWait(d, 30).until(
             lambda d: d.execute_script('return document.readyState') == 'complete')
         self.no_alert(what)
-        self.check.eq('%s: <script> elements' % what, 0,
-                      d.execute_script('return document.getElementsByTagName("script").length'))
-        self.check.ok(not d.find_elements(By.XPATH, '//*[contains(local-name(), "script")]'),
-                      '%s: an element named like script' % what)
+        scripts = d.execute_script(SCRIPTS_JS)
+        self.check.ok(all(src in SCRIPTS and not n for src, n in scripts),
+                      '%s: scripts other than the server\'s files: %r' % (what, scripts))
+        self.check.ok(len(d.find_elements(By.XPATH, '//*[contains(local-name(), "script")]'))
+                      == len(scripts), '%s: an element named like script' % what)
+        self.no_csp_violation(what)
         self.check.ok('Bad request' not in d.title and d.find_elements(By.TAG_NAME, 'h1'),
                       '%s: not a page: %s %r' % (what, d.current_url, self.text()[:300]))
 
@@ -143,6 +181,47 @@ class Browser:
             self.check.ok(False, '%s: an alert fired: %r' % (what, text))
         except NoAlertPresentException:
             pass
+
+    def no_csp_violation(self, what):
+        logs = [e['message'] for e in self.driver.get_log('browser')]
+        bad = [m for m in logs if 'Content Security Policy' in m or 'Refused to' in m]
+        self.check.ok(not bad, '%s: Content-Security-Policy violations: %r' % (what, bad))
+
+    def dygraphs(self, what, n):
+        """Waits for n dygraphs drawn by graphs.js; checks each is not blank."""
+        d = self.driver
+        try:
+            WebDriverWait(d, 60).until(lambda d: len(
+                d.find_elements(By.CSS_SELECTOR, 'div.dygraph[data-ready] canvas')) > 0 and len(
+                d.find_elements(By.CSS_SELECTOR, 'div.dygraph[data-ready]')) >= n)
+        except Exception:
+            pass
+        divs = d.find_elements(By.CSS_SELECTOR, 'div.dygraph[data-ready]')
+        self.check.eq('%s: dygraphs drawn' % what, n, len(divs))
+        for i, div in enumerate(divs):
+            self.check.ok(d.execute_script(CANVAS_COLOURS_JS, div) > 1,
+                          '%s: dygraph %d is blank' % (what, i))
+        shown = [im.get_attribute('src') for im in
+                 d.find_elements(By.CSS_SELECTOR, 'img[data-series]') if im.is_displayed()]
+        self.check.eq('%s: images still shown beside their dygraph' % what, [], shown)
+        return divs
+
+    def drag(self, div):
+        """Drags across the middle half of div's graph; the window it
+        selects (ms), as the graph's own x axis maps the pixels."""
+        d = self.driver
+        canvas = [c for c in div.find_elements(By.TAG_NAME, 'canvas') if c.is_displayed()][-1]
+        w = canvas.size['width']
+        x0, x1 = -w // 4, w // 4          # from the canvas' centre
+        want = d.execute_script(
+            'var div = arguments[0], g = window.hostflowGraphs.filter(function (g) {'
+            ' return g.hostflowDiv === div; })[0];'
+            'return [g.toDataXCoord(arguments[1]), g.toDataXCoord(arguments[2])];',
+            div, w / 2 + x0, w / 2 + x1)
+        ActionChains(d).move_to_element_with_offset(canvas, x0, 0).click_and_hold() \
+            .move_by_offset((x1 - x0) // 2, 0).move_by_offset((x1 - x0) - (x1 - x0) // 2, 0) \
+            .release().perform()
+        return want
 
     def shot(self, name):
         os.makedirs(SHOTS, exist_ok=True)
@@ -181,6 +260,32 @@ def page_names(b):
     return ['' if t == '(none)' else t.replace(' names', '') for t in b.column('hostname')]
 
 
+def iso_ms(text):
+    return calendar.timegm(time.strptime(text, '%Y-%m-%dT%H:%M:%SZ')) * 1000
+
+
+def check_window(check, b, what, path, want, px_ms):
+    """After a drag: the page at path, for the window want (ms) give or
+    take a few pixels' worth."""
+    d = b.driver
+    try:
+        WebDriverWait(d, 30).until(lambda d: 'from=' in d.current_url)
+    except Exception:
+        pass
+    u = urllib.parse.urlparse(d.current_url)
+    q = urllib.parse.parse_qs(u.query)
+    check.eq('%s: the page a range opens' % what, path, u.path)
+    if not check.ok('from' in q and 'to' in q, '%s: no window in %s' % (what, d.current_url)):
+        return q
+    b.page_checks(what)
+    got = [iso_ms(q['from'][0]), iso_ms(q['to'][0])]
+    slack = 4 * px_ms + 1000
+    check.ok(abs(got[0] - want[0]) <= slack and abs(got[1] - want[1]) <= slack,
+             '%s: window %r, the drag selected %r' % (what, got, want))
+    check.ok(d.find_elements(By.CSS_SELECTOR, 'p.window'), '%s: no window line' % what)
+    return q
+
+
 def main():
     need_browser()
     check = hftest.Check('web-browser')
@@ -206,7 +311,15 @@ def main():
                 check.ok(colours > 1, 'overview: graph %s is one colour' % src)
                 with urllib.request.urlopen(src, timeout=60) as r:
                     check.ok(web_view.png_ok(r.read()), 'graph %s: blank PNG' % src)
+            # graphs.js: a dygraph for each; a range dragged on the first
+            # (all sources, bits/s) opens the details for that window
+            divs = b.dygraphs('overview', len(imgs))
             b.shot('overview')
+            if divs:
+                width = divs[0].size['width']
+                lo, hi = b.drag(divs[0])
+                check_window(check, b, 'details of a range', '/details', [lo, hi],
+                             2 * (hi - lo) / width)
 
             # ---- details: the hostname table as the report's
             b.load('details', '/details', WIDE)
@@ -255,7 +368,21 @@ def main():
             b.load('device', '/device', dict(WIDE, name=dev))
             check.ok(dev in b.text(), 'device page: device %r not named' % dev)
             check.ok(SCRIPT.decode() in b.text(), 'device page: crafted name not shown')
+            # its own traffic graph: an SVG image, then a dygraph whose range
+            # opens the device page for that window
+            im = d.find_element(By.CSS_SELECTOR, '#traffic img')
+            WebDriverWait(d, 60).until(lambda d: d.execute_script('return arguments[0].complete', im))
+            width, colours = d.execute_script(COLOURS_JS, im)
+            check.ok(width > 0 and colours > 1, 'device graph: %d px wide, %d colours'
+                     % (width, colours))
+            ddivs = b.dygraphs('device', 1)
             b.shot('device')
+            if ddivs:
+                width = ddivs[0].size['width']
+                lo, hi = b.drag(ddivs[0])
+                q = check_window(check, b, 'device page of a range', '/device', [lo, hi],
+                                 2 * (hi - lo) / width)
+                check.eq('device page of a range: the device', [dev], q.get('name'))
 
             # ---- the flows page
             b.load('flows', '/flows', WIDE)

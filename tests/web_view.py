@@ -11,11 +11,21 @@ rrdtool CLI in the collector's layout (STORE/.rrd/PROFILE/SOURCE.rrd):
 2. hostile names (<script>..., =cmd|...) appear only escaped: no raw
    <script> in any HTML, CSV cells neutralised, JSON valid;
 3. a table of malformed requests each gets a 4xx (a too-large query 503)
-   and the server keeps serving; no sanitizer report at the end."""
+   and the server keeps serving; no sanitizer report at the end;
+4. the device's traffic graph: /device.svg is an SVG of two step lines,
+   /api/device-series.json's sent and received bytes equal what
+   hostflow-report gives for "src mac M" and "dst mac M" (and for a
+   [devices] name, "src device NAME"), its rows add up to them;
+5. scripts: the pages load only /static/graphs.js and the dygraphs
+   library from [web] javascript-dir (a directory of the test's own here),
+   which serves .js and .css below it and nothing else: ".." in a request
+   is 400, in the setting a configuration error; the
+   Content-Security-Policy allows scripts from the server only."""
 import csv
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,6 +33,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -144,6 +155,17 @@ class Web:
         return self.proc.returncode, err.decode('utf-8', 'replace')
 
 
+# the only scripts a page may carry: the server's own files
+SCRIPT_TAGS = [b'<script src="/js/dygraphs/dygraph.min.js" defer></script>',
+               b'<script src="/static/graphs.js" defer></script>']
+
+
+def without_our_scripts(body):
+    for t in SCRIPT_TAGS:
+        body = body.replace(t, b'')
+    return body
+
+
 def png_ok(data):
     """A PNG whose IDAT decodes to rows that are not all one colour."""
     if not data.startswith(b'\x89PNG\r\n\x1a\n'):
@@ -224,6 +246,10 @@ def main():
                      'device.json %s by %s: %d %r' % (dev, by, st, body[:200]))
             st, _, body = web.get('/api/device.csv', dict(WIDE, name=dev, by=by))
             check.ok(st == 200 and body.startswith(by.encode() + b','), 'device.csv by %s' % by)
+        check_device_graph(check, web, store, dev, device_term(dev), both=False)
+        mac = [r['device'] for r in report_csv(store, '--by', 'device', '-n', '10')
+               if device_term(r['device']).startswith('mac ')][0]
+        check_device_graph(check, web, store, mac, device_term(mac))
         for what in ('bytes', 'packets', 'flows'):
             for span in ('day', 'week'):
                 st, ct, body = web.get('/graph.png', {'profile': 'live', 'source': '_total',
@@ -244,6 +270,19 @@ def main():
         st, _, _ = web.get('/graph.png', {'source': 'iphone'})
         check.eq('graph without an RRD', 404, st)
 
+        st, ct, body = web.get('/static/graphs.js')
+        check.ok(st == 200 and ct.startswith('text/javascript') and b'Dygraph' in body,
+                 '/static/graphs.js: %d %s' % (st, ct))
+        lib = '/usr/share/javascript/dygraphs/dygraph.min.js'
+        if check.ok(os.path.exists(lib), '%s missing: install libjs-dygraphs' % lib):
+            st, ct, body = web.get('/js/dygraphs/dygraph.min.js')
+            check.ok(st == 200 and ct.startswith('text/javascript'), 'dygraphs: %d %s' % (st, ct))
+            check.eq('dygraphs served as installed', open(lib, 'rb').read(), body)
+        with urllib.request.urlopen('http://127.0.0.1:%d/' % web.port, timeout=60) as r:
+            csp = r.headers.get('Content-Security-Policy', '')
+        check.ok("script-src 'self'" in csp and 'unsafe' not in csp
+                 and "default-src 'none'" in csp, 'Content-Security-Policy: %r' % csp)
+
         # ---- 2. hostile names
         exports = []
         for path in ('/api/top.csv', '/api/top.json'):
@@ -260,7 +299,8 @@ def main():
         check.ok(b'&lt;script&gt;alert(1)&lt;/script&gt;.example' in html_pages[-4][1]
                  or b'&lt;script&gt;' in html_pages[-3][1], 'hostile name shown escaped')
         for what, body in html_pages:
-            check.ok(b'<script' not in body.lower(), '%s: raw <script> in HTML' % what)
+            check.ok(b'<script' not in without_our_scripts(body).lower(),
+                     '%s: raw <script> in HTML' % what)
             check.ok(b'=cmd|' not in body or b"=cmd|&#39;" in body,
                      '%s: formula name unescaped' % what)
         for path, by, body in exports:
@@ -298,6 +338,12 @@ def main():
             ('/api/top.csv', {'by': 'nosuchkey'}), ('/api/top.json', {'by': 'a,b,c,d,e'}),
             ('/api/series.json', {'what': '<script>'}), ('/api/device.json', {'name': 'x', 'by': 'app'}),
             ('/nosuchpage', None), ('/static/../../etc/passwd', None), ('/details/', None),
+            ('/device.svg', {}), ('/api/device-series.json', {'name': 'x' * 300}),
+            ('/device.svg', {'name': 'x', 'span': 'day'}),
+            ('/api/device-series.json', {'name': 'x', 'from': '2030-01-01', 'to': '2020-01-01'}),
+            ('/js/dygraphs/dygraph.min.js', {'v': '1'}), ('/js/', None),
+            ('/js/dygraphs/dygraph.js.map', None), ('/js/dygraphs/.hidden.js', None),
+            ('/js/dygraphs/nosuch.js', None),
         ]
         for path, params in bad:
             st, ct, body = web.get(path, params)
@@ -318,6 +364,11 @@ def main():
             b'POST /details HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc',
             b'GET /details?n=1&n=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
             b'GARBAGE\r\n\r\n',
+            b'GET /js/../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+            b'GET /js/dygraphs/../../../etc/hostname.js HTTP/1.1\r\nHost: x\r\n'
+            b'Connection: close\r\n\r\n',
+            b'GET /js/%2e%2e/%2e%2e/etc/x.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+            b'GET /js//etc/x.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
         ]
         for req in raw:
             try:
@@ -343,7 +394,97 @@ def main():
         check.eq('the overview still answers', 200, st)
         code, err = web.stop()
         check.ok(hftest.sanitizer_report(err) is None, 'sanitizer: %s' % err[-500:])
+
+        # ---- 5. [web] javascript-dir, a [devices] name's traffic graph
+        check_javascript_dir(check, tmp, store)
     check.finish()
+
+
+def device_term(name):
+    """The filter term the web view uses for a device (pages.c)."""
+    if re.fullmatch(r'([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}', name):
+        return 'mac ' + name
+    if re.fullmatch(r'[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*', name):
+        return 'host ' + name
+    return 'device "%s"' % name
+
+
+def report_bytes(store, filt, *extra):
+    rows = report_csv(store, '--by', 'proto', *extra, filt)
+    return sum(int(r['bytes']) for r in rows if r['rank'] == 'total')
+
+
+def check_device_graph(check, web, store, name, term, *extra, both=True):
+    """/api/device-series.json and /device.svg of a device against the report."""
+    st, ct, body = web.get('/api/device-series.json', dict(WIDE, name=name))
+    if not check.ok(st == 200 and ct == 'application/json',
+                    'device-series %s: %d %s %r' % (name, st, ct, body[:200])):
+        return
+    s = json.loads(body)
+    check.eq('device-series %s columns' % name, ['sent', 'received'], s['columns'])
+    check.ok(0 < len(s['rows']) <= 600, 'device-series %s: %d rows' % (name, len(s['rows'])))
+    check.eq('device-series %s: one row a step' % name,
+             [s['start'] + i * s['step'] for i in range(len(s['rows']))],
+             [r[0] for r in s['rows']])
+    for col, side, key in ((1, 'src', 'sent_bytes'), (2, 'dst', 'received_bytes')):
+        want = report_bytes(store, '%s %s' % (side, term), *extra)
+        check.eq('device-series %s %s = hostflow-report "%s %s"' % (name, key, side, term),
+                 want, s[key])
+        summed = sum(r[col] for r in s['rows']) * s['step'] / 8
+        check.ok(abs(summed - s[key]) <= 1e-6 * max(1, s[key]),
+                 'device-series %s: rows add up to %s %r, not %r' % (name, key, s[key], summed))
+    check.ok(s['sent_bytes'] > 0 and (s['received_bytes'] > 0 or not both),
+             'device-series %s has traffic (both ways: %s): %r' % (name, both, s))
+    st, ct, body = web.get('/device.svg', dict(WIDE, name=name))
+    if not check.ok(st == 200 and ct == 'image/svg+xml', 'device.svg %s: %d %s' % (name, st, ct)):
+        return
+    svg = ET.fromstring(body)
+    paths = svg.findall('{http://www.w3.org/2000/svg}path')
+    check.eq('device.svg %s: two lines' % name, 2, len(paths))
+    levels = set(re.findall(r'(?:M[0-9.]+ |V)([0-9.]+)', ' '.join(p.get('d') for p in paths)))
+    check.ok(len(levels) > 1, 'device.svg %s: flat lines' % name)
+
+
+def check_javascript_dir(check, tmp, store):
+    """[web] javascript-dir: what /js/ serves, and nothing above it."""
+    js = os.path.join(tmp, 'js')
+    for path, text in (('lib/a.js', 'var a = 1;\n'), ('lib/s.css', 'p { }\n'),
+                       ('lib/n.txt', 'text\n'), ('.h/x.js', 'hidden\n'),
+                       ('../secret.js', 'secret\n')):
+        full = os.path.normpath(os.path.join(js, path))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, 'w') as f:
+            f.write(text)
+    rows = report_csv(store, '--by', 'device', '-n', '10')
+    mac = [r['device'] for r in rows if device_term(r['device']).startswith('mac ')][0]
+    conf = os.path.join(tmp, 'web.conf')
+    with open(conf, 'w') as f:
+        f.write('[web]\njavascript-dir = %s\n\n[devices]\nlaptop = %s\n' % (js, mac))
+    web = Web(store, '-c', conf)
+    try:
+        for path, want, ctype in (('/js/lib/a.js', 200, 'text/javascript'),
+                                  ('/js/lib/s.css', 200, 'text/css'),
+                                  ('/js/lib/n.txt', 404, ''), ('/js/.h/x.js', 404, ''),
+                                  ('/js/dygraphs/dygraph.min.js', 404, '')):
+            st, ct, body = web.get(path)
+            check.ok(st == want and ct.startswith(ctype),
+                     'javascript-dir %s: %d %s' % (path, st, ct))
+        check.eq('javascript-dir serves the file', b'var a = 1;\n', web.get('/js/lib/a.js')[2])
+        for req in (b'/js/../secret.js', b'/js/lib/../../secret.js', b'/js/%2e%2e/secret.js',
+                    b'/js/lib/%2e%2e/%2e%2e/secret.js'):
+            st = web.raw(b'GET ' + req + b' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+            check.eq('javascript-dir refuses %r' % req, 400, st)
+        # a [devices] name: "src device NAME", "dst device NAME"
+        check_device_graph(check, web, store, 'laptop', 'device "laptop"', '-c', conf)
+    finally:
+        code, err = web.stop()
+    check.ok(hftest.sanitizer_report(err) is None, 'sanitizer: %s' % err[-500:])
+    for bad in (os.path.join(tmp, 'js', '..', 'js'), 'js'):
+        with open(conf, 'w') as f:
+            f.write('[web]\njavascript-dir = %s\n' % bad)
+        p = hftest.run([WEB, '-w', store, '-l', '127.0.0.1:0', '-c', conf], timeout=30)
+        check.ok(p.returncode == 2 and 'javascript-dir' in p.stderr,
+                 'javascript-dir %s: exit %d, %s' % (bad, p.returncode, p.stderr.strip()))
 
 
 def flows_hostile_device(web):

@@ -61,14 +61,21 @@ href(GString *o, const char *url)
     g_string_append(o, "\">");
 }
 
+/* graphs: the page has graphs that graphs.js enhances with dygraphs
+ * (zoom, range selection); without JavaScript their images stay */
 static void
-head(GString *o, const char *title, const struct hf_web_params *p)
+head(GString *o, const char *title, const struct hf_web_params *p, bool graphs)
 {
     GString *u = g_string_new(NULL);
 
     g_string_append(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                        "<meta name=\"viewport\" content=\"width=device-width\">"
-                       "<link rel=\"stylesheet\" href=\"/static/style.css\"><title>");
+                       "<link rel=\"stylesheet\" href=\"/static/style.css\">");
+    if (graphs)
+        g_string_append(o, "<link rel=\"stylesheet\" href=\"/js/dygraphs/dygraph.min.css\">"
+                           "<script src=\"/js/dygraphs/dygraph.min.js\" defer></script>"
+                           "<script src=\"/static/graphs.js\" defer></script>");
+    g_string_append(o, "<title>");
     esc(o, title);
     g_string_append(o, " - hostflow</title></head><body><nav><b>hostflow</b> ");
     g_string_append(o, "<a href=\"/\">Overview</a> ");
@@ -184,9 +191,9 @@ source_exists(struct hf_web *w, const char *source)
 /* Runs q for p's window, filter and source; false with r filled (400 for an
  * unknown source, 503 when too much to read, busy, or stopped by the time
  * or group limit, 500). */
-static bool
-run(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q,
-    const struct hf_filter *filter, struct hf_query_result *res, struct hf_web_reply *r)
+bool
+hf_web_run(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q,
+           const struct hf_filter *filter, struct hf_query_result *res, struct hf_web_reply *r)
 {
     const char *src[2] = { p->source, NULL };
     GPtrArray *files;
@@ -297,9 +304,10 @@ is_ip(const char *v)
 }
 
 /* the filter term selecting a device (a configured name, MAC or address) */
-static void
-device_term(GString *o, const char *v)
+void
+hf_web_device_term(GString *o, const char *side, const char *v)
 {
+    g_string_append(o, side);
     if (is_mac(v))
         g_string_append_printf(o, "mac %s", v);
     else if (is_ip(v))
@@ -320,7 +328,7 @@ row_term(GString *o, enum hf_key_kind k, const char *v)
     case HF_KEY_HOSTNAME: g_string_append(o, "hostname "); quoted(o, v); return true;
     case HF_KEY_DOMAIN: g_string_append(o, "domain "); quoted(o, v); return true;
     case HF_KEY_APP: g_string_append(o, "app "); quoted(o, v); return true;
-    case HF_KEY_DEVICE: device_term(o, v); return true;
+    case HF_KEY_DEVICE: hf_web_device_term(o, "", v); return true;
     case HF_KEY_DSTIP: if (!is_ip(v)) return false;
         g_string_append_printf(o, "dst host %s", v); return true;
     case HF_KEY_DSTPORT: g_string_append_printf(o, "dst port %s", v); return true;
@@ -382,7 +390,7 @@ hf_page_overview(struct hf_web *w, const struct hf_web_params *p, struct hf_web_
 
     g_ptr_array_sort(sources, cmp_str);
     g_ptr_array_sort(profiles, cmp_str);
-    head(o, "Overview", NULL);
+    head(o, "Overview", NULL, true);
     g_string_append(o, "<p class=\"spans\">");
     for (int s = HF_SPAN_DAY; s <= HF_SPAN_YEAR; s++)
         g_string_append_printf(o, s == (int)p->span ? "<b>%s</b> " :
@@ -417,12 +425,22 @@ hf_page_overview(struct hf_web *w, const struct hf_web_params *p, struct hf_web_
             }
             g_string_append(o, "</h3><div class=\"graphs\">");
             for (int k = 0; k < 3; k++) {
-                g_string_assign(u, "/graph.png");
-                qs_add(u, "profile", prof);
-                qs_add(u, "source", src);
-                qs_add(u, "what", what[k]);
-                qs_add(u, "span", hf_web_span_name(p->span));
-                g_string_append(o, "<img src=\"");
+                /* the PNG, and for graphs.js the same series as JSON and the
+                 * details of a range chosen on it */
+                for (int json = 0; json < 2; json++) {
+                    g_string_assign(u, json ? "/api/series.json" : "/graph.png");
+                    qs_add(u, "profile", prof);
+                    qs_add(u, "source", src);
+                    qs_add(u, "what", what[k]);
+                    qs_add(u, "span", hf_web_span_name(p->span));
+                    g_string_append(o, json ? "\" data-series=\"" : "<img src=\"");
+                    esc(o, u->str);
+                }
+                g_string_append(o, "\" data-details=\"");
+                g_string_assign(u, "/details");
+                if (strcmp(src, "_total"))
+                    qs_add(u, "source", src);
+                qs_add(u, "tz", p->utc ? "utc" : NULL);
                 esc(o, u->str);
                 g_string_append_printf(o, "\" alt=\"%s per second\" width=\"697\" "
                                        "height=\"253\">", k == 0 ? "bits" : what[k]);
@@ -554,7 +572,7 @@ hf_page_details(struct hf_web *w, const struct hf_web_params *p, struct hf_web_r
     GString *o = g_string_new(NULL);
     bool totals = false;
 
-    head(o, "Details", p);
+    head(o, "Details", p, false);
     form(o, "/details", p, true);
     window_line(o, p, p->to_ms == UINT64_MAX ? hf_wall_ms() : p->to_ms);
     for (size_t i = 0; i < G_N_ELEMENTS(detail_keys); i++) {
@@ -562,7 +580,7 @@ hf_page_details(struct hf_web *w, const struct hf_web_params *p, struct hf_web_r
         struct hf_query_result res;
         q.keys[0].kind = detail_keys[i];
         q.nkeys = 1;
-        if (!run(w, p, &q, p->filter, &res, r)) {
+        if (!hf_web_run(w, p, &q, p->filter, &res, r)) {
             g_string_free(o, TRUE);
             return;
         }
@@ -641,7 +659,7 @@ hf_export_top(struct hf_web *w, const struct hf_web_params *p, struct hf_web_rep
 
     memcpy(q.keys, p->keys, sizeof(q.keys));
     q.nkeys = p->nkeys;
-    if (!run(w, p, &q, p->filter, &res, r))
+    if (!hf_web_run(w, p, &q, p->filter, &res, r))
         return;
     f = open_memstream(&buf, &len);
     hf_render_top(f, &q, &res, p->order, p->n, &ro);
@@ -682,7 +700,7 @@ hf_export_flows(struct hf_web *w, const struct hf_web_params *p, struct hf_web_r
     unsigned per;
     bool more;
 
-    if (!run(w, p, &q, p->filter, &res, r))
+    if (!hf_web_run(w, p, &q, p->filter, &res, r))
         return;
     sorted = hf_convs_sorted(res.convs);
     part = page_of(sorted, p, &per, &more);
@@ -705,13 +723,13 @@ hf_page_flows(struct hf_web *w, const struct hf_web_params *p, struct hf_web_rep
     bool more;
     char buf[32];
 
-    if (!run(w, p, &q, p->filter, &res, r)) {
+    if (!hf_web_run(w, p, &q, p->filter, &res, r)) {
         g_string_free(o, TRUE), g_string_free(u, TRUE), g_string_free(t, TRUE);
         return;
     }
     sorted = hf_convs_sorted(res.convs);
     part = page_of(sorted, p, &per, &more);
-    head(o, "Flows", p);
+    head(o, "Flows", p, false);
     {
         struct hf_web_params f = *p;
         f.n = per;
@@ -852,7 +870,7 @@ device_query(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q
         g_string_free(t, TRUE);
         return false;
     }
-    device_term(t, p->name);
+    hf_web_device_term(t, "", p->name);
     *f = hf_filter_parse(t->str, &err);
     g_string_free(t, TRUE);
     if (!*f) {
@@ -860,7 +878,7 @@ device_query(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q
         g_clear_error(&err);
         return false;
     }
-    if (!run(w, p, q, *f, res, r)) {
+    if (!hf_web_run(w, p, q, *f, res, r)) {
         hf_filter_free(*f);
         *f = NULL;
         return false;
@@ -885,7 +903,7 @@ hf_page_device(struct hf_web *w, const struct hf_web_params *p, struct hf_web_re
     {
         GString *title = g_string_new("Device ");
         g_string_append(title, p->name);
-        head(o, title->str, p);
+        head(o, title->str, p, true);
         g_string_free(title, TRUE);
     }
     window_line(o, p, p->to_ms == UINT64_MAX ? hf_wall_ms() : p->to_ms);
@@ -902,6 +920,24 @@ hf_page_device(struct hf_web *w, const struct hf_web_params *p, struct hf_web_re
         }
     }
     g_string_append(o, "</p>\n");
+    /* its own traffic graph: an SVG, and its JSON for graphs.js, whose range
+     * selection opens this page for the range */
+    g_string_append(o, "<section id=\"traffic\"><h2>Traffic</h2><div class=\"graphs\">");
+    for (int json = 0; json < 2; json++) {
+        g_string_assign(u, json ? "/api/device-series.json" : "/device.svg");
+        qs_add(u, "name", p->name);
+        qs_window(u, p);
+        g_string_append(o, json ? "\" data-series=\"" : "<img src=\"");
+        esc(o, u->str);
+    }
+    g_string_assign(u, "/device");
+    qs_add(u, "name", p->name);
+    qs_add(u, "source", p->source);
+    qs_add(u, "tz", p->utc ? "utc" : NULL);
+    g_string_append(o, "\" data-details=\"");
+    esc(o, u->str);
+    g_string_append(o, "\" alt=\"sent and received, bits per second\" width=\"697\" "
+                       "height=\"253\"></div></section>\n");
     for (int dom = 0; dom < 2; dom++) {
         GHashTable *h;
         GPtrArray *keys = device_names(w, convs, dom, &h);
@@ -915,7 +951,7 @@ hf_page_device(struct hf_web *w, const struct hf_web_params *p, struct hf_web_re
             GString *t = g_string_new(NULL);
             g_string_append(o, "<tr><td>");
             if (*k) {
-                device_term(t, p->name);
+                hf_web_device_term(t, "", p->name);
                 g_string_append(t, dom ? " and domain " : " and hostname ");
                 quoted(t, k);
                 g_string_assign(u, "/flows");

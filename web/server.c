@@ -15,8 +15,9 @@
 #define QUERY (HF_WP_SOURCE | HF_WP_FILTER | ANY_TIME)
 
 enum route_kind {
-    R_OVERVIEW, R_DETAILS, R_DEVICE, R_FLOWS, R_GRAPH, R_SERIES, R_CSS,
-    R_TOP_CSV, R_TOP_JSON, R_FLOWS_CSV, R_FLOWS_JSON, R_DEVICE_CSV, R_DEVICE_JSON,
+    R_OVERVIEW, R_DETAILS, R_DEVICE, R_FLOWS, R_GRAPH, R_SERIES, R_CSS, R_SCRIPT,
+    R_DEVICE_SVG, R_DEVICE_SERIES, R_JS_LIB, R_TOP_CSV, R_TOP_JSON, R_FLOWS_CSV,
+    R_FLOWS_JSON, R_DEVICE_CSV, R_DEVICE_JSON,
 };
 
 static const struct {
@@ -31,6 +32,10 @@ static const struct {
     { "/graph.png", R_GRAPH, HF_WP_PROFILE | HF_WP_SOURCE | HF_WP_WHAT | HF_WP_SPAN },
     { "/api/series.json", R_SERIES, HF_WP_PROFILE | HF_WP_SOURCE | HF_WP_WHAT | HF_WP_SPAN },
     { "/static/style.css", R_CSS, 0 },
+    { "/static/graphs.js", R_SCRIPT, 0 },
+    { "/device.svg", R_DEVICE_SVG, HF_WP_NAME | HF_WP_SOURCE | ANY_TIME },
+    { "/api/device-series.json", R_DEVICE_SERIES, HF_WP_NAME | HF_WP_SOURCE | ANY_TIME },
+    { "/js/", R_JS_LIB, 0 },                    /* a prefix: the javascript directory */
     { "/api/top.csv", R_TOP_CSV, QUERY | HF_WP_ORDER | HF_WP_N | HF_WP_BY },
     { "/api/top.json", R_TOP_JSON, QUERY | HF_WP_ORDER | HF_WP_N | HF_WP_BY },
     { "/api/flows.csv", R_FLOWS_CSV, QUERY | HF_WP_PAGE | HF_WP_N },
@@ -89,7 +94,8 @@ dispatch(struct MHD_Connection *conn, const char *url, struct hf_web_reply *r)
     int k = -1;
 
     for (size_t i = 0; i < G_N_ELEMENTS(routes); i++)
-        if (!strcmp(url, routes[i].path))
+        if (!strcmp(url, routes[i].path)
+            || (routes[i].kind == R_JS_LIB && g_str_has_prefix(url, routes[i].path)))
             k = (int)i;
     if (k < 0) {
         hf_web_error(r, strstr(url, "..") ? 400 : 404,
@@ -126,6 +132,14 @@ dispatch(struct MHD_Connection *conn, const char *url, struct hf_web_reply *r)
         r->max_age = 3600;
         g_string_assign(r->body, hf_web_css);
         break;
+    case R_SCRIPT:
+        r->type = "text/javascript; charset=utf-8";
+        r->max_age = 3600;
+        g_string_assign(r->body, hf_web_graphs_js);
+        break;
+    case R_DEVICE_SVG: hf_device_graph_svg(web, &p, r); break;
+    case R_DEVICE_SERIES: hf_device_graph_json(web, &p, r); break;
+    case R_JS_LIB: hf_web_javascript(web, url + strlen(routes[k].path), r); break;
     case R_TOP_CSV: hf_export_top(web, &p, r, false); break;
     case R_TOP_JSON: hf_export_top(web, &p, r, true); break;
     case R_FLOWS_CSV: hf_export_flows(web, &p, r, false); break;
@@ -185,8 +199,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     resp = MHD_create_response_from_buffer(r.body->len, r.body->str, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(resp, "Content-Type", r.type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* scripts only from this server's files (no inline script); the graphs'
+     * script fetches their JSON from here */
     MHD_add_response_header(resp, "Content-Security-Policy",
                             "default-src 'none'; img-src 'self'; style-src 'self'; "
+                            "script-src 'self'; connect-src 'self'; "
                             "form-action 'self'; frame-ancestors 'none'");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     if (r.disposition)
@@ -317,6 +334,8 @@ hf_web_start(const struct hf_web_config *c, GError **err)
     web->max_query_us = (gint64)((c->max_query_seconds > 0 ? c->max_query_seconds : 20)
                                  * G_USEC_PER_SEC);
     web->max_groups = c->max_groups ? c->max_groups : 1000000;
+    web->javascript_dir = g_strdup(c->javascript_dir ? c->javascript_dir
+                                                     : "/usr/share/javascript");
     g_mutex_init(&web->lock);
     web->graphs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, hf_graph_cache_free);
     if (!load_safety(c, err)) {
@@ -396,6 +415,7 @@ hf_web_stop(void)
         g_free(web->tls_key);
         g_free(web->tls_cert);
         g_free(web->store);
+        g_free(web->javascript_dir);
         g_free(web);
         web = NULL;
     }

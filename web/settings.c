@@ -22,6 +22,25 @@ hf_web_settings_defaults(struct hf_web_settings *s)
     s->threads = 2;
     s->max_query_seconds = 20;
     s->max_groups = 1000000;
+    s->javascript_dir = g_strdup("/usr/share/javascript");
+}
+
+/* An absolute directory with no ".." component: what /js/ serves is under
+ * it and nowhere else. */
+static bool
+javascript_dir_ok(const char *dir)
+{
+    gchar **parts;
+    bool ok = true;
+
+    if (!g_path_is_absolute(dir))
+        return false;
+    parts = g_strsplit(dir, "/", -1);
+    for (gchar **p = parts; *p; p++)
+        if (!strcmp(*p, ".."))
+            ok = false;
+    g_strfreev(parts);
+    return ok;
 }
 
 /* Seconds with decimals ("0.5", "20"), above 0 and at most a day; NULL
@@ -50,11 +69,17 @@ hf_web_settings_load(struct hf_web_settings *s, const struct hf_conf *cf, GError
         && hf_conf_string(cf, "web", "htpasswd", &s->htpasswd, err)
         && hf_conf_string(cf, "web", "tls-cert", &s->tls_cert, err)
         && hf_conf_string(cf, "web", "tls-key", &s->tls_key, err)
-        && hf_conf_string(cf, "web", "max-query-seconds", &secs, err);
+        && hf_conf_string(cf, "web", "max-query-seconds", &secs, err)
+        && hf_conf_string(cf, "web", "javascript-dir", &s->javascript_dir, err);
     const char *why;
 
     if (ok && secs && (why = seconds_error(secs, &s->max_query_seconds))) {
         hf_conf_error(cf, err, "web", "max-query-seconds", "%s", why);
+        ok = false;
+    }
+    if (ok && !javascript_dir_ok(s->javascript_dir)) {
+        hf_conf_error(cf, err, "web", "javascript-dir",
+                      "wants an absolute path without \"..\"");
         ok = false;
     }
     g_free(secs);
@@ -167,6 +192,7 @@ hf_web_settings_to_config(const struct hf_web_settings *s, struct hf_web_config 
     c->htpasswd = s->htpasswd;
     c->tls_cert = s->tls_cert;
     c->tls_key = s->tls_key;
+    c->javascript_dir = s->javascript_dir;
 }
 
 void
@@ -184,6 +210,7 @@ hf_web_settings_print(FILE *f, const struct hf_web_settings *s)
         fprintf(f, "htpasswd = %s\n", s->htpasswd);
     if (s->tls_cert)
         fprintf(f, "tls-cert = %s\ntls-key = %s\n", s->tls_cert, s->tls_key ? s->tls_key : "");
+    fprintf(f, "javascript-dir = %s\n", s->javascript_dir);
 }
 
 void
@@ -193,5 +220,6 @@ hf_web_settings_clear(struct hf_web_settings *s)
     g_free(s->htpasswd);
     g_free(s->tls_cert);
     g_free(s->tls_key);
-    s->listen = s->htpasswd = s->tls_cert = s->tls_key = NULL;
+    g_free(s->javascript_dir);
+    s->listen = s->htpasswd = s->tls_cert = s->tls_key = s->javascript_dir = NULL;
 }

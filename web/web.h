@@ -23,6 +23,8 @@ struct hf_web_config {
     uint64_t max_groups;            /* groups a query holds, more: stopped, 503; 0: 1000000 */
     const char *htpasswd;           /* users for basic auth; NULL: none asked */
     const char *tls_cert, *tls_key; /* PEM files: HTTPS; NULL: plain HTTP */
+    const char *javascript_dir;     /* Debian's packaged browser libraries, served
+                                       under /js/; NULL: /usr/share/javascript */
 };
 
 /* The [web] section of hostflow.conf(5), for hostflow-web and the
@@ -35,6 +37,7 @@ struct hf_web_settings {
     double max_query_seconds;
     int64_t max_groups;
     char *htpasswd, *tls_cert, *tls_key;    /* NULL: none */
+    char *javascript_dir;           /* served under /js/ */
 };
 
 /* What the command line gave (NULL or -1: not given). */

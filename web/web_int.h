@@ -9,6 +9,7 @@
 
 struct hf_web {
     char *store;
+    char *javascript_dir;           /* served under /js/ (javascript.c) */
     const struct hf_names *names;
     uint64_t max_scan_bytes;
     unsigned max_queries, threads;
@@ -51,6 +52,26 @@ void hf_graph_series(struct hf_web *w, const struct hf_web_params *p, struct hf_
 char *hf_graph_rrd_path(struct hf_web *w, const char *profile, const char *source);
 void hf_graph_cache_free(gpointer g);
 
+/* javascript.c: /js/REL from the javascript directory */
+void hf_web_javascript(struct hf_web *w, const char *rel, struct hf_web_reply *r);
+
+/* device_graph.c: a device's sent and received bytes over the window, in
+ * time steps: an SVG image (no script needed) and its JSON */
+void hf_device_graph_svg(struct hf_web *w, const struct hf_web_params *p,
+                         struct hf_web_reply *r);
+void hf_device_graph_json(struct hf_web *w, const struct hf_web_params *p,
+                          struct hf_web_reply *r);
+
+/* pages.c, for device_graph.c: runs q for p's window, filter and source
+ * (false with r filled: 400, 503 or 500); the filter term naming a device
+ * (a MAC, an address or a name) on side "src "/"dst " or either ("") */
+struct hf_filter;
+bool hf_web_run(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q,
+                const struct hf_filter *filter, struct hf_query_result *res,
+                struct hf_web_reply *r);
+void hf_web_device_term(GString *o, const char *side, const char *v);
+
 extern const char hf_web_css[];
+extern const char hf_web_graphs_js[];
 
 #endif
