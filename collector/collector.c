@@ -191,6 +191,7 @@ print_config(const struct hf_conf *cf, const struct hf_collector_config *c,
     hf_conf_print_size(stdout, "held-data", c->held_bytes);
     hf_conf_print_size(stdout, "max-held-per-exporter", c->limits.max_held_per_exporter);
     printf("status-exporters = %u\n", c->status_exporters);
+    printf("log-stats = %u\n", c->log_stats_seconds);
     printf("rrd = %s\n", c->rrd ? "true" : "false");
     if (c->rrdcached)
         printf("rrdcached = %s\n", c->rrdcached);

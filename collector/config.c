@@ -259,6 +259,7 @@ hf_collector_config_defaults(struct hf_collector_config *c)
     c->hourly_retention_days = 365;
     c->accept_unknown = true;
     c->status_exporters = 100;
+    c->log_stats_seconds = 300;
     c->rcvbuf = 32 << 20;
     /* the decoder's own defaults (exporters.c, decoder.c), spelled out so
      * that --check-config prints the values in effect */
@@ -293,7 +294,7 @@ hf_collector_config_load(struct hf_collector_config *c, const struct hf_conf *cf
                          GError **err)
 {
     const char *g = "collector";
-    int64_t slot = c->slot_seconds, rcvbuf = c->rcvbuf;
+    int64_t slot = c->slot_seconds, rcvbuf = c->rcvbuf, log_stats = c->log_stats_seconds;
 
     if (hf_conf_path(cf))
         c->config_path = g_strdup(hf_conf_path(cf));
@@ -308,8 +309,10 @@ hf_collector_config_load(struct hf_collector_config *c, const struct hf_conf *cf
         || !hf_conf_bool(cf, g, "accept-unknown", &c->accept_unknown, err)
         || !hf_conf_bool(cf, g, "hourly", &c->hourly, err)
         || !hf_conf_bool(cf, g, "rrd", &c->rrd, err)
-        || !hf_conf_string(cf, g, "rrdcached", &c->rrdcached, err))
+        || !hf_conf_string(cf, g, "rrdcached", &c->rrdcached, err)
+        || !hf_conf_seconds(cf, g, "log-stats", 0, 86400, &log_stats, err))
         return false;
+    c->log_stats_seconds = (uint32_t)log_stats;
     if (!hf_slot_seconds_valid(slot)) {
         hf_conf_error(cf, err, g, "slot-seconds", "must be whole minutes that divide a day "
                       "(60, 300, 3600...)");

@@ -75,6 +75,7 @@ struct hf_collector_config {
     struct hf_decoder_limits limits;   /* 0 = the decoder's default */
     uint32_t held_bytes;        /* data held for templates; 0 = default */
     uint32_t status_exporters;
+    uint32_t log_stats_seconds;  /* an info line of counters this often; 0: none */
     char *config_path;
     bool rrd;                   /* time series (default true) */
     char *rrdcached;            /* daemon address or NULL */

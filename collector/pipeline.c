@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "exporter_status.h"
 #include "infomodel.h"
+#include "log.h"
 #include "rrd_series.h"
 
 #include <stdio.h>
@@ -43,6 +44,13 @@ struct hf_pipeline {
     gint names_generation;
     uint64_t rejected, record_queue_drops;
     unsigned status_exporters;
+    /* the periodic counters line (decoder thread) */
+    uint32_t log_stats_ms;
+    uint64_t last_log_ms;
+    struct stats_snapshot {
+        uint64_t datagrams, kernel_drops, queue_drops, record_queue_drops, records, stored,
+                 not_stored;
+    } last_log;
 
     /* writer thread, read by status under stats_lock */
     GMutex stats_lock;
@@ -173,6 +181,38 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
 static void write_status(struct hf_pipeline *p);
 static bool is_named(void *ctx, const uint8_t addr[16]);
 
+/* One info line of what the last interval did (never a line per record):
+ * a glance in the journal tells whether flows arrive and are kept. */
+static void
+log_stats(struct hf_pipeline *p, uint64_t now)
+{
+    if (!p->log_stats_ms || now - p->last_log_ms < p->log_stats_ms)
+        return;
+    struct hf_listener_stats ls = hf_listener_stats(p->listener);
+    struct hf_exporter_stats t = hf_decoder_totals(p->decoder);
+    struct hf_decoder_counters dc = hf_decoder_counters(p->decoder);
+    g_mutex_lock(&p->stats_lock);
+    struct stats_snapshot s = {
+        ls.datagrams, ls.kernel_drops, ls.queue_drops, p->record_queue_drops,
+        t.records + dc.evicted.records,
+        p->store_stats.records, p->not_stored + p->store_stats.records_write_failed,
+    };
+    g_mutex_unlock(&p->stats_lock);
+    double secs = (double)(now - p->last_log_ms) / 1000.0;
+    struct stats_snapshot *l = &p->last_log;
+    hf_log(HF_LOG_INFO, "last %.0f s: %" G_GUINT64_FORMAT " datagrams, %" G_GUINT64_FORMAT
+           " records decoded (%.0f/s), %" G_GUINT64_FORMAT " stored, %" G_GUINT64_FORMAT
+           " not stored; drops: %" G_GUINT64_FORMAT " kernel, %" G_GUINT64_FORMAT
+           " queue, %" G_GUINT64_FORMAT " record queue; %" G_GUINT64_FORMAT " sessions, %"
+           G_GUINT64_FORMAT " templates", secs, s.datagrams - l->datagrams,
+           s.records - l->records, (double)(s.records - l->records) / secs,
+           s.stored - l->stored, s.not_stored - l->not_stored,
+           s.kernel_drops - l->kernel_drops, s.queue_drops - l->queue_drops,
+           s.record_queue_drops - l->record_queue_drops, dc.sessions, dc.templates);
+    *l = s;
+    p->last_log_ms = now;
+}
+
 static gpointer
 decode_thread(gpointer data)
 {
@@ -192,6 +232,7 @@ decode_thread(gpointer data)
         if (now - last_tick >= 1000) {
             hf_decoder_tick(p->decoder, now);
             write_status(p);
+            log_stats(p, now);
             last_tick = now;
         }
         if (!b && g_atomic_int_get(&p->stop_decode))
@@ -293,6 +334,8 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
         .named_ctx = p,
     };
     p->status_exporters = cfg->status_exporters;
+    p->log_stats_ms = cfg->log_stats_seconds * 1000u;
+    p->last_log_ms = hf_wall_ms();
     p->decoder = hf_decoder_new(&dc, on_record, p);
     if (cfg->rrd) {
         p->nprofiles = 1 + cfg->profiles->len;

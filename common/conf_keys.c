@@ -15,7 +15,7 @@ static const char *const collector_keys[] = {
     "listen", "store", "state", "slot-seconds", "retention-days", "max-store-size",
     "hourly", "hourly-retention-days", "accept-unknown", "rcvbuf", "max-exporters",
     "max-sessions-per-exporter", "max-templates", "max-templates-per-exporter",
-    "held-data", "max-held-per-exporter", "status-exporters", "rrd", "rrdcached", NULL
+    "held-data", "max-held-per-exporter", "status-exporters", "log-stats", "rrd", "rrdcached", NULL
 };
 static const char *const web_keys[] = {
     "listen", "max-scan", "max-queries", "threads", "max-query-seconds", "max-groups",

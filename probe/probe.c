@@ -35,6 +35,8 @@ struct probe {
     uint64_t trunc_transport;
     uint64_t kernel_drops;
     uint64_t start_ms;
+    struct hf_export_stats logged;  /* the counters the last info line showed */
+    gint64 logged_us;               /* ...and when (monotonic) */
     uint64_t now_us;              /* latest packet time */
     uint64_t next_stats_us, next_tmpl_us;
     uint64_t export_errors;
@@ -148,6 +150,22 @@ send_stats(struct probe *pr)
     }
     if (!hf_exporter_add_stats(pr->exporter, &st, &err))
         note_export_error(pr, err);
+    if (pr->live) {
+        /* what the interval did, in the journal (the same counters as the
+         * statistics record, as differences) */
+        struct hf_export_stats *l = &pr->logged;
+        gint64 now = g_get_monotonic_time();
+        double secs = pr->logged_us ? (double)(now - pr->logged_us) / 1e6
+                                    : (double)pr->opt.stats_interval_s;
+        hf_log(HF_LOG_INFO, "last %.0f s: %" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
+               " flows exported, %" G_GUINT64_FORMAT " evicted; %" G_GUINT64_FORMAT
+               " kernel drops, %" G_GUINT64_FORMAT " not IP or malformed",
+               secs, st.packets_seen - l->packets_seen,
+               st.flows_exported - l->flows_exported, st.flows_evicted - l->flows_evicted,
+               st.kernel_drops - l->kernel_drops, st.ignored - l->ignored);
+        *l = st;
+        pr->logged_us = now;
+    }
 }
 
 /* Statistics and (UDP) template re-sends, on packet time offline and on the

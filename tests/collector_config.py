@@ -22,6 +22,7 @@
   (by another program or another collector) or a store in use exits 1
   with a message."""
 import os
+import re
 import signal
 import socket
 import sys
@@ -201,6 +202,47 @@ def stats_option(check, tmp):
     check.eq('--stats without a status file: exit', 1, p.returncode)
     check.ok(p.stderr.startswith('hostflow-collector: '), '--stats without a status file: '
              'message %r' % p.stderr)
+
+
+def periodic_stats(check, tmp):
+    print('\n== log-stats: a line of counters per interval, at info level')
+    port = free_ports(1)[0]
+    cfg = write(os.path.join(tmp, 'log-stats.conf'),
+                '[collector]\nlisten = udp:127.0.0.1:%d\nlog-stats = 1\n' % port)
+    col = hftest.Collector(tmp, 'log-stats', listen=[], config=cfg, nports=1)
+    with col:
+        col.start()
+        sent = 0
+        for k in range(3):
+            send_flows(port, '127.0.0.65', 4 + k, 1000 * k)
+            sent += 4 + k
+            time.sleep(1.3)
+        col.wait_stored(sent)
+        time.sleep(1.3)
+        col.check_exit(check, 'log-stats', col.stop())
+    lines = [l for l in col.all_stderr().splitlines() if ' records decoded (' in l]
+    decoded = sum(int(re.search(r' (\d+) records decoded', l).group(1)) for l in lines)
+    stored = sum(int(re.search(r'\), (\d+) stored', l).group(1)) for l in lines)
+    print('%d lines; records decoded %d, stored %d (sent %d)' % (len(lines), decoded, stored,
+                                                               sent))
+    check.ok(len(lines) >= 3, 'log-stats = 1: %d counter lines in %r' % (
+        len(lines), col.all_stderr()[-600:]))
+    check.eq('log-stats: the intervals add up to the records decoded', sent, decoded)
+    check.ok(stored <= sent, 'log-stats: stored %d of %d' % (stored, sent))
+    # off: no such line
+    for what, text, args in (('log-stats = 0', 'log-stats = 0\n', []),):
+        cfg = write(os.path.join(tmp, 'log-stats-off.conf'),
+                    '[collector]\nlisten = udp:127.0.0.1:%d\n%s' % (port, text))
+        col = hftest.Collector(tmp, 'log-stats-off', listen=[], config=cfg, nports=1,
+                               args=args)
+        with col:
+            col.start()
+            send_flows(port, '127.0.0.65', 3, 5000)
+            col.wait_stored(3)
+            time.sleep(2.2)
+            col.check_exit(check, what, col.stop())
+        check.ok(' records decoded (' not in col.all_stderr(),
+                 '%s: no counter line, got %r' % (what, col.all_stderr()[-400:]))
 
 
 def documented_keys():
@@ -389,6 +431,7 @@ def main():
         ipv6(check, tmp)
         reject_unknown(check, tmp)
         stats_option(check, tmp)
+        periodic_stats(check, tmp)
         documented_defaults(check, tmp)
         bad_input(check, tmp)
         in_use(check, tmp)
