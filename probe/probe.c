@@ -347,19 +347,23 @@ main(int argc, char **argv)
     } else {
         first = hf_capture_open_file(pr.opt.read_files[0], pr.opt.filter);
     }
-    if (!first)
+    if (!first) {
+        hf_probe_options_free(&pr.opt);
         return 1;
+    }
 
     pr.exporter = hf_exporter_open(&pr.opt.export, &err);
     if (!pr.exporter) {
         hf_log(HF_LOG_ERROR, "cannot open the export: %s", err ? err->message : "?");
         g_clear_error(&err);
         pcap_close(first);
+        hf_probe_options_free(&pr.opt);
         return 1;
     }
     if (pr.opt.user && !drop_privileges(pr.opt.user)) {
         pcap_close(first);
         hf_exporter_close(pr.exporter, NULL);
+        hf_probe_options_free(&pr.opt);
         return 1;
     }
 
