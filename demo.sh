@@ -20,7 +20,7 @@ port=$(sed -n 's/.*listening on udp:127.0.0.1:\([0-9]*\).*/\1/p' "$work/collecto
 
 echo "== probe: samples/*.pcap -> IPFIX/UDP -> collector on 127.0.0.1:$port"
 ./build/probe/hostflow-probe -v -r samples/chrome.pcap samples/http_ipv6.pcap \
-    -c "127.0.0.1:$port"
+    -C "127.0.0.1:$port"
 sleep 1.5                       # the collector writes once a second
 kill -TERM $collector
 wait $collector || true
