@@ -334,8 +334,10 @@ main(int argc, char **argv)
     GError *err = NULL;
 
     memset(&pr, 0, sizeof(pr));
-    if (!hf_probe_parse_options(argc, argv, &pr.opt, &status))
+    if (!hf_probe_parse_options(argc, argv, &pr.opt, &status)) {
+        hf_probe_options_free(&pr.opt);     /* --check-config, --version, errors */
         return status;
+    }
 
     /* open the capture first: a wrong interface or file is the likely error */
     pcap_t *first = NULL;
