@@ -19,7 +19,7 @@ struct hf_probe_options {
     struct hf_flow_config flow;
     uint32_t max_frags;
     bool     no_names;            /* --no-names: no DNS pairing, no payload */
-    struct hf_names_config names;
+    struct hf_namer_config names;
     uint32_t stats_interval_s;    /* options record period */
     uint32_t template_interval_s; /* UDP template re-send period */
     int      verbose;

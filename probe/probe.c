@@ -23,7 +23,7 @@ struct probe {
     struct hf_probe_options opt;
     struct hf_exporter *exporter;
     struct hf_flow_table *flows;
-    struct hf_names *names;       /* NULL with --no-names */
+    struct hf_namer *names;       /* NULL with --no-names */
     struct hf_frag_table *frags;
     pcap_t *pcap;
     int dlt;
@@ -113,7 +113,7 @@ emit_flow(const struct hf_flow *f, uint8_t reason, void *ctx)
 
     flow_to_record(f, reason, &rec);
     if (pr->names)
-        hf_names_fill_record(f, &rec);
+        hf_namer_fill_record(f, &rec);
     if (!hf_exporter_add(pr->exporter, &rec, &err))
         note_export_error(pr, err);
 }
@@ -124,7 +124,7 @@ release_flow(struct hf_flow *f, void *ctx)
     struct probe *pr = ctx;
 
     if (pr->names)
-        hf_names_release(pr->names, f);
+        hf_namer_release(pr->names, f);
 }
 
 static void
@@ -206,7 +206,7 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
     bool created;
     struct hf_flow *f = hf_flow_table_add(pr->flows, &pkt, pr->ifindex, &created);
     if (pr->names)
-        hf_names_packet(pr->names, f, created, &pkt, pr->ifindex);
+        hf_namer_packet(pr->names, f, created, &pkt, pr->ifindex);
 }
 
 /* Runs one source to its end (file) or to a stop request (live). */
@@ -287,7 +287,7 @@ print_counters(const struct probe *pr)
             fs.created, fs.exported, fs.evicted, fs.peak, pr->export_errors,
             pr->files_truncated);
     if (pr->names) {
-        struct hf_names_stats ns = hf_names_stats(pr->names);
+        struct hf_namer_stats ns = hf_namer_stats(pr->names);
         fprintf(stderr, "names dns_responses %" G_GUINT64_FORMAT " dns_addresses %" G_GUINT64_FORMAT
                 " named_dns %" G_GUINT64_FORMAT " named_app %" G_GUINT64_FORMAT
                 " cache_entries %" G_GUINT64_FORMAT " cache_bytes %" G_GUINT64_FORMAT
@@ -347,7 +347,7 @@ main(int argc, char **argv)
 
     pr.flows = hf_flow_table_new(&pr.opt.flow, emit_flow, release_flow, &pr);
     if (!pr.opt.no_names)
-        pr.names = hf_names_new(&pr.opt.names, pr.flows);
+        pr.names = hf_namer_new(&pr.opt.names, pr.flows);
     pr.frags = hf_frag_new(pr.opt.max_frags, pr.opt.flow.idle_us);
     pr.start_ms = hf_wall_ms();
 
@@ -383,7 +383,7 @@ main(int argc, char **argv)
     if (pr.opt.verbose)
         print_counters(&pr);
     hf_flow_table_free(pr.flows);
-    hf_names_free(pr.names);
+    hf_namer_free(pr.names);
     hf_frag_free(pr.frags);
     hf_probe_options_free(&pr.opt);
     return pr.fatal ? 1 : rc;
