@@ -20,6 +20,20 @@ static int inspect_arg = 6;
 static char *cache_size_arg;
 static gboolean no_promisc_arg, version_arg, no_names_arg;
 static int verbose_arg;
+static gboolean events_arg;
+static char *events_target_arg, *exec_arg, *match_arg;
+static char **ethers_args, **leases_args;
+static int event_queue_arg = 65536;
+
+static gboolean
+take_events(const gchar *n, const gchar *v, gpointer d, GError **e)
+{
+    (void)n; (void)d; (void)e;
+    events_arg = TRUE;
+    g_free(events_target_arg);
+    events_target_arg = g_strdup(v);
+    return TRUE;
+}
 
 static gboolean
 count_verbose(const gchar *n, const gchar *v, gpointer d, GError **e)
@@ -74,6 +88,19 @@ static GOptionEntry entries[] = {
      "Most memory for remembered DNS answers (default 64M)", "SIZE"},
     {"inspect-packets", 0, 0, G_OPTION_ARG_INT, &inspect_arg,
      "Payload packets per flow searched for a TLS/QUIC/HTTP name (default 6)", "N"},
+    {"events", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer)take_events,
+     "Write flow events as JSON lines to stdout, =FILE or =unix:PATH (see EVENTS in hostflow-probe(8))",
+     "[=FILE|unix:PATH]"},
+    {"exec", 0, 0, G_OPTION_ARG_STRING, &exec_arg,
+     "Write flow events to the standard input of CMD (run by sh -c), restarted if it exits", "CMD"},
+    {"match", 0, 0, G_OPTION_ARG_STRING, &match_arg,
+     "Only events of flows that match EXPR (hostflow-filter(7))", "EXPR"},
+    {"event-queue", 0, 0, G_OPTION_ARG_INT, &event_queue_arg,
+     "Events held for a slow reader before more are dropped (default 65536)", "N"},
+    {"ethers", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ethers_args,
+     "An ethers file naming devices in events (repeatable; default /etc/ethers)", "FILE"},
+    {"leases", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &leases_args,
+     "A dnsmasq or odhcpd lease file naming devices in events (repeatable)", "FILE"},
     {"user", 'u', 0, G_OPTION_ARG_STRING, &user_arg,
      "Drop privileges to USER after opening the capture and the output", "USER"},
     {"verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer)count_verbose,
@@ -134,6 +161,7 @@ hf_probe_parse_options(int argc, char **argv, struct hf_probe_options *o,
         "Examples:\n"
         "  hostflow-probe -i eth0 -c 192.0.2.10:4739\n"
         "  hostflow-probe -r trace.pcapng -o flows.ipfix\n"
+        "  hostflow-probe -i eth0 --events --match 'proto tcp and dst port 22'\n"
         "See hostflow-probe(8).\n");
     g_option_context_add_main_entries(ctx, entries, NULL);
     bool ok = g_option_context_parse(ctx, &argc, &argv, &err);
@@ -200,6 +228,27 @@ hf_probe_parse_options(int argc, char **argv, struct hf_probe_options *o,
         return usage_error("--name-cache-size wants a size like 64M", status);
     o->names.inspect_packets = (uint32_t)inspect_arg;
 
+    o->events = events_arg || exec_arg;
+    o->events_target = events_target_arg;
+    o->events_exec = exec_arg;
+    o->match = match_arg;
+    o->ethers = ethers_args;
+    o->leases = leases_args;
+    if (events_arg && exec_arg && events_target_arg)
+        return usage_error("--events=TARGET and --exec exclude each other", status);
+    if ((match_arg || ethers_args || leases_args) && !o->events)
+        return usage_error("--match, --ethers and --leases are for --events or --exec", status);
+    if (event_queue_arg < 1 || event_queue_arg > 16777216)
+        return usage_error("--event-queue must be 1..16777216", status);
+    o->event_queue = (uint32_t)event_queue_arg;
+    if (o->events && !exec_arg && (!events_target_arg || !strcmp(events_target_arg, "-"))
+        && output_arg && !strcmp(output_arg, "-"))
+        return usage_error("events and IPFIX cannot both go to standard output", status);
+    if (o->events && !output_arg && !collector_arg && !transport_arg) {
+        o->no_export = true;      /* events alone: no IPFIX unless asked for */
+        return true;
+    }
+
     if (output_arg) {
         if (collector_arg || transport_arg)
             return usage_error("-o FILE and -c/-t exclude each other", status);
@@ -222,4 +271,7 @@ hf_probe_options_free(struct hf_probe_options *o)
 {
     g_strfreev(o->read_files);
     o->read_files = NULL;
+    g_strfreev(o->ethers);
+    g_strfreev(o->leases);
+    o->ethers = o->leases = NULL;
 }
