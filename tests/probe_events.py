@@ -16,11 +16,16 @@
    is restarted;
 4. --match selects exactly the flows hostflow-report selects with the same
    expression over a store of the same capture's IPFIX (several
-   expressions: addresses, ports, hostname globs, domain, app, device, dns).
+   expressions: addresses, ports, hostname globs, domain, app, device, dns);
+5. the example consumers (packaging/examples/): events-to-sqlite stores
+   every event delivered, its end rows adding up to the IPFIX totals;
+   new-hostname-notify prints one line per new (device, hostname) pair,
+   and nothing again for pairs kept in its --state file.
 """
 import collections
 import json
 import os
+import sqlite3
 import shutil
 import sys
 import time
@@ -378,6 +383,50 @@ def part_four(check, tmp):
              '--match syntax error: exit %d, %s' % (p.returncode, p.stderr.strip()))
 
 
+# ---------------------------------------------------------------- 5
+
+EXAMPLES = os.path.join(hftest.SRC, 'packaging', 'examples')
+
+
+def part_five(check, tmp):
+    cap = 'iphone.pcap'
+    db = os.path.join(tmp, 'events.db')
+    ipfix = os.path.join(tmp, 'sqlite.ipfix')
+    p = hftest.run_probe(['-r', hftest.pcap(cap), '-o', ipfix, '-v', '--exec', '%s %s %s' % (
+        sys.executable, os.path.join(EXAMPLES, 'events-to-sqlite'), db)])
+    check.probe_ran(p, 'probe --exec events-to-sqlite')
+    c = counters(p.stderr)
+    con = sqlite3.connect(db)
+    n, = con.execute('SELECT count(*) FROM events').fetchone()
+    check.eq('events-to-sqlite: rows = events delivered', c.get('delivered'), n)
+    recs, pk, by = hftest.dump_count(ipfix)
+    got = con.execute("SELECT count(*), sum(packets), sum(bytes) FROM events "
+                      "WHERE event = 'end'").fetchone()
+    check.eq('events-to-sqlite: end rows = IPFIX records, packets, bytes', (recs, pk, by),
+             tuple(got))
+    con.close()
+
+    # the notifier over the same capture's events, twice with one state file
+    events = os.path.join(tmp, 'notify.events')
+    p = hftest.run_probe(['-r', hftest.pcap(cap), '--events=' + events])
+    check.probe_ran(p, 'probe for the notifier')
+    evs = read_events(events)
+    pairs = {(e.get('src_device') or e.get('src_mac') or e['src_addr'], e['hostname'])
+             for e in evs if e['event'] in ('start', 'name') and 'hostname' in e}
+    state = os.path.join(tmp, 'seen.json')
+    notify = [sys.executable, os.path.join(EXAMPLES, 'new-hostname-notify'), '--state', state]
+    with open(events) as f:
+        out = hftest.run(notify, stdin=f)
+    lines = out.stdout.splitlines()
+    check.eq('new-hostname-notify: one line per new (device, hostname)', len(pairs), len(lines))
+    check.ok(all(l.startswith('NEW  ') for l in lines), 'new-hostname-notify: line format')
+    check.ok(len(pairs) > 0, 'new-hostname-notify: the capture has named flows')
+    with open(events) as f:
+        again = hftest.run(notify, stdin=f)
+    check.eq('new-hostname-notify: nothing new the second time', '', again.stdout)
+    print('examples: %d rows in SQLite, %d new-hostname lines' % (n, len(lines)))
+
+
 def main():
     hftest.need_tools('tshark')
     check = hftest.Check('probe-events')
@@ -389,6 +438,7 @@ def main():
         part_one_two(check, tmp, validator)
         part_three(check, tmp)
         part_four(check, tmp)
+        part_five(check, tmp)
     check.finish()
 
 
