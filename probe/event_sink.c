@@ -34,6 +34,7 @@ struct hf_event_sink {
     uint64_t backoff_ms;
     uint64_t reported_drops;
     GString *buf;
+    void (*format)(GString *out, const void *item);
     struct hf_event_sink_stats st;
 };
 
@@ -238,15 +239,15 @@ static void *
 writer_main(void *arg)
 {
     struct hf_event_sink *s = arg;
-    struct hf_event_line lines[BATCH];
+    void *items[BATCH];
     bool empty;
     size_t n;
 
-    while ((n = hf_event_queue_pop(s->q, lines, BATCH, &empty)) > 0) {
+    while ((n = hf_event_queue_pop(s->q, items, BATCH, &empty)) > 0) {
         g_string_truncate(s->buf, 0);
         for (size_t i = 0; i < n; i++) {
-            g_string_append_len(s->buf, lines[i].text, (gssize)lines[i].len);
-            g_free(lines[i].text);
+            s->format(s->buf, items[i]);
+            g_free(items[i]);
         }
         write_lines(s, n, true);
         if (empty)
@@ -263,6 +264,7 @@ hf_event_sink_start(const struct hf_event_sink_config *c, struct hf_event_queue 
     struct hf_event_sink *s = g_new0(struct hf_event_sink, 1);
 
     s->q = q;
+    s->format = c->format;
     s->fd = -1;
     s->backoff_ms = BACKOFF_FIRST_MS;
     if (c->exec_cmd) {

@@ -1,5 +1,6 @@
-/* The event writer: a thread that takes lines from the event queue and
- * writes them to standard output, a file, a Unix stream socket or the
+/* The event writer: a thread that takes events from the event queue,
+ * formats them (off the capture thread) and writes the lines to standard
+ * output, a file, a Unix stream socket or the
  * standard input of a command.  A command that exits (or a socket that
  * closes) is started (connected) again with a growing pause; lines that
  * cannot be written are counted as lost, and a "drops" event follows once
@@ -14,6 +15,8 @@
 struct hf_event_sink_config {
     const char *target;      /* NULL or "-": stdout; "unix:PATH"; a file */
     const char *exec_cmd;    /* instead of target: sh -c CMD */
+    /* appends a queued item's line (with its newline) to out */
+    void (*format)(GString *out, const void *item);
 };
 
 struct hf_event_sink_stats {

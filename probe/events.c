@@ -1,5 +1,6 @@
 #include "events.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "event_json.h"
@@ -20,6 +21,15 @@ enum {
     TOLD_SYN = 1, TOLD_SYNACK = 2, TOLD_ESTABLISHED = 4, TOLD_FIN = 8, TOLD_RST = 16,
 };
 
+/* An event as it waits in the queue: the record and its strings copied
+ * (the flow may be gone by the time the writer formats it). */
+struct queued {
+    struct hf_event ev;
+    hf_flow_record_t rec;
+    uint8_t flow_id[16], conversation[16];
+    char strings[];          /* the record's names, back to back */
+};
+
 struct hf_events {
     struct hf_flow_table *table;
     bool with_names;
@@ -29,9 +39,54 @@ struct hf_events {
     struct hf_event_queue *queue;
     struct hf_event_sink *sink;
     struct hf_uuid7_gen ids;
-    GString *line;
     uint64_t seq;
 };
+
+static void
+format_queued(GString *out, const void *item)
+{
+    hf_event_json(out, &((const struct queued *)item)->ev);
+}
+
+/* The record's strings, copied with it. */
+static const size_t name_fields[] = {
+    offsetof(hf_flow_record_t, hostflowHostname), offsetof(hf_flow_record_t, hostflowDnsName),
+    offsetof(hf_flow_record_t, httpRequestHost), offsetof(hf_flow_record_t, sslServerNameNtop),
+    offsetof(hf_flow_record_t, dnsQueryNtop), offsetof(hf_flow_record_t, applicationName),
+};
+
+static fbVarfield_t *
+name_field(hf_flow_record_t *r, size_t i)
+{
+    return (fbVarfield_t *)((char *)r + name_fields[i]);
+}
+
+/* One block holding the event, its record and the record's strings. */
+static struct queued *
+queued_new(const struct hf_event *ev)
+{
+    size_t len = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(name_fields); i++)
+        len += name_field((hf_flow_record_t *)ev->rec, i)->len;
+    struct queued *q = g_malloc(sizeof(*q) + len);
+    q->ev = *ev;
+    q->rec = *ev->rec;
+    memcpy(q->flow_id, ev->flow_id, 16);
+    memcpy(q->conversation, ev->conversation_id, 16);
+    q->ev.rec = &q->rec;
+    q->ev.flow_id = q->flow_id;
+    q->ev.conversation_id = q->conversation;
+    char *p = q->strings;
+    for (size_t i = 0; i < G_N_ELEMENTS(name_fields); i++) {
+        fbVarfield_t *v = name_field(&q->rec, i);
+        if (v->len)
+            memcpy(p, v->buf, v->len);
+        v->buf = (uint8_t *)p;
+        p += v->len;
+    }
+    return q;
+}
 
 struct hf_events *
 hf_events_open(const struct hf_events_config *c, struct hf_flow_table *table, GError **err)
@@ -51,7 +106,9 @@ hf_events_open(const struct hf_events_config *c, struct hf_flow_table *table, GE
         }
     }
     e->queue = hf_event_queue_new(c->queue_size);
-    e->sink = hf_event_sink_start(&c->sink, e->queue, err);
+    struct hf_event_sink_config sc = c->sink;
+    sc.format = format_queued;
+    e->sink = hf_event_sink_start(&sc, e->queue, err);
     if (!e->sink) {
         hf_event_queue_free(e->queue);
         hf_filter_free(e->match);
@@ -59,7 +116,6 @@ hf_events_open(const struct hf_events_config *c, struct hf_flow_table *table, GE
         return NULL;
     }
     hf_uuid7_init(&e->ids);
-    e->line = g_string_sized_new(1024);
     return e;
 }
 
@@ -85,9 +141,7 @@ tell(struct hf_events *e, const struct hf_flow *f, enum hf_event_type type, cons
         .src_device = hf_names_device(e->names, rec, true),
         .dst_device = hf_names_device(e->names, rec, false),
     };
-    g_string_truncate(e->line, 0);
-    hf_event_json(e->line, &ev);
-    hf_event_queue_push(e->queue, g_memdup2(e->line->str, e->line->len), e->line->len);
+    hf_event_queue_push(e->queue, queued_new(&ev));
 }
 
 static void
@@ -196,6 +250,5 @@ hf_events_close(struct hf_events *e, struct hf_events_stats *st)
         *st = s;
     hf_event_queue_free(e->queue);
     hf_filter_free(e->match);
-    g_string_free(e->line, TRUE);
     g_free(e);
 }

@@ -252,14 +252,15 @@ for _ in range(int(sys.argv[2])):
 
 
 def part_three(check, tmp):
-    cap = '1kxun.pcap'
+    caps = ['1kxun.pcap', 'instagram.pcap', 'android.pcap', 'iphone.pcap']
     consumer = os.path.join(tmp, 'slow.py')
     with open(consumer, 'w') as f:
         f.write(SLOW_CONSUMER)
     got = os.path.join(tmp, 'slow.out')
     sleep = 0.02
     t0 = time.monotonic()
-    p = hftest.run_probe(['-r', hftest.pcap(cap), '--event-queue', '64', '-v', '--exec',
+    inputs = [a for c in caps for a in ('-r', hftest.pcap(c))]
+    p = hftest.run_probe(inputs + ['--event-queue', '64', '-v', '--exec',
                           '%s %s %s %s' % (sys.executable, consumer, got, sleep)])
     took = time.monotonic() - t0
     check.probe_ran(p, 'probe with a slow consumer')
@@ -279,8 +280,10 @@ def part_three(check, tmp):
     check.eq('slow consumer: drops lines add up to the drops', lost,
              sum(e['dropped'] for e in drops))
     check.ok(lost > 0, 'slow consumer: something was dropped (%d events)' % c.get('events', 0))
-    # reading every event would take events x sleep; capture did not wait for it
-    check.ok(took < c.get('events', 0) * sleep / 4,
+    # reading every event would take events x sleep; capture did not wait
+    # for it (at the end the probe waits for the queue, its batch and the
+    # pipe's buffer to drain: a few hundred lines)
+    check.ok(took < c.get('events', 0) * sleep / 3,
              'slow consumer: the probe took %.1f s, a consumer reading all %d events %.1f s'
              % (took, c.get('events', 0), c.get('events', 0) * sleep))
     print('slow consumer: %d events, %d delivered, %d dropped in %d drops lines, probe %.2f s'
