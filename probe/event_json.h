@@ -17,7 +17,8 @@ struct hf_event {
     const uint8_t *flow_id, *conversation_id;
     const char *state;                /* HF_EVENT_STATE: syn, syn-ack, ... */
     uint64_t rev_packets, rev_bytes;  /* the other direction so far */
-    const char *src_device, *dst_device;   /* NULL: not known */
+    const char *src_device, *dst_device;   /* NULL: not known (set by the
+                                              writer, off the capture thread) */
 };
 
 /* Appends the event and a newline to out. */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One producer thread and one consumer thread. */
 struct hf_event_queue;
 
 struct hf_event_queue *hf_event_queue_new(uint32_t capacity);

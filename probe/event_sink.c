@@ -34,7 +34,8 @@ struct hf_event_sink {
     uint64_t backoff_ms;
     uint64_t reported_drops;
     GString *buf;
-    void (*format)(GString *out, const void *item);
+    void (*format)(GString *out, const void *item, void *ctx);
+    void *format_ctx;
     struct hf_event_sink_stats st;
 };
 
@@ -246,7 +247,7 @@ writer_main(void *arg)
     while ((n = hf_event_queue_pop(s->q, items, BATCH, &empty)) > 0) {
         g_string_truncate(s->buf, 0);
         for (size_t i = 0; i < n; i++) {
-            s->format(s->buf, items[i]);
+            s->format(s->buf, items[i], s->format_ctx);
             g_free(items[i]);
         }
         write_lines(s, n, true);
@@ -265,6 +266,7 @@ hf_event_sink_start(const struct hf_event_sink_config *c, struct hf_event_queue 
 
     s->q = q;
     s->format = c->format;
+    s->format_ctx = c->format_ctx;
     s->fd = -1;
     s->backoff_ms = BACKOFF_FIRST_MS;
     if (c->exec_cmd) {

@@ -16,7 +16,8 @@ struct hf_event_sink_config {
     const char *target;      /* NULL or "-": stdout; "unix:PATH"; a file */
     const char *exec_cmd;    /* instead of target: sh -c CMD */
     /* appends a queued item's line (with its newline) to out */
-    void (*format)(GString *out, const void *item);
+    void (*format)(GString *out, const void *item, void *ctx);
+    void *format_ctx;
 };
 
 struct hf_event_sink_stats {

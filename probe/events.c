@@ -42,10 +42,17 @@ struct hf_events {
     uint64_t seq;
 };
 
+/* On the writer thread: device names (the names layer is read-only, safe
+ * to share) and the line. */
 static void
-format_queued(GString *out, const void *item)
+format_queued(GString *out, const void *item, void *ctx)
 {
-    hf_event_json(out, &((const struct queued *)item)->ev);
+    const struct hf_names *names = ctx;
+    struct hf_event ev = ((const struct queued *)item)->ev;
+
+    ev.src_device = hf_names_device(names, ev.rec, true);
+    ev.dst_device = hf_names_device(names, ev.rec, false);
+    hf_event_json(out, &ev);
 }
 
 /* The record's strings, copied with it. */
@@ -108,6 +115,7 @@ hf_events_open(const struct hf_events_config *c, struct hf_flow_table *table, GE
     e->queue = hf_event_queue_new(c->queue_size);
     struct hf_event_sink_config sc = c->sink;
     sc.format = format_queued;
+    sc.format_ctx = (void *)c->names;
     e->sink = hf_event_sink_start(&sc, e->queue, err);
     if (!e->sink) {
         hf_event_queue_free(e->queue);
@@ -138,8 +146,6 @@ tell(struct hf_events *e, const struct hf_flow *f, enum hf_event_type type, cons
         .type = type, .seq = ++e->seq, .time_ms = time_us / 1000, .rec = rec,
         .flow_id = f->events.id, .conversation_id = f->events.conversation, .state = state,
         .rev_packets = rev ? rev->packets : 0, .rev_bytes = rev ? rev->octets : 0,
-        .src_device = hf_names_device(e->names, rec, true),
-        .dst_device = hf_names_device(e->names, rec, false),
     };
     hf_event_queue_push(e->queue, queued_new(&ev));
 }
