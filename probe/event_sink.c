@@ -37,6 +37,7 @@ struct hf_event_sink {
     void (*format)(GString *out, const void *item, void *ctx);
     void *format_ctx;
     struct hf_event_sink_stats st;
+    _Atomic uint64_t lost;       /* st.lost, for other threads */
 };
 
 static bool
@@ -196,8 +197,10 @@ write_lines(struct hf_event_sink *s, size_t nlines, bool is_event)
     size_t done = 0;
 
     if (s->fd < 0 && !reopen(s)) {
-        if (is_event)
+        if (is_event) {
             s->st.lost += nlines;
+            atomic_store(&s->lost, s->st.lost);
+        }
         return;
     }
     while (done < s->buf->len) {
@@ -209,6 +212,7 @@ write_lines(struct hf_event_sink *s, size_t nlines, bool is_event)
             if (is_event) {
                 s->st.delivered += whole;
                 s->st.lost += nlines - whole;
+                atomic_store(&s->lost, s->st.lost);
             }
             fprintf(stderr, "hostflow-probe: writing events: %s\n",
                     w < 0 ? g_strerror(errno) : "nothing written");
@@ -303,6 +307,12 @@ hf_event_sink_start(const struct hf_event_sink_config *c, struct hf_event_queue 
         return NULL;
     }
     return s;
+}
+
+uint64_t
+hf_event_sink_lost(struct hf_event_sink *s)
+{
+    return atomic_load(&s->lost);
 }
 
 void

@@ -33,6 +33,9 @@ struct hf_event_sink;
 struct hf_event_sink *hf_event_sink_start(const struct hf_event_sink_config *c,
                                           struct hf_event_queue *q, GError **err);
 
+/* Lines lost so far (any thread). */
+uint64_t hf_event_sink_lost(struct hf_event_sink *s);
+
 /* Closes the queue, lets the thread write what is left, closes the output
  * (a command gets EOF and up to 10 s to finish) and frees the sink. */
 void hf_event_sink_stop(struct hf_event_sink *s, struct hf_event_sink_stats *st);

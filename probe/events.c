@@ -245,6 +245,12 @@ hf_events_end(struct hf_events *e, const struct hf_flow *f, const hf_flow_record
     tell(e, f, HF_EVENT_END, NULL, f->last_us, rec);
 }
 
+uint64_t
+hf_events_dropped(struct hf_events *e)
+{
+    return hf_event_queue_dropped(e->queue) + hf_event_sink_lost(e->sink);
+}
+
 void
 hf_events_close(struct hf_events *e, struct hf_events_stats *st)
 {

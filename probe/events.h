@@ -41,6 +41,9 @@ void hf_events_packet(struct hf_events *e, struct hf_flow *f, bool created,
 /* The flow's record is exported (rec: as the exporter gets it). */
 void hf_events_end(struct hf_events *e, const struct hf_flow *f, const hf_flow_record_t *rec);
 
+/* Events lost so far: the queue was full, or a write to the reader failed. */
+uint64_t hf_events_dropped(struct hf_events *e);
+
 /* Delivers what is queued, stops the writer and frees e. */
 void hf_events_close(struct hf_events *e, struct hf_events_stats *st);
 

@@ -109,6 +109,8 @@ send_stats(struct probe *pr)
         .kernel_drops = pr->kernel_drops,
         .flows_exported = fs.exported,
         .flows_evicted = fs.evicted,
+        .event_drops = pr->events ? hf_events_dropped(pr->events) : pr->event_stats.queue_drops
+                                                                    + pr->event_stats.sink.lost,
     };
     GError *err = NULL;
 
@@ -295,7 +297,7 @@ print_counters(const struct probe *pr)
             pr->packets, pr->reasons[HF_DECODE_OK], skipped, pr->kernel_drops,
             fs.created, fs.exported, fs.evicted, fs.peak, pr->export_errors,
             pr->files_truncated);
-    if (pr->events) {
+    if (pr->opt.events) {
         const struct hf_events_stats *es = &pr->event_stats;
         fprintf(stderr, "events %" G_GUINT64_FORMAT " delivered %" G_GUINT64_FORMAT
                 " queue_drops %" G_GUINT64_FORMAT " write_lost %" G_GUINT64_FORMAT
@@ -402,9 +404,12 @@ main(int argc, char **argv)
 
     /* end of input or a signal: everything still open is reported */
     hf_flow_table_flush(pr.flows, HF_END_FORCED);
-    send_stats(&pr);
-    if (pr.events)
+    if (pr.events) {
+        /* the last statistics record counts the drops of the final drain */
         hf_events_close(pr.events, &pr.event_stats);
+        pr.events = NULL;
+    }
+    send_stats(&pr);
     hf_names_free(pr.query_names);
     if (!hf_exporter_close(pr.exporter, &err)) {
         note_export_error(&pr, err);

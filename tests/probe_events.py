@@ -12,8 +12,9 @@
 3. a consumer that sleeps between reads (--exec): the capture completes
    long before the consumer could have read every event, the drop counter
    equals the events not delivered (the seq numbers missing), the drops
-   lines add up to it, and no event arrives twice; a consumer that exits
-   is restarted;
+   lines and the IPFIX exporter statistics (hostflowEventDropTotalCount)
+   say the same, and no event arrives twice; a consumer that exits is
+   restarted;
 4. --match selects exactly the flows hostflow-report selects with the same
    expression over a store of the same capture's IPFIX (several
    expressions: addresses, ports, hostname globs, domain, app, device, dns);
@@ -26,6 +27,7 @@ import collections
 import json
 import os
 import sqlite3
+import struct
 import shutil
 import sys
 import time
@@ -225,6 +227,52 @@ def part_one_two(check, tmp, validator):
 
 # ---------------------------------------------------------------- 3
 
+PEN = 32473
+STATS_TEMPLATE = 1040
+
+
+def stats_records(path):
+    """The exporter-statistics options records (template 1040) of an IPFIX
+    file, each a dict (pen, element id) -> value; fixed-length fields only,
+    as that template has."""
+    data = open(path, 'rb').read()
+    layout, out, off = None, [], 0
+    while off + 16 <= len(data):
+        mlen = struct.unpack_from('!H', data, off + 2)[0]
+        end, s = off + mlen, off + 16
+        while s + 4 <= end:
+            sid, slen = struct.unpack_from('!HH', data, s)
+            body, send = s + 4, s + slen
+            if sid == 3:                        # options template set
+                p = body
+                while p + 6 <= send:
+                    tid, nf, _ = struct.unpack_from('!HHH', data, p)
+                    p += 6
+                    fields = []
+                    for _ in range(nf):
+                        fid, flen = struct.unpack_from('!HH', data, p)
+                        p += 4
+                        pen = 0
+                        if fid & 0x8000:
+                            pen = struct.unpack_from('!I', data, p)[0]
+                            p += 4
+                        fields.append((pen, fid & 0x7fff, flen))
+                    if tid == STATS_TEMPLATE:
+                        layout = fields
+            elif sid == STATS_TEMPLATE and layout:
+                size = sum(f[2] for f in layout)
+                p = body
+                while p + size <= send:
+                    rec = {}
+                    for pen, fid, flen in layout:
+                        rec[(pen, fid)] = int.from_bytes(data[p:p + flen], 'big')
+                        p += flen
+                    out.append(rec)
+            s = send
+        off = end
+    return out
+
+
 SLOW_CONSUMER = r'''
 import os, sys, time
 out = open(sys.argv[1], 'a')
@@ -260,7 +308,8 @@ def part_three(check, tmp):
     sleep = 0.02
     t0 = time.monotonic()
     inputs = [a for c in caps for a in ('-r', hftest.pcap(c))]
-    p = hftest.run_probe(inputs + ['--event-queue', '64', '-v', '--exec',
+    stats_file = os.path.join(tmp, 'slow.ipfix')
+    p = hftest.run_probe(inputs + ['-o', stats_file, '--event-queue', '64', '-v', '--exec',
                           '%s %s %s %s' % (sys.executable, consumer, got, sleep)])
     took = time.monotonic() - t0
     check.probe_ran(p, 'probe with a slow consumer')
@@ -280,6 +329,11 @@ def part_three(check, tmp):
     check.eq('slow consumer: drops lines add up to the drops', lost,
              sum(e['dropped'] for e in drops))
     check.ok(lost > 0, 'slow consumer: something was dropped (%d events)' % c.get('events', 0))
+    stats = stats_records(stats_file)
+    check.eq('slow consumer: the last exporter statistics record counts the drops', lost,
+             stats[-1].get((PEN, 6)) if stats else None)
+    check.eq('slow consumer: kernel drops apart (0 from files)', 0,
+             stats[-1].get((0, 135)) if stats else None)
     # reading every event would take events x sleep; capture did not wait
     # for it (at the end the probe waits for the queue, its batch and the
     # pipe's buffer to drain: a few hundred lines)
