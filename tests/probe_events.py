@@ -21,7 +21,11 @@
 5. the example consumers (packaging/examples/): events-to-sqlite stores
    every event delivered, its end rows adding up to the IPFIX totals;
    new-hostname-notify prints one line per new (device, hostname) pair,
-   and nothing again for pairs kept in its --state file.
+   and nothing again for pairs kept in its --state file;
+6. live on lo: a UDP exchange and a TCP connection give their start events
+   while they happen (before the probe stops), state events for the
+   handshake and close, and end events that count every packet sent
+   (skipped when capturing on lo is not allowed).
 """
 import collections
 import json
@@ -449,6 +453,74 @@ def part_five(check, tmp):
     print('examples: %d rows in SQLite, %d new-hostname lines' % (n, len(lines)))
 
 
+# ---------------------------------------------------------------- 6
+
+def wait_for(path, pred, timeout=5.0):
+    """Events of the file once pred(events) holds (or the timeout passed)."""
+    deadline = time.time() + timeout
+    while True:
+        evs = read_events(path) if os.path.exists(path) else []
+        if pred(evs) or time.time() > deadline:
+            return evs
+        time.sleep(0.05)
+
+
+def part_six(check, tmp):
+    import socket
+    import subprocess
+    udp, tcp = hftest.free_port(), hftest.free_port(socket.SOCK_STREAM)
+    events = os.path.join(tmp, 'live.events')
+    err = open(os.path.join(tmp, 'live.err'), 'w+')
+    proc = subprocess.Popen([hftest.PROBE, '-i', 'lo', '-v', '--events=' + events, '-f',
+                             'udp port %d or tcp port %d' % (udp, tcp)],
+                            stdout=subprocess.DEVNULL, stderr=err)
+    time.sleep(1.5)
+    if proc.poll() is not None:
+        err.seek(0)
+        print('SKIP live part: the probe cannot capture on lo: ' + err.read().strip())
+        return
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.bind(('127.0.0.1', udp))
+    cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for _ in range(3):
+        cli.sendto(b'ping', ('127.0.0.1', udp))
+        data, addr = srv.recvfrom(100)
+        srv.sendto(b'pong!', addr)
+        cli.recvfrom(100)
+    cport = cli.getsockname()[1]
+    evs = wait_for(events, lambda e: sum(x['event'] == 'start' for x in e) >= 2)
+    starts = {(e['src_port'], e['dst_port']): e for e in evs if e['event'] == 'start'}
+    check.ok((cport, udp) in starts and (udp, cport) in starts,
+             'live: UDP start events arrive while the flow is open: %s' % sorted(starts))
+    if (cport, udp) in starts and (udp, cport) in starts:
+        check.eq('live: both UDP directions share a conversation id',
+                 starts[(cport, udp)]['conversation_id'], starts[(udp, cport)]['conversation_id'])
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.bind(('127.0.0.1', tcp))
+    lst.listen(1)
+    c = socket.create_connection(('127.0.0.1', tcp))
+    a, _ = lst.accept()
+    c.sendall(b'hello')
+    a.recv(10)
+    c.close()
+    a.close()
+    lst.close()
+    want = {'syn', 'syn-ack', 'established', 'fin'}
+    evs = wait_for(events, lambda e: want <= {x.get('state') for x in e})
+    check.eq('live: TCP handshake and close as state events', want,
+             want & {e.get('state') for e in evs if e['protocol'] == 6})
+    hftest.stop(proc)
+    err.seek(0)
+    text = err.read()
+    check.ok(proc.returncode == 0 and hftest.sanitizer_report(text) is None,
+             'live: probe exit %s: %s' % (proc.returncode, text.strip()[-300:]))
+    evs = read_events(events)
+    ends = [e for e in evs if e['event'] == 'end' and e['protocol'] == 17]
+    check.eq('live: UDP end events count the 3 datagrams each way',
+             sorted([3, 3]), sorted(e['packets'] for e in ends))
+    print('live: %d events' % len(evs))
+
+
 def main():
     hftest.need_tools('tshark')
     check = hftest.Check('probe-events')
@@ -461,6 +533,7 @@ def main():
         part_three(check, tmp)
         part_four(check, tmp)
         part_five(check, tmp)
+        part_six(check, tmp)
     check.finish()
 
 
