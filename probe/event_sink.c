@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -19,6 +20,8 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 30000
 #define STABLE_MS 30000          /* up this long: the next failure starts over */
+#define STALL_MS 10000           /* stopping: a reader that takes nothing this
+                                    long is given up on */
 
 enum sink_kind { SINK_STDOUT, SINK_FILE, SINK_UNIX, SINK_EXEC };
 
@@ -38,6 +41,7 @@ struct hf_event_sink {
     void *format_ctx;
     struct hf_event_sink_stats st;
     _Atomic uint64_t lost;       /* st.lost, for other threads */
+    bool gave_up;                /* stopping, and the reader took nothing */
 };
 
 static bool
@@ -64,11 +68,13 @@ start_command(struct hf_event_sink *s, GError **err)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
+        setpgid(0, 0);          /* its own group: the probe can stop all of it */
         if (dup2(p[0], 0) < 0)
             _exit(127);
         execl("/bin/sh", "sh", "-c", s->path, (char *)NULL);
         _exit(127);
     }
+    setpgid(pid, pid);          /* also here: kill() may come before the child runs */
     close(p[0]);
     s->fd = p[1];
     s->child = pid;
@@ -114,8 +120,48 @@ open_output(struct hf_event_sink *s, GError **err)
             return false;
         break;
     }
+    if (s->kind == SINK_EXEC || s->kind == SINK_UNIX)
+        /* our own descriptor: a reader that stops reading cannot hold the
+         * writer (and the probe's exit) forever */
+        fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
     s->up_since_ms = hf_wall_ms();
     return true;
+}
+
+/* write() until done; waits for room on a non-blocking descriptor, giving
+ * up after STALL_MS without progress once stopping.  Bytes written, or -1
+ * with errno. */
+static ssize_t
+write_all(struct hf_event_sink *s, const char *p, size_t len, size_t *done)
+{
+    uint64_t stalled_since = 0;
+
+    while (*done < len) {
+        ssize_t w = write(s->fd, p + *done, len - *done);
+        if (w > 0) {
+            *done += (size_t)w;
+            stalled_since = 0;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            uint64_t now = hf_wall_ms();
+            if (!stalled_since)
+                stalled_since = now;
+            if (atomic_load(&s->stopping) && now - stalled_since >= STALL_MS) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };
+            poll(&pfd, 1, 200);
+            continue;
+        }
+        if (w == 0)
+            errno = EIO;
+        return -1;
+    }
+    return (ssize_t)*done;
 }
 
 /* The command's exit, waiting up to wait_ms before a SIGTERM. */
@@ -128,7 +174,7 @@ reap_child(struct hf_event_sink *s, unsigned wait_ms)
         return 0;
     for (unsigned waited = 0; waitpid(s->child, &status, WNOHANG) == 0; waited += 10) {
         if (waited >= wait_ms) {
-            kill(s->child, SIGTERM);
+            kill(-s->child, SIGTERM);     /* the shell and what it started */
             waitpid(s->child, &status, 0);
             break;
         }
@@ -161,8 +207,8 @@ pause_ms(struct hf_event_sink *s, uint64_t ms)
         usleep(20000);
 }
 
-/* The output is down: open it again after the backoff (once, without
- * waiting, when stopping). */
+/* The output is down: open it again after the backoff (without waiting
+ * once stopping: the last lines are not held back). */
 static bool
 reopen(struct hf_event_sink *s)
 {
@@ -170,6 +216,8 @@ reopen(struct hf_event_sink *s)
 
     if (s->kind == SINK_STDOUT || s->kind == SINK_FILE)
         return false;       /* a lost stdout or file does not come back */
+    if (s->gave_up)
+        return false;       /* no new reader to stall the end again */
     pause_ms(s, s->backoff_ms);
     s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
     if (!open_output(s, &err)) {
@@ -203,25 +251,19 @@ write_lines(struct hf_event_sink *s, size_t nlines, bool is_event)
         }
         return;
     }
-    while (done < s->buf->len) {
-        ssize_t w = write(s->fd, s->buf->str + done, s->buf->len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            size_t whole = count_lines(s->buf->str, done);
-            if (is_event) {
-                s->st.delivered += whole;
-                s->st.lost += nlines - whole;
-                atomic_store(&s->lost, s->st.lost);
-            }
-            fprintf(stderr, "hostflow-probe: writing events: %s\n",
-                    w < 0 ? g_strerror(errno) : "nothing written");
-            if (hf_wall_ms() - s->up_since_ms >= STABLE_MS)
-                s->backoff_ms = BACKOFF_FIRST_MS;
-            close_output(s, 1000);
-            return;
+    if (write_all(s, s->buf->str, s->buf->len, &done) < 0) {
+        size_t whole = count_lines(s->buf->str, done);
+        if (is_event) {
+            s->st.delivered += whole;
+            s->st.lost += nlines - whole;
+            atomic_store(&s->lost, s->st.lost);
         }
-        done += (size_t)w;
+        fprintf(stderr, "hostflow-probe: writing events: %s\n", g_strerror(errno));
+        s->gave_up = errno == ETIMEDOUT;
+        if (hf_wall_ms() - s->up_since_ms >= STABLE_MS)
+            s->backoff_ms = BACKOFF_FIRST_MS;
+        close_output(s, 1000);
+        return;
     }
     if (is_event)
         s->st.delivered += nlines;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
+#include "filter.h"
 #include "hf_config.h"
 #include "size_parse.h"
 
@@ -238,6 +239,19 @@ hf_probe_parse_options(int argc, char **argv, struct hf_probe_options *o,
         return usage_error("--events=TARGET and --exec exclude each other", status);
     if ((match_arg || ethers_args || leases_args) && !o->events)
         return usage_error("--match, --ethers and --leases are for --events or --exec", status);
+    if (match_arg) {
+        /* a bad expression is a usage error (exit 2), found before capture */
+        GError *ferr = NULL;
+        struct hf_filter *f = hf_filter_parse(match_arg, &ferr);
+        if (!f) {
+            char *msg = g_strdup_printf("--match: %s", ferr->message);
+            g_error_free(ferr);
+            usage_error(msg, status);
+            g_free(msg);
+            return false;
+        }
+        hf_filter_free(f);
+    }
     if (event_queue_arg < 1 || event_queue_arg > 16777216)
         return usage_error("--event-queue must be 1..16777216", status);
     o->event_queue = (uint32_t)event_queue_arg;

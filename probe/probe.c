@@ -335,8 +335,10 @@ main(int argc, char **argv)
     GError *err = NULL;
 
     memset(&pr, 0, sizeof(pr));
-    if (!hf_probe_parse_options(argc, argv, &pr.opt, &status))
+    if (!hf_probe_parse_options(argc, argv, &pr.opt, &status)) {
+        hf_probe_options_free(&pr.opt);
         return status;
+    }
 
     /* open the capture first: a wrong interface or file is the likely error */
     pcap_t *first = NULL;
@@ -348,8 +350,10 @@ main(int argc, char **argv)
     } else {
         first = hf_capture_open_file(pr.opt.read_files[0], pr.opt.filter);
     }
-    if (!first)
+    if (!first) {
+        hf_probe_options_free(&pr.opt);
         return 1;
+    }
 
     if (!pr.opt.no_export)
         pr.exporter = hf_exporter_open(&pr.opt.export, &err);
@@ -358,11 +362,13 @@ main(int argc, char **argv)
                 err ? err->message : "?");
         g_clear_error(&err);
         pcap_close(first);
+        hf_probe_options_free(&pr.opt);
         return 1;
     }
     if (pr.opt.user && !drop_privileges(pr.opt.user)) {
         pcap_close(first);
         hf_exporter_close(pr.exporter, NULL);
+        hf_probe_options_free(&pr.opt);
         return 1;
     }
 

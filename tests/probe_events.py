@@ -268,6 +268,23 @@ for _ in range(int(sys.argv[2])):
 '''
 
 
+def running(pid, wait=3.0):
+    """The process still runs after up to wait seconds (a zombie left for
+    init to reap does not count)."""
+    deadline = time.time() + wait
+    while True:
+        try:
+            with open('/proc/%d/stat' % pid) as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except OSError:
+            return False
+        if state in ('Z', 'X'):
+            return False
+        if time.time() > deadline:
+            return True
+        time.sleep(0.1)
+
+
 def part_three(check, tmp):
     caps = ['1kxun.pcap', 'instagram.pcap', 'android.pcap', 'iphone.pcap']
     consumer = os.path.join(tmp, 'slow.py')
@@ -331,6 +348,24 @@ def part_three(check, tmp):
     check.eq('quitting consumer: no event twice', len(seqs), len(set(seqs)))
     print('quitting consumer: %d runs, %d restarts, %d events read'
           % (runs, c.get('consumer_restarts', 0), len(seqs)))
+
+    # a consumer that never reads: the probe still ends (it gives up on the
+    # reader after 10 s) and stops the command and what it started
+    pidfile = os.path.join(tmp, 'hung.pid')
+    hung = ("import os, time; open(%r, 'w').write(str(os.getpid())); time.sleep(1000)"
+            % pidfile)
+    t0 = time.monotonic()
+    p = hftest.run_probe(['-r', hftest.pcap('1kxun.pcap'), '-v', '--exec',
+                          '%s -c "%s"; echo' % (sys.executable, hung)], timeout=120)
+    took = time.monotonic() - t0
+    check.probe_ran(p, 'probe with a consumer that never reads')
+    c = counters(p.stderr)
+    check.ok(took < 60, 'hung consumer: the probe ended after %.0f s' % took)
+    check.eq('hung consumer: all events lost or delivered', c.get('events'),
+             c.get('delivered', 0) + c.get('write_lost', 0) + c.get('queue_drops', 0))
+    check.ok(not running(int(open(pidfile).read())),
+             'hung consumer: its process was stopped with the probe')
+    print('hung consumer: probe ended after %.1f s' % took)
 
 
 # ---------------------------------------------------------------- 4
@@ -405,7 +440,7 @@ def part_four(check, tmp):
     hftest.table(['expression', 'tuples', 'report flows', 'event flows'], rows)
     # a bad expression is a usage error naming the column
     p = hftest.run_probe(['-r', inputs[0], '--events=/dev/null', '--match', 'port in [80'])
-    check.ok(p.returncode != 0 and 'column' in p.stderr,
+    check.ok(p.returncode == 2 and 'column' in p.stderr,
              '--match syntax error: exit %d, %s' % (p.returncode, p.stderr.strip()))
 
 
