@@ -152,7 +152,7 @@ if [ "${SKIP_SOFTFLOWD:-0}" != 1 ]; then
 fi
 CMD_probe_file=("$PROBE" -v -r "$PCAP" -o "$tmp/x.ipfix")
 start_sink probe
-CMD_probe_udp=("$PROBE" -v -r "$PCAP" -c "127.0.0.1:$PORT")
+CMD_probe_udp=("$PROBE" -v -r "$PCAP" -C "127.0.0.1:$PORT")
 # Memory per flow: in this capture flows end well within the default 15 s
 # idle timeout, so few are active at once.  Huge timeouts keep flows in the
 # table until --max-flows (default 262144) forces evictions, so RSS shows
@@ -230,7 +230,7 @@ row "floor (pcap_dispatch only)" floor
 if [ -n "${WALL[softflowd]:-}" ]; then row "softflowd -v 10 -n udp" softflowd; fi
 row "hostflow-probe -o file" probe_file
 row "hostflow-probe -o file --no-names" probe_nonames
-row "hostflow-probe -c udp" probe_udp
+row "hostflow-probe -C udp" probe_udp
 row "probe long timeouts (table fills)" probe_full
 row "probe long t/o, --max-flows 1000" probe_cap1000
 echo

@@ -8,6 +8,9 @@
 
 #include "clock.h"
 #include "config.h"
+#include "devices.h"
+#include "log.h"
+#include "web.h"
 #include "hf_config.h"
 #include "listener.h"
 #include "notify.h"
@@ -16,6 +19,7 @@
 #include "rollup.h"
 #include "rrd_rebuild.h"
 #include "store.h"
+#include "store_format.h"
 
 static char *config_arg, *store_arg, *state_arg, *max_size_arg, *rebuild_rrd_arg;
 static char **listen_args;
@@ -26,7 +30,7 @@ static char *web_arg;
 
 static GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
-     "Configuration file (glib key file; see hostflow-collector(8))", "FILE"},
+     "The configuration file (default " HF_CONFIG_PATH "); see hostflow.conf(5)", "FILE"},
     {"listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &listen_args,
      "Listen on [udp:|tcp:][HOST:]PORT; repeat for more (default udp:4739 and tcp:4739)", "SPEC"},
     {"store", 'w', 0, G_OPTION_ARG_FILENAME, &store_arg,
@@ -150,8 +154,8 @@ print_stats(const struct hf_collector_config *c)
     if (g_file_get_contents(path, &text, NULL, &err)) {
         fputs(text, stdout);
     } else {
-        fprintf(stderr, "hostflow-collector: %s (is the collector running with this state directory?)\n",
-                err->message);
+        hf_log(HF_LOG_ERROR, "%s (is the collector running with this state directory?)",
+               err->message);
         g_clear_error(&err);
         rc = 1;
     }
@@ -160,31 +164,13 @@ print_stats(const struct hf_collector_config *c)
     return rc;
 }
 
-/* A byte count as the configuration writes it: 16M rather than 16777216. */
-static void
-print_size(const char *key, uint64_t n)
-{
-    static const char units[] = "KMGT";
-    int u = -1;
-
-    while (n && n % 1024 == 0 && u < 3) {
-        n /= 1024;
-        u++;
-    }
-    if (u < 0)
-        printf("%s = %" G_GUINT64_FORMAT "\n", key, n);
-    else
-        printf("%s = %" G_GUINT64_FORMAT "%c\n", key, n, units[u]);
-}
-
 /* --check-config: the values in effect, as a configuration file that
  * gives the same values when read back. */
 static int
-print_config(const struct hf_collector_config *c)
+print_config(const struct hf_conf *cf, const struct hf_collector_config *c,
+             const struct hf_web_settings *web)
 {
-    printf("# hostflow-collector %s: the configuration in effect (file %s%s)\n",
-           HF_VERSION, c->config_path ? c->config_path : "none",
-           c->config_path ? ", then the command line" : "");
+    hf_conf_print_header(stdout, "hostflow-collector", cf);
     printf("[collector]\nlisten = ");
     for (guint i = 0; i < c->listen->len; i++) {
         const struct hf_listen_spec *ls = &g_array_index(c->listen, struct hf_listen_spec, i);
@@ -194,7 +180,7 @@ print_config(const struct hf_collector_config *c)
     }
     printf("\nstore = %s\nstate = %s\nslot-seconds = %u\nretention-days = %u\n",
            c->store_dir, c->state_dir, c->slot_seconds, c->retention_days);
-    print_size("max-store-size", c->max_store_bytes);
+    hf_conf_print_size(stdout, "max-store-size", c->max_store_bytes);
     printf("hourly = %s\nhourly-retention-days = %u\naccept-unknown = %s\nrcvbuf = %d\n",
            c->hourly ? "true" : "false", c->hourly_retention_days,
            c->accept_unknown ? "true" : "false", c->rcvbuf);
@@ -202,8 +188,8 @@ print_config(const struct hf_collector_config *c)
            "max-templates-per-exporter = %u\n",
            c->limits.max_sessions, c->limits.max_sessions_per_exporter,
            c->limits.max_templates, c->limits.max_templates_per_exporter);
-    print_size("held-data", c->held_bytes);
-    print_size("max-held-per-exporter", c->limits.max_held_per_exporter);
+    hf_conf_print_size(stdout, "held-data", c->held_bytes);
+    hf_conf_print_size(stdout, "max-held-per-exporter", c->limits.max_held_per_exporter);
     printf("status-exporters = %u\n", c->status_exporters);
     printf("rrd = %s\n", c->rrd ? "true" : "false");
     if (c->rrdcached)
@@ -211,8 +197,7 @@ print_config(const struct hf_collector_config *c)
     for (guint i = 0; i < c->sources->len; i++) {
         const struct hf_source *s = g_ptr_array_index(c->sources, i);
         printf("\n[source %s]\n", s->name);
-        if (s->port)
-            printf("port = %u\n", s->port);
+        printf("port = %u\n", s->port);
         if (s->has_exporter) {
             char addr[64];
             hf_exporter_addr_str(s->exporter, addr, sizeof(addr));
@@ -223,6 +208,8 @@ print_config(const struct hf_collector_config *c)
         const struct hf_profile *p = g_ptr_array_index(c->profiles, i);
         printf("\n[profile %s]\nfilter = %s\n", p->name, p->filter_text);
     }
+    hf_web_settings_print(stdout, web);
+    hf_conf_print_devices(stdout, cf);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -237,7 +224,7 @@ rollup_new(const struct hf_collector_config *c)
     struct hf_rollup *r = hf_rollup_new(&rc, &err);
 
     if (!r) {
-        fprintf(stderr, "hostflow-collector: hourly summaries: %s\n", err->message);
+        hf_log(HF_LOG_ERROR, "hourly summaries: %s", err->message);
         g_error_free(err);
     }
     return r;
@@ -253,8 +240,8 @@ rollup_once(const struct hf_collector_config *c)
     if (!r)
         return 1;
     if (!hf_rollup_run(r, hf_wall_ms(), NULL)) {
-        fprintf(stderr, "hostflow-collector: %s/%s is being summarised by another process\n",
-                c->store_dir, HF_ROLLUP_DIR);
+        hf_log(HF_LOG_ERROR, "%s/%s is being summarised by another process",
+               c->store_dir, HF_ROLLUP_DIR);
         rc = 1;
     } else {
         struct hf_rollup_stats st = hf_rollup_stats(r);
@@ -269,13 +256,78 @@ rollup_once(const struct hf_collector_config *c)
     return rc;
 }
 
+/* -c FILE, else the default file; else, from before hostflow.conf, the
+ * collector's own file (with a warning: never lose a user's settings). */
+static struct hf_conf *
+open_config(GError **err)
+{
+    if (!config_arg && !g_file_test(hf_conf_default_path(), G_FILE_TEST_EXISTS)
+        && g_file_test(HF_OLD_CONFIG_PATH, G_FILE_TEST_EXISTS)) {
+        hf_log(HF_LOG_WARNING, "reading %s: %s is missing; move the settings there "
+               "(hostflow.conf(5))", HF_OLD_CONFIG_PATH, hf_conf_default_path());
+        return hf_conf_open(HF_OLD_CONFIG_PATH, err);
+    }
+    return hf_conf_open(config_arg, err);
+}
+
+/* The file, then the command line over it. */
+static bool
+load_config(const struct hf_conf *cf, struct hf_collector_config *c,
+            struct hf_web_settings *web, GError **err)
+{
+    hf_collector_config_defaults(c);
+    if (web)
+        hf_web_settings_defaults(web);
+    return hf_collector_config_load(c, cf, err) && apply_options(c, err)
+        && (!web || (hf_web_settings_load(web, cf, err) && hf_devices_check_config(cf, err)
+                     && hf_web_settings_override(web, &(struct hf_web_options){
+                            .listen = web_arg, .max_queries = -1, .threads = -1,
+                            .max_groups = -1 }, err)
+                     && hf_web_settings_check_files(web, err)));
+}
+
+static void
+release(struct hf_conf **cf, struct hf_web_settings *web, struct hf_collector_config *c)
+{
+    hf_conf_free(*cf);
+    *cf = NULL;
+    hf_web_settings_clear(web);
+    hf_collector_config_clear(c);
+}
+
 static bool
 make_dir(const char *dir)
 {
     if (g_mkdir_with_parents(dir, 0750) == 0)
         return true;
-    fprintf(stderr, "hostflow-collector: cannot create %s: %s\n", dir, g_strerror(errno));
+    hf_log(HF_LOG_ERROR, "cannot create %s: %s", dir, g_strerror(errno));
     return false;
+}
+
+/* The store's format marker (common/store_format.h): written into a store
+ * without one (the releases before it wrote the same layout), and a store
+ * of a newer or unreadable format refused: exit 2, before anything in it
+ * is read or written. */
+static int
+store_format(const char *dir)
+{
+    GError *err = NULL;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    bool had_files = d && g_dir_read_name(d) != NULL, adopted = false;
+    int rc = 0;
+
+    if (d)
+        g_dir_close(d);
+    if (!hf_store_format_adopt(dir, &adopted, &err)) {
+        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        rc = err->code == HF_STORE_FORMAT_REFUSED ? 2 : 1;
+        g_error_free(err);
+    } else if (adopted && had_files) {
+        fprintf(stderr, "hostflow-collector: %s: no %s (a store of an earlier "
+                "hostflow): marked as format %d; its files are kept as they are\n",
+                dir, HF_STORE_MARKER, HF_STORE_FORMAT);
+    }
+    return rc;
 }
 
 int
@@ -283,8 +335,11 @@ main(int argc, char **argv)
 {
     GError *err = NULL;
     GOptionContext *ctx = g_option_context_new("");
-    struct hf_collector_config cfg;
+    struct hf_collector_config cfg = { 0 };
+    struct hf_web_settings web_cfg = { 0 };
+    struct hf_conf *cf;
 
+    hf_log_init("hostflow-collector");
     g_option_context_set_summary(ctx,
         "Receive NetFlow v5, NetFlow v9 and IPFIX (UDP; IPFIX also over TCP)\n"
         "and sFlow v5 (UDP) from any number of exporters and store every flow\n"
@@ -294,8 +349,10 @@ main(int argc, char **argv)
         "series in STORE/.rrd.");
     g_option_context_set_description(ctx,
         "Signals: SIGTERM/SIGINT complete the open files and exit; SIGHUP\n"
-        "re-reads the configuration's sources.  See hostflow-collector(8).\n");
+        "re-reads the configuration's sources.  Configuration: hostflow.conf(5).\n"
+        "See hostflow-collector(8).\n");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, hf_log_options, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         int rc = usage(err->message);
         g_error_free(err);
@@ -309,34 +366,40 @@ main(int argc, char **argv)
     }
     if (argc > 1)
         return usage("unexpected argument");
-    if (!hf_collector_config_load(&cfg, config_arg, &err) || !apply_options(&cfg, &err)) {
-        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+    cf = open_config(&err);
+    if (!cf || !load_config(cf, &cfg, &web_cfg, &err)) {
+        hf_conf_print_error("hostflow-collector", err);
         g_error_free(err);
-        hf_collector_config_clear(&cfg);
+        release(&cf, &web_cfg, &cfg);
         return 2;
     }
     if (check_config_arg) {
-        int rc = print_config(&cfg);
-        hf_collector_config_clear(&cfg);
+        int rc = print_config(cf, &cfg, &web_cfg);
+        release(&cf, &web_cfg, &cfg);
         return rc;
     }
     if (stats_arg) {
         int rc = print_stats(&cfg);
-        hf_collector_config_clear(&cfg);
+        release(&cf, &web_cfg, &cfg);
         return rc;
     }
     if (!make_dir(cfg.store_dir) || !make_dir(cfg.state_dir)) {
-        hf_collector_config_clear(&cfg);
+        release(&cf, &web_cfg, &cfg);
         return 1;
+    }
+    int format_rc = store_format(cfg.store_dir);
+    if (format_rc) {
+        release(&cf, &web_cfg, &cfg);
+        return format_rc;
     }
     if (rebuild_rrd_arg) {
         int rc = hf_rrd_rebuild(&cfg, rebuild_rrd_arg);
-        hf_collector_config_clear(&cfg);
+        release(&cf, &web_cfg, &cfg);
         return rc;
     }
     if (rollup_arg) {
         int rc = rollup_once(&cfg);
-        hf_collector_config_clear(&cfg);
+        release(&cf, &web_cfg, &cfg);
         return rc;
     }
 
@@ -346,25 +409,25 @@ main(int argc, char **argv)
     };
     struct hf_store *store = hf_store_open(&sc, &err);
     if (!store) {
-        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        hf_log(HF_LOG_ERROR, "%s", err->message);
         g_error_free(err);
-        hf_collector_config_clear(&cfg);
+        release(&cf, &web_cfg, &cfg);
         return 1;
     }
     struct hf_listener *listener = hf_listener_open(cfg.listen, cfg.rcvbuf, &err);
     if (!listener) {
-        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+        hf_log(HF_LOG_ERROR, "%s", err->message);
         g_error_free(err);
         hf_store_close(store);
-        hf_collector_config_clear(&cfg);
+        release(&cf, &web_cfg, &cfg);
         return 1;
     }
     for (guint i = 0; i < cfg.listen->len; i++) {
         const struct hf_listen_spec *ls = &g_array_index(cfg.listen, struct hf_listen_spec, i);
         bool v6 = ls->host && strchr(ls->host, ':');
-        fprintf(stderr, "hostflow-collector: listening on %s:%s%s%s%s%u\n",
-                ls->tcp ? "tcp" : "udp", v6 ? "[" : "", ls->host ? ls->host : "",
-                v6 ? "]" : "", ls->host ? ":" : "", hf_listener_port(listener, i));
+        hf_log(HF_LOG_INFO, "listening on %s:%s%s%s%s%u",
+               ls->tcp ? "tcp" : "udp", v6 ? "[" : "", ls->host ? ls->host : "",
+               v6 ? "]" : "", ls->host ? ":" : "", hf_listener_port(listener, i));
     }
     /* signals are taken synchronously here, never inside a worker thread */
     sigset_t sigs;
@@ -377,17 +440,21 @@ main(int argc, char **argv)
 
     /* after the mask: the web server's threads must not take SIGTERM */
     struct hf_web_embed *web = NULL;
-    if (!hf_web_embed_start(cfg.store_dir, cfg.config_path, web_arg, &web, &err)) {
-        fprintf(stderr, "hostflow-collector: %s\n", err->message);
+    bool web_ok = hf_web_embed_start(cfg.store_dir, cf, &web_cfg, &web, &err);
+    hf_web_settings_clear(&web_cfg);
+    hf_conf_free(cf);               /* read again on SIGHUP */
+    cf = NULL;
+    if (!web_ok) {
+        hf_log(HF_LOG_ERROR, "%s", err->message);
         g_error_free(err);
         hf_listener_free(listener);
         hf_store_close(store);
-        hf_collector_config_clear(&cfg);
+        release(&cf, &web_cfg, &cfg);
         return 1;
     }
     if (web) {
         char *url = hf_web_embed_url(web);
-        fprintf(stderr, "hostflow-collector: web view on %s\n", url);
+        hf_log(HF_LOG_INFO, "web view on %s", url);
         g_free(url);
     }
 
@@ -409,16 +476,22 @@ main(int argc, char **argv)
         int sig = sigwaitinfo(&sigs, NULL);
         if (sig == SIGHUP) {
             if (!cfg.config_path) {
-                fprintf(stderr, "hostflow-collector: SIGHUP: no configuration file to re-read\n");
+                hf_log(HF_LOG_WARNING, "SIGHUP: no configuration file to re-read");
                 continue;
             }
             hf_notify_reloading();
+            if (!hf_web_embed_reload(web, &err)) {
+                fprintf(stderr, "hostflow-collector: SIGHUP: %s (keeping the old web "
+                        "users)\n", err->message);
+                g_clear_error(&err);
+            }
             struct hf_collector_config *next = g_new0(struct hf_collector_config, 1);
             /* the command line still overrides the file */
-            if (!hf_collector_config_load(next, cfg.config_path, &err)
-                || !apply_options(next, &err)) {
-                fprintf(stderr, "hostflow-collector: SIGHUP: %s (keeping the old sources)\n",
-                        err->message);
+            struct hf_conf *again = hf_conf_open(cfg.config_path, &err);
+            bool loaded = again && load_config(again, next, NULL, &err);
+            hf_conf_free(again);
+            if (!loaded) {
+                hf_log(HF_LOG_ERROR, "SIGHUP: %s (keeping the old sources)", err->message);
                 g_clear_error(&err);
                 hf_collector_config_clear(next);
                 g_free(next);
@@ -426,8 +499,8 @@ main(int argc, char **argv)
                 continue;
             }
             /* only sources change on reload; directories and sockets stay */
-            fprintf(stderr, "hostflow-collector: reloaded %s (%u sources)\n",
-                    cfg.config_path, next->sources->len);
+            hf_log(HF_LOG_INFO, "reloaded %s (%u sources)", cfg.config_path,
+                   next->sources->len);
             char *status = g_strdup_printf("reloaded (%u sources)", next->sources->len);
             struct hf_collector_config *old = hf_pipeline_reload(pipe, next);
             if (old != &cfg) {
@@ -452,11 +525,20 @@ main(int argc, char **argv)
         g_free(last);
     }
     hf_pipeline_stop(pipe);
+    {
+        /* the summary at exit (the counters in full: status.json) */
+        struct hf_listener_stats ls = hf_listener_stats(listener);
+        struct hf_store_stats ss = hf_store_stats(store);
+        hf_log(HF_LOG_INFO, "stopped: %" G_GUINT64_FORMAT " datagrams, %" G_GUINT64_FORMAT
+               " records stored, %" G_GUINT64_FORMAT " files completed, %" G_GUINT64_FORMAT
+               " kernel drops, %" G_GUINT64_FORMAT " write errors", ls.datagrams, ss.records,
+               ss.files_completed, ls.kernel_drops, ss.write_errors);
+    }
     hf_rollup_free(rollup);       /* the pipeline's last status read it */
     hf_listener_free(listener);   /* the pipeline's last status read it */
     hf_store_close(store);
     g_async_queue_unref(rxq);
     g_async_queue_unref(rx_free);
-    hf_collector_config_clear(&cfg);
+    release(&cf, &web_cfg, &cfg);
     return 0;
 }

@@ -27,97 +27,46 @@ hf_slot_seconds_valid(long s)
     return s >= 60 && s <= 86400 && s % 60 == 0 && 86400 % s == 0;
 }
 
-/* A non-negative integer key: -1 when absent, error when malformed. */
+/* A whole number key into a uint32_t (unchanged when absent). */
 static bool
-get_int(GKeyFile *kf, const char *group, const char *key, int *out, GError **err)
+get_u32(const struct hf_conf *cf, const char *key, int64_t min, int64_t max,
+        uint32_t *out, GError **err)
 {
-    GError *e = NULL;
+    int64_t v = *out;
 
-    *out = -1;
-    if (!g_key_file_has_key(kf, group, key, NULL))
-        return true;
-    int v = g_key_file_get_integer(kf, group, key, &e);
-    if (e || v < 0) {
-        g_set_error(err, CFG_ERROR, 1, "[%s] %s: want a whole number >= 0", group, key);
-        g_clear_error(&e);
+    if (!hf_conf_int(cf, "collector", key, min, max, &v, err))
         return false;
-    }
-    *out = v;
-    return true;
-}
-
-/* A boolean key: *out unchanged when absent, error when malformed. */
-static bool
-get_bool(GKeyFile *kf, const char *group, const char *key, bool *out, GError **err)
-{
-    GError *e = NULL;
-
-    if (!g_key_file_has_key(kf, group, key, NULL))
-        return true;
-    gboolean b = g_key_file_get_boolean(kf, group, key, &e);
-    if (e) {
-        g_set_error(err, CFG_ERROR, 1, "[%s] %s: want true or false", group, key);
-        g_error_free(e);
-        return false;
-    }
-    *out = b;
-    return true;
-}
-
-/* A whole number key of at least 1 into *out (unchanged when absent). */
-static bool
-get_count(GKeyFile *kf, const char *group, const char *key, uint32_t *out,
-          GError **err)
-{
-    int i;
-
-    if (!get_int(kf, group, key, &i, err))
-        return false;
-    if (i == 0) {
-        g_set_error(err, CFG_ERROR, 1, "[%s] %s: want a whole number >= 1", group, key);
-        return false;
-    }
-    if (i > 0)
-        *out = (uint32_t)i;
+    *out = (uint32_t)v;
     return true;
 }
 
 /* A size key ("4M") below 4 GiB into *out (unchanged when absent). */
 static bool
-get_size32(GKeyFile *kf, const char *group, const char *key, uint32_t *out,
-           GError **err)
+get_size32(const struct hf_conf *cf, const char *key, uint32_t *out, GError **err)
 {
-    char *v = g_key_file_get_string(kf, group, key, NULL);
-    uint64_t n;
-    bool ok;
+    uint64_t v = *out;
 
-    if (!v)
-        return true;
-    ok = hf_size_parse(v, &n) && n >= 1024 && n < (UINT64_C(1) << 32);
-    g_free(v);
-    if (!ok) {
-        g_set_error(err, CFG_ERROR, 1, "[%s] %s: want a size from 1K to 4095M",
-                    group, key);
+    if (!hf_conf_size(cf, "collector", key, 1024, UINT64_C(4095) << 20, &v, err))
         return false;
-    }
-    *out = (uint32_t)n;
+    *out = (uint32_t)v;
     return true;
 }
 
 /* What exporters may make the collector hold (decoder.h). */
 static bool
-load_limits(struct hf_collector_config *c, GKeyFile *kf, const char *g,
-            GError **err)
+load_limits(struct hf_collector_config *c, const struct hf_conf *cf, GError **err)
 {
     struct hf_decoder_limits *l = &c->limits;
 
-    return get_count(kf, g, "max-exporters", &l->max_sessions, err)
-        && get_count(kf, g, "max-sessions-per-exporter", &l->max_sessions_per_exporter, err)
-        && get_count(kf, g, "max-templates", &l->max_templates, err)
-        && get_count(kf, g, "max-templates-per-exporter", &l->max_templates_per_exporter, err)
-        && get_size32(kf, g, "held-data", &c->held_bytes, err)
-        && get_size32(kf, g, "max-held-per-exporter", &l->max_held_per_exporter, err)
-        && get_count(kf, g, "status-exporters", &c->status_exporters, err);
+    return get_u32(cf, "max-exporters", 1, INT32_MAX, &l->max_sessions, err)
+        && get_u32(cf, "max-sessions-per-exporter", 1, INT32_MAX,
+                   &l->max_sessions_per_exporter, err)
+        && get_u32(cf, "max-templates", 1, INT32_MAX, &l->max_templates, err)
+        && get_u32(cf, "max-templates-per-exporter", 1, INT32_MAX,
+                   &l->max_templates_per_exporter, err)
+        && get_size32(cf, "held-data", &c->held_bytes, err)
+        && get_size32(cf, "max-held-per-exporter", &l->max_held_per_exporter, err)
+        && get_u32(cf, "status-exporters", 1, INT32_MAX, &c->status_exporters, err);
 }
 
 bool
@@ -196,34 +145,29 @@ profile_free(gpointer p)
 
 /* [profile NAME] filter = EXPR: a time series of the records it matches. */
 static bool
-load_profiles(struct hf_collector_config *c, GKeyFile *kf, GError **err)
+load_profiles(struct hf_collector_config *c, const struct hf_conf *cf, GError **err)
 {
-    gchar **groups = g_key_file_get_groups(kf, NULL);
+    gchar **groups = hf_conf_sections(cf, "profile ");
     bool ok = false;
 
     for (gchar **g = groups; *g; g++) {
-        if (!g_str_has_prefix(*g, "profile "))
-            continue;
         const char *name = *g + 8;
         if (!valid_name(name) || strcmp(name, "live") == 0) {
-            g_set_error(err, CFG_ERROR, 1, "[%s]: profile names use letters, digits, - _ . "
-                        "only, and \"live\" is all traffic", *g);
+            hf_conf_error(cf, err, *g, NULL, "profile names use letters, digits, - _ . "
+                          "only, and \"live\" is all traffic");
             goto out;
         }
-        for (guint i = 0; i < c->profiles->len; i++)
-            if (strcmp(((struct hf_profile *)g_ptr_array_index(c->profiles, i))->name, name) == 0) {
-                g_set_error(err, CFG_ERROR, 1, "[%s]: profile defined twice", *g);
-                goto out;
-            }
-        char *text = g_key_file_get_string(kf, *g, "filter", NULL);
+        char *text = NULL;
+        if (!hf_conf_string(cf, *g, "filter", &text, err))
+            goto out;
         if (!text) {
-            g_set_error(err, CFG_ERROR, 1, "[%s]: no filter (filter = EXPR)", *g);
+            hf_conf_error(cf, err, *g, NULL, "no filter (filter = EXPR)");
             goto out;
         }
         GError *e = NULL;
         struct hf_filter *f = hf_filter_parse(text, &e);
         if (!f) {
-            g_set_error(err, CFG_ERROR, 1, "[%s] filter: %s", *g, e->message);
+            hf_conf_error(cf, err, *g, "filter", "%s", e->message);
             g_error_free(e);
             g_free(text);
             goto out;
@@ -241,50 +185,65 @@ out:
 }
 
 static bool
-load_sources(struct hf_collector_config *c, GKeyFile *kf, GError **err)
+load_sources(struct hf_collector_config *c, const struct hf_conf *cf, GError **err)
 {
-    gchar **groups = g_key_file_get_groups(kf, NULL);
+    gchar **groups = hf_conf_sections(cf, "source ");
+    bool ok = false;
 
     for (gchar **g = groups; *g; g++) {
-        if (!g_str_has_prefix(*g, "source "))
-            continue;
         const char *name = *g + 7;
         if (!valid_name(name)) {
-            g_set_error(err, CFG_ERROR, 1, "[%s]: source names use letters, digits, - _ . only", *g);
-            goto fail;
+            hf_conf_error(cf, err, *g, NULL, "source names use letters, digits, - _ . only");
+            goto out;
         }
         struct hf_source *s = g_new0(struct hf_source, 1);
         s->name = g_strdup(name);
         g_ptr_array_add(c->sources, s);
-        int port;
-        if (!get_int(kf, *g, "port", &port, err))
-            goto fail;
-        if (port > 65535) {
-            g_set_error(err, CFG_ERROR, 1, "[%s]: bad port", *g);
-            goto fail;
-        }
-        s->port = port < 0 ? 0 : (uint16_t)port;
-        char *exp = g_key_file_get_string(kf, *g, "exporter", NULL);
+        int64_t port = 0;
+        if (!hf_conf_int(cf, *g, "port", 0, 65535, &port, err))
+            goto out;
+        s->port = (uint16_t)port;
+        char *exp = NULL;
+        if (!hf_conf_string(cf, *g, "exporter", &exp, err))
+            goto out;
         if (exp) {
             s->has_exporter = parse_exporter(exp, s->exporter);
-            if (!s->has_exporter) {
-                g_set_error(err, CFG_ERROR, 1, "[%s]: bad exporter address '%s'", *g, exp);
-                g_free(exp);
-                goto fail;
-            }
+            if (!s->has_exporter)
+                hf_conf_error(cf, err, *g, "exporter", "'%s': not an IPv4 or IPv6 address", exp);
             g_free(exp);
+            if (!s->has_exporter)
+                goto out;
         }
     }
+    ok = true;
+out:
     g_strfreev(groups);
-    return true;
-fail:
-    g_strfreev(groups);
-    return false;
+    return ok;
 }
 
-bool
-hf_collector_config_load(struct hf_collector_config *c, const char *path,
-                         GError **err)
+static bool
+load_listen(struct hf_collector_config *c, const struct hf_conf *cf, GError **err)
+{
+    char **listen = NULL;
+    bool ok = hf_conf_strv(cf, "collector", "listen", &listen, err);
+
+    for (char **l = listen; ok && l && *l; l++) {
+        struct hf_listen_spec ls;
+        GError *e = NULL;
+        if (!hf_listen_parse(*l, &ls, &e)) {
+            hf_conf_error(cf, err, "collector", "listen", "%s", e->message);
+            g_error_free(e);
+            ok = false;
+        } else {
+            g_array_append_val(c->listen, ls);
+        }
+    }
+    g_strfreev(listen);
+    return ok;
+}
+
+void
+hf_collector_config_defaults(struct hf_collector_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->listen = g_array_new(FALSE, TRUE, sizeof(struct hf_listen_spec));
@@ -292,7 +251,7 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     c->sources = g_ptr_array_new_with_free_func(source_free);
     c->profiles = g_ptr_array_new_with_free_func(profile_free);
     c->rrd = true;
-    c->store_dir = g_strdup("/var/lib/hostflow/flows");
+    c->store_dir = g_strdup(HF_DEFAULT_STORE);
     c->state_dir = g_strdup("/var/lib/hostflow/state");
     c->slot_seconds = 300;
     c->retention_days = 28;
@@ -309,89 +268,42 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     c->limits.max_templates_per_exporter = 4096;
     c->limits.max_held_per_exporter = 4u << 20;
     c->held_bytes = 16u << 20;
-    if (!path)
-        return true;
+}
 
-    c->config_path = g_strdup(path);
-    GKeyFile *kf = g_key_file_new();
-    bool ok = false;
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, err))
-        goto out;
+bool
+hf_collector_config_load(struct hf_collector_config *c, const struct hf_conf *cf,
+                         GError **err)
+{
     const char *g = "collector";
-    gchar **listen = g_key_file_get_string_list(kf, g, "listen", NULL, NULL);
-    for (gchar **l = listen; l && *l; l++) {
-        struct hf_listen_spec ls;
-        if (!hf_listen_parse(g_strstrip(*l), &ls, err)) {
-            g_strfreev(listen);
-            goto out;
-        }
-        g_array_append_val(c->listen, ls);
+    int64_t slot = c->slot_seconds, rcvbuf = c->rcvbuf;
+
+    if (hf_conf_path(cf))
+        c->config_path = g_strdup(hf_conf_path(cf));
+    if (!load_listen(c, cf, err)
+        || !hf_conf_string(cf, g, "store", &c->store_dir, err)
+        || !hf_conf_string(cf, g, "state", &c->state_dir, err)
+        || !hf_conf_size(cf, g, "max-store-size", 0, UINT64_MAX, &c->max_store_bytes, err)
+        || !hf_conf_int(cf, g, "slot-seconds", 60, 86400, &slot, err)
+        || !get_u32(cf, "retention-days", 0, INT32_MAX, &c->retention_days, err)
+        || !hf_conf_int(cf, g, "rcvbuf", 4096, INT32_MAX, &rcvbuf, err)
+        || !get_u32(cf, "hourly-retention-days", 0, INT32_MAX, &c->hourly_retention_days, err)
+        || !hf_conf_bool(cf, g, "accept-unknown", &c->accept_unknown, err)
+        || !hf_conf_bool(cf, g, "hourly", &c->hourly, err)
+        || !hf_conf_bool(cf, g, "rrd", &c->rrd, err)
+        || !hf_conf_string(cf, g, "rrdcached", &c->rrdcached, err))
+        return false;
+    if (!hf_slot_seconds_valid(slot)) {
+        hf_conf_error(cf, err, g, "slot-seconds", "must be whole minutes that divide a day "
+                      "(60, 300, 3600...)");
+        return false;
     }
-    g_strfreev(listen);
-    char *v;
-    if ((v = g_key_file_get_string(kf, g, "store", NULL))) {
-        g_free(c->store_dir);
-        c->store_dir = v;
+    c->slot_seconds = (uint32_t)slot;
+    c->rcvbuf = (int)rcvbuf;
+    if (c->rrdcached && !*c->rrdcached) {
+        g_free(c->rrdcached);
+        c->rrdcached = NULL;
     }
-    if ((v = g_key_file_get_string(kf, g, "state", NULL))) {
-        g_free(c->state_dir);
-        c->state_dir = v;
-    }
-    if ((v = g_key_file_get_string(kf, g, "max-store-size", NULL))) {
-        bool size_ok = hf_size_parse(v, &c->max_store_bytes);
-        g_free(v);
-        if (!size_ok) {
-            g_set_error(err, CFG_ERROR, 1, "max-store-size: want a size like 50G");
-            goto out;
-        }
-    }
-    int i;
-    if (!get_int(kf, g, "slot-seconds", &i, err))
-        goto out;
-    if (i != -1) {
-        if (!hf_slot_seconds_valid(i)) {
-            g_set_error(err, CFG_ERROR, 1,
-                        "slot-seconds must be whole minutes that divide a day (60, 300, 3600...)");
-            goto out;
-        }
-        c->slot_seconds = (uint32_t)i;
-    }
-    if (!get_int(kf, g, "retention-days", &i, err))
-        goto out;
-    if (i != -1)
-        c->retention_days = (uint32_t)i;
-    if (!get_int(kf, g, "rcvbuf", &i, err))
-        goto out;
-    if (i != -1) {
-        if (i < 4096) {
-            g_set_error(err, CFG_ERROR, 1, "rcvbuf must be at least 4096 bytes");
-            goto out;
-        }
-        c->rcvbuf = i;
-    }
-    if (!get_int(kf, g, "hourly-retention-days", &i, err))
-        goto out;
-    if (i != -1)
-        c->hourly_retention_days = (uint32_t)i;
-    if (!get_bool(kf, g, "accept-unknown", &c->accept_unknown, err)
-        || !get_bool(kf, g, "hourly", &c->hourly, err)
-        || !get_bool(kf, g, "rrd", &c->rrd, err))
-        goto out;
-    if ((v = g_key_file_get_string(kf, g, "rrdcached", NULL))) {
-        g_strstrip(v);
-        if (*v)
-            c->rrdcached = v;
-        else
-            g_free(v);
-    }
-    if (!load_profiles(c, kf, err))
-        goto out;
-    if (!load_limits(c, kf, g, err))
-        goto out;
-    ok = load_sources(c, kf, err);
-out:
-    g_key_file_free(kf);
-    return ok;
+    return load_profiles(c, cf, err) && load_limits(c, cf, err) && load_sources(c, cf, err);
 }
 
 void

@@ -1,4 +1,5 @@
-/* hostflow-collector's configuration: a glib key file plus command line.
+/* hostflow-collector's configuration: its sections of hostflow.conf(5)
+ * plus the command line.
  *
  *   [collector]
  *   listen = udp:4739;udp:2055;tcp:4739   (udp:[ADDR]:PORT also)
@@ -34,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include "conf_file.h"
 #include "decoder.h"
 #include "filter.h"
 #include "size_parse.h"
@@ -78,9 +80,11 @@ struct hf_collector_config {
     GPtrArray *profiles;        /* struct hf_profile*, in file order */
 };
 
-/* Defaults, then the config file (if path), then nothing else: the command
- * line overrides fields after this.  False + err on a bad file. */
-bool hf_collector_config_load(struct hf_collector_config *c, const char *path,
+/* The defaults, then the file's [collector], [source NAME] and
+ * [profile NAME] over them (the command line overrides fields after
+ * this).  False with err (file, line, key) on a bad value. */
+void hf_collector_config_defaults(struct hf_collector_config *c);
+bool hf_collector_config_load(struct hf_collector_config *c, const struct hf_conf *cf,
                               GError **err);
 /* "udp:4739", "tcp:[::1]:4739", "udp:127.0.0.1:2055" */
 bool hf_listen_parse(const char *spec, struct hf_listen_spec *out, GError **err);

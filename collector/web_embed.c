@@ -8,65 +8,43 @@
 struct hf_web_embed {
     struct hf_names *names;
     char *listen;
+    bool tls;
 };
 
 bool
-hf_web_embed_start(const char *store, const char *config_path, const char *listen,
-                   struct hf_web_embed **out, GError **err)
+hf_web_embed_start(const char *store, const struct hf_conf *cf,
+                   const struct hf_web_settings *s, struct hf_web_embed **out, GError **err)
 {
-    GKeyFile *kf = NULL;
     struct hf_web_config c = { .store = store };
-    char *max_scan = NULL, *file_listen = NULL;
-    int max_queries = 0;
-    struct hf_web_embed *w = NULL;
-    bool ok = false;
+    struct hf_web_embed *w;
 
     *out = NULL;
-    if (config_path) {
-        kf = g_key_file_new();
-        if (!g_key_file_load_from_file(kf, config_path, G_KEY_FILE_NONE, err))
-            goto out;
-        hf_web_settings_read(kf, &file_listen, &max_scan, &max_queries);
-    }
-    if (!listen)
-        listen = file_listen;
-    if (!listen) {
-        ok = true;                      /* no web view asked for */
-        goto out;
-    }
-    if (!hf_web_settings_apply(&c, max_scan, max_queries, err)) {
-        g_prefix_error(err, "[web] ");
-        goto out;
-    }
+    if (!s->listen)
+        return true;                    /* no web view asked for */
     w = g_new0(struct hf_web_embed, 1);
     {
         /* domains and devices as hostflow-web and hostflow-report see them */
-        struct hf_names_config nc = { .config = kf };
+        struct hf_names_config nc = { .config = hf_conf_keyfile(cf) };
         w->names = hf_names_load(&nc, err);
         if (!w->names)
-            goto out;
+            goto fail;
     }
-    w->listen = g_strdup(listen);
+    hf_web_settings_to_config(s, &c);
+    w->listen = g_strdup(s->listen);
+    w->tls = c.tls_cert != NULL;
     c.listen = w->listen;
     c.names = w->names;
     if (!hf_web_start(&c, err)) {
-        g_prefix_error(err, "web view on %s: ", listen);
-        goto out;
+        g_prefix_error(err, "web view on %s: ", s->listen);
+        goto fail;
     }
     *out = w;
-    w = NULL;
-    ok = true;
-out:
-    if (w) {
-        hf_names_free(w->names);
-        g_free(w->listen);
-        g_free(w);
-    }
-    g_free(max_scan);
-    g_free(file_listen);
-    if (kf)
-        g_key_file_free(kf);
-    return ok;
+    return true;
+fail:
+    hf_names_free(w->names);
+    g_free(w->listen);
+    g_free(w);
+    return false;
 }
 
 char *
@@ -75,7 +53,14 @@ hf_web_embed_url(const struct hf_web_embed *w)
     const char *colon = strrchr(w->listen, ':');
     int host = colon ? (int)(colon - w->listen) : 0;
 
-    return g_strdup_printf("http:%.*s:%u", host, w->listen, hf_web_port());
+    return g_strdup_printf("%s:%.*s:%u", w->tls ? "https" : "http", host, w->listen,
+                           hf_web_port());
+}
+
+bool
+hf_web_embed_reload(struct hf_web_embed *w, GError **err)
+{
+    return !w || hf_web_reload_users(err);
 }
 
 void

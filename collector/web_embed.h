@@ -9,12 +9,21 @@
 
 struct hf_web_embed;
 
-/* *out NULL when no web view is asked for; false with err when one is
- * asked for and cannot start (a bad [web] value, the port taken). */
-bool hf_web_embed_start(const char *store, const char *config_path, const char *listen,
+struct hf_conf;
+struct hf_web_settings;
+
+/* *out NULL when no web view is asked for (no listen); false with err
+ * when one is asked for and cannot start (the port taken).  Devices come
+ * from the configuration's [devices]. */
+bool hf_web_embed_start(const char *store, const struct hf_conf *cf,
+                        const struct hf_web_settings *s,
                         struct hf_web_embed **out, GError **err);
 
-/* "http:ADDR:PORT" it serves on (for the log line). */
+/* SIGHUP: the htpasswd file again; false (the old users kept) with err.
+ * w may be NULL (no web view): true. */
+bool hf_web_embed_reload(struct hf_web_embed *w, GError **err);
+
+/* "http:ADDR:PORT" (or https:) it serves on (for the log line). */
 char *hf_web_embed_url(const struct hf_web_embed *w);
 
 void hf_web_embed_stop(struct hf_web_embed *w);

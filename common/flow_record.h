@@ -27,6 +27,8 @@ enum hf_name_source {
     HF_NAME_TLS  = 2, /* TLS ClientHello server_name */
     HF_NAME_HTTP = 3, /* HTTP/1.x Host header */
     HF_NAME_QUIC = 4, /* QUIC Initial's TLS server_name */
+    HF_NAME_DNS_STALE = 5, /* a DNS answer the client saw, its TTL run out:
+                            * clients keep using addresses past it */
 };
 
 typedef struct hf_flow_record {

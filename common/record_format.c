@@ -60,7 +60,7 @@ hf_format_time_ms(uint64_t ms, char *buf, size_t len)
 const char *
 hf_name_source_name(uint8_t src)
 {
-    static const char *names[] = { "", "dns", "tls", "http", "quic" };
+    static const char *names[] = { "", "dns", "tls", "http", "quic", "dns-stale" };
     return src < G_N_ELEMENTS(names) ? names[src] : "other";
 }
 

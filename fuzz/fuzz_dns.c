@@ -67,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool by_client;
         struct hf_name *got = hf_name_cache_get(cache, d.addrs[i].family,
                                                 client, d.addrs[i].addr,
-                                                clock_us, &by_client);
+                                                clock_us, &by_client, NULL);
         if (got && got->len != strnlen(got->str, 256))
             abort();
         if (all_fit && (!got || !by_client || strcmp(got->str, d.qname) != 0))

@@ -21,15 +21,21 @@ $SUDO apt-get update -qq
 # verify/security on the units; procps: /bin/kill, the collector unit's
 # ExecReload; util-linux: setpriv and unshare, to run the units' command
 # lines as their user in a network namespace of their own
+# groff-base: groff and tbl, with which tests/man_pages.py renders every
+# manual page and fails on a warning
 # chromium chromium-driver python3-selenium: tests/web_browser.py drives
 # the web view in headless Chromium (run under /usr/bin/python3, whose
 # dist-packages hold Debian's selenium); wrk: bench/web-bench.sh's load
+# libcrypt-dev: crypt_rn() checks the web view's htpasswd hashes
+# (web/auth.c); openssl: tests/web_safety.py makes a self-signed
+# certificate for the web view's TLS
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config python3 \
     libpcap-dev libfixbuf-dev libssl-dev libglib2.0-dev librrd-dev libmicrohttpd-dev \
-    libsystemd-dev python3-jsonschema \
+    libsystemd-dev libcrypt-dev openssl python3-jsonschema \
     publicsuffix rrdtool \
     debhelper dpkg-dev fakeroot lintian debootstrap systemd procps util-linux \
+    groff-base \
     clang libclang-rt-14-dev \
     tshark nfdump softflowd tcpreplay iproute2 \
     chromium chromium-driver python3-selenium wrk \

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "event_json.h"
+#include "log.h"
 
 #define BATCH 256
 #define BACKOFF_FIRST_MS 250
@@ -193,7 +194,7 @@ close_output(struct hf_event_sink *s, unsigned wait_ms)
     if (s->kind == SINK_EXEC) {
         int status = reap_child(s, wait_ms);
         if (wait_ms == 0 || (WIFEXITED(status) && WEXITSTATUS(status)) || WIFSIGNALED(status))
-            fprintf(stderr, "hostflow-probe: event command %s %d\n",
+            hf_log(HF_LOG_WARNING, "event command %s %d",
                     WIFSIGNALED(status) ? "killed by signal" : "exited with status",
                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     }
@@ -221,7 +222,7 @@ reopen(struct hf_event_sink *s)
     pause_ms(s, s->backoff_ms);
     s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
     if (!open_output(s, &err)) {
-        fprintf(stderr, "hostflow-probe: events: %s\n", err->message);
+        hf_log(HF_LOG_WARNING, "events: %s", err->message);
         g_error_free(err);
         return false;
     }
@@ -258,7 +259,7 @@ write_lines(struct hf_event_sink *s, size_t nlines, bool is_event)
             s->st.lost += nlines - whole;
             atomic_store(&s->lost, s->st.lost);
         }
-        fprintf(stderr, "hostflow-probe: writing events: %s\n", g_strerror(errno));
+        hf_log(HF_LOG_WARNING, "writing events: %s", g_strerror(errno));
         s->gave_up = errno == ETIMEDOUT;
         if (hf_wall_ms() - s->up_since_ms >= STABLE_MS)
             s->backoff_ms = BACKOFF_FIRST_MS;

@@ -175,7 +175,7 @@ static void
 pair_new_flow(struct hf_namer *n, struct hf_flow *f, const struct hf_packet *pkt)
 {
     uint8_t fam = pkt->ip_version, src[16] = { 0 }, dst[16] = { 0 };
-    bool by_client = false;
+    bool by_client = false, stale = false;
     size_t alen = fam == 4 ? 4 : 16;
 
     memcpy(src, pkt->src_addr, alen);
@@ -183,18 +183,23 @@ pair_new_flow(struct hf_namer *n, struct hf_flow *f, const struct hf_packet *pkt
     /* this host asked about the destination (client→server), or the
      * destination asked about this host (server→client); a match by any
      * client only if neither side's own lookup was seen */
-    struct hf_name *name = hf_name_cache_get(n->cache, fam, src, dst, pkt->ts_us, &by_client);
+    struct hf_name *name = hf_name_cache_get(n->cache, fam, src, dst, pkt->ts_us,
+                                             &by_client, &stale);
     if (!name || !by_client) {
-        bool rev_by_client = false;
+        bool rev_by_client = false, rev_stale = false;
         struct hf_name *rev = hf_name_cache_get(n->cache, fam, dst, src, pkt->ts_us,
-                                                &rev_by_client);
-        if (rev && (rev_by_client || !name))
+                                                &rev_by_client, &rev_stale);
+        if (rev && (rev_by_client || !name)) {
             name = rev;
+            stale = rev_stale;
+        }
     }
     struct hf_flow *r = reverse_of(n, f);
     if (r) {
-        if (!name)
+        if (!name) {
             name = r->names.dns;
+            stale = r->names.dns_stale;
+        }
         if (r->names.app) {
             set_name(&f->names.app, r->names.app);
             f->names.app_source = r->names.app_source;
@@ -217,6 +222,7 @@ pair_new_flow(struct hf_namer *n, struct hf_flow *f, const struct hf_packet *pkt
     }
     if (name) {
         set_name(&f->names.dns, name);
+        f->names.dns_stale = stale;
         n->st.named_dns++;
     }
 }
@@ -426,7 +432,7 @@ hf_namer_fill_record(const struct hf_flow *f, hf_flow_record_t *r)
             set_var(&r->sslServerNameNtop, nm->app);
     } else if (nm->dns) {
         set_var(&r->hostflowHostname, nm->dns);
-        r->hostflowNameSource = HF_NAME_DNS;
+        r->hostflowNameSource = nm->dns_stale ? HF_NAME_DNS_STALE : HF_NAME_DNS;
     }
     r->applicationName.buf = (uint8_t *)label;
     r->applicationName.len = strlen(label);

@@ -25,6 +25,7 @@ struct hf_flow_names {
     struct hf_name *query;     /* DNS flows: the question */
     struct hf_inspect *inspect;/* payload reassembly while inspecting */
     uint8_t app_source;        /* enum hf_name_source of app */
+    bool dns_stale;            /* dns came from an answer past its TTL */
     uint8_t label;             /* enum hf_app_label */
     uint8_t inspect_left;      /* payload packets still worth a look */
 };

@@ -304,18 +304,26 @@ find_live(struct hf_name_cache *c, const struct key *k, uint64_t now_us)
 struct hf_name *
 hf_name_cache_get(struct hf_name_cache *c, uint8_t family,
                   const uint8_t client[16], const uint8_t addr[16],
-                  uint64_t now_us, bool *by_client)
+                  uint64_t now_us, bool *by_client, bool *stale)
 {
     struct entry *e = NULL;
     struct key k;
 
     if (by_client)
         *by_client = false;
+    if (stale)
+        *stale = false;
     if (!c)
         return NULL;
-    if (make_key(&k, KIND_PAIR, family, client, addr) &&
-        (e = find_live(c, &k, now_us))) {
-        c->st.hits++;
+    if (make_key(&k, KIND_PAIR, family, client, addr) && (e = lookup(c, &k))) {
+        lru_touch(c, e);
+        if (expired(e, now_us)) {
+            c->st.stale_hits++;
+            if (stale)
+                *stale = true;
+        } else {
+            c->st.hits++;
+        }
         if (by_client)
             *by_client = true;
         return e->name;

@@ -18,6 +18,7 @@
 #include "flow_names.h"
 #include "flow_table.h"
 #include "ip_frag.h"
+#include "log.h"
 #include "options.h"
 #include "names.h"
 #include "packet.h"
@@ -66,10 +67,10 @@ note_export_error(struct probe *pr, GError *err)
      * TCP and files: the output is gone, stop with an error. */
     if (pr->opt.export.kind == HF_EXPORT_UDP) {
         if (pr->export_errors++ == 0)
-            fprintf(stderr, "hostflow-probe: export to %s:%s failed: %s (counting further failures)\n",
-                    pr->opt.export.host, pr->opt.export.port, err ? err->message : "?");
+            hf_log(HF_LOG_WARNING, "export to %s:%s failed: %s (counting further failures)",
+                   pr->opt.export.host, pr->opt.export.port, err ? err->message : "?");
     } else if (!pr->fatal) {
-        fprintf(stderr, "hostflow-probe: export failed: %s\n", err ? err->message : "?");
+        hf_log(HF_LOG_ERROR, "export failed: %s", err ? err->message : "?");
         pr->fatal = true;
         stop_requested = 1;
     }
@@ -195,22 +196,22 @@ run_source(struct probe *pr, pcap_t *p)
     pr->pcap = p;
     pr->dlt = pcap_datalink(p);
     if (!hf_decode_link_supported(pr->dlt))
-        fprintf(stderr, "hostflow-probe: warning: link type %s (%d) is not decoded; its packets are counted as unknown_link\n",
-                pcap_datalink_val_to_name(pr->dlt) ? pcap_datalink_val_to_name(pr->dlt) : "?", pr->dlt);
+        hf_log(HF_LOG_WARNING, "link type %s (%d) is not decoded; its packets are counted as "
+               "unknown_link", pcap_datalink_val_to_name(pr->dlt)
+               ? pcap_datalink_val_to_name(pr->dlt) : "?", pr->dlt);
     current_pcap = p;
     int rc = 0;
     while (!stop_requested) {
         rc = pcap_dispatch(p, pr->live ? -1 : 4096, on_packet, (u_char *)pr);
         if (rc == PCAP_ERROR && !pr->live) {
             /* a cut or corrupt file ends its input; what came before counts */
-            fprintf(stderr, "hostflow-probe: warning: %s; flows up to here are exported\n",
-                    pcap_geterr(p));
+            hf_log(HF_LOG_WARNING, "%s; flows up to here are exported", pcap_geterr(p));
             pr->files_truncated++;
             rc = 0;
             break;
         }
         if (rc == PCAP_ERROR) {
-            fprintf(stderr, "hostflow-probe: capture error: %s\n", pcap_geterr(p));
+            hf_log(HF_LOG_ERROR, "capture error: %s", pcap_geterr(p));
             break;
         }
         if (!pr->live) {
@@ -243,7 +244,7 @@ open_events(struct probe *pr)
 
     pr->query_names = hf_names_load(&nc, &err);
     if (!pr->query_names) {
-        fprintf(stderr, "hostflow-probe: device and domain names: %s\n", err->message);
+        hf_log(HF_LOG_ERROR, "device and domain names: %s", err->message);
         g_clear_error(&err);
         return false;
     }
@@ -254,7 +255,7 @@ open_events(struct probe *pr)
     };
     pr->events = hf_events_open(&ec, pr->flows, &err);
     if (!pr->events) {
-        fprintf(stderr, "hostflow-probe: events: %s\n", err->message);
+        hf_log(HF_LOG_ERROR, "events: %s", err->message);
         g_clear_error(&err);
         hf_names_free(pr->query_names);
         pr->query_names = NULL;
@@ -269,12 +270,12 @@ drop_privileges(const char *user)
     struct passwd *pw = getpwnam(user);
 
     if (!pw) {
-        fprintf(stderr, "hostflow-probe: no such user: %s\n", user);
+        hf_log(HF_LOG_ERROR, "no such user: %s", user);
         return false;
     }
     if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
         || setuid(pw->pw_uid) < 0) {
-        fprintf(stderr, "hostflow-probe: cannot become %s: %s\n", user, strerror(errno));
+        hf_log(HF_LOG_ERROR, "cannot become %s: %s", user, strerror(errno));
         return false;
     }
     return true;
@@ -358,8 +359,7 @@ main(int argc, char **argv)
     if (!pr.opt.no_export)
         pr.exporter = hf_exporter_open(&pr.opt.export, &err);
     if (!pr.exporter && !pr.opt.no_export) {
-        fprintf(stderr, "hostflow-probe: cannot open the export: %s\n",
-                err ? err->message : "?");
+        hf_log(HF_LOG_ERROR, "cannot open the export: %s", err ? err->message : "?");
         g_clear_error(&err);
         pcap_close(first);
         hf_probe_options_free(&pr.opt);

@@ -1,8 +1,7 @@
 /* Grouping records by a key tuple (keys.h) with the sums people read:
- * flows, packets and bytes (scaled up by the sampling interval), first
- * and last seen.  One table per thread, merged at the end; top-N by a
- * partial sort over the distinct keys, so memory follows the number of
- * distinct keys, never the number of records. */
+ * flows, packets and bytes (scaled up by the sampling interval).  One
+ * table per thread, merged at the end; top-N by a bounded heap, so memory
+ * follows the number of distinct keys, never the number of records. */
 #ifndef HOSTFLOW_QUERY_AGGREGATE_H
 #define HOSTFLOW_QUERY_AGGREGATE_H
 
@@ -12,7 +11,6 @@
 
 struct hf_sums {
     uint64_t flows, packets, bytes;
-    uint64_t first_ms, last_ms;     /* 0: none yet */
 };
 
 enum hf_order {
@@ -41,6 +39,8 @@ void hf_agg_merge(struct hf_agg *into, struct hf_agg *from);
 /* The records counted (once each, whatever the keys). */
 const struct hf_sums *hf_agg_total(const struct hf_agg *a);
 
+/* The groups held, at most: the few records still waiting to be counted
+ * (hf_agg_add) are taken as new ones; cheap enough to ask per record. */
 guint hf_agg_size(const struct hf_agg *a);
 
 struct hf_agg_row {
@@ -53,7 +53,7 @@ struct hf_agg_row {
  * key (HF_ORDER_KEY: the first n by key); *other: the sums of the groups
  * left out.  Free with g_array_unref;
  * the rows stay valid while a lives. */
-GArray *hf_agg_top(const struct hf_agg *a, enum hf_order order, unsigned n,
+GArray *hf_agg_top(struct hf_agg *a, enum hf_order order, unsigned n,
                    struct hf_sums *other);
 
 #endif

@@ -344,6 +344,28 @@ hf_devices_load_leases(struct hf_devices *d, const char *path,
     return load(d, path, malformed, err, hf_devices_parse_leases);
 }
 
+bool
+hf_devices_check_config(const struct hf_conf *cf, GError **err)
+{
+    char **keys = hf_conf_keys(cf, "devices");
+    bool ok = true;
+
+    for (char **k = keys; ok && k && *k; k++) {
+        char **addrs = NULL;
+        ok = hf_conf_strv(cf, "devices", *k, &addrs, err);
+        for (char **a = addrs; ok && *a; a++) {
+            uint8_t mac[6];
+            if (!(hf_parse_mac(*a, mac) && !mac_zero(mac)) && !is_ip(*a)) {
+                hf_conf_error(cf, err, "devices", *k, "'%s': not a MAC or IP address", *a);
+                ok = false;
+            }
+        }
+        g_strfreev(addrs);
+    }
+    g_strfreev(keys);
+    return ok;
+}
+
 unsigned
 hf_devices_load_config(struct hf_devices *d, GKeyFile *kf)
 {

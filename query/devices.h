@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include "conf_file.h"
 
 struct hf_devices;
 
@@ -34,6 +35,9 @@ bool hf_devices_load_ethers(struct hf_devices *d, const char *path,
 bool hf_devices_load_leases(struct hf_devices *d, const char *path,
                             unsigned *malformed, GError **err);
 unsigned hf_devices_load_config(struct hf_devices *d, GKeyFile *kf);
+/* Every [devices] address is a MAC or an IP address; false with err
+ * naming file, line and device otherwise. */
+bool hf_devices_check_config(const struct hf_conf *cf, GError **err);
 
 /* Text forms, for callers that parse their own sources. */
 void hf_devices_parse_ethers(struct hf_devices *d, const char *text,

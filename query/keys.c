@@ -281,11 +281,12 @@ get_u32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Bytes one encoded key value takes at p. */
+/* Bytes an encoded key value of this kind always takes; 0: it varies
+ * (a length byte, then the text). */
 static size_t
-value_len(const struct hf_key *k, const uint8_t *p)
+fixed_len(enum hf_key_kind kind)
 {
-    switch (k->kind) {
+    switch (kind) {
     case HF_KEY_SRCIP: case HF_KEY_DSTIP: case HF_KEY_IP:
     case HF_KEY_CLIENT: case HF_KEY_SERVER:
         return 17;
@@ -296,8 +297,31 @@ value_len(const struct hf_key *k, const uint8_t *p)
     case HF_KEY_IN_IF: case HF_KEY_OUT_IF: return 4;
     case HF_KEY_SRCMAC: case HF_KEY_DSTMAC: return 6;
     case HF_KEY_TIME: return 8;
-    default: return 1u + p[0];
+    default: return 0;
     }
+}
+
+/* Bytes one encoded key value takes at p. */
+static size_t
+value_len(const struct hf_key *k, const uint8_t *p)
+{
+    size_t n = fixed_len(k->kind);
+
+    return n ? n : 1u + p[0];
+}
+
+size_t
+hf_keys_fixed_width(const struct hf_key *keys, unsigned n)
+{
+    size_t w = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        size_t l = fixed_len(keys[i].kind);
+        if (!l)
+            return 0;
+        w += l;
+    }
+    return w;
 }
 
 static void

@@ -64,6 +64,10 @@ struct hf_key_env {
 size_t hf_keys_encode(const struct hf_key *keys, unsigned n, const hf_flow_record_t *r,
                       const struct hf_key_env *env, int side, uint8_t *out);
 
+/* The length of every encoded tuple of these keys when none varies
+ * (addresses, ports, interfaces, times...), else 0. */
+size_t hf_keys_fixed_width(const struct hf_key *keys, unsigned n);
+
 /* True when one of the keys counts a record once per side. */
 bool hf_keys_either_side(const struct hf_key *keys, unsigned n);
 

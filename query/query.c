@@ -5,12 +5,16 @@
 
 #include "filter_env.h"
 #include "flow_rules.h"
+#include "store_format.h"
 
 #define HOUR_MS 3600000ULL
+#define STOP_GROUPS (HF_DECODE_STOP_TIME + 1)
 
 /* One scanning thread's share. */
 struct worker {
     const struct hf_query *q;
+    struct hf_decode_stop *stop;
+    uint64_t max_groups;            /* this thread's share of q->max_groups; 0: none */
     bool hide_ignored;
     struct hf_agg *agg;
     struct hf_convs *convs;
@@ -46,6 +50,10 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
     } else if (!r->deltaFlowCount) {
         hf_convs_add(w->convs, r, f->source);
     }
+    /* memory follows the groups: past the share, every reader stops */
+    if (w->max_groups
+        && (w->agg ? hf_agg_size(w->agg) : hf_convs_size(w->convs)) > w->max_groups)
+        g_atomic_int_compare_and_exchange(&w->stop->flag, 0, STOP_GROUPS);
 }
 
 /* ---- which input ------------------------------------------------------------ */
@@ -178,14 +186,18 @@ bool
 hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err)
 {
     unsigned n = q->threads ? q->threads : cores();
-    struct worker *w = g_new0(struct worker, n);
-    void **ctxs = g_new(void *, n);
     bool hide = !q->all_names && q->names && shows_names(q);
+    struct hf_decode_stop stop = { 0, q->deadline_us };
     GPtrArray *files;
     bool ok;
 
     memset(res, 0, sizeof(*res));
     res->explain = g_string_new(NULL);
+    /* a store of a newer format, or a damaged marker: nothing is read */
+    if (hf_store_format_read(q->store, err) < 0)
+        return false;
+    struct worker *w = g_new0(struct worker, n);
+    void **ctxs = g_new(void *, n);
     if (q->filter) {
         char *text = hf_filter_to_string(q->filter);
         g_string_append_printf(res->explain, "filter: %s\n", text);
@@ -198,13 +210,19 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
     for (unsigned i = 0; i < n; i++) {
         w[i].q = q;
         w[i].hide_ignored = hide;
+        w[i].stop = &stop;
+        w[i].max_groups = q->max_groups ? MAX(q->max_groups / n, 1) : 0;
         if (q->nkeys)
             w[i].agg = hf_agg_new(q->keys, q->nkeys);
         else
             w[i].convs = hf_convs_new();
         ctxs[i] = &w[i];
     }
-    ok = hf_scan_run(files, n, on_record, ctxs, &res->scan, err);
+    ok = hf_scan_run_until(files, n, on_record, ctxs,
+                           q->deadline_us || q->max_groups ? &stop : NULL, &res->scan, err);
+    if (res->scan.stopped || g_atomic_int_get(&stop.flag))
+        res->stopped = g_atomic_int_get(&stop.flag) == STOP_GROUPS ? HF_QUERY_TOO_MANY_GROUPS
+                                                                   : HF_QUERY_TIMED_OUT;
     for (unsigned i = 0; i < n; i++) {
         res->matched += w[i].matched;
         res->ignored += w[i].ignored;
@@ -226,6 +244,10 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
                            ", hidden %" G_GUINT64_FORMAT "\n", res->scan.files,
                            res->scan.records, res->scan.files_bad, res->matched,
                            res->ignored);
+    if (res->stopped)
+        g_string_append_printf(res->explain, "stopped early: %s\n",
+                               res->stopped == HF_QUERY_TIMED_OUT ? "out of time"
+                                                                 : "too many groups");
     g_ptr_array_unref(files);
     g_free(ctxs);
     g_free(w);

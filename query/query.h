@@ -35,6 +35,15 @@ struct hf_query {
     enum hf_query_input input;
     const struct hf_names *names;   /* may be NULL */
     unsigned threads;               /* 0 = the number of cores */
+    /* bounds for a server (the web view); 0: none, as hostflow-report */
+    gint64 deadline_us;             /* on g_get_monotonic_time(): stop reading then */
+    uint64_t max_groups;            /* groups (conversations) held: stop beyond */
+};
+
+enum hf_query_stop {
+    HF_QUERY_COMPLETE,
+    HF_QUERY_TIMED_OUT,             /* deadline_us passed */
+    HF_QUERY_TOO_MANY_GROUPS,       /* max_groups reached */
 };
 
 struct hf_query_result {
@@ -44,10 +53,13 @@ struct hf_query_result {
     struct hf_scan_stats scan;
     uint64_t matched, ignored;      /* records counted, hidden by the ignore list */
     GString *explain;               /* how it was answered, for --explain */
+    enum hf_query_stop stopped;     /* not COMPLETE: the answer is partial */
 };
 
-/* Runs q; false with err when the store cannot be read at all (a damaged
- * file is reported and skipped, not an error). */
+/* Runs q; false with err when the store cannot be read at all: unreadable,
+ * or of a format newer than this build's, or with a damaged format marker
+ * (store_format.h).  A damaged file is reported and skipped, not an error.
+ * A query stopped by its bounds returns true with res->stopped saying why. */
 bool hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err);
 
 void hf_query_result_clear(struct hf_query_result *res);

@@ -130,6 +130,7 @@ struct hf_store_decoder {
     struct hf_tmpl_table *tmpls;   /* struct prog by domain and id */
     uint64_t last_key;          /* the last set's template, cached */
     const struct prog *last;
+    struct hf_decode_stop *stop;   /* may be NULL */
 };
 
 static inline uint16_t
@@ -173,6 +174,26 @@ hf_store_decoder_free(struct hf_store_decoder *d)
         return;
     hf_tmpl_table_free(d->tmpls);
     g_free(d);
+}
+
+void
+hf_store_decoder_set_stop(struct hf_store_decoder *d, struct hf_decode_stop *stop)
+{
+    d->stop = stop;
+}
+
+bool
+hf_decode_stop_due(struct hf_decode_stop *stop)
+{
+    if (!stop)
+        return false;
+    if (g_atomic_int_get(&stop->flag))
+        return true;
+    if (stop->deadline_us && g_get_monotonic_time() >= stop->deadline_us) {
+        g_atomic_int_compare_and_exchange(&stop->flag, 0, HF_DECODE_STOP_TIME);
+        return true;
+    }
+    return false;
 }
 
 static void
@@ -299,7 +320,8 @@ put_int(uint8_t *dst, uint8_t size, uint64_t v)
     }
 }
 
-/* One operation on n bytes at p. */
+/* One operation on n bytes at p; it writes its field whole, whatever n
+ * (data_set relies on it to zero the record once, not per record). */
 static inline void
 apply(const struct op *o, uint8_t *rec, const uint8_t *p, size_t n)
 {
@@ -334,6 +356,8 @@ apply(const struct op *o, uint8_t *rec, const uint8_t *p, size_t n)
     }
     case OP_OCTETS:
         memcpy(rec + o->off, p, n < o->size ? n : o->size);
+        if (n < o->size)        /* a shorter value than the last record's */
+            memset(rec + o->off + n, 0, o->size - n);
         break;
     case OP_STRING: {
         fbVarfield_t v = { .len = n, .buf = (uint8_t *)p };
@@ -350,7 +374,6 @@ record_fixed(const struct prog *t, hf_flow_record_t *r, const uint8_t *p)
 {
     uint8_t *rec = (uint8_t *)r;
 
-    memset(r, 0, sizeof(*r));
     for (uint32_t i = 0; i < t->nops; i++) {
         const struct op *o = &t->ops[i];
         apply(o, rec, p, o->len);
@@ -366,8 +389,6 @@ record_var(const struct prog *t, hf_flow_record_t *r, const uint8_t *p, size_t l
     uint8_t *rec = (uint8_t *)r;
     size_t at = 0;
 
-    if (r)
-        memset(r, 0, sizeof(*r));
     for (uint32_t i = 0; i < t->nops; i++) {
         const struct op *o = &t->ops[i];
         size_t n = o->len;
@@ -401,6 +422,9 @@ data_set(const struct prog *t, const uint8_t *p, const uint8_t *end,
     hf_flow_record_t r;
 
     *ok = true;
+    /* zeroed once: every record of a template writes the same fields whole
+     * (apply), so the fields it lacks stay zero without a memset each */
+    memset(&r, 0, sizeof(r));
     if (t->options) {
         while ((size_t)(end - p) >= t->min_len) {
             size_t n = t->varlen ? record_var(t, NULL, p, (size_t)(end - p)) : t->min_len;
@@ -466,7 +490,7 @@ find(struct hf_store_decoder *d, uint32_t domain, unsigned sid)
 
 /* Pages of a mapped file already decoded are given back every this many
  * bytes: a store file of hundreds of MiB then costs a few MiB of memory. */
-#define RELEASE_STEP (8u << 20)
+#define RELEASE_STEP (2u << 20)
 
 /* Decodes the messages of buf that start in [from, to); those before
  * from only teach their templates (their data sets are hopped over), so a
@@ -485,6 +509,12 @@ decode(struct hf_store_decoder *d, const uint8_t *buf, size_t len, size_t from,
     while (pos < len && pos < to) {
         const uint8_t *msg = buf + pos;
         bool learn_only = pos < from;
+
+        if (!learn_only && hf_decode_stop_due(d->stop)) {
+            res->stopped = true;
+            res->good = pos;
+            return true;
+        }
 
         if (release && pos > released && pos - released >= RELEASE_STEP) {
             size_t upto = pos & ~((size_t)sysconf(_SC_PAGESIZE) - 1);

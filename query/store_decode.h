@@ -32,6 +32,17 @@
 
 typedef void (*hf_store_decode_fn)(void *ctx, const hf_flow_record_t *r);
 
+/* A reason to stop reading early, checked before each IPFIX message (a
+ * message holds up to 64 KiB of records: cheap, yet prompt): a flag anyone
+ * may set (g_atomic_int_set, any non-zero value), and a deadline on
+ * g_get_monotonic_time() (0: none) that sets the flag to
+ * HF_DECODE_STOP_TIME when passed, so other readers sharing it stop too. */
+#define HF_DECODE_STOP_TIME 1
+struct hf_decode_stop {
+    gint flag;
+    gint64 deadline_us;
+};
+
 /* Templates learnt from one file (one per thread; reset per file). */
 struct hf_store_decoder;
 
@@ -39,12 +50,19 @@ struct hf_store_decoder;
 struct hf_store_decoder *hf_store_decoder_new(GError **err);
 void hf_store_decoder_free(struct hf_store_decoder *d);
 
+/* Checks stop (NULL: never stops; it must outlive the decodes). */
+void hf_store_decoder_set_stop(struct hf_store_decoder *d, struct hf_decode_stop *stop);
+
+/* True when stop's flag is set or its deadline passed (then sets the flag). */
+bool hf_decode_stop_due(struct hf_decode_stop *stop);
+
 struct hf_store_decode_result {
     uint64_t records;           /* flow records delivered */
     uint64_t options_records;   /* options records skipped */
     size_t good;                /* the bytes read whole: the end of the last
                                    whole message, set or record */
     bool damaged;               /* stopped at damage (why says what) */
+    bool stopped;               /* stopped early, on the decoder's stop */
     char why[160];
 };
 

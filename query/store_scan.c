@@ -149,6 +149,7 @@ struct run {
     GArray *items;              /* struct item */
     hf_scan_record_fn fn;
     void **ctxs;
+    struct hf_decode_stop *stop;    /* may be NULL */
     gint next;                  /* the next item to take */
     GMutex lock;
     struct hf_scan_stats st;
@@ -189,6 +190,7 @@ worker_main(gpointer p)
         return NULL;
     }
     w->ctx = run->ctxs ? run->ctxs[w->index] : NULL;
+    hf_store_decoder_set_stop(d, run->stop);
     for (;;) {
         guint i = (guint)g_atomic_int_add(&run->next, 1);
         struct hf_store_decode_result res;
@@ -196,6 +198,10 @@ worker_main(gpointer p)
 
         if (i >= run->items->len)
             break;
+        if (hf_decode_stop_due(run->stop)) {
+            st.stopped = true;
+            break;
+        }
         const struct item *it = &g_array_index(run->items, struct item, i);
         w->file = g_ptr_array_index(run->files, it->file);
         bool ok = hf_store_decode_file_part(d, w->file->path, it->from, it->to,
@@ -206,6 +212,10 @@ worker_main(gpointer p)
         }
         st.records += res.records;
         st.options_records += res.options_records;
+        if (res.stopped) {
+            st.stopped = true;
+            break;
+        }
         if (!ok) {
             st.files_bad++;
             g_warning("%s: %s; %" G_GUINT64_FORMAT " records before it read, the rest "
@@ -219,6 +229,7 @@ worker_main(gpointer p)
     run->st.records += st.records;
     run->st.options_records += st.options_records;
     run->st.files_bad += st.files_bad;
+    run->st.stopped |= st.stopped;
     g_mutex_unlock(&run->lock);
     return NULL;
 }
@@ -253,7 +264,14 @@ bool
 hf_scan_run(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ctxs,
             struct hf_scan_stats *st, GError **err)
 {
-    struct run run = { .files = files, .fn = fn, .ctxs = ctxs };
+    return hf_scan_run_until(files, nthreads, fn, ctxs, NULL, st, err);
+}
+
+bool
+hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ctxs,
+                  struct hf_decode_stop *stop, struct hf_scan_stats *st, GError **err)
+{
+    struct run run = { .files = files, .fn = fn, .ctxs = ctxs, .stop = stop };
     unsigned n = nthreads ? nthreads : g_get_num_processors();
     struct worker *w;
     GThread **threads;
@@ -302,7 +320,7 @@ hf_scan_run(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ct
     g_mutex_clear(&run.lock);
     if (st)
         *st = run.st;
-    if (run.err && run.st.files < files->len) {
+    if (run.err && run.st.files < files->len && !run.st.stopped) {
         /* some files were never read */
         g_propagate_error(err, run.err);
         return false;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <glib.h>
 #include "flow_record.h"
+#include "store_decode.h"
 
 struct hf_scan_file {
     char *path;
@@ -48,6 +49,7 @@ struct hf_scan_stats {
     uint64_t records;           /* flow records delivered */
     uint64_t options_records;   /* options records (exporter statistics) skipped */
     uint64_t files_bad;         /* damaged, unreadable or not IPFIX */
+    bool stopped;               /* stopped early (hf_scan_run_until): not all read */
 };
 
 /* Reads every flow record of files (struct hf_scan_file *, as
@@ -68,5 +70,12 @@ struct hf_scan_stats {
  * NULL) is zeroed and filled. */
 bool hf_scan_run(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ctxs,
                  struct hf_scan_stats *st, GError **err);
+
+/* The same, stopping early when stop says so (store_decode.h: a flag fn
+ * may set, a deadline), checked before each file and each IPFIX message;
+ * st->stopped tells, and stop->flag why (being stopped is no error). */
+bool hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn,
+                       void **ctxs, struct hf_decode_stop *stop, struct hf_scan_stats *st,
+                       GError **err);
 
 #endif

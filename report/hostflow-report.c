@@ -8,22 +8,26 @@
 #include <glib.h>
 
 #include "clock.h"
+#include "conf_file.h"
+#include "devices.h"
 #include "hf_config.h"
+#include "log.h"
 #include "query.h"
 #include "render.h"
 #include "when.h"
 
-#define DEFAULT_STORE "/var/lib/hostflow/flows"
-
 static char *store_arg, *from_arg, *to_arg, *by_arg, *order_arg, *input_arg;
 static char *config_arg, *merge_arg, *ignore_arg, *psl_arg;
 static char **source_args, **lease_args, **ethers_args;
-static gint top_arg = -1, threads_arg;   /* -1: 10 rows, or the whole timeline */
+static gint top_arg = -1;   /* -1: 10 rows, or the whole timeline */
+static gint threads_arg = -1;   /* -1: not given */
 static gboolean timeline_arg, csv_arg, json_arg, all_arg, explain_arg, utc_arg, version_arg;
+static gboolean check_config_arg;
 
 static GOptionEntry entries[] = {
     {"store", 'w', 0, G_OPTION_ARG_FILENAME, &store_arg,
-     "The collector's store (default " DEFAULT_STORE ")", "DIR"},
+     "The collector's store (default [report] store, [collector] store, else "
+     HF_DEFAULT_STORE ")", "DIR"},
     {"source", 's', 0, G_OPTION_ARG_STRING_ARRAY, &source_args,
      "Only this source (repeatable; default all)", "NAME"},
     {"from", 'f', 0, G_OPTION_ARG_STRING, &from_arg,
@@ -51,7 +55,10 @@ static GOptionEntry entries[] = {
      "auto (default: hourly summaries when they can answer), flows or hourly", "FROM"},
     {"utc", 'u', 0, G_OPTION_ARG_NONE, &utc_arg, "Times in UTC, not the local zone", NULL},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
-     "A configuration file whose [devices] group names devices", "FILE"},
+     "The configuration file (default " HF_CONFIG_PATH "): [report] defaults, "
+     "[devices] names devices; see hostflow.conf(5)", "FILE"},
+    {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config_arg,
+     "Check the configuration file and options, print the values in effect and exit", NULL},
     {"merge-list", 0, 0, G_OPTION_ARG_FILENAME, &merge_arg,
      "Hostname-to-domain merge list (see hostflow-names(5))", "FILE"},
     {"ignore-list", 0, 0, G_OPTION_ARG_FILENAME, &ignore_arg,
@@ -75,29 +82,93 @@ fail(const char *msg)
     return 2;
 }
 
-static struct hf_names *
-load_names(GError **err)
+/* A string option not given on the command line from [report] KEY. */
+static bool
+file_string(const struct hf_conf *cf, const char *key, char **arg, GError **err)
 {
-    GKeyFile *kf = NULL;
-    struct hf_names *n;
+    return *arg || hf_conf_string(cf, "report", key, arg, err);
+}
 
-    if (config_arg) {
-        kf = g_key_file_new();
-        if (!g_key_file_load_from_file(kf, config_arg, G_KEY_FILE_NONE, err)) {
-            g_prefix_error(err, "%s: ", config_arg);
-            g_key_file_free(kf);
-            return NULL;
-        }
+static bool
+file_strv(const struct hf_conf *cf, const char *key, char ***arg, GError **err)
+{
+    return *arg || hf_conf_strv(cf, "report", key, arg, err);
+}
+
+/* [report] where the command line is silent; the store: --store, then
+ * [report] store, then [collector] store, then the default. */
+static bool
+load_config(const struct hf_conf *cf, GError **err)
+{
+    int64_t threads = 0;
+    bool utc = false, input_from_file = !input_arg;
+
+    if (!store_arg && (!hf_conf_string(cf, "collector", "store", &store_arg, err)
+                       || !hf_conf_string(cf, "report", "store", &store_arg, err)))
+        return false;
+    if (!file_string(cf, "input", &input_arg, err)
+        || !file_string(cf, "merge-list", &merge_arg, err)
+        || !file_string(cf, "ignore-list", &ignore_arg, err)
+        || !file_string(cf, "psl", &psl_arg, err)
+        || !file_strv(cf, "leases", &lease_args, err)
+        || !file_strv(cf, "ethers", &ethers_args, err)
+        || !hf_conf_int(cf, "report", "threads", 0, 256, &threads, err)
+        || !hf_conf_bool(cf, "report", "utc", &utc, err)
+        || !hf_devices_check_config(cf, err))
+        return false;
+    if (input_arg && strcmp(input_arg, "auto") && strcmp(input_arg, "flows")
+        && strcmp(input_arg, "hourly") && input_from_file) {
+        hf_conf_error(cf, err, "report", "input", "'%s': want auto, flows or hourly", input_arg);
+        return false;
     }
+    if (threads_arg == -1)
+        threads_arg = (gint)threads;
+    utc_arg = utc_arg || utc;
+    if (!store_arg)
+        store_arg = g_strdup(HF_DEFAULT_STORE);
+    if (!input_arg)
+        input_arg = g_strdup("auto");
+    return true;
+}
+
+static void
+print_list(const char *key, char **v)
+{
+    if (!v)
+        return;
+    printf("%s = ", key);
+    for (char **s = v; *s; s++)
+        printf("%s;", *s);
+    printf("\n");
+}
+
+static int
+print_config(const struct hf_conf *cf)
+{
+    hf_conf_print_header(stdout, "hostflow-report", cf);
+    printf("[report]\nstore = %s\ninput = %s\nthreads = %d\nutc = %s\n", store_arg,
+           input_arg, threads_arg, utc_arg ? "true" : "false");
+    if (merge_arg)
+        printf("merge-list = %s\n", merge_arg);
+    if (ignore_arg)
+        printf("ignore-list = %s\n", ignore_arg);
+    if (psl_arg)
+        printf("psl = %s\n", psl_arg);
+    print_list("leases", lease_args);
+    print_list("ethers", ethers_args);
+    hf_conf_print_devices(stdout, cf);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static struct hf_names *
+load_names(const struct hf_conf *cf, GError **err)
+{
     struct hf_names_config c = {
         .psl_path = psl_arg, .merge_path = merge_arg, .ignore_path = ignore_arg,
         .ethers = (const char *const *)ethers_args,
-        .leases = (const char *const *)lease_args, .config = kf,
+        .leases = (const char *const *)lease_args, .config = hf_conf_keyfile(cf),
     };
-    n = hf_names_load(&c, err);
-    if (kf)
-        g_key_file_free(kf);
-    return n;
+    return hf_names_load(&c, err);
 }
 
 int
@@ -111,9 +182,11 @@ main(int argc, char **argv)
     enum hf_order order = HF_ORDER_BYTES;
     struct hf_filter *filter = NULL;
     struct hf_names *names = NULL;
+    struct hf_conf *cf = NULL;
     uint64_t now = hf_wall_ms();
     int rc = 0;
 
+    hf_log_init("hostflow-report");
     g_option_context_set_summary(ctx,
         "Ask the collector's store which devices talked to which hosts, when and how much.\n"
         "FILTER is in nfdump's syntax plus hostname, domain, app, device, mac, sampled\n"
@@ -124,14 +197,25 @@ main(int argc, char **argv)
         "  hostflow-report --from yesterday --to today --by device,domain -n 20\n"
         "  hostflow-report --by dstip -o flows 'proto udp'\n"
         "Exit status: 0 (also for an empty result), 1 store unreadable, 2 bad usage.\n"
-        "See hostflow-report(1).\n");
+        "Configuration: hostflow.conf(5).  See hostflow-report(1).\n");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, hf_log_options, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         rc = fail(err->message);
         goto out;
     }
     if (version_arg) {
         printf("hostflow-report %s\n", HF_VERSION);
+        goto out;
+    }
+    cf = hf_conf_open(config_arg, &err);
+    if (!cf || !load_config(cf, &err)) {
+        hf_conf_print_error("hostflow-report", err);
+        rc = 2;
+        goto out;
+    }
+    if (check_config_arg) {
+        rc = print_config(cf);
         goto out;
     }
     if (csv_arg && json_arg) {
@@ -193,15 +277,14 @@ main(int argc, char **argv)
             goto out;
         }
     }
-    names = load_names(&err);
+    names = load_names(cf, &err);
     if (!names) {
         rc = fail(err->message);
         goto out;
     }
-    q.store = store_arg ? store_arg : DEFAULT_STORE;
+    q.store = store_arg;
     if (access(q.store, R_OK | X_OK) != 0) {
-        fprintf(stderr, "hostflow-report: cannot read the store %s: %s\n", q.store,
-                g_strerror(errno));
+        hf_log(HF_LOG_ERROR, "cannot read the store %s: %s", q.store, g_strerror(errno));
         rc = 1;
         goto out;
     }
@@ -230,6 +313,7 @@ main(int argc, char **argv)
 out:
     hf_filter_free(filter);
     hf_names_free(names);
+    hf_conf_free(cf);
     g_option_context_free(ctx);
     g_clear_error(&err);
     return rc;

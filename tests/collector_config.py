@@ -10,7 +10,7 @@
 - --reject-unknown (and accept-unknown = false) drop unknown exporters'
   flows, counted as store.rejected_records;
 - --stats prints the running collector's status.json;
-- every [collector] key hostflow-collector(8) documents, read from the
+- every [collector] key hostflow.conf(5) documents, read from the
   man page with its documented default: --check-config without a file
   prints each with that default (and no key the page lacks); a file
   giving every key its default is accepted, --check-config prints it
@@ -22,7 +22,6 @@
   (by another program or another collector) or a store in use exits 1
   with a message."""
 import os
-import re
 import signal
 import socket
 import sys
@@ -204,70 +203,24 @@ def stats_option(check, tmp):
              'message %r' % p.stderr)
 
 
-MAN = os.path.join(hftest.SRC, 'man', 'hostflow-collector.8')
-
-
-def troff_text(lines):
-    """Man page source lines as plain text: macros and escapes dropped."""
-    out = []
-    for line in lines:
-        line = re.sub(r'^\.(B|I|BR|IR|RB|RI|BI|IB)\s+', '', line)
-        if line.startswith('.'):
-            continue
-        out.append(line)
-    text = ' '.join(out)
-    for a, b in (('\\-', '-'), ('\\~', ' '), ('\\(aq', "'"), ('\\%', ''), ('\\&', ''),
-                 ('\\(>=', '>=')):
-        text = text.replace(a, b)
-    text = re.sub(r'\\f[BIRP]', '', text)
-    return re.sub(r'\s+', ' ', text)
-
-
 def documented_keys():
-    """[(key, default)] of the [collector] group in hostflow-collector(8):
-    the .TP entries after "The keys of the group" in CONFIGURATION FILE."""
-    src = open(MAN).read().split('\n')
-    start = next(i for i, l in enumerate(src) if l.startswith('The keys of the group'))
-    end = next(i for i in range(start, len(src)) if src[i].startswith('.SH'))
-    keys, i = [], start
-    while i < end:
-        if src[i] == '.TP' and src[i + 1].startswith('.B '):
-            key = troff_text([src[i + 1]]).strip()
-            j = i + 2
-            while j < end and src[j] not in ('.TP', '.PP'):
-                j += 1
-            text = troff_text(src[i + 2:j])
-            m = re.search(r'\(default:? ([^)]*?) ?\)', text) or \
-                re.search(r'(\S+) \(default\)', text)
-            keys.append((key, m.group(1).strip() if m else None))
-            i = j
-        else:
-            i += 1
-    return keys
+    """[(key, default)] of the [collector] section of hostflow.conf(5)."""
+    return hftest.conf_man_keys()['collector']
 
 
 def effective(text):
     """--check-config output: {key: value} of [collector]."""
-    vals, group = {}, None
-    for line in text.splitlines():
-        if line.startswith('['):
-            group = line.strip('[]')
-        elif '=' in line and not line.startswith('#') and group == 'collector':
-            k, v = line.split('=', 1)
-            vals[k.strip()] = v.strip()
-    return vals
+    return hftest.conf_effective(text, 'collector')
 
 
 def normal(key, value):
-    """A value as --check-config prints it: "no limit" is 0; a key whose
-    default is "none" is not printed."""
-    if value and value.startswith('none'):
-        return None
-    return '0' if value == 'no limit' else value
+    """A value as --check-config prints it: a key without a default is
+    not printed."""
+    return value or None
 
 
 def documented_defaults(check, tmp):
-    print('\n== every [collector] key of hostflow-collector(8) with its documented default')
+    print('\n== every [collector] key of hostflow.conf(5) with its documented default')
     keys = documented_keys()
     rows = []
     p = hftest.collector_run(['--check-config'])
@@ -351,7 +304,10 @@ def bad_input(check, tmp):
         msg = p.stderr.strip().splitlines()[0] if p.stderr.strip() else ''
         rows.append((what, hftest.describe_exit(p), msg[:90]))
         check.eq('%s: exit status' % what, 2, p.returncode)
-        check.ok(msg.startswith('hostflow-collector: ') and len(msg) > 25,
+        # a fault of the file is named by the file (FILE:LINE: ...)
+        conf = args[args.index('-c') + 1] + ':' if '-c' in args else None
+        check.ok((msg.startswith('hostflow-collector: ') or (conf and msg.startswith(conf)))
+                 and len(msg) > 25,
                  '%s: message %r' % (what, p.stderr.strip()))
         check.ok(hftest.sanitizer_report(p.stderr) is None, '%s: sanitizer: %s' % (
             what, hftest.sanitizer_report(p.stderr)))

@@ -30,7 +30,7 @@ def one(tmp, name, transport):
     with hftest.Collector(tmp, tag, listen=['%s:127.0.0.1:0' % transport]) as col:
         col.start()
         port = col.udp if transport == 'udp' else col.tcp
-        p = hftest.run_probe(['-r', hftest.pcap(name), '-c', '127.0.0.1:%d' % port,
+        p = hftest.run_probe(['-r', hftest.pcap(name), '-C', '127.0.0.1:%d' % port,
                               '-t', transport, '-v'])
         col.wait(lambda st: hftest.exporter_sum(st)['records'] >= len(want), timeout=30)
         rc = col.stop()

@@ -111,7 +111,7 @@ def fetch(check, path, start, end):
 def burst(check, col, sources, ports, want):
     for src in sources:
         for cap in CAPS[src]:
-            p = hftest.run_probe(['-r', hftest.pcap(cap), '-c', '127.0.0.1:%d' % ports[src]])
+            p = hftest.run_probe(['-r', hftest.pcap(cap), '-C', '127.0.0.1:%d' % ports[src]])
             check.probe_ran(p, 'probe %s -> %s' % (cap, src))
     want[0] += sum(counts[c] for s in sources for c in CAPS[s])
     ok = col.wait(lambda st: st['store']['records'] + st['store']['records_buffered']

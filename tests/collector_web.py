@@ -51,7 +51,7 @@ def main():
             col.start()
             port = web_port(col)
             check.ok(port, 'the collector says where its web view is: %s' % col.stderr())
-            p = hftest.run_probe(['-r', hftest.pcap('chrome.pcap'), '-c', '127.0.0.1:%d' % col.udp])
+            p = hftest.run_probe(['-r', hftest.pcap('chrome.pcap'), '-C', '127.0.0.1:%d' % col.udp])
             check.probe_ran(p, 'probe')
             n = hftest.exporter_sum(col.wait_messages(1) or {})['records']
             col.wait_stored(n)

@@ -16,6 +16,7 @@ import ipaddress
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -1924,16 +1925,22 @@ class NameCacheModel:
     def by_client(self, client, addr, now_us):
         return self._live(self.pair, (client, addr), now_us)
 
+    def answered(self, client, addr):
+        """The client's latest answer for addr, however old (or None)."""
+        return self.pair.get((client, addr))
+
     def flow_name(self, src, dst, now_us):
         """(entry, how) for a new flow src -> dst: the source's own answer
-        for the destination, else the destination's for the source, else
-        the latest answer for the destination by anyone, else for the
-        source (probe/flow_names.c pair_new_flow); (None, None) if none."""
-        for table, key, how in ((self.pair, (src, dst), 'answer to src'),
-                                (self.pair, (dst, src), 'answer to dst'),
-                                (self.addr, dst, 'fallback dst'),
-                                (self.addr, src, 'fallback src')):
-            e = self._live(table, key, now_us)
+        for the destination, else the destination's for the source -- a
+        pair past its TTL too, how ending in ' (stale)' -- else the latest
+        live answer for the destination by anyone, else for the source
+        (probe/flow_names.c pair_new_flow); (None, None) if none."""
+        for key, how in (((src, dst), 'answer to src'), ((dst, src), 'answer to dst')):
+            e = self.pair.get(key)
+            if e:
+                return e, how if now_us < e[1] else how + ' (stale)'
+        for key, how in ((dst, 'fallback dst'), (src, 'fallback src')):
+            e = self._live(self.addr, key, now_us)
             if e:
                 return e, how
         return None, None
@@ -1942,10 +1949,12 @@ class NameCacheModel:
 class DnsExpectation:
     """The DNS-paired name a flow must carry: name ('' for none), how it was
     found, the DNS frame it came from, certain False when it hinges on
-    whether the reverse flow was still in the table (timeouts)."""
+    whether the reverse flow was still in the table (timeouts); stale when
+    the answer's TTL had run out (name source dns-stale)."""
 
-    def __init__(self, name='', how='no answer', frame=None, certain=True):
+    def __init__(self, name='', how='no answer', frame=None, certain=True, stale=False):
         self.name, self.how, self.frame, self.certain = name, how, frame, certain
+        self.stale = stale
 
 
 def _reverse_alive(rev, inst):
@@ -1982,7 +1991,8 @@ def expected_dns_names(instances, messages, floor_s=TTL_FLOOR_S):
             continue
         inst = instances[n]
         e, how = model.flow_name(inst.tuple[0], inst.tuple[1], inst.first.ts_us)
-        out[inst] = DnsExpectation(e[0], how, e[2]) if e else DnsExpectation()
+        out[inst] = (DnsExpectation(e[0], how, e[2], stale=how.endswith('(stale)')) if e
+                     else DnsExpectation())
     latest = {}
     for inst in instances:              # creation order
         exp = out[inst]
@@ -1990,10 +2000,11 @@ def expected_dns_names(instances, messages, floor_s=TTL_FLOOR_S):
         if not exp.name and rev is not None and out[rev].name:
             alive = _reverse_alive(rev, inst)
             if alive is None:
-                out[inst] = DnsExpectation(out[rev].name, 'reverse flow', out[rev].frame, False)
+                out[inst] = DnsExpectation(out[rev].name, 'reverse flow', out[rev].frame,
+                                           False, out[rev].stale)
             elif alive:
                 out[inst] = DnsExpectation(out[rev].name, 'reverse flow', out[rev].frame,
-                                           out[rev].certain)
+                                           out[rev].certain, out[rev].stale)
         latest[inst.tuple] = inst
     return out
 
@@ -2292,3 +2303,42 @@ class NamesRun:
         check.failures += self.check.failures     # printed when noted
         for p in self.problems:
             check.ok(False, '%s: %s' % (self.name, p))
+
+
+# hostflow.conf(5): the keys and defaults of every section, as the page
+# lists them (a ".TP" then ".B "key = default"" under ".SS "[section]"").
+
+CONF_MAN = os.path.join(SRC, 'man', 'hostflow.conf.5')
+
+
+def conf_man_keys(path=CONF_MAN):
+    """{section: [(key, default)]} in page order; default '' is unset.
+    Sections are "probe", "collector"..., "source name", "profile name"."""
+    out, section = {}, None
+    lines = open(path).read().split('\n')
+    for i, line in enumerate(lines):
+        m = re.match(r'^\.SS "\[(.*)\]"$', line)
+        if m:
+            section = m.group(1)
+            out[section] = []
+        elif line.startswith('.SH'):
+            section = None
+        elif section and line == '.TP' and i + 1 < len(lines):
+            m = re.match(r'^\.B "(.*)"$', lines[i + 1])
+            if m:
+                text = m.group(1).replace('\\-', '-').replace('\\(aq', "'")
+                key, _, default = text.partition('=')
+                out[section].append((key.strip(), default.strip()))
+    return out
+
+
+def conf_effective(text, section):
+    """--check-config output: {key: value} of one section."""
+    vals, group = {}, None
+    for line in text.splitlines():
+        if line.startswith('['):
+            group = line.strip().strip('[]')
+        elif '=' in line and not line.startswith('#') and group == section:
+            k, v = line.split('=', 1)
+            vals[k.strip()] = v.strip()
+    return vals

@@ -14,7 +14,7 @@ destination, else for the source; a flow with none of them has an empty
 dns_name.  Asserted per record:
   - dns_name equals that name ('' when none);
   - hostname / name_source: the application name (tls/http/quic) if any,
-    else the DNS name with source 'dns', else both empty;
+    else the DNS name with source 'dns' ('dns-stale' past its TTL), else both empty;
   - non-TCP/UDP records carry no DNS name;
   - DNS_QUERY (ntop 35632/205, decoded by tshark): the question of the last
     DNS message parsed on the flow or, while it was in the table, on its
@@ -33,8 +33,9 @@ RUNS = [('', hftest.TTL_FLOOR_S), ('--dns-ttl-floor=1', 1)]
 def check_capture(run, floor, check, what):
     exp = hftest.expected_dns_names(run.instances, run.messages, floor)
     in_instance = set()
-    stats = dict(records=0, client=0, fallback=0, reverse=0, empty=0, unsure=0,
+    stats = dict(records=0, client=0, stale=0, fallback=0, reverse=0, empty=0, unsure=0,
                  queries=0, bad=0)
+    stale_of = {}
     before = len(check.failures)
     for inst in run.instances:
         e = exp[inst]
@@ -46,8 +47,10 @@ def check_capture(run, floor, check, what):
                 stats['unsure'] += 1
             else:
                 stats[{'answer to src': 'client', 'answer to dst': 'client',
+                       'answer to src (stale)': 'stale', 'answer to dst (stale)': 'stale',
                        'fallback dst': 'fallback', 'fallback src': 'fallback',
                        'reverse flow': 'reverse'}.get(e.how, 'empty')] += 1
+                stale_of[id(r)] = e.stale
                 src = 'DNS frame %s, %s' % (e.frame, e.how) if e.frame else e.how
                 check.ok(r['dns_name'] == e.name,
                          '%s: %s (record %d, end %s): dns_name expected %r (%s), got %r'
@@ -67,7 +70,8 @@ def check_capture(run, floor, check, what):
                      % (what, hftest.tuple_text(t), r['dns_name'], r['ie_dns_query']))
         if r['name_source'] in hftest.APP_SOURCES:
             continue
-        want = (r['dns_name'], 'dns' if r['dns_name'] else '')
+        source = 'dns-stale' if stale_of.get(id(r)) else 'dns'
+        want = (r['dns_name'], source if r['dns_name'] else '')
         check.ok((r['hostname'], r['name_source']) == want,
                  '%s: %s start %s: hostname/name_source %r, want %r (no application name)'
                  % (what, hftest.tuple_text(t), r['start'],
@@ -95,11 +99,11 @@ def main():
             st = check_capture(run, floor, check, what)
             rows.append((name, floor, len(responses),
                          sum(len(m.addrs) for m in responses), st['records'],
-                         st['client'], st['fallback'], st['reverse'], st['empty'],
+                         st['client'], st['stale'], st['fallback'], st['reverse'], st['empty'],
                          st['unsure'], st['queries'], st['bad']))
     print()
     hftest.table(['capture', 'ttl floor', 'DNS answers', 'addresses', 'TCP/UDP records',
-                  'named by client', 'by fallback', 'by reverse', 'no name',
+                  'named by client', 'stale (past TTL)', 'by fallback', 'by reverse', 'no name',
                   'not checked', 'DNS_QUERY set', 'mismatches'], rows)
     none = sorted({r[0] for r in rows if r[2] == 0})
     if none:

@@ -54,7 +54,8 @@ FILES = ['usr/sbin/hostflow-collector', 'usr/sbin/hostflow-probe',
          'usr/bin/hostflow-report', 'usr/bin/hostflow-dump',
          'usr/share/man/man8/hostflow-collector.8.gz', 'usr/share/man/man8/hostflow-probe.8.gz',
          'usr/share/man/man1/hostflow-report.1.gz', 'usr/share/man/man1/hostflow-dump.1.gz',
-         'usr/share/man/man5/hostflow-names.5.gz', 'usr/share/man/man7/hostflow-filter.7.gz',
+         'usr/share/man/man5/hostflow-names.5.gz', 'usr/share/man/man5/hostflow.conf.5.gz',
+         'usr/share/man/man7/hostflow-filter.7.gz', 'usr/share/man/man7/hostflow-ipfix.7.gz',
          'usr/share/hostflow/domain-merge.list', 'usr/share/hostflow/domain-ignore.list',
          'usr/share/hostflow/hostflow-ie.xml', 'usr/share/hostflow/flow-events.schema.json',
          'usr/share/doc/hostflow/examples/events-to-sqlite',
@@ -62,7 +63,7 @@ FILES = ['usr/sbin/hostflow-collector', 'usr/sbin/hostflow-probe',
          'usr/lib/sysctl.d/60-hostflow.conf',
          'usr/share/doc/hostflow/copyright'] + ['lib/systemd/system/' + u for u in UNITS]
 CONFFILES = ['/etc/cron.d/hostflow-report', '/etc/default/hostflow-probe',
-             '/etc/hostflow/collector.conf']
+             '/etc/hostflow/hostflow.conf']
 DEPENDS = ['libc6', 'libfixbuf9', 'libglib2.0-0', 'libpcap0.8', 'libssl3', 'libsystemd0',
            'adduser', 'publicsuffix', 'procps']
 

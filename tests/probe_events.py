@@ -295,7 +295,10 @@ def part_three(check, tmp):
     t0 = time.monotonic()
     inputs = [a for c in caps for a in ('-r', hftest.pcap(c))]
     stats_file = os.path.join(tmp, 'slow.ipfix')
-    p = hftest.run_probe(inputs + ['-o', stats_file, '--event-queue', '64', '-v', '--exec',
+    conf = os.path.join(tmp, 'queue.conf')       # the queue's size from the config
+    with open(conf, 'w') as f:
+        f.write('[probe]\nevent-queue = 64\n')
+    p = hftest.run_probe(inputs + ['-c', conf, '-o', stats_file, '-v', '--exec',
                           '%s %s %s %s' % (sys.executable, consumer, got, sleep)])
     took = time.monotonic() - t0
     check.probe_ran(p, 'probe with a slow consumer')
@@ -315,6 +318,8 @@ def part_three(check, tmp):
     check.eq('slow consumer: drops lines add up to the drops', lost,
              sum(e['dropped'] for e in drops))
     check.ok(lost > 0, 'slow consumer: something was dropped (%d events)' % c.get('events', 0))
+    check.ok(len(flow) < 64 + 400, 'slow consumer: [probe] event-queue = 64 bounds what waited '
+             '(%d delivered)' % len(flow))
     stats = stats_records(stats_file)
     check.eq('slow consumer: the last exporter statistics record counts the drops', lost,
              stats[-1].get(EVENT_DROPS) if stats else None)

@@ -63,7 +63,7 @@ def main():
             rows = []
             want = collections.Counter()
             for name in CAPTURES:
-                p = hftest.run_probe(['-r', hftest.pcap(name), '-c', '127.0.0.1:%d' % port, '-v'])
+                p = hftest.run_probe(['-r', hftest.pcap(name), '-C', '127.0.0.1:%d' % port, '-v'])
                 check.probe_ran(p, '%s: UDP export to nfcapd' % name)
                 counters = hftest.probe_counters(p.stderr) or {}
                 check.eq('%s: export_errors' % name, 0, counters.get('export_errors'))

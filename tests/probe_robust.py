@@ -142,7 +142,7 @@ def usage_errors(tmp, check):
         ('bad BPF filter', ['-r', good, '-f', 'tcp and and (', '-o', out], 1, 'filter'),
         ('unknown option', ['--no-such-option', '-r', good, '-o', out], 2, 'no-such-option'),
         ('no such interface', ['-i', 'nosuchif0', '-o', out], 1, 'nosuchif0'),
-        ('TCP export, port closed', ['-r', good, '-t', 'tcp', '-c', '127.0.0.1:%d' % closed],
+        ('TCP export, port closed', ['-r', good, '-t', 'tcp', '-C', '127.0.0.1:%d' % closed],
          1, str(closed)),
     ]
     rows = []

@@ -130,7 +130,7 @@ def udp_export(tmp, check):
     try:
         with hftest.loopback_capture(port, cap):
             for name in UDP_CAPTURES:
-                p = hftest.run_probe(['-r', hftest.pcap(name), '-c', '127.0.0.1:%d' % port, '-v'])
+                p = hftest.run_probe(['-r', hftest.pcap(name), '-C', '127.0.0.1:%d' % port, '-v'])
                 runs.append((name, p))
     except PermissionError as e:
         print('SKIP: %s' % e)

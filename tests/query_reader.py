@@ -70,9 +70,9 @@ def main():
         with hftest.Collector(tmp, 'col', listen=['udp:127.0.0.1:0']) as col:
             col.start()
             for name in NAMED:
-                p = hftest.run_probe(['-r', hftest.pcap(name), '-c',
+                p = hftest.run_probe(['-r', hftest.pcap(name), '-C',
                                       '127.0.0.1:%d' % col.udp, '-t', 'udp'])
-                check.probe_ran(p, '%s: probe -c' % name)
+                check.probe_ran(p, '%s: probe -C' % name)
             sent = 0
             for name in ROUTERS:
                 sent += hftest.replay_exporters(hftest.pcap(name), col.udp)

@@ -34,7 +34,7 @@ def feed(port):
     """The probe's export of the captures and the routers' exports, to
     127.0.0.1:port (the probe's records are the same each run)."""
     for name in PROBE_CAPTURES:
-        p = hftest.run_probe(['-r', hftest.pcap(name), '-c', '127.0.0.1:%d' % port])
+        p = hftest.run_probe(['-r', hftest.pcap(name), '-C', '127.0.0.1:%d' % port])
         if p.returncode != 0:
             raise RuntimeError('probe %s: %s' % (name, p.stderr))
         time.sleep(0.05)

@@ -663,11 +663,21 @@ static bool got(struct hf_name_cache *c, const uint8_t *client,
                 bool want_by_client)
 {
     bool by_client = !want_by_client;
-    struct hf_name *n = hf_name_cache_get(c, 4, client, addr, now, &by_client);
+    struct hf_name *n = hf_name_cache_get(c, 4, client, addr, now, &by_client, NULL);
 
     if (!want)
         return n == NULL;
     return n && strcmp(n->str, want) == 0 && by_client == want_by_client;
+}
+
+/* The client's own answer, its TTL run out: still given, marked stale. */
+static bool got_stale(struct hf_name_cache *c, const uint8_t *client,
+                      const uint8_t addr[16], uint64_t now, const char *want)
+{
+    bool by_client = false, stale = false;
+    struct hf_name *n = hf_name_cache_get(c, 4, client, addr, now, &by_client, &stale);
+
+    return n && strcmp(n->str, want) == 0 && by_client && stale;
 }
 
 static void test_cache_pairs(void)
@@ -699,7 +709,7 @@ static void test_cache_pairs(void)
     memset(a_junk + 4, 0x77, 12);
     CHECK(got(c, a_junk, x_junk, 2 * SEC, "a.example", true),
           "IPv4 keys use 4 bytes only");
-    CHECK(!hf_name_cache_get(c, 6, CLIENT_A, x, 2 * SEC, NULL),
+    CHECK(!hf_name_cache_get(c, 6, CLIENT_A, x, 2 * SEC, NULL, NULL),
           "same bytes as IPv6: miss");
 
     st = hf_name_cache_stats(c);
@@ -723,16 +733,22 @@ static void test_cache_expiry(void)
     put_name_str(c, CLIENT_A, y, "long.example", 999999, t0);
     CHECK(got(c, CLIENT_A, x, t0 + 299 * SEC, "short.example", true),
           "TTL 5 raised to the 300 s floor: alive at 299 s");
-    CHECK(got(c, CLIENT_A, x, t0 + 300 * SEC, NULL, false) &&
+    CHECK(got_stale(c, CLIENT_A, x, t0 + 300 * SEC, "short.example") &&
           got(c, CLIENT_B, x, t0 + 300 * SEC, NULL, false),
-          "gone at 300 s (pair and fallback)");
+          "at 300 s: the client's own answer stale, the fallback for others gone");
     CHECK(got(c, CLIENT_A, y, t0 + 3599 * SEC, "long.example", true),
           "TTL 999999 cut to the 3600 s ceiling: alive at 3599 s");
-    CHECK(got(c, CLIENT_A, y, t0 + 3600 * SEC, NULL, false), "gone at 3600 s");
+    CHECK(got_stale(c, CLIENT_A, y, t0 + 3600 * SEC, "long.example"), "stale at 3600 s");
     struct hf_name_cache_stats st = hf_name_cache_stats(c);
-    CHECK(st.entries == 0 && st.bytes == 0 && st.expirations == 4,
-          "expired entries dropped: %" PRIu64 " left, %" PRIu64 " expirations",
-          st.entries, st.expirations);
+    CHECK(st.entries == 3 && st.expirations == 1 && st.stale_hits == 2,
+          "stale pairs kept, the expired fallback dropped: %" PRIu64 " left, %" PRIu64
+          " expirations, %" PRIu64 " stale hits", st.entries, st.expirations, st.stale_hits);
+    /* a fresher answer replaces a stale one */
+    put_name_str(c, CLIENT_A, x, "fresh.example", 60, t0 + 4000 * SEC);
+    CHECK(got(c, CLIENT_A, x, t0 + 4001 * SEC, "fresh.example", true),
+          "a new answer replaces the stale one, live again");
+    hf_name_cache_free(c);
+    c = hf_name_cache_new(&cfg);
 
     /* refresh: new name, later expiry, no new entry */
     put_name_str(c, CLIENT_A, x, "first.example", 300, t0);
@@ -751,7 +767,7 @@ static void test_cache_expiry(void)
     c = hf_name_cache_new(&odd);
     put_name_str(c, CLIENT_A, x, "odd.example", 50, 0);
     CHECK(got(c, CLIENT_A, x, 99 * SEC, "odd.example", true) &&
-          got(c, CLIENT_A, x, 100 * SEC, NULL, false), "ceiling < floor: floor");
+          got_stale(c, CLIENT_A, x, 100 * SEC, "odd.example"), "ceiling < floor: floor");
     hf_name_cache_free(c);
     CHECK(hf_name_pool_count() == 0, "cache freed: names released");
 }
@@ -816,7 +832,7 @@ static void test_cache_lru(void)
     c = hf_name_cache_new(NULL);
     put_name_str(c, CLIENT_A, a[0], "defaults.example", 1, 0);
     CHECK(got(c, CLIENT_A, a[0], 299 * SEC, "defaults.example", true) &&
-          got(c, CLIENT_A, a[0], 300 * SEC, NULL, false),
+          got_stale(c, CLIENT_A, a[0], 300 * SEC, "defaults.example"),
           "NULL config: 300 s default floor");
     hf_name_cache_free(c);
     CHECK(hf_name_pool_count() == 0, "caches freed: pool empty");
@@ -854,7 +870,7 @@ static void test_flood(void)
         if (i % 1000 == 0) {
             bool by;
             struct hf_name *g = hf_name_cache_get(c, 4, client, addr,
-                                                  (uint64_t)i * 1000, &by);
+                                                  (uint64_t)i * 1000, &by, NULL);
             lookups_ok &= g && strcmp(g->str, name) == 0 && by;
         }
     }

@@ -483,6 +483,56 @@ test_split(const char *path)
     g_ptr_array_unref(want);
 }
 
+/* A reader that asks the scan to stop after its 100th record. */
+struct stopper {
+    struct hf_decode_stop *stop;
+    gint seen;
+};
+
+static void
+stop_at_100(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
+{
+    struct stopper *s = ctx;
+
+    (void)r, (void)f;
+    if (g_atomic_int_add(&s->seen, 1) + 1 == 100)
+        g_atomic_int_set(&s->stop->flag, 2);
+}
+
+/* hf_scan_run_until stops within a message of being asked (by its flag or
+ * its deadline) and reads everything when never asked. */
+static void
+test_stop(char *a, char *b)
+{
+    GPtrArray *files = g_ptr_array_new_with_free_func(scan_file_free);
+    struct hf_scan_stats st;
+
+    g_ptr_array_add(files, scan_file(a));
+    g_ptr_array_add(files, scan_file(b));
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        struct hf_decode_stop stop = { 0, 0 };
+        struct stopper s = { &stop, 0 };
+        void *ctxs[2] = { &s, &s };
+        bool ok = hf_scan_run_until(files, threads, stop_at_100, ctxs, &stop, &st, NULL);
+        CHECK(ok && st.stopped && st.records >= 100 && st.records < 3000 * threads
+              && stop.flag == 2, "%u thread(s), stopped by the flag at record 100: %"
+              G_GUINT64_FORMAT " of 6000 records read", threads, st.records);
+
+        stop = (struct hf_decode_stop){ 0, g_get_monotonic_time() - 1 };
+        ok = hf_scan_run_until(files, threads, count_record, NULL, &stop, &st, NULL);
+        CHECK(ok && st.stopped && st.records == 0 && stop.flag == HF_DECODE_STOP_TIME,
+              "%u thread(s), a deadline passed: %" G_GUINT64_FORMAT " records, flag %d",
+              threads, st.records, stop.flag);
+
+        stop = (struct hf_decode_stop){ 0, g_get_monotonic_time() + 600 * G_USEC_PER_SEC };
+        ok = hf_scan_run_until(files, threads, count_record, NULL, &stop, &st, NULL);
+        CHECK(ok && !st.stopped && st.records == 6000 && stop.flag == 0,
+              "%u thread(s), a deadline not reached: %" G_GUINT64_FORMAT " records", threads,
+              st.records);
+    }
+    g_ptr_array_unref(files);
+}
+
 static void
 test_written_files(void)
 {
@@ -498,6 +548,7 @@ test_written_files(void)
     compare_files(paths, 4, 1);
     test_split(paths[0]);
     test_split(paths[1]);
+    test_stop(paths[0], paths[1]);
     bool saved = check_failures_only;
     check_failures_only = true;
     damage_file(paths[2], 2000, 300, 1);

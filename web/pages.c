@@ -14,6 +14,7 @@
 #include "flow_rules.h"
 #include "render.h"
 #include "safe_text.h"
+#include "store_format.h"
 #include "web_int.h"
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -181,7 +182,8 @@ source_exists(struct hf_web *w, const char *source)
 }
 
 /* Runs q for p's window, filter and source; false with r filled (400 for an
- * unknown source, 503 when too much to read or busy, 500). */
+ * unknown source, 503 when too much to read, busy, or stopped by the time
+ * or group limit, 500). */
 static bool
 run(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q,
     const struct hf_filter *filter, struct hf_query_result *res, struct hf_web_reply *r)
@@ -206,6 +208,7 @@ run(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q,
     q->names = w->names;
     q->threads = w->threads;
     q->input = HF_INPUT_AUTO;
+    q->max_groups = w->max_groups;
     /* the bound: file bytes the query would read */
     files = hf_scan_files(q->store, q->sources, q->from_ms, q->to_ms,
                           hf_query_summaries_fit(q, &why));
@@ -231,13 +234,32 @@ run(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q,
         hf_web_error(r, 503, "Busy: too many queries running; try again shortly");
         return false;
     }
+    q->deadline_us = g_get_monotonic_time() + w->max_query_us;
     ok = hf_query_run(q, res, &err);
     g_mutex_lock(&w->lock);
     w->running--;
     g_mutex_unlock(&w->lock);
     if (!ok) {
-        hf_web_error(r, 500, "The store cannot be read");
+        /* the reason (paths, format) goes to the log, not to the browser */
+        g_printerr("hostflow-web: %s\n", err ? err->message : "query failed");
+        hf_web_error(r, 500, err && err->domain == HF_STORE_FORMAT_ERROR
+                     ? "The store cannot be read: its format is not one this hostflow "
+                       "reads (see the server's log)"
+                     : "The store cannot be read");
         g_clear_error(&err);
+        hf_query_result_clear(res);
+        return false;
+    }
+    if (res->stopped) {
+        char *m = res->stopped == HF_QUERY_TIMED_OUT
+            ? g_strdup_printf("Query stopped: it ran longer than the limit of %.3g s; "
+                              "narrow the window, the source or the filter",
+                              (double)w->max_query_us / G_USEC_PER_SEC)
+            : g_strdup_printf("Query stopped: more than %" G_GUINT64_FORMAT " rows to "
+                              "hold; narrow the window, the source or the filter",
+                              w->max_groups);
+        hf_web_error(r, 503, m);
+        g_free(m);
         hf_query_result_clear(res);
         return false;
     }

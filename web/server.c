@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 
 #include "clock.h"
+#include "store_format.h"
 #include "web_int.h"
 
 #define ANY_TIME (HF_WP_FROM | HF_WP_TO | HF_WP_TZ)
@@ -41,6 +42,12 @@ static const struct {
 static struct hf_web *web;
 static struct MHD_Daemon *daemon_;
 static unsigned port_;
+
+static GQuark
+web_quark(void)
+{
+    return g_quark_from_static_string("hf-web");
+}
 
 void
 hf_web_error(struct hf_web_reply *r, unsigned status, const char *msg)
@@ -130,6 +137,25 @@ dispatch(struct MHD_Connection *conn, const char *url, struct hf_web_reply *r)
     g_array_unref(c.pairs);
 }
 
+/* True when the request may be served: no users configured, or the
+ * Authorization header names one with its password. */
+static bool
+authorized(struct MHD_Connection *conn)
+{
+    struct hf_web_auth *a;
+    bool ok;
+
+    g_mutex_lock(&web->lock);
+    a = hf_web_auth_ref(web->auth);
+    g_mutex_unlock(&web->lock);
+    if (!a)
+        return true;
+    ok = hf_web_auth_check(a, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                          MHD_HTTP_HEADER_AUTHORIZATION));
+    hf_web_auth_unref(a);
+    return ok;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_size, void **state)
@@ -148,7 +174,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         *upload_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+    if (!authorized(conn))
+        hf_web_error(&r, 401, "Authentication required");
+    else if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         hf_web_error(&r, 405, "Method not allowed");
     else if (strlen(url) > 256)
         hf_web_error(&r, 414, "URI too long");
@@ -172,6 +200,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     }
     if (r.status == 405)
         MHD_add_response_header(resp, "Allow", "GET, HEAD");
+    if (r.status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"hostflow\", charset=\"UTF-8\"");
     ret = MHD_queue_response(conn, r.status, resp);
     MHD_destroy_response(resp);
     g_string_free(r.body, TRUE);
@@ -224,9 +255,38 @@ parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len, GErr
     g_free(host);
     return true;
 bad:
-    g_set_error(err, g_quark_from_static_string("hf-web"), 1,
+    g_set_error(err, web_quark(), 1,
                 "bad listen address %s (ADDR:PORT, [ADDR6]:PORT)", spec);
     return false;
+}
+
+/* What the configuration asks beyond the address: users, TLS. */
+static bool
+load_safety(const struct hf_web_config *c, GError **err)
+{
+    if (c->htpasswd) {
+        web->htpasswd = g_strdup(c->htpasswd);
+        web->auth = hf_web_auth_load(c->htpasswd, err);
+        if (!web->auth)
+            return false;
+    }
+    if (!c->tls_cert != !c->tls_key) {
+        g_set_error(err, web_quark(), 1, "tls-cert and tls-key go together");
+        return false;
+    }
+    if (!c->tls_cert)
+        return true;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        g_set_error(err, web_quark(), 1, "this libmicrohttpd was built without TLS "
+                    "(GnuTLS): tls-cert and tls-key cannot be served");
+        return false;
+    }
+    if (!g_file_get_contents(c->tls_cert, &web->tls_cert, NULL, err)
+        || !g_file_get_contents(c->tls_key, &web->tls_key, NULL, err)) {
+        g_prefix_error(err, "TLS: ");
+        return false;
+    }
+    return true;
 }
 
 bool
@@ -235,12 +295,18 @@ hf_web_start(const struct hf_web_config *c, GError **err)
     struct sockaddr_storage ss;
     socklen_t sl = 0;
     const union MHD_DaemonInfo *info;
+    struct MHD_OptionItem tls[3] = {
+        { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+    };
 
     if (daemon_) {
-        g_set_error(err, g_quark_from_static_string("hf-web"), 1, "already started");
+        g_set_error(err, web_quark(), 1, "already started");
         return false;
     }
     if (!parse_listen(c->listen ? c->listen : "127.0.0.1:8080", &ss, &sl, err))
+        return false;
+    /* a store of a newer format or with a damaged marker: not served */
+    if (hf_store_format_read(c->store, err) < 0)
         return false;
     web = g_new0(struct hf_web, 1);
     web->store = g_strdup(c->store);
@@ -248,10 +314,22 @@ hf_web_start(const struct hf_web_config *c, GError **err)
     web->max_scan_bytes = c->max_scan_bytes ? c->max_scan_bytes : (uint64_t)4 << 30;
     web->max_queries = c->max_queries ? c->max_queries : 2;
     web->threads = c->threads ? c->threads : 2;
+    web->max_query_us = (gint64)((c->max_query_seconds > 0 ? c->max_query_seconds : 20)
+                                 * G_USEC_PER_SEC);
+    web->max_groups = c->max_groups ? c->max_groups : 1000000;
     g_mutex_init(&web->lock);
     web->graphs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, hf_graph_cache_free);
+    if (!load_safety(c, err)) {
+        hf_web_stop();
+        return false;
+    }
+    if (web->tls_cert) {
+        tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, web->tls_cert };
+        tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, web->tls_key };
+    }
     daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG
-                               | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+                               | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0)
+                               | (web->tls_cert ? MHD_USE_TLS : 0),
                                0, NULL, NULL, on_request, NULL,
                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
@@ -259,15 +337,39 @@ hf_web_start(const struct hf_web_config *c, GError **err)
                                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+                               MHD_OPTION_ARRAY, tls,
                                MHD_OPTION_END);
     if (!daemon_) {
-        g_set_error(err, g_quark_from_static_string("hf-web"), 1,
-                    "cannot listen on %s", c->listen ? c->listen : "127.0.0.1:8080");
+        if (web->tls_cert)
+            g_set_error(err, web_quark(), 1, "cannot serve HTTPS on %s: is tls-cert a "
+                        "certificate and tls-key its private key, both PEM?",
+                        c->listen ? c->listen : "127.0.0.1:8080");
+        else
+            g_set_error(err, web_quark(), 1, "cannot listen on %s",
+                        c->listen ? c->listen : "127.0.0.1:8080");
         hf_web_stop();
         return false;
     }
     info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
     port_ = info ? info->port : 0;
+    return true;
+}
+
+bool
+hf_web_reload_users(GError **err)
+{
+    struct hf_web_auth *a, *old;
+
+    if (!web || !web->htpasswd)
+        return true;
+    a = hf_web_auth_load(web->htpasswd, err);
+    if (!a)
+        return false;
+    g_mutex_lock(&web->lock);
+    old = web->auth;
+    web->auth = a;
+    g_mutex_unlock(&web->lock);
+    hf_web_auth_unref(old);
     return true;
 }
 
@@ -287,6 +389,12 @@ hf_web_stop(void)
     if (web) {
         g_hash_table_unref(web->graphs);
         g_mutex_clear(&web->lock);
+        hf_web_auth_unref(web->auth);
+        g_free(web->htpasswd);
+        if (web->tls_key)
+            explicit_bzero(web->tls_key, strlen(web->tls_key));
+        g_free(web->tls_key);
+        g_free(web->tls_cert);
         g_free(web->store);
         g_free(web);
         web = NULL;

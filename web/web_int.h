@@ -3,6 +3,7 @@
 #ifndef HOSTFLOW_WEB_INT_H
 #define HOSTFLOW_WEB_INT_H
 
+#include "auth.h"
 #include "params.h"
 #include "web.h"
 
@@ -11,7 +12,12 @@ struct hf_web {
     const struct hf_names *names;
     uint64_t max_scan_bytes;
     unsigned max_queries, threads;
-    GMutex lock;                    /* running, the graph cache */
+    gint64 max_query_us;            /* a query's time */
+    uint64_t max_groups;            /* a query's groups */
+    char *htpasswd;                 /* NULL: no auth */
+    struct hf_web_auth *auth;       /* its users; swapped under lock on reload */
+    char *tls_cert, *tls_key;       /* PEM text, NULL: plain HTTP */
+    GMutex lock;                    /* running, the graph cache, auth */
     unsigned running;
     GHashTable *graphs;             /* "profile/source/what/span" -> struct graph */
 };
