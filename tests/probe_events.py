@@ -493,6 +493,43 @@ def part_five(check, tmp):
     print('examples: %d rows in SQLite, %d new-hostname lines' % (n, len(lines)))
 
 
+def part_unix(check, tmp):
+    """--events=unix:PATH: a listener gets every event the file gets."""
+    import socket
+    import threading
+    path = os.path.join(tmp, 'events.sock')
+    lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lst.bind(path)
+    lst.listen(1)
+    got = []
+
+    def serve():
+        conn, _ = lst.accept()
+        with conn, conn.makefile('r', encoding='utf-8') as f:
+            got.extend(f)
+    t = threading.Thread(target=serve)
+    t.start()
+    cap = 'iphone.pcap'
+    p = hftest.run_probe(['-r', hftest.pcap(cap), '-v', '--events=unix:' + path])
+    check.probe_ran(p, 'probe --events=unix:')
+    t.join(30)
+    lst.close()
+    c = counters(p.stderr)
+    evs = [json.loads(line) for line in got]
+    check.eq('unix socket: lines = events delivered = events', (c.get('events'), c.get('events')),
+             (len(evs), c.get('delivered')))
+    events = os.path.join(tmp, 'unix-ref.events')
+    p = hftest.run_probe(['-r', hftest.pcap(cap), '--events=' + events])
+    ref = read_events(events)
+    strip = lambda e: {k: v for k, v in e.items() if k not in ('flow_id', 'conversation_id')}
+    check.eq('unix socket: the same events as a file gets (ids aside)',
+             [strip(e) for e in ref], [strip(e) for e in evs])
+    p = hftest.run_probe(['-r', hftest.pcap(cap), '--events=unix:' + path + '.none'])
+    check.ok(p.returncode == 1 and 'events.sock.none' in p.stderr,
+             'unix socket nobody listens on: exit 1 naming it (exit %d: %s)'
+             % (p.returncode, p.stderr.strip()))
+
+
 # ---------------------------------------------------------------- 6
 
 def wait_for(path, pred, timeout=5.0):
@@ -573,6 +610,7 @@ def main():
         part_three(check, tmp)
         part_four(check, tmp)
         part_five(check, tmp)
+        part_unix(check, tmp)
         part_six(check, tmp)
     check.finish()
 
