@@ -1,6 +1,7 @@
 #include "rrd_series.h"
 
 #include "flow_rules.h"
+#include "filter_env.h"
 #include "query.h"
 
 #include <stdio.h>
@@ -81,9 +82,9 @@ hf_rrd_sums_add(struct hf_rrd_sums *sums, const struct hf_rrd_profile_def *profi
 {
     unsigned c = hf_rrd_proto_class(rec->protocolIdentifier);
     uint64_t scale = hf_flow_scale(rec), flows = hf_flow_count(rec);
-    struct hf_filter_env env;
+    struct hf_filter_env env = { .source = source };
 
-    hf_query_filter_env(&env, source, names);
+    hf_filter_env_names(&env, names);
 
     for (unsigned i = 0; i < n; i++) {
         if (profiles[i].filter && !hf_filter_match(profiles[i].filter, rec, &env))

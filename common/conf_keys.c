@@ -9,7 +9,7 @@ static const char *const probe_keys[] = {
     "interface", "filter", "snaplen", "promisc", "collector", "transport", "domain",
     "idle-timeout", "active-timeout", "tcp-linger", "max-flows", "max-fragments",
     "stats-interval", "template-interval", "names", "dns-ttl-floor", "dns-ttl-ceiling",
-    "name-cache-entries", "name-cache-size", "inspect-packets", "user", NULL
+    "name-cache-entries", "name-cache-size", "inspect-packets", "event-queue", "user", NULL
 };
 static const char *const collector_keys[] = {
     "listen", "store", "state", "slot-seconds", "retention-days", "max-store-size",

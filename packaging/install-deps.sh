@@ -11,6 +11,8 @@ $SUDO apt-get update -qq
 # publicsuffix: the Public Suffix List that reports' domains come from
 # (query/psl.c reads /usr/share/publicsuffix); Debian keeps it current, so
 # hostflow carries no suffix table of its own
+# python3-jsonschema: tests/probe_events.py validates every event line
+# against the installed schema (run under /usr/bin/python3: a Debian module)
 # libsystemd-dev: sd_notify, so that the collector's Type=notify unit
 # tells systemd it is ready once its sockets are bound (collector/notify.c)
 # debhelper dpkg-dev fakeroot lintian: build and check the Debian package
@@ -32,7 +34,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config python3 \
     libpcap-dev libfixbuf-dev libssl-dev libglib2.0-dev librrd-dev libmicrohttpd-dev \
-    libsystemd-dev libcrypt-dev openssl \
+    libsystemd-dev libcrypt-dev openssl python3-jsonschema \
     publicsuffix rrdtool libjs-dygraphs \
     debhelper dpkg-dev fakeroot lintian debootstrap systemd procps util-linux \
     groff-base \

@@ -23,6 +23,7 @@ struct stats_record {
     uint64_t hostflowMalformedPacketTotalCount;
     uint64_t exportedFlowRecordTotalCount;
     uint64_t hostflowEvictedFlowTotalCount;
+    uint64_t hostflowEventDropTotalCount;
 };
 
 static fbInfoElementSpec_t stats_spec[] = {
@@ -35,6 +36,7 @@ static fbInfoElementSpec_t stats_spec[] = {
     {"hostflowMalformedPacketTotalCount", 8, 0},
     {"exportedFlowRecordTotalCount",      8, 0},
     {"hostflowEvictedFlowTotalCount",     8, 0},
+    {"hostflowEventDropTotalCount",       8, 0},
     FB_IESPEC_NULL
 };
 
@@ -124,6 +126,7 @@ hf_exporter_add_stats(struct hf_exporter *x, const struct hf_export_stats *st,
     r.hostflowMalformedPacketTotalCount = st->malformed;
     r.exportedFlowRecordTotalCount = st->flows_exported;
     r.hostflowEvictedFlowTotalCount = st->flows_evicted;
+    r.hostflowEventDropTotalCount = st->event_drops;
     return fBufSetInternalTemplate(x->fbuf, HF_TID_STATS_INT, err)
         && fBufSetExportTemplate(x->fbuf, HF_TID_STATS, err)
         && fBufAppend(x->fbuf, (uint8_t *)&r, sizeof(r), err);

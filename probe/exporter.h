@@ -26,6 +26,7 @@ struct hf_export_stats {
     uint64_t malformed;      /* hostflowMalformedPacketTotalCount */
     uint64_t flows_exported; /* exportedFlowRecordTotalCount */
     uint64_t flows_evicted;  /* hostflowEvictedFlowTotalCount */
+    uint64_t event_drops;    /* hostflowEventDropTotalCount: live events lost */
 };
 
 struct hf_exporter;

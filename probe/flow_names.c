@@ -23,19 +23,19 @@ struct hf_inspect {
     uint8_t  buf[INSPECT_BUF];
 };
 
-struct hf_names {
-    struct hf_names_config cfg;
+struct hf_namer {
+    struct hf_namer_config cfg;
     struct hf_flow_table *table;
     struct hf_name_cache *cache;
     struct hf_conn_memory *conns;   /* names of connections that left */
     uint32_t buffers;
-    struct hf_names_stats st;
+    struct hf_namer_stats st;
 };
 
-struct hf_names *
-hf_names_new(const struct hf_names_config *cfg, struct hf_flow_table *table)
+struct hf_namer *
+hf_namer_new(const struct hf_namer_config *cfg, struct hf_flow_table *table)
 {
-    struct hf_names *n = g_new0(struct hf_names, 1);
+    struct hf_namer *n = g_new0(struct hf_namer, 1);
 
     n->cfg = *cfg;
     if (!n->cfg.inspect_packets)
@@ -51,7 +51,7 @@ hf_names_new(const struct hf_names_config *cfg, struct hf_flow_table *table)
 }
 
 void
-hf_names_free(struct hf_names *n)
+hf_namer_free(struct hf_namer *n)
 {
     if (!n)
         return;
@@ -61,7 +61,7 @@ hf_names_free(struct hf_names *n)
 }
 
 static void
-inspect_end(struct hf_names *n, struct hf_flow *f)
+inspect_end(struct hf_namer *n, struct hf_flow *f)
 {
     if (f->names.inspect) {
         g_free(f->names.inspect);
@@ -72,7 +72,7 @@ inspect_end(struct hf_names *n, struct hf_flow *f)
 }
 
 void
-hf_names_release(struct hf_names *n, struct hf_flow *f)
+hf_namer_release(struct hf_namer *n, struct hf_flow *f)
 {
     if (f->names.app)
         hf_conn_memory_put(n->conns, &f->key, f->names.app, f->names.app_source,
@@ -95,7 +95,7 @@ set_name(struct hf_name **slot, struct hf_name *name)
 
 /* The flow the other way (server→client for a client→server flow). */
 static struct hf_flow *
-reverse_of(struct hf_names *n, const struct hf_flow *f)
+reverse_of(struct hf_namer *n, const struct hf_flow *f)
 {
     struct hf_flow_key k = f->key;
 
@@ -129,7 +129,7 @@ is_dns_port(const struct hf_packet *pkt)
 }
 
 static void
-dns_packet(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt)
+dns_packet(struct hf_namer *n, struct hf_flow *f, const struct hf_packet *pkt)
 {
     const uint8_t *msg = pkt->payload;
     uint32_t len = pkt->payload_len;
@@ -172,7 +172,7 @@ dns_packet(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt)
 /* A new flow: what DNS told its client about the peer, or what the other
  * direction already knows. */
 static void
-pair_new_flow(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt)
+pair_new_flow(struct hf_namer *n, struct hf_flow *f, const struct hf_packet *pkt)
 {
     uint8_t fam = pkt->ip_version, src[16] = { 0 }, dst[16] = { 0 };
     bool by_client = false, stale = false;
@@ -230,7 +230,7 @@ pair_new_flow(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt
 /* ---- application names --------------------------------------------------- */
 
 static void
-app_found(struct hf_names *n, struct hf_flow *f, const char *name, uint8_t source)
+app_found(struct hf_namer *n, struct hf_flow *f, const char *name, uint8_t source)
 {
     struct hf_name *nm = hf_name_get(name, strlen(name));
 
@@ -252,7 +252,7 @@ app_found(struct hf_names *n, struct hf_flow *f, const char *name, uint8_t sourc
 /* Runs the parsers still possible over bytes; true when inspection is
  * finished (a name, or no parser left). */
 static bool
-run_parsers(struct hf_names *n, struct hf_flow *f, uint8_t *candidates,
+run_parsers(struct hf_namer *n, struct hf_flow *f, uint8_t *candidates,
             const uint8_t *p, size_t len)
 {
     static const struct {
@@ -287,7 +287,7 @@ run_parsers(struct hf_names *n, struct hf_flow *f, uint8_t *candidates,
 }
 
 static struct hf_inspect *
-inspect_begin(struct hf_names *n, struct hf_flow *f, uint8_t candidates)
+inspect_begin(struct hf_namer *n, struct hf_flow *f, uint8_t candidates)
 {
     if (n->buffers >= n->cfg.max_buffers) {
         n->st.buffers_refused++;
@@ -304,7 +304,7 @@ inspect_begin(struct hf_names *n, struct hf_flow *f, uint8_t candidates)
 }
 
 static void
-tcp_payload(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt)
+tcp_payload(struct hf_namer *n, struct hf_flow *f, const struct hf_packet *pkt)
 {
     struct hf_inspect *in = f->names.inspect;
 
@@ -340,7 +340,7 @@ tcp_payload(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt)
 }
 
 static void
-udp_payload(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt)
+udp_payload(struct hf_namer *n, struct hf_flow *f, const struct hf_packet *pkt)
 {
     char name[HF_NAME_MAX];
     struct hf_inspect *in = f->names.inspect;
@@ -378,7 +378,7 @@ udp_payload(struct hf_names *n, struct hf_flow *f, const struct hf_packet *pkt)
 }
 
 void
-hf_names_packet(struct hf_names *n, struct hf_flow *f, bool created,
+hf_namer_packet(struct hf_namer *n, struct hf_flow *f, bool created,
                 const struct hf_packet *pkt, uint32_t ifindex)
 {
     (void)ifindex;
@@ -416,7 +416,7 @@ set_var(fbVarfield_t *v, const struct hf_name *name)
 }
 
 void
-hf_names_fill_record(const struct hf_flow *f, hf_flow_record_t *r)
+hf_namer_fill_record(const struct hf_flow *f, hf_flow_record_t *r)
 {
     const struct hf_flow_names *nm = &f->names;
     const char *label = hf_app_label_name(nm->label);
@@ -438,10 +438,10 @@ hf_names_fill_record(const struct hf_flow *f, hf_flow_record_t *r)
     r->applicationName.len = strlen(label);
 }
 
-struct hf_names_stats
-hf_names_stats(const struct hf_names *n)
+struct hf_namer_stats
+hf_namer_stats(const struct hf_namer *n)
 {
-    struct hf_names_stats st = n->st;
+    struct hf_namer_stats st = n->st;
     st.cache = hf_name_cache_stats(n->cache);
     return st;
 }

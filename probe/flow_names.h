@@ -12,13 +12,13 @@
 #include "flow_table.h"
 #include "name_cache.h"
 
-struct hf_names_config {
+struct hf_namer_config {
     struct hf_name_cache_config cache;
     uint32_t inspect_packets;     /* payload packets looked at per flow (default 6) */
     uint32_t max_buffers;         /* flows reassembling a split hello at once (default 8192) */
 };
 
-struct hf_names_stats {
+struct hf_namer_stats {
     uint64_t dns_responses;       /* parsed responses with answers */
     uint64_t dns_addresses;       /* answers put in the cache */
     uint64_t named_dns;           /* flows given a DNS-paired name */
@@ -27,23 +27,23 @@ struct hf_names_stats {
     struct hf_name_cache_stats cache;
 };
 
-struct hf_names;
+struct hf_namer;
 
-struct hf_names *hf_names_new(const struct hf_names_config *cfg,
+struct hf_namer *hf_namer_new(const struct hf_namer_config *cfg,
                               struct hf_flow_table *table);
-void hf_names_free(struct hf_names *n);
+void hf_namer_free(struct hf_namer *n);
 
 /* After the flow table accounted pkt in flow f (created: its first packet). */
-void hf_names_packet(struct hf_names *n, struct hf_flow *f, bool created,
+void hf_namer_packet(struct hf_namer *n, struct hf_flow *f, bool created,
                      const struct hf_packet *pkt, uint32_t ifindex);
 
 /* The flow leaves the table: drop its names and buffers. */
-void hf_names_release(struct hf_names *n, struct hf_flow *f);
+void hf_namer_release(struct hf_namer *n, struct hf_flow *f);
 
 /* The record's hostname elements from the flow (strings borrowed from the
  * flow: export before the flow is released). */
-void hf_names_fill_record(const struct hf_flow *f, hf_flow_record_t *r);
+void hf_namer_fill_record(const struct hf_flow *f, hf_flow_record_t *r);
 
-struct hf_names_stats hf_names_stats(const struct hf_names *n);
+struct hf_namer_stats hf_namer_stats(const struct hf_namer *n);
 
 #endif

@@ -234,6 +234,33 @@ hf_flow_key_from_packet(struct hf_flow_key *k, const struct hf_packet *pkt,
     }
 }
 
+bool
+hf_flow_key_reverse(const struct hf_flow_key *k, struct hf_flow_key *rev)
+{
+    *rev = *k;
+    memcpy(rev->src_addr, k->dst_addr, 16);
+    memcpy(rev->dst_addr, k->src_addr, 16);
+    if (hf_proto_is_icmp(k->proto)) {
+        /* type << 8 | code: echo request 8 / 128 answered by reply 0 / 129 */
+        static const uint8_t v4[][2] = { { 8, 0 }, { 0, 8 }, { 13, 14 }, { 14, 13 } };
+        static const uint8_t v6[][2] = { { 128, 129 }, { 129, 128 } };
+        uint8_t type = (uint8_t)(k->dport >> 8);
+        bool six = k->proto != HF_PROTO_ICMP;
+        size_t n = six ? G_N_ELEMENTS(v6) : G_N_ELEMENTS(v4);
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *m = six ? v6[i] : v4[i];
+            if (m[0] == type) {
+                rev->dport = (uint16_t)(m[1] << 8);
+                return true;
+            }
+        }
+        return false;
+    }
+    rev->sport = k->dport;
+    rev->dport = k->sport;
+    return true;
+}
+
 static void
 flow_start(struct hf_flow *f, const struct hf_packet *pkt)
 {
@@ -335,6 +362,7 @@ hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
         f->key = key;
         f->closing = 0;
         memset(&f->names, 0, sizeof(f->names));
+        memset(&f->events, 0, sizeof(f->events));
         flow_start(f, pkt);
         f->hash_next = t->buckets[b];
         t->buckets[b] = i;

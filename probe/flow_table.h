@@ -30,6 +30,14 @@ struct hf_flow_names {
     uint8_t inspect_left;      /* payload packets still worth a look */
 };
 
+/* What live events (events.c) told about a flow so far. */
+struct hf_flow_events {
+    uint8_t id[16];            /* UUIDv7 of the flow's current record */
+    uint8_t conversation[16];  /* shared with the reverse direction */
+    uint8_t told;              /* HF_TOLD_* bits */
+    uint8_t name_source;       /* enum hf_name_source last told */
+};
+
 struct hf_flow_key {
     uint8_t  src_addr[16];
     uint8_t  dst_addr[16];
@@ -52,6 +60,7 @@ struct hf_flow {
     uint8_t  dst_mac[6];
     uint8_t  closing;        /* on the closing queue */
     struct hf_flow_names names;
+    struct hf_flow_events events;
     /* table links: indexes into the entry array, UINT32_MAX = none */
     uint32_t hash_next;
     uint32_t q_prev, q_next;
@@ -100,6 +109,11 @@ struct hf_flow *hf_flow_table_find(struct hf_flow_table *t,
 /* The key a packet maps to (zeroed padding, ICMP type/code as dport). */
 void hf_flow_key_from_packet(struct hf_flow_key *k, const struct hf_packet *pkt,
                              uint32_t ifindex);
+
+/* The key of the other direction: addresses and ports swapped; ICMP echo
+ * requests and replies map to each other.  False for ICMP messages that
+ * have no answering direction. */
+bool hf_flow_key_reverse(const struct hf_flow_key *k, struct hf_flow_key *rev);
 
 /* Export flows idle (or lingering) as of now_us; live capture calls this on
  * its timer when no packets arrive. */

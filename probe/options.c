@@ -6,6 +6,7 @@
 #include <string.h>
 #include <glib.h>
 #include "conf_file.h"
+#include "filter.h"
 #include "hf_config.h"
 #include "log.h"
 #include "size_parse.h"
@@ -25,6 +26,20 @@ static int inspect_arg = UNSET;
 static char *cache_size_arg;
 static uint64_t file_cache_bytes = 64u << 20;   /* [probe] name-cache-size */
 static gboolean no_promisc_arg, version_arg, no_names_arg, check_config_arg;
+static int event_queue_arg = UNSET;
+static gboolean events_arg;
+static char *events_target_arg, *exec_arg, *match_arg;
+static char **ethers_args, **leases_args;
+
+static gboolean
+take_events(const gchar *n, const gchar *v, gpointer d, GError **e)
+{
+    (void)n; (void)d; (void)e;
+    events_arg = TRUE;
+    g_free(events_target_arg);
+    events_target_arg = g_strdup(v);
+    return TRUE;
+}
 
 /* The whole-number settings: [probe] KEY or --KEY, with their defaults
  * and bounds (hostflow.conf(5), hostflow-probe(8)). */
@@ -47,6 +62,7 @@ static const struct int_setting {
     { "dns-ttl-ceiling", &ttl_ceiling_arg, 86400, 0, INT_MAX, true },
     { "name-cache-entries", &cache_entries_arg, 262144, 16, INT_MAX, false },
     { "inspect-packets", &inspect_arg, 6, 1, 255, false },
+    { "event-queue", &event_queue_arg, 65536, 1, 16777216, false },
 };
 
 static GOptionEntry entries[] = {
@@ -99,6 +115,19 @@ static GOptionEntry entries[] = {
      "Most memory for remembered DNS answers (default 64M)", "SIZE"},
     {"inspect-packets", 0, 0, G_OPTION_ARG_INT, &inspect_arg,
      "Payload packets per flow searched for a TLS/QUIC/HTTP name (default 6)", "N"},
+    {"events", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer)take_events,
+     "Write flow events as JSON lines to stdout, =FILE or =unix:PATH (see EVENTS in hostflow-probe(8))",
+     "[=FILE|unix:PATH]"},
+    {"exec", 0, 0, G_OPTION_ARG_STRING, &exec_arg,
+     "Write flow events to the standard input of CMD (run by sh -c), restarted if it exits", "CMD"},
+    {"match", 0, 0, G_OPTION_ARG_STRING, &match_arg,
+     "Only events of flows that match EXPR (hostflow-filter(7))", "EXPR"},
+    {"event-queue", 0, 0, G_OPTION_ARG_INT, &event_queue_arg,
+     "Events held for a slow reader before more are dropped (default 65536)", "N"},
+    {"ethers", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ethers_args,
+     "An ethers file naming devices in events (repeatable; default /etc/ethers)", "FILE"},
+    {"leases", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &leases_args,
+     "A dnsmasq or odhcpd lease file naming devices in events (repeatable)", "FILE"},
     {"user", 'u', 0, G_OPTION_ARG_STRING, &user_arg,
      "Drop privileges to USER after opening the capture and the output", "USER"},
     {"version", 'V', 0, G_OPTION_ARG_NONE, &version_arg, "Print the version", NULL},
@@ -207,7 +236,9 @@ print_config(const struct hf_conf *cf, const struct hf_probe_options *o)
     printf("promisc = %s\nnames = %s\n", o->no_promisc ? "false" : "true",
            o->no_names ? "false" : "true");
     hf_conf_print_size(stdout, "name-cache-size", o->names.cache.max_bytes);
-    if (o->export.kind == HF_EXPORT_FILE)
+    if (o->no_export)
+        printf("# no IPFIX: events only (no collector, transport or output given)\n");
+    else if (o->export.kind == HF_EXPORT_FILE)
         printf("# output = %s (command line only)\n", o->export.path);
     else
         printf("collector = %s%s%s:%s\ntransport = %s\n", strchr(o->export.host, ':') ? "[" : "",
@@ -215,6 +246,12 @@ print_config(const struct hf_conf *cf, const struct hf_probe_options *o)
                o->export.kind == HF_EXPORT_TCP ? "tcp" : "udp");
     if (o->user)
         printf("user = %s\n", o->user);
+    if (o->events_exec)
+        printf("# exec = %s (command line only)\n", o->events_exec);
+    else if (o->events)
+        printf("# events = %s (command line only)\n", o->events_target ? o->events_target : "-");
+    if (o->match)
+        printf("# match = %s (command line only)\n", o->match);
     fflush(stdout);
 }
 
@@ -230,6 +267,42 @@ check_ranges(int *status)
             g_free(msg);
             return false;
         }
+    }
+    return true;
+}
+
+/* --events, --exec, --match and the device lists; --event-queue is a
+ * whole-number setting ([probe] event-queue). */
+static bool
+events_options(struct hf_probe_options *o, int *status)
+{
+    o->events = events_arg || exec_arg;
+    o->events_target = events_target_arg;
+    o->events_exec = exec_arg;
+    o->match = match_arg;
+    o->ethers = ethers_args;
+    o->leases = leases_args;
+    ethers_args = leases_args = NULL;     /* o owns them now */
+    o->event_queue = (uint32_t)event_queue_arg;
+    if (events_arg && exec_arg && events_target_arg)
+        return usage_error("--events=TARGET and --exec exclude each other", status);
+    if ((match_arg || o->ethers || o->leases) && !o->events)
+        return usage_error("--match, --ethers and --leases are for --events or --exec", status);
+    if (o->events && !exec_arg && (!events_target_arg || !strcmp(events_target_arg, "-"))
+        && output_arg && !strcmp(output_arg, "-"))
+        return usage_error("events and IPFIX cannot both go to standard output", status);
+    if (match_arg) {
+        /* a bad expression is a usage error (exit 2), found before capture */
+        GError *ferr = NULL;
+        struct hf_filter *f = hf_filter_parse(match_arg, &ferr);
+        if (!f) {
+            char *msg = g_strdup_printf("--match: %s", ferr->message);
+            g_error_free(ferr);
+            usage_error(msg, status);
+            g_free(msg);
+            return false;
+        }
+        hf_filter_free(f);
     }
     return true;
 }
@@ -292,6 +365,12 @@ parse_options(int argc, char **argv, const struct hf_conf *cf, struct hf_probe_o
                            || o->names.cache.max_bytes == 0))
         return usage_error("--name-cache-size wants a size like 64M", status);
     o->names.inspect_packets = (uint32_t)inspect_arg;
+    if (!events_options(o, status))
+        return false;
+    if (o->events && !output_arg && !collector_arg && !transport_arg) {
+        o->no_export = true;      /* events alone: no IPFIX unless asked for */
+        return true;
+    }
 
     if (output_arg) {
         if (collector_arg || transport_arg)
@@ -326,6 +405,7 @@ hf_probe_parse_options(int argc, char **argv, struct hf_probe_options *o,
         "Examples:\n"
         "  hostflow-probe -i eth0 -C 192.0.2.10:4739\n"
         "  hostflow-probe -r trace.pcapng -o flows.ipfix\n"
+        "  hostflow-probe -i eth0 --events --match 'proto tcp and dst port 22'\n"
         "Configuration: hostflow.conf(5).  See hostflow-probe(8).\n");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_main_entries(ctx, hf_log_options, NULL);
@@ -364,4 +444,7 @@ hf_probe_options_free(struct hf_probe_options *o)
 {
     g_strfreev(o->read_files);
     o->read_files = NULL;
+    g_strfreev(o->ethers);
+    g_strfreev(o->leases);
+    o->ethers = o->leases = NULL;
 }

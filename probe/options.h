@@ -16,10 +16,18 @@ struct hf_probe_options {
     bool     no_promisc;
     char    *user;           /* -u: drop privileges */
     struct hf_export_config export;
+    bool     no_export;           /* --events alone: no IPFIX */
+    /* live events (--events, --exec, --match) */
+    bool     events;
+    char    *events_target;       /* NULL/"-" stdout, FILE, unix:PATH */
+    char    *events_exec;         /* --exec CMD */
+    char    *match;               /* --match EXPR */
+    uint32_t event_queue;         /* --event-queue N */
+    char   **ethers, **leases;    /* device names for events */
     struct hf_flow_config flow;
     uint32_t max_frags;
     bool     no_names;            /* --no-names: no DNS pairing, no payload */
-    struct hf_names_config names;
+    struct hf_namer_config names;
     uint32_t stats_interval_s;    /* options record period */
     uint32_t template_interval_s; /* UDP template re-send period */
     int      verbose;

@@ -12,19 +12,25 @@
 #include "capture.h"
 #include "proto.h"
 #include "clock.h"
+#include "events.h"
 #include "exporter.h"
+#include "flow_fill.h"
 #include "flow_names.h"
 #include "flow_table.h"
 #include "ip_frag.h"
 #include "log.h"
 #include "options.h"
+#include "names.h"
 #include "packet.h"
 
 struct probe {
     struct hf_probe_options opt;
-    struct hf_exporter *exporter;
+    struct hf_exporter *exporter; /* NULL: events only */
+    struct hf_events *events;     /* NULL: no --events/--exec */
+    struct hf_names *query_names; /* domains and devices for events */
+    struct hf_events_stats event_stats;
     struct hf_flow_table *flows;
-    struct hf_names *names;       /* NULL with --no-names */
+    struct hf_namer *names;       /* NULL with --no-names */
     struct hf_frag_table *frags;
     pcap_t *pcap;
     int dlt;
@@ -74,51 +80,17 @@ note_export_error(struct probe *pr, GError *err)
 }
 
 static void
-flow_to_record(const struct hf_flow *f, uint8_t reason, hf_flow_record_t *r)
-{
-    memset(r, 0, sizeof(*r));
-    r->flowStartMilliseconds = f->first_us / 1000;
-    r->flowEndMilliseconds = f->last_us / 1000;
-    r->octetDeltaCount = f->octets;
-    r->packetDeltaCount = f->packets;
-    r->ipVersion = f->key.ip_version;
-    if (f->key.ip_version == 6) {
-        memcpy(r->sourceIPv6Address, f->key.src_addr, 16);
-        memcpy(r->destinationIPv6Address, f->key.dst_addr, 16);
-    } else {
-        r->sourceIPv4Address = (uint32_t)f->key.src_addr[0] << 24 | f->key.src_addr[1] << 16
-                             | f->key.src_addr[2] << 8 | f->key.src_addr[3];
-        r->destinationIPv4Address = (uint32_t)f->key.dst_addr[0] << 24 | f->key.dst_addr[1] << 16
-                                  | f->key.dst_addr[2] << 8 | f->key.dst_addr[3];
-    }
-    r->ingressInterface = f->key.ifindex;
-    r->sourceTransportPort = f->key.sport;
-    r->destinationTransportPort = f->key.dport;
-    r->vlanId = f->key.vlan_id;
-    if (f->key.proto == HF_PROTO_ICMP)
-        r->icmpTypeCodeIPv4 = f->icmp_type_code;
-    else if (f->key.proto == HF_PROTO_ICMPV6)
-        r->icmpTypeCodeIPv6 = f->icmp_type_code;
-    r->tcpControlBits = f->tcp_flags;
-    r->protocolIdentifier = f->key.proto;
-    r->ipClassOfService = f->tos;
-    r->flowEndReason = reason;
-    memcpy(r->sourceMacAddress, f->src_mac, 6);
-    memcpy(r->destinationMacAddress, f->dst_mac, 6);
-}
-
-static void
 emit_flow(const struct hf_flow *f, uint8_t reason, void *ctx)
 {
     struct probe *pr = ctx;
     hf_flow_record_t rec;
     GError *err = NULL;
 
-    flow_to_record(f, reason, &rec);
-    if (pr->names)
-        hf_names_fill_record(f, &rec);
-    if (!hf_exporter_add(pr->exporter, &rec, &err))
+    hf_flow_fill_record(f, reason, pr->names != NULL, &rec);
+    if (pr->exporter && !hf_exporter_add(pr->exporter, &rec, &err))
         note_export_error(pr, err);
+    if (pr->events)
+        hf_events_end(pr->events, f, &rec);
 }
 
 static void
@@ -127,7 +99,7 @@ release_flow(struct hf_flow *f, void *ctx)
     struct probe *pr = ctx;
 
     if (pr->names)
-        hf_names_release(pr->names, f);
+        hf_namer_release(pr->names, f);
 }
 
 static void
@@ -140,6 +112,8 @@ send_stats(struct probe *pr)
         .kernel_drops = pr->kernel_drops,
         .flows_exported = fs.exported,
         .flows_evicted = fs.evicted,
+        .event_drops = pr->events ? hf_events_dropped(pr->events) : pr->event_stats.queue_drops
+                                                                    + pr->event_stats.sink.lost,
     };
     GError *err = NULL;
 
@@ -148,7 +122,7 @@ send_stats(struct probe *pr)
         if (r != HF_DECODE_NOT_IP)
             st.malformed += pr->reasons[r];
     }
-    if (!hf_exporter_add_stats(pr->exporter, &st, &err))
+    if (pr->exporter && !hf_exporter_add_stats(pr->exporter, &st, &err))
         note_export_error(pr, err);
     if (pr->live) {
         /* what the interval did, in the journal (the same counters as the
@@ -159,10 +133,11 @@ send_stats(struct probe *pr)
                                     : (double)pr->opt.stats_interval_s;
         hf_log(HF_LOG_INFO, "last %.0f s: %" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
                " flows exported, %" G_GUINT64_FORMAT " evicted; %" G_GUINT64_FORMAT
-               " kernel drops, %" G_GUINT64_FORMAT " not IP or malformed",
-               secs, st.packets_seen - l->packets_seen,
+               " kernel drops, %" G_GUINT64_FORMAT " not IP or malformed, %" G_GUINT64_FORMAT
+               " events dropped", secs, st.packets_seen - l->packets_seen,
                st.flows_exported - l->flows_exported, st.flows_evicted - l->flows_evicted,
-               st.kernel_drops - l->kernel_drops, st.ignored - l->ignored);
+               st.kernel_drops - l->kernel_drops, st.ignored - l->ignored,
+               st.event_drops - l->event_drops);
         *l = st;
         pr->logged_us = now;
     }
@@ -186,7 +161,7 @@ periodic(struct probe *pr, uint64_t now_us)
         pr->next_stats_us = now_us + (uint64_t)pr->opt.stats_interval_s * 1000000;
     }
     if (now_us >= pr->next_tmpl_us) {
-        if (pr->opt.export.kind == HF_EXPORT_UDP
+        if (pr->exporter && pr->opt.export.kind == HF_EXPORT_UDP
             && !hf_exporter_send_templates(pr->exporter, &err))
             note_export_error(pr, err);
         pr->next_tmpl_us = now_us + (uint64_t)pr->opt.template_interval_s * 1000000;
@@ -217,7 +192,8 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
         /* offline, messages carry packet time so a file always gives the
          * same output; the clock only matters once a second */
         if (!pr->live && pkt.ts_us / 1000000 != pr->now_us / 1000000) {
-            hf_exporter_set_time(pr->exporter, (uint32_t)(pkt.ts_us / 1000000));
+            if (pr->exporter)
+                hf_exporter_set_time(pr->exporter, (uint32_t)(pkt.ts_us / 1000000));
             periodic(pr, pkt.ts_us);
         }
         pr->now_us = pkt.ts_us;
@@ -225,7 +201,9 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
     bool created;
     struct hf_flow *f = hf_flow_table_add(pr->flows, &pkt, pr->ifindex, &created);
     if (pr->names)
-        hf_names_packet(pr->names, f, created, &pkt, pr->ifindex);
+        hf_namer_packet(pr->names, f, created, &pkt, pr->ifindex);
+    if (pr->events)
+        hf_events_packet(pr->events, f, created, &pkt);
 }
 
 /* Runs one source to its end (file) or to a stop request (live). */
@@ -262,13 +240,45 @@ run_source(struct probe *pr, pcap_t *p)
         hf_flow_table_expire(pr->flows, now);
         periodic(pr, now);
         GError *err = NULL;
-        if (!hf_exporter_flush(pr->exporter, &err))
+        if (pr->exporter && !hf_exporter_flush(pr->exporter, &err))
             note_export_error(pr, err);
     }
     current_pcap = NULL;
     if (pr->live)
         pr->kernel_drops = hf_capture_drops(p);
     return rc == PCAP_ERROR ? -1 : 0;
+}
+
+/* Events: the names layer for domains and devices, then the writer. */
+static bool
+open_events(struct probe *pr)
+{
+    GError *err = NULL;
+    struct hf_names_config nc = {
+        .ethers = (const char *const *)pr->opt.ethers,
+        .leases = (const char *const *)pr->opt.leases,
+    };
+
+    pr->query_names = hf_names_load(&nc, &err);
+    if (!pr->query_names) {
+        hf_log(HF_LOG_ERROR, "device and domain names: %s", err->message);
+        g_clear_error(&err);
+        return false;
+    }
+    struct hf_events_config ec = {
+        .sink = { .target = pr->opt.events_target, .exec_cmd = pr->opt.events_exec },
+        .queue_size = pr->opt.event_queue, .match = pr->opt.match,
+        .with_names = pr->names != NULL, .names = pr->query_names,
+    };
+    pr->events = hf_events_open(&ec, pr->flows, &err);
+    if (!pr->events) {
+        hf_log(HF_LOG_ERROR, "events: %s", err->message);
+        g_clear_error(&err);
+        hf_names_free(pr->query_names);
+        pr->query_names = NULL;
+        return false;
+    }
+    return true;
 }
 
 static bool
@@ -305,8 +315,17 @@ print_counters(const struct probe *pr)
             pr->packets, pr->reasons[HF_DECODE_OK], skipped, pr->kernel_drops,
             fs.created, fs.exported, fs.evicted, fs.peak, pr->export_errors,
             pr->files_truncated);
+    if (pr->opt.events) {
+        const struct hf_events_stats *es = &pr->event_stats;
+        fprintf(stderr, "events %" G_GUINT64_FORMAT " delivered %" G_GUINT64_FORMAT
+                " queue_drops %" G_GUINT64_FORMAT " write_lost %" G_GUINT64_FORMAT
+                " consumer_restarts %" G_GUINT64_FORMAT " kernel_drops %" G_GUINT64_FORMAT
+                " parse_errors %" G_GUINT64_FORMAT "\n",
+                es->events, es->sink.delivered, es->queue_drops, es->sink.lost,
+                es->sink.restarts, pr->kernel_drops, skipped - pr->reasons[HF_DECODE_NOT_IP]);
+    }
     if (pr->names) {
-        struct hf_names_stats ns = hf_names_stats(pr->names);
+        struct hf_namer_stats ns = hf_namer_stats(pr->names);
         fprintf(stderr, "names dns_responses %" G_GUINT64_FORMAT " dns_addresses %" G_GUINT64_FORMAT
                 " named_dns %" G_GUINT64_FORMAT " named_app %" G_GUINT64_FORMAT
                 " cache_entries %" G_GUINT64_FORMAT " cache_bytes %" G_GUINT64_FORMAT
@@ -354,8 +373,9 @@ main(int argc, char **argv)
         return 1;
     }
 
-    pr.exporter = hf_exporter_open(&pr.opt.export, &err);
-    if (!pr.exporter) {
+    if (!pr.opt.no_export)
+        pr.exporter = hf_exporter_open(&pr.opt.export, &err);
+    if (!pr.exporter && !pr.opt.no_export) {
         hf_log(HF_LOG_ERROR, "cannot open the export: %s", err ? err->message : "?");
         g_clear_error(&err);
         pcap_close(first);
@@ -371,7 +391,15 @@ main(int argc, char **argv)
 
     pr.flows = hf_flow_table_new(&pr.opt.flow, emit_flow, release_flow, &pr);
     if (!pr.opt.no_names)
-        pr.names = hf_names_new(&pr.opt.names, pr.flows);
+        pr.names = hf_namer_new(&pr.opt.names, pr.flows);
+    if (pr.opt.events && !open_events(&pr)) {
+        pcap_close(first);
+        hf_exporter_close(pr.exporter, NULL);
+        hf_flow_table_free(pr.flows);
+        hf_namer_free(pr.names);
+        hf_probe_options_free(&pr.opt);
+        return 1;
+    }
     pr.frags = hf_frag_new(pr.opt.max_frags, pr.opt.flow.idle_us);
     pr.start_ms = hf_wall_ms();
 
@@ -399,7 +427,13 @@ main(int argc, char **argv)
 
     /* end of input or a signal: everything still open is reported */
     hf_flow_table_flush(pr.flows, HF_END_FORCED);
+    if (pr.events) {
+        /* the last statistics record counts the drops of the final drain */
+        hf_events_close(pr.events, &pr.event_stats);
+        pr.events = NULL;
+    }
     send_stats(&pr);
+    hf_names_free(pr.query_names);
     if (!hf_exporter_close(pr.exporter, &err)) {
         note_export_error(&pr, err);
         err = NULL;
@@ -407,7 +441,7 @@ main(int argc, char **argv)
     if (pr.opt.verbose)
         print_counters(&pr);
     hf_flow_table_free(pr.flows);
-    hf_names_free(pr.names);
+    hf_namer_free(pr.names);
     hf_frag_free(pr.frags);
     hf_probe_options_free(&pr.opt);
     return pr.fatal ? 1 : rc;

@@ -7,7 +7,8 @@
  *
  * Syntax is nfdump's wherever nfdump has the same meaning ("port in [80
  * 443]", "src net 10.0.0.0/8", "bytes > 1M", "flags SA", ...), plus
- * hostflow's own terms (hostname, domain, app, device, exporter, sampled).
+ * hostflow's own terms (hostname, dns, domain, app, device, exporter,
+ * sampled).
  * An empty expression matches every record, as in nfdump. */
 #ifndef HOSTFLOW_QUERY_FILTER_H
 #define HOSTFLOW_QUERY_FILTER_H
@@ -45,6 +46,8 @@ enum hf_filter_kind {
     HF_FK_VLAN,         /* vlanId cmp num */
     HF_FK_MAC,          /* MAC address == mac; dir */
     HF_FK_HOSTNAME,     /* glob str over every name element */
+    HF_FK_DNS,          /* glob str over the DNS question (dnsQueryNtop):
+                           DNS flows, queries and answers alike */
     HF_FK_DOMAIN,       /* env domain, case-insensitive == str */
     HF_FK_APP,          /* applicationName, case-insensitive == str */
     HF_FK_DEVICE,       /* env device name, case-insensitive == str; dir */
@@ -127,6 +130,7 @@ enum hf_filter_field {
     HF_FIELD_SRCDEVICE  = 1u << 21,  /* env->device(src) */
     HF_FIELD_DSTDEVICE  = 1u << 22,  /* env->device(dst) */
     HF_FIELD_EXPORTER   = 1u << 23,  /* env->source */
+    HF_FIELD_DNSQUERY   = 1u << 24,  /* dnsQueryNtop */
 };
 
 /* ---- the API ---- */

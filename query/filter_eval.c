@@ -184,6 +184,8 @@ eval(const struct hf_filter_node *n, const hf_flow_record_t *r, const struct hf_
         return name_is(&r->hostflowHostname, n->str) || name_is(&r->httpRequestHost, n->str)
                || name_is(&r->sslServerNameNtop, n->str) || name_is(&r->dnsQueryNtop, n->str)
                || name_is(&r->hostflowDnsName, n->str);
+    case HF_FK_DNS:
+        return name_is(&r->dnsQueryNtop, n->str);
     case HF_FK_APP:
         return ieq_varfield(&r->applicationName, n->str);
     case HF_FK_DOMAIN: {
@@ -256,6 +258,7 @@ hf_filter_node_fields(const struct hf_filter_node *n)
     case HF_FK_VLAN: f = HF_FIELD_VLAN; break;
     case HF_FK_MAC: f = sided(n->dir, HF_FIELD_SRCMAC, HF_FIELD_DSTMAC); break;
     case HF_FK_HOSTNAME: f = HF_FIELD_HOSTNAME; break;
+    case HF_FK_DNS: f = HF_FIELD_DNSQUERY; break;
     case HF_FK_APP: f = HF_FIELD_APP; break;
     case HF_FK_DOMAIN: f = HF_FIELD_DOMAIN; break;
     case HF_FK_DEVICE: f = sided(n->dir, HF_FIELD_SRCDEVICE, HF_FIELD_DSTDEVICE); break;

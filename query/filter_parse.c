@@ -138,7 +138,7 @@ own_str(struct parser *p, char *s)
 static const char *const keywords[] = {
     "any", "and", "or", "not", "ip", "ipv4", "inet", "ipv6", "inet6", "proto",
     "host", "net", "src", "dst", "port", "in", "out", "if", "flags", "packets",
-    "bytes", "flows", "duration", "tos", "vlan", "mac", "hostname", "domain",
+    "bytes", "flows", "duration", "tos", "vlan", "mac", "hostname", "dns", "domain",
     "app", "device", "exporter", "router", "sampled",
 };
 
@@ -845,6 +845,8 @@ term(struct parser *p)
         return num_term(p, HF_FK_VLAN, kw, "a VLAN id", true, false, 4095);
     if (is_word(kw, "hostname"))
         return string_term(p, HF_FK_HOSTNAME, kw, dir);
+    if (is_word(kw, "dns"))
+        return string_term(p, HF_FK_DNS, kw, dir);
     if (is_word(kw, "domain"))
         return string_term(p, HF_FK_DOMAIN, kw, dir);
     if (is_word(kw, "app"))

@@ -170,12 +170,13 @@ hf_filter_node_print(GString *out, const struct hf_filter_node *n)
                                n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
         break;
     case HF_FK_HOSTNAME:
+    case HF_FK_DNS:
     case HF_FK_DOMAIN:
     case HF_FK_APP:
     case HF_FK_DEVICE:
     case HF_FK_EXPORTER: {
         static const char *const kw[] = {
-            [HF_FK_HOSTNAME] = "hostname", [HF_FK_DOMAIN] = "domain", [HF_FK_APP] = "app",
+            [HF_FK_HOSTNAME] = "hostname", [HF_FK_DNS] = "dns", [HF_FK_DOMAIN] = "domain", [HF_FK_APP] = "app",
             [HF_FK_DEVICE] = "device", [HF_FK_EXPORTER] = "exporter",
         };
         dir_prefix(out, n->dir);

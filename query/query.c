@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "filter_env.h"
 #include "flow_rules.h"
 #include "store_format.h"
 
@@ -20,35 +21,6 @@ struct worker {
     uint64_t matched, ignored;
 };
 
-/* ---- what the filter asks of the names layer ------------------------------ */
-
-static const char *
-env_domain(void *ctx, const hf_flow_record_t *r, char *buf, size_t size)
-{
-    const struct hf_names *names = ctx;
-    uint8_t source;
-    const fbVarfield_t *name = hf_flow_name(r, &source);
-
-    if (!name->len)
-        return NULL;
-    return hf_names_domain(names, (const char *)name->buf, name->len, buf, size);
-}
-
-static const char *
-env_device(void *ctx, const hf_flow_record_t *r, bool src)
-{
-    return hf_names_device(ctx, r, src);
-}
-
-void
-hf_query_filter_env(struct hf_filter_env *env, const char *source,
-                    const struct hf_names *names)
-{
-    *env = (struct hf_filter_env){
-        .source = source, .domain = env_domain, .device = env_device, .ctx = (void *)names,
-    };
-}
-
 static void
 on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
 {
@@ -58,8 +30,8 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
     if (r->flowEndMilliseconds < q->from_ms || r->flowStartMilliseconds >= q->to_ms)
         return;
     if (q->filter) {
-        struct hf_filter_env env;
-        hf_query_filter_env(&env, f->source, q->names);
+        struct hf_filter_env env = { .source = f->source };
+        hf_filter_env_names(&env, q->names);
         if (!hf_filter_match(q->filter, r, &env))
             return;
     }

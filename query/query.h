@@ -64,13 +64,6 @@ bool hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError 
 
 void hf_query_result_clear(struct hf_query_result *res);
 
-/* The environment a filter reads besides the record, as every query
- * gives it: the record's store source, its domain (names' merge list and
- * the PSL) and its devices (names' [devices], ethers, leases); names may
- * be NULL (domains then the last two labels, no device names). */
-void hf_query_filter_env(struct hf_filter_env *env, const char *source,
-                         const struct hf_names *names);
-
 /* True when the hourly summaries can answer q: keys and filter within what
  * they keep, a window of whole hours, no conversations.  why: the reason
  * when not (static text). */

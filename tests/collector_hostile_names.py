@@ -160,65 +160,10 @@ def send_names(col):
 # ---------------------------------------------------------------- the store
 
 
-def read_ipfix(path):
-    """Data records of an IPFIX file as {(pen, id): bytes}, read here and
-    not by hostflow (RFC 7011: messages, sets, templates, variable-length
-    fields with 1- or 3-byte lengths)."""
-    with open(path, 'rb') as f:
-        data = f.read()
-    templates, out, off = {}, [], 0
-    while off + 16 <= len(data):
-        ver, mlen = struct.unpack_from('!HH', data, off)
-        if ver != 10 or mlen < 16 or off + mlen > len(data):
-            raise ValueError('%s: bad message header at %d' % (path, off))
-        s, end = off + 16, off + mlen
-        while s + 4 <= end:
-            sid, slen = struct.unpack_from('!HH', data, s)
-            if slen < 4 or s + slen > end:
-                raise ValueError('%s: bad set at %d' % (path, s))
-            body, s_end = s + 4, s + slen
-            if sid in (2, 3):
-                p = body
-                while p + 4 <= s_end:
-                    tid, count = struct.unpack_from('!HH', data, p)
-                    p += 6 if sid == 3 and count else 4
-                    fields = []
-                    for _ in range(count):
-                        fid, flen = struct.unpack_from('!HH', data, p)
-                        p += 4
-                        pen = 0
-                        if fid & 0x8000:
-                            pen = struct.unpack_from('!I', data, p)[0]
-                            p += 4
-                        fields.append(((pen, fid & 0x7fff), flen))
-                    templates[tid] = fields
-            elif sid >= 256 and sid in templates:
-                fields = templates[sid]
-                least = sum(1 if n == V else n for _, n in fields)
-                p = body
-                while s_end - p >= max(least, 1):
-                    rec = {}
-                    for key, n in fields:
-                        if n == V:
-                            n = data[p]
-                            p += 1
-                            if n == 255:
-                                n = struct.unpack_from('!H', data, p)[0]
-                                p += 2
-                        rec[key] = data[p:p + n]
-                        p += n
-                    if p > s_end:
-                        raise ValueError('%s: record past its set at %d' % (path, s))
-                    out.append(rec)
-            s = s_end
-        off = end
-    return out
-
-
 def check_store(check, files, want):
     got = {}
     for path in files:
-        for rec in read_ipfix(path):
+        for rec in hftest.read_ipfix(path):
             sport = int.from_bytes(rec.get((0, 7), b''), 'big')
             got[sport] = {c: rec.get(key, b'') for c, _, key in NAME_FIELDS}
     check.eq('stored records (by source port)', sorted(want), sorted(got))

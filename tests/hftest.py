@@ -1378,6 +1378,61 @@ STD_V9 = ((8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (2, 4), (1, 4), (22, 4), (21
 V9_UPTIME = 3600000
 
 
+def read_ipfix(path):
+    """Data records of an IPFIX file as {(pen, id): bytes}, read here and
+    not by hostflow (RFC 7011: messages, sets, templates, variable-length
+    fields with 1- or 3-byte lengths)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    templates, out, off = {}, [], 0
+    while off + 16 <= len(data):
+        ver, mlen = struct.unpack_from('!HH', data, off)
+        if ver != 10 or mlen < 16 or off + mlen > len(data):
+            raise ValueError('%s: bad message header at %d' % (path, off))
+        s, end = off + 16, off + mlen
+        while s + 4 <= end:
+            sid, slen = struct.unpack_from('!HH', data, s)
+            if slen < 4 or s + slen > end:
+                raise ValueError('%s: bad set at %d' % (path, s))
+            body, s_end = s + 4, s + slen
+            if sid in (2, 3):
+                p = body
+                while p + 4 <= s_end:
+                    tid, count = struct.unpack_from('!HH', data, p)
+                    p += 6 if sid == 3 and count else 4
+                    fields = []
+                    for _ in range(count):
+                        fid, flen = struct.unpack_from('!HH', data, p)
+                        p += 4
+                        pen = 0
+                        if fid & 0x8000:
+                            pen = struct.unpack_from('!I', data, p)[0]
+                            p += 4
+                        fields.append(((pen, fid & 0x7fff), flen))
+                    templates[tid] = fields
+            elif sid >= 256 and sid in templates:
+                fields = templates[sid]
+                least = sum(1 if n == VARLEN else n for _, n in fields)
+                p = body
+                while s_end - p >= max(least, 1):
+                    rec = {}
+                    for key, n in fields:
+                        if n == VARLEN:
+                            n = data[p]
+                            p += 1
+                            if n == 255:
+                                n = struct.unpack_from('!H', data, p)[0]
+                                p += 2
+                        rec[key] = data[p:p + n]
+                        p += n
+                    if p > s_end:
+                        raise ValueError('%s: record past its set at %d' % (path, s))
+                    out.append(rec)
+            s = s_end
+        off = end
+    return out
+
+
 def flow_values(i, now_ms=None, v6=False):
     """Values of the i-th test flow: distinct tuples, packets/octets that
     follow from i, times at now_ms (and sysUptime V9_UPTIME)."""

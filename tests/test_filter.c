@@ -563,6 +563,30 @@ test_hostname(void)
     CANON("hostname 'a\"b'", "hostname \"a\\\"b\"");
 }
 
+/* dns: the DNS question only, not the other name elements */
+static void
+test_dns(void)
+{
+    hf_flow_record_t none = rec4("10.0.0.1", "10.0.0.2", 17, 40000, 53);
+    hf_flow_record_t q = none, other = none;
+    q.dnsQueryNtop = vf("Mail.Example.com");
+    other.hostflowHostname = vf("mail.example.com");
+    other.sslServerNameNtop = vf("mail.example.com");
+    other.hostflowDnsName = vf("mail.example.com");
+
+    MATCH("dns \"*.example.com\"", q);
+    MATCH("dns mail.example.COM", q);
+    NOMATCH("dns example.com", q);
+    NOMATCH("dns \"*.example.org\"", q);
+    NOMATCH("dns *", none);
+    NOMATCH("dns \"*.example.com\"", other);   /* names that are not a DNS question */
+    MATCH("hostname \"*.example.com\"", other);
+    MATCH("not dns x.example.com and dns m*", q);
+    CANON("dns *.Example.COM", "dns \"*.example.com\"");
+    CHECK(fields("dns x") == HF_FIELD_DNSQUERY, "dns reads the DNS question");
+    ERROR_IS("dns", "expected a name after 'dns' at column 4");
+}
+
 static void
 test_app_domain_device_exporter(void)
 {
@@ -811,7 +835,7 @@ test_canonical_table(void)
         "src port in [53]", "dst port > 1023 and src port < 1024", "in if 3 or out if 7",
         "if 9", "flags SA and not flags R", "packets > 1k and bytes < 10M", "duration >= 100",
         "tos 4", "vlan 10", "mac 00:11:22:33:44:55", "dst mac aa:bb:cc:dd:ee:ff",
-        "hostname \"*.google.com\" or hostname 'a?b'", "domain example.com",
+        "hostname \"*.google.com\" or hostname 'a?b'", "dns \"*.example.com\"", "domain example.com",
         "app tls and not sampled", "device laptop and dst device nas",
         "exporter 10.0.0.254 or exporter \"core\"", "ipv4 and not ipv6", "inet6",
         "ip in [10.0.0.0/8 192.0.2.1]", "net 10.1/16", "net 10.0.0.0 255.255.255.0",
@@ -877,6 +901,7 @@ main(void)
     test_counters();
     test_mac();
     test_hostname();
+    test_dns();
     test_app_domain_device_exporter();
     test_logic();
     test_fields();

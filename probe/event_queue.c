@@ -1,0 +1,139 @@
+#include "event_queue.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <glib.h>
+
+/* One producer (capture), one consumer (the writer): a ring indexed by two
+ * counters, each written by one side only, so a push takes no lock.  The
+ * writer sleeps when the ring is empty; waking it for every item costs
+ * capture more than the item itself, so it is woken once WAKE_ITEMS wait
+ * and otherwise looks by itself every WAKE_MS (a lone event waits at most
+ * that long). */
+#define WAKE_ITEMS 1024
+#define WAKE_MS 20
+
+struct hf_event_queue {
+    void **ring;
+    uint32_t capacity;
+    uint32_t wake_items;
+    _Atomic uint64_t head;            /* next to pop: written by the consumer */
+    _Atomic uint64_t tail;            /* next to push: written by the producer */
+    atomic_bool closed;
+    atomic_bool sleeping;             /* the consumer waits on wake */
+    _Atomic uint64_t dropped;
+    pthread_mutex_t lock;             /* for sleeping and waking only */
+    pthread_cond_t wake;
+};
+
+struct hf_event_queue *
+hf_event_queue_new(uint32_t capacity)
+{
+    struct hf_event_queue *q = g_new0(struct hf_event_queue, 1);
+    pthread_condattr_t ca;
+
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    q->capacity = capacity ? capacity : 1;
+    q->wake_items = q->capacity / 2 < WAKE_ITEMS ? q->capacity / 2 + 1 : WAKE_ITEMS;
+    q->ring = g_new0(void *, q->capacity);
+    return q;
+}
+
+void
+hf_event_queue_free(struct hf_event_queue *q)
+{
+    if (!q)
+        return;
+    for (uint64_t i = atomic_load(&q->head); i < atomic_load(&q->tail); i++)
+        g_free(q->ring[i % q->capacity]);
+    g_free(q->ring);
+    pthread_cond_destroy(&q->wake);
+    pthread_mutex_destroy(&q->lock);
+    g_free(q);
+}
+
+static void
+wake_consumer(struct hf_event_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    pthread_cond_signal(&q->wake);
+    pthread_mutex_unlock(&q->lock);
+}
+
+bool
+hf_event_queue_push(struct hf_event_queue *q, void *item)
+{
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+
+    if (t - h >= q->capacity || atomic_load_explicit(&q->closed, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
+        g_free(item);
+        return false;
+    }
+    q->ring[t % q->capacity] = item;
+    atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+    if (t + 1 - h >= q->wake_items && atomic_load(&q->sleeping))
+        wake_consumer(q);
+    return true;
+}
+
+void
+hf_event_queue_close(struct hf_event_queue *q)
+{
+    atomic_store(&q->closed, true);
+    pthread_mutex_lock(&q->lock);
+    pthread_cond_broadcast(&q->wake);
+    pthread_mutex_unlock(&q->lock);
+}
+
+size_t
+hf_event_queue_pop(struct hf_event_queue *q, void **out, size_t max, bool *now_empty)
+{
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed), t;
+
+    for (;;) {
+        t = atomic_load_explicit(&q->tail, memory_order_acquire);
+        if (t != h)
+            break;
+        if (atomic_load(&q->closed)) {
+            /* the producer closes after its last push: look once more */
+            t = atomic_load_explicit(&q->tail, memory_order_acquire);
+            if (t == h) {
+                *now_empty = true;
+                return 0;
+            }
+            break;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += WAKE_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&q->lock);
+        atomic_store(&q->sleeping, true);
+        if (atomic_load(&q->tail) == h && !atomic_load(&q->closed))
+            pthread_cond_timedwait(&q->wake, &q->lock, &until);
+        atomic_store(&q->sleeping, false);
+        pthread_mutex_unlock(&q->lock);
+    }
+    size_t n = t - h < max ? (size_t)(t - h) : max;
+    for (size_t i = 0; i < n; i++)
+        out[i] = q->ring[(h + i) % q->capacity];
+    atomic_store_explicit(&q->head, h + n, memory_order_release);
+    *now_empty = atomic_load_explicit(&q->tail, memory_order_acquire) == h + n;
+    return n;
+}
+
+uint64_t
+hf_event_queue_dropped(struct hf_event_queue *q)
+{
+    return atomic_load(&q->dropped);
+}

@@ -1,0 +1,266 @@
+#include "events.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "event_json.h"
+#include "event_queue.h"
+#include "filter_env.h"
+#include "flow_fill.h"
+#include "names.h"
+#include "proto.h"
+#include "uuid7.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+/* struct hf_flow_events.told: TCP states already told */
+enum {
+    TOLD_SYN = 1, TOLD_SYNACK = 2, TOLD_ESTABLISHED = 4, TOLD_FIN = 8, TOLD_RST = 16,
+};
+
+/* An event as it waits in the queue: the record and its strings copied
+ * (the flow may be gone by the time the writer formats it). */
+struct queued {
+    struct hf_event ev;
+    hf_flow_record_t rec;
+    uint8_t flow_id[16], conversation[16];
+    char strings[];          /* the record's names, back to back */
+};
+
+struct hf_events {
+    struct hf_flow_table *table;
+    bool with_names;
+    struct hf_filter *match;
+    struct hf_filter_env env;
+    const struct hf_names *names;
+    struct hf_event_queue *queue;
+    struct hf_event_sink *sink;
+    struct hf_uuid7_gen ids;
+    uint64_t seq;
+};
+
+/* On the writer thread: device names (the names layer is read-only, safe
+ * to share) and the line. */
+static void
+format_queued(GString *out, const void *item, void *ctx)
+{
+    const struct hf_names *names = ctx;
+    struct hf_event ev = ((const struct queued *)item)->ev;
+
+    ev.src_device = hf_names_device(names, ev.rec, true);
+    ev.dst_device = hf_names_device(names, ev.rec, false);
+    hf_event_json(out, &ev);
+}
+
+/* The record's strings, copied with it. */
+static const size_t name_fields[] = {
+    offsetof(hf_flow_record_t, hostflowHostname), offsetof(hf_flow_record_t, hostflowDnsName),
+    offsetof(hf_flow_record_t, httpRequestHost), offsetof(hf_flow_record_t, sslServerNameNtop),
+    offsetof(hf_flow_record_t, dnsQueryNtop), offsetof(hf_flow_record_t, applicationName),
+};
+
+static fbVarfield_t *
+name_field(hf_flow_record_t *r, size_t i)
+{
+    return (fbVarfield_t *)((char *)r + name_fields[i]);
+}
+
+/* One block holding the event, its record and the record's strings. */
+static struct queued *
+queued_new(const struct hf_event *ev)
+{
+    size_t len = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(name_fields); i++)
+        len += name_field((hf_flow_record_t *)ev->rec, i)->len;
+    struct queued *q = g_malloc(sizeof(*q) + len);
+    q->ev = *ev;
+    q->rec = *ev->rec;
+    memcpy(q->flow_id, ev->flow_id, 16);
+    memcpy(q->conversation, ev->conversation_id, 16);
+    q->ev.rec = &q->rec;
+    q->ev.flow_id = q->flow_id;
+    q->ev.conversation_id = q->conversation;
+    char *p = q->strings;
+    for (size_t i = 0; i < G_N_ELEMENTS(name_fields); i++) {
+        fbVarfield_t *v = name_field(&q->rec, i);
+        if (v->len)
+            memcpy(p, v->buf, v->len);
+        v->buf = (uint8_t *)p;
+        p += v->len;
+    }
+    return q;
+}
+
+struct hf_events *
+hf_events_open(const struct hf_events_config *c, struct hf_flow_table *table, GError **err)
+{
+    struct hf_events *e = g_new0(struct hf_events, 1);
+
+    e->table = table;
+    e->with_names = c->with_names;
+    e->names = c->names;
+    hf_filter_env_names(&e->env, c->names);
+    if (c->match) {
+        e->match = hf_filter_parse(c->match, err);
+        if (!e->match) {
+            g_prefix_error(err, "--match: ");
+            g_free(e);
+            return NULL;
+        }
+    }
+    e->queue = hf_event_queue_new(c->queue_size);
+    struct hf_event_sink_config sc = c->sink;
+    sc.format = format_queued;
+    sc.format_ctx = (void *)c->names;
+    e->sink = hf_event_sink_start(&sc, e->queue, err);
+    if (!e->sink) {
+        hf_event_queue_free(e->queue);
+        hf_filter_free(e->match);
+        g_free(e);
+        return NULL;
+    }
+    hf_uuid7_init(&e->ids);
+    return e;
+}
+
+static const struct hf_flow *
+reverse_of(struct hf_events *e, const struct hf_flow *f)
+{
+    struct hf_flow_key rev;
+    return hf_flow_key_reverse(&f->key, &rev) ? hf_flow_table_find(e->table, &rev) : NULL;
+}
+
+/* Tests the event against --match, numbers it and queues its line. */
+static void
+tell(struct hf_events *e, const struct hf_flow *f, enum hf_event_type type, const char *state,
+     uint64_t time_us, const hf_flow_record_t *rec)
+{
+    if (e->match && !hf_filter_match(e->match, rec, &e->env))
+        return;
+    const struct hf_flow *rev = reverse_of(e, f);
+    struct hf_event ev = {
+        .type = type, .seq = ++e->seq, .time_ms = time_us / 1000, .rec = rec,
+        .flow_id = f->events.id, .conversation_id = f->events.conversation, .state = state,
+        .rev_packets = rev ? rev->packets : 0, .rev_bytes = rev ? rev->octets : 0,
+    };
+    hf_event_queue_push(e->queue, queued_new(&ev));
+}
+
+static void
+tell_now(struct hf_events *e, const struct hf_flow *f, enum hf_event_type type,
+         const char *state, uint64_t time_us)
+{
+    hf_flow_record_t rec;
+
+    hf_flow_fill_record(f, 0, e->with_names, &rec);
+    tell(e, f, type, state, time_us, &rec);
+}
+
+static uint8_t
+name_source(const struct hf_flow *f)
+{
+    return f->names.app ? f->names.app_source : f->names.dns ? HF_NAME_DNS : HF_NAME_NONE;
+}
+
+/* A name the flow did not have when last told about. */
+static bool
+tell_new_name(struct hf_events *e, struct hf_flow *f, uint64_t time_us)
+{
+    uint8_t src = name_source(f);
+
+    if (src == f->events.name_source)
+        return false;
+    f->events.name_source = src;
+    if (src != HF_NAME_NONE)
+        tell_now(e, f, HF_EVENT_NAME, NULL, time_us);
+    return true;
+}
+
+static void
+tell_state(struct hf_events *e, struct hf_flow *f, uint8_t bit, const char *state,
+           uint64_t time_us)
+{
+    if (f->events.told & bit)
+        return;
+    f->events.told |= bit;
+    tell_now(e, f, HF_EVENT_STATE, state, time_us);
+}
+
+static void
+tcp_states(struct hf_events *e, struct hf_flow *f, uint8_t flags, uint64_t time_us)
+{
+    if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+        tell_state(e, f, TOLD_SYN, "syn", time_us);
+    if ((flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+        tell_state(e, f, TOLD_SYNACK, "syn-ack", time_us);
+    if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_ACK && (f->events.told & TOLD_SYN)
+        && !(f->events.told & TOLD_ESTABLISHED)) {
+        /* the handshake's third packet: the server answered our SYN */
+        const struct hf_flow *rev = reverse_of(e, f);
+        if (rev && (rev->events.told & TOLD_SYNACK))
+            tell_state(e, f, TOLD_ESTABLISHED, "established", time_us);
+    }
+    if (flags & TCP_FIN)
+        tell_state(e, f, TOLD_FIN, "fin", time_us);
+    if (flags & TCP_RST)
+        tell_state(e, f, TOLD_RST, "rst", time_us);
+}
+
+void
+hf_events_packet(struct hf_events *e, struct hf_flow *f, bool created,
+                 const struct hf_packet *pkt)
+{
+    if (f->packets == 1) {
+        /* a new record: a new flow, or the next slice of a long one */
+        if (created) {
+            const struct hf_flow *rev = reverse_of(e, f);
+            if (rev)
+                memcpy(f->events.conversation, rev->events.conversation, 16);
+            else
+                hf_uuid7_next(&e->ids, f->first_us / 1000, f->events.conversation);
+        }
+        hf_uuid7_next(&e->ids, f->first_us / 1000, f->events.id);
+        f->events.name_source = name_source(f);
+        tell_now(e, f, HF_EVENT_START, NULL, pkt->ts_us);
+    }
+    if (pkt->proto == HF_PROTO_TCP && pkt->tcp_flags)
+        tcp_states(e, f, pkt->tcp_flags, pkt->ts_us);
+    if (e->with_names && tell_new_name(e, f, pkt->ts_us)) {
+        /* the names layer names both directions at once */
+        struct hf_flow_key rk;
+        struct hf_flow *rev = hf_flow_key_reverse(&f->key, &rk)
+                              ? hf_flow_table_find(e->table, &rk) : NULL;
+        if (rev)
+            tell_new_name(e, rev, pkt->ts_us);
+    }
+}
+
+void
+hf_events_end(struct hf_events *e, const struct hf_flow *f, const hf_flow_record_t *rec)
+{
+    tell(e, f, HF_EVENT_END, NULL, f->last_us, rec);
+}
+
+uint64_t
+hf_events_dropped(struct hf_events *e)
+{
+    return hf_event_queue_dropped(e->queue) + hf_event_sink_lost(e->sink);
+}
+
+void
+hf_events_close(struct hf_events *e, struct hf_events_stats *st)
+{
+    struct hf_events_stats s = { .events = e->seq };
+
+    hf_event_sink_stop(e->sink, &s.sink);
+    s.queue_drops = hf_event_queue_dropped(e->queue);
+    if (st)
+        *st = s;
+    hf_event_queue_free(e->queue);
+    hf_filter_free(e->match);
+    g_free(e);
+}

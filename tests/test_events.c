@@ -1,0 +1,207 @@
+/* Unit tests of the live events' parts: UUIDv7 ids (layout, order), the
+ * bounded queue (overflow dropped and counted, order kept, a producer and a
+ * consumer thread lose nothing but what they count), the reverse flow key
+ * (conversation ids) and an event line with a hostile name. */
+#include <pthread.h>
+#include <string.h>
+#include <glib.h>
+
+#include "check.h"
+#include "event_json.h"
+#include "event_queue.h"
+#include "flow_table.h"
+#include "proto.h"
+#include "uuid7.h"
+
+static void
+test_uuid7(void)
+{
+    struct hf_uuid7_gen g;
+    uint8_t a[16], b[16];
+    char s[37];
+
+    hf_uuid7_init(&g);
+    hf_uuid7_next(&g, 0x0123456789abULL, a);
+    CHECK(memcmp(a, "\x01\x23\x45\x67\x89\xab", 6) == 0, "48-bit milliseconds first");
+    CHECK((a[6] >> 4) == 7, "version 7");
+    CHECK((a[8] >> 6) == 2, "variant 10");
+    hf_uuid_format(a, s);
+    CHECK(strlen(s) == 36 && s[8] == '-' && s[13] == '-' && s[14] == '7' && s[18] == '-'
+          && s[23] == '-' && strncmp(s, "01234567-89ab-7", 15) == 0, "text form %s", s);
+
+    /* many in one millisecond, then a time that goes back: still ascending */
+    bool ascending = true;
+    memcpy(b, a, 16);
+    for (int i = 0; i < 10000; i++) {
+        uint8_t c[16];
+        hf_uuid7_next(&g, i == 5000 ? 0x012345678900ULL : 0x0123456789abULL, c);
+        if (memcmp(c, b, 16) <= 0)
+            ascending = false;
+        memcpy(b, c, 16);
+    }
+    CHECK(ascending, "10000 ids in one ms (and one earlier time) ascend");
+    hf_uuid7_next(&g, 0x0123456789ffULL, b);
+    CHECK(memcmp(b, "\x01\x23\x45\x67\x89\xff", 6) == 0, "a later ms is used as is");
+
+    struct hf_uuid7_gen g2;
+    hf_uuid7_init(&g2);
+    hf_uuid7_next(&g2, 0x0123456789abULL, b);
+    hf_uuid7_init(&g);
+    hf_uuid7_next(&g, 0x0123456789abULL, a);
+    CHECK(memcmp(a + 8, b + 8, 8) != 0, "two generators: different random bits");
+}
+
+static void
+test_queue_bounds(void)
+{
+    struct hf_event_queue *q = hf_event_queue_new(3);
+    void *out[8];
+    bool empty;
+
+    for (int i = 0; i < 5; i++)
+        CHECK(hf_event_queue_push(q, g_strdup_printf("%d\n", i)) == (i < 3),
+              "push %d %s", i, i < 3 ? "fits" : "is dropped");
+    CHECK(hf_event_queue_dropped(q) == 2, "2 dropped");
+    size_t n = hf_event_queue_pop(q, out, 2, &empty);
+    CHECK(n == 2 && !empty && !strcmp(out[0], "0\n") && !strcmp(out[1], "1\n"),
+          "pop 2 of 3 in order");
+    for (size_t i = 0; i < n; i++)
+        g_free(out[i]);
+    CHECK(hf_event_queue_push(q, g_strdup("5\n")), "room again after a pop");
+    n = hf_event_queue_pop(q, out, 8, &empty);
+    CHECK(n == 2 && empty && !strcmp(out[0], "2\n") && !strcmp(out[1], "5\n"),
+          "the rest in order, across the ring's end");
+    for (size_t i = 0; i < n; i++)
+        g_free(out[i]);
+    CHECK(hf_event_queue_push(q, g_strdup("6\n")), "push before close");
+    hf_event_queue_close(q);
+    CHECK(!hf_event_queue_push(q, g_strdup("7\n")), "no push after close");
+    n = hf_event_queue_pop(q, out, 8, &empty);
+    CHECK(n == 1 && !strcmp(out[0], "6\n"), "closed: what is left still comes out");
+    g_free(out[0]);
+    CHECK(hf_event_queue_pop(q, out, 8, &empty) == 0, "closed and empty: 0");
+    CHECK(hf_event_queue_dropped(q) == 3, "3 dropped in all");
+    hf_event_queue_push(q, g_strdup("x\n"));
+    hf_event_queue_free(q);    /* frees nothing twice, leaks nothing (ASan) */
+}
+
+#define THREAD_LINES 200000
+
+struct consumer {
+    struct hf_event_queue *q;
+    uint64_t got, out_of_order;
+};
+
+static void *
+consume(void *arg)
+{
+    struct consumer *c = arg;
+    void *out[64];
+    bool empty;
+    size_t n;
+    long last = -1;
+
+    while ((n = hf_event_queue_pop(c->q, out, 64, &empty)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            long v = strtol(out[i], NULL, 10);
+            if (v <= last)
+                c->out_of_order++;
+            last = v;
+            c->got++;
+            g_free(out[i]);
+        }
+    }
+    return NULL;
+}
+
+static void
+test_queue_threads(void)
+{
+    struct consumer c = { .q = hf_event_queue_new(256) };
+    pthread_t t;
+    uint64_t accepted = 0;
+
+    pthread_create(&t, NULL, consume, &c);
+    for (long i = 0; i < THREAD_LINES; i++) {
+        char *s = g_strdup_printf("%ld\n", i);
+        accepted += hf_event_queue_push(c.q, s);
+    }
+    hf_event_queue_close(c.q);
+    pthread_join(t, NULL);
+    uint64_t dropped = hf_event_queue_dropped(c.q);
+    CHECK(c.got == accepted, "consumer got every accepted line (%" G_GUINT64_FORMAT ")", c.got);
+    CHECK(accepted + dropped == THREAD_LINES, "accepted %" G_GUINT64_FORMAT " + dropped %"
+          G_GUINT64_FORMAT " = pushed", accepted, dropped);
+    CHECK(c.out_of_order == 0, "in order");
+    hf_event_queue_free(c.q);
+}
+
+static void
+test_reverse_key(void)
+{
+    struct hf_flow_key k, r;
+
+    memset(&k, 0, sizeof(k));
+    k.ip_version = 4;
+    memcpy(k.src_addr, "\x0a\x00\x00\x01", 4);
+    memcpy(k.dst_addr, "\x0a\x00\x00\x02", 4);
+    k.proto = HF_PROTO_TCP;
+    k.sport = 40000;
+    k.dport = 443;
+    CHECK(hf_flow_key_reverse(&k, &r) && r.sport == 443 && r.dport == 40000
+          && !memcmp(r.src_addr, k.dst_addr, 16) && !memcmp(r.dst_addr, k.src_addr, 16),
+          "TCP: addresses and ports swapped");
+    k.proto = HF_PROTO_ICMP;
+    k.sport = 0;
+    k.dport = 8 << 8;
+    CHECK(hf_flow_key_reverse(&k, &r) && r.dport == 0 && r.sport == 0, "echo request -> reply");
+    k.dport = 3 << 8 | 1;
+    CHECK(!hf_flow_key_reverse(&k, &r), "unreachable: no answering direction");
+    k.proto = HF_PROTO_ICMPV6;
+    k.dport = 129 << 8;
+    CHECK(hf_flow_key_reverse(&k, &r) && r.dport == 128 << 8, "ICMPv6 echo reply -> request");
+}
+
+static void
+test_json_line(void)
+{
+    hf_flow_record_t r;
+    uint8_t id[16] = { 1 }, conv[16] = { 2 };
+    static const char host[] = "evil\"\n\x01\xff.example";
+    GString *out = g_string_new(NULL);
+
+    memset(&r, 0, sizeof(r));
+    r.ipVersion = 4;
+    r.sourceIPv4Address = 0x0a000001;
+    r.destinationIPv4Address = 0x0a000002;
+    r.protocolIdentifier = HF_PROTO_TCP;
+    r.tcpControlBits = 0x14;
+    r.flowEndReason = HF_END_EOF;
+    r.hostflowHostname.buf = (uint8_t *)host;
+    r.hostflowHostname.len = sizeof(host) - 1;
+    r.hostflowNameSource = HF_NAME_TLS;
+    struct hf_event ev = { .type = HF_EVENT_END, .seq = 7, .time_ms = 1000, .rec = &r,
+                           .flow_id = id, .conversation_id = conv, .src_device = "lap\"top" };
+    hf_event_json(out, &ev);
+    CHECK(out->str[out->len - 1] == '\n' && !memchr(out->str, '\n', out->len - 1),
+          "one line: %s", out->str);
+    CHECK(strstr(out->str, "\"reason\":\"tcp-rst\"") != NULL, "FIN/RST end with RST: tcp-rst");
+    CHECK(strstr(out->str, "\"hostname\":\"evil\\\"\\u000a\\u0001\xef\xbf\xbd.example\"") != NULL,
+          "hostile name escaped, invalid byte as U+FFFD");
+    CHECK(strstr(out->str, "\"src_device\":\"lap\\\"top\"") != NULL, "device escaped");
+    CHECK(strstr(out->str, "\"time\":\"1970-01-01T00:00:01.000Z\"") != NULL, "RFC 3339 UTC");
+    CHECK(strstr(out->str, "\"seq\":7") != NULL && strstr(out->str, "\"src_port\":0") != NULL,
+          "seq and ports");
+    g_string_free(out, TRUE);
+}
+
+int
+main(void)
+{
+    test_uuid7();
+    test_queue_bounds();
+    test_queue_threads();
+    test_reverse_key();
+    test_json_line();
+    return check_summary();
+}
