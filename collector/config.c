@@ -310,7 +310,7 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
     c->limits.max_held_per_exporter = 4u << 20;
     c->held_bytes = 16u << 20;
     if (!path)
-        return true;
+        return hf_clickhouse_config_load(&c->clickhouse, NULL, err);
 
     c->config_path = g_strdup(path);
     GKeyFile *kf = g_key_file_new();
@@ -388,6 +388,8 @@ hf_collector_config_load(struct hf_collector_config *c, const char *path,
         goto out;
     if (!load_limits(c, kf, g, err))
         goto out;
+    if (!hf_clickhouse_config_load(&c->clickhouse, kf, err))
+        goto out;
     ok = load_sources(c, kf, err);
 out:
     g_key_file_free(kf);
@@ -407,6 +409,7 @@ hf_collector_config_clear(struct hf_collector_config *c)
     if (c->profiles)
         g_ptr_array_free(c->profiles, TRUE);
     g_free(c->rrdcached);
+    hf_clickhouse_config_clear(&c->clickhouse);
     memset(c, 0, sizeof(*c));
 }
 

@@ -24,6 +24,9 @@
  *   [profile web]                (a time series profile: a named filter)
  *   filter = port in [80 443]
  *
+ *   [clickhouse]                 (flows into ClickHouse: clickhouse_config.h)
+ *   url = http://127.0.0.1:8123/
+ *
  *   [source router1]
  *   port = 2055
  *   exporter = 192.0.2.1        (optional: else any exporter on that port)
@@ -34,6 +37,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include "clickhouse_config.h"
 #include "decoder.h"
 #include "filter.h"
 #include "size_parse.h"
@@ -76,6 +80,7 @@ struct hf_collector_config {
     bool rrd;                   /* time series (default true) */
     char *rrdcached;            /* daemon address or NULL */
     GPtrArray *profiles;        /* struct hf_profile*, in file order */
+    struct hf_clickhouse_config clickhouse;   /* [clickhouse] (clickhouse_config.h) */
 };
 
 /* Defaults, then the config file (if path), then nothing else: the command
