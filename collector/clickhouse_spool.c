@@ -13,11 +13,16 @@ struct entry {
     uint64_t seq, bytes, records;
 };
 
+/* The lock is never held while a block is read or written: the writer
+ * thread (put, empty) and the status (stats) must not wait for the
+ * sending thread's reads.  Only the writer puts at the back; only the
+ * sending thread reads, removes, and puts in front (at stop). */
 struct hf_ch_spool {
     GMutex lock;
     char *dir;
     uint64_t max_bytes;
     GQueue entries;             /* struct entry*, oldest first */
+    uint64_t back_seq, front_seq;   /* the next file at either end */
     struct hf_ch_spool_stats st;
 };
 
@@ -218,6 +223,9 @@ hf_ch_spool_open(const char *dir, uint64_t max_bytes, GError **err)
     }
     if (d)
         g_dir_close(d);
+    struct entry *head = g_queue_peek_head(&s->entries), *tail = g_queue_peek_tail(&s->entries);
+    s->front_seq = head ? head->seq - 1 : FIRST_SEQ - 1;
+    s->back_seq = tail ? tail->seq + 1 : FIRST_SEQ;
     return s;
 }
 
@@ -235,41 +243,44 @@ hf_ch_spool_close(struct hf_ch_spool *s)
 bool
 hf_ch_spool_put(struct hf_ch_spool *s, struct hf_ch_block *b, bool front)
 {
-    bool ok = false;
+    uint64_t len = b->rows->len, seq;
 
     g_mutex_lock(&s->lock);
-    if (s->st.bytes + b->rows->len > s->max_bytes)
-        goto out;
-    uint64_t seq = FIRST_SEQ;
-    struct entry *head = g_queue_peek_head(&s->entries), *tail = g_queue_peek_tail(&s->entries);
-    if (front && head)
-        seq = head->seq - 1;
-    else if (tail)
-        seq = tail->seq + 1;
+    if (s->st.bytes + len > s->max_bytes) {
+        g_mutex_unlock(&s->lock);
+        return false;
+    }
+    seq = front ? s->front_seq-- : s->back_seq++;
+    s->st.bytes += len;         /* reserved while it is written */
+    g_mutex_unlock(&s->lock);
+
     GByteArray *a = serialise(b);
     char *path = block_path(s, seq, ".rb"), *tmp = block_path(s, seq, ".tmp");
     GError *e = NULL;
-    ok = g_file_set_contents(tmp, (const char *)a->data, a->len, &e) && rename(tmp, path) == 0;
+    bool ok = g_file_set_contents(tmp, (const char *)a->data, a->len, &e)
+              && rename(tmp, path) == 0;
     if (!ok) {
-        s->st.write_errors++;
         unlink(tmp);
         g_clear_error(&e);
     }
     g_byte_array_free(a, TRUE);
     g_free(path);
     g_free(tmp);
+
+    g_mutex_lock(&s->lock);
     if (ok) {
         struct entry *n = g_new(struct entry, 1);
-        *n = (struct entry){ seq, b->rows->len, b->records };
+        *n = (struct entry){ seq, len, b->records };
         if (front)
             g_queue_push_head(&s->entries, n);
         else
             g_queue_push_tail(&s->entries, n);
         s->st.blocks++;
-        s->st.bytes += n->bytes;
         s->st.records += n->records;
+    } else {
+        s->st.bytes -= len;
+        s->st.write_errors++;
     }
-out:
     g_mutex_unlock(&s->lock);
     return ok;
 }
@@ -296,19 +307,21 @@ drop_entry(struct hf_ch_spool *s, struct entry *e)
 struct hf_ch_block *
 hf_ch_spool_oldest(struct hf_ch_spool *s)
 {
-    struct hf_ch_block *b = NULL;
-
-    g_mutex_lock(&s->lock);
-    struct entry *e;
-    while (!b && (e = g_queue_peek_head(&s->entries))) {
-        b = read_block(s, e->seq);
-        if (!b) {
-            set_aside(s, e->seq);
-            drop_entry(s, e);
-        }
+    for (;;) {
+        g_mutex_lock(&s->lock);
+        struct entry *e = g_queue_peek_head(&s->entries);
+        uint64_t seq = e ? e->seq : 0;
+        g_mutex_unlock(&s->lock);
+        if (!e)
+            return NULL;
+        struct hf_ch_block *b = read_block(s, seq);   /* e stays: only we remove */
+        if (b)
+            return b;
+        g_mutex_lock(&s->lock);
+        set_aside(s, seq);
+        drop_entry(s, e);
+        g_mutex_unlock(&s->lock);
     }
-    g_mutex_unlock(&s->lock);
-    return b;
 }
 
 void

@@ -80,7 +80,7 @@ static GOptionEntry entries[] = {
      "Check the configuration file and options, print the values in effect and exit", NULL},
     {"clickhouse-schema", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, take_schema_arg,
      "Print the CREATE statements for [clickhouse]'s database and table, as a ClickHouse "
-     "server of VERSION (e.g. 18.16; default: a current one) takes them, and exit", "VERSION"},
+     "server of VERSION (e.g. 18.16; default: a current one) takes them, and exit", "[VERSION]"},
     {"version", 'V', 0, G_OPTION_ARG_NONE, &version_arg, "Print the version", NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL}
 };
@@ -356,7 +356,8 @@ main(int argc, char **argv)
         "in rotating IPFIX files, one per source and time slot; summarise\n"
         "every complete hour into STORE/.hourly (kept a year); draw every\n"
         "slot's flows, packets and bytes per source and profile as RRD time\n"
-        "series in STORE/.rrd.");
+        "series in STORE/.rrd; with [clickhouse], insert them into ClickHouse too\n"
+        "(or instead).");
     g_option_context_set_description(ctx,
         "Signals: SIGTERM/SIGINT complete the open files and exit; SIGHUP\n"
         "re-reads the configuration's sources.  See hostflow-collector(8).\n");

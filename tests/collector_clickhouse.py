@@ -342,10 +342,50 @@ def outage(check, tmp, name, spool_size, down_s):
         ch.stop()
 
 
+BAD_SECTIONS = [
+    ('url = ftp://x/\n', '[clickhouse] url'),
+    ('url = http://127.0.0.1:1/\ntable = flows; DROP TABLE x\n', '[clickhouse] table'),
+    ('url = http://127.0.0.1:1/\nbatch-records = 0\n', '[clickhouse] batch-records'),
+    ('url = http://127.0.0.1:1/\nspool-size = lots\n', '[clickhouse] spool-size'),
+    ('url = http://127.0.0.1:1/\nstore-files = maybe\n', '[clickhouse] store-files'),
+    ('url = http://127.0.0.1:1/\npassword-file = /nonexistent/pw\n', '[clickhouse] password-file'),
+    ('url = http://127.0.0.1:1/\nbatch-size = 5\n', '[clickhouse] batch-size: unknown key'),
+]
+
+
+def config_checks(check, tmp):
+    """Bad [clickhouse] values exit 2 naming the key; --check-config prints
+    the section so that it reads back the same; a bad schema version is a
+    usage error."""
+    path = os.path.join(tmp, 'bad.conf')
+    for body, want in BAD_SECTIONS:
+        with open(path, 'w') as f:
+            f.write('[clickhouse]\n' + body)
+        p = hftest.collector_run(['-c', path, '--check-config'])
+        check.ok(p.returncode == 2 and want in p.stderr,
+                 '%r: want exit 2 and "%s", got %d %s' % (body, want, p.returncode, p.stderr))
+    good = os.path.join(tmp, 'good.conf')
+    write_config(good, 'http://127.0.0.1:1/?insert_distributed_sync=1', 'flows',
+                 extra='collector-name = edge-1\nstore-files = false\nretention-days = 90\n')
+    p = hftest.collector_run(['-c', good, '--check-config'])
+    check.ok(p.returncode == 0 and 'store-files = false' in p.stdout
+             and 'collector-name = edge-1' in p.stdout, '--check-config: %s %s' % (p.stdout, p.stderr))
+    back = os.path.join(tmp, 'back.conf')
+    with open(back, 'w') as f:
+        f.write(p.stdout)
+    p2 = hftest.collector_run(['-c', back, '--check-config'])
+    check.eq('--check-config read back', p.stdout.split('\n', 1)[1], p2.stdout.split('\n', 1)[1])
+    p = hftest.collector_run(['-c', good, '--clickhouse-schema=nineteen'])
+    check.eq('--clickhouse-schema=nineteen: exit', 2, p.returncode)
+    p = hftest.collector_run(['-c', good, '--clickhouse-schema=19.6'])
+    check.ok('\nTTL date + INTERVAL 90 DAY' in p.stdout, '19.6 schema without the TTL')
+
+
 def main():
     hftest.need_tools('clickhouse-server')
     check = hftest.Check('collector_clickhouse')
     with hftest.tempdir() as tmp:
+        config_checks(check, tmp)
         two_shards(check, tmp)
 
         stored, got, st, mid, sent = outage(check, tmp, 'spooled', '64M', 60)
