@@ -388,7 +388,10 @@ def main():
         config_checks(check, tmp)
         two_shards(check, tmp)
 
-        stored, got, st, mid, sent = outage(check, tmp, 'spooled', '64M', 60)
+        # the two outages at once: two servers, two collectors, one minute
+        runs = hftest.parallel(lambda a: outage(check, tmp, *a),
+                               [('spooled', '64M', 60), ('tiny', '1K', 20)])
+        stored, got, st, mid, sent = runs[0]
         check.ok(mid['insert_errors'] > 0 and mid['spool_batches'] > 0 and mid['lag_ms'] > 5000,
                  'during the outage: insert_errors, spool_batches, lag_ms: %s' % mid)
         check.ok(stored > 0, 'the steady feed stored nothing')
@@ -396,7 +399,7 @@ def main():
         check.eq('outage within the spool: records_dropped', 0, st['records_dropped'])
         check.eq('outage within the spool: spool left', 0, st['spool_batches'])
 
-        stored2, got2, st2, _, sent2 = outage(check, tmp, 'tiny', '1K', 20)
+        stored2, got2, st2, _, sent2 = runs[1]
         check.ok(st2['records_dropped'] > 0, 'tiny spool: nothing dropped: %s' % st2)
         check.eq('tiny spool: records missing vs records_dropped', stored2 - got2,
                  st2['records_dropped'])
