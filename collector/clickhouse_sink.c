@@ -146,9 +146,17 @@ insert(struct hf_ch_sink *s, const struct hf_ch_block *b)
     curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_OK && status == 200)
         return true;
-    char *why = rc != CURLE_OK
-        ? g_strdup_printf("%s", curl_easy_strerror(rc))
-        : g_strdup_printf("HTTP %ld: %s", status, g_strstrip(s->answer->str));
+    /* ClickHouse's answer may quote the rows, names from the network among
+     * them: made inert (hf_escape_text) before it is logged */
+    GString *w = g_string_new(NULL);
+    if (rc != CURLE_OK) {
+        g_string_append(w, curl_easy_strerror(rc));
+    } else {
+        g_string_append_printf(w, "HTTP %ld: ", status);
+        g_strstrip(s->answer->str);
+        hf_escape_text(w, s->answer->str, strlen(s->answer->str));
+    }
+    char *why = g_string_free(w, FALSE);
     g_mutex_lock(&s->lock);
     s->insert_errors++;
     bool changed = !s->last_error || strcmp(s->last_error, why) != 0;

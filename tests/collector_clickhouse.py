@@ -13,7 +13,9 @@ each in a directory of its own).
    Distributed table, each collector's records, packets and bytes, per
    protocol and per source, equal its file store's (hostflow-dump); the SQL
    name, sent in a capture of an IPFIX export, reads back as the same text
-   and the tables are all still there.
+   and the tables are all still there.  Inserts into a table that does not
+   exist yet are refused (last_error), wait in the spool, and arrive at the
+   next start once it exists.
 2. A steady feed into collector C while its ClickHouse is stopped for
    about a minute, then started again: every record arrives (the spool held
    them, in order), with the spool's counters in status.json on the way.
@@ -272,9 +274,43 @@ def two_shards(check, tmp):
             hourly = shards[0].rows('SELECT sum(flows) FROM %s.flows_hourly' % DB)
             total = shards[0].rows('SELECT sum(flows) FROM %s.flows' % DB)
             check.eq('hourly roll-up flows vs flows', total, hourly)
+        missing_table(check, tmp, shards[0])
     finally:
         for s in shards:
             s.stop()
+
+
+def missing_table(check, tmp, ch):
+    """Inserts into a table that does not exist yet: ClickHouse's refusal
+    is counted and shown, the batches wait in the spool (nothing dropped),
+    and the next run, once the table exists, sends them."""
+    conf = os.path.join(tmp, 'later.conf')
+    write_config(conf, 'http://127.0.0.1:%d/' % ch.http, 'later',
+                 extra='collector-name = collector-c\n')
+    with hftest.Collector(tmp, 'c', config=conf) as c:
+        c.start()
+        r = hftest.run_probe(['-r', hftest.pcap('dns.pcap'), '-c', '127.0.0.1:%d' % c.udp])
+        check.probe_ran(r, 'probe -r dns.pcap')
+        st = c.wait(lambda st: st['clickhouse']['insert_errors'] > 0)
+        err = (st or c.last)['clickhouse']['last_error'] or ''
+        check.ok(err.startswith('HTTP ') and 'later' in err,
+                 'no table: last_error %r' % err)
+        c.check_exit(check, 'no table', c.stop())
+        st = c.status()['clickhouse']
+        stored = c.totals()[0]
+        check.ok(stored > 0, 'no table: nothing stored')
+        check.eq('no table: records in the spool after stop, vs stored', stored,
+                 st['spool_records'])
+        check.eq('no table: records_dropped', 0, st['records_dropped'])
+        ch.query('CREATE TABLE %s.later AS %s.flows_local' % (DB, DB))
+        c.start()
+        st = c.wait(lambda st: st['clickhouse']['spool_batches'] == 0
+                    and st['clickhouse']['records_sent'] > 0)
+        check.ok(st is not None, 'the spool was not sent once the table existed: %s'
+                 % c.last['clickhouse'])
+        c.check_exit(check, 'table made', c.stop())
+        got = int(ch.query('SELECT count() FROM %s.later' % DB))
+        check.eq('records sent from the spool at the next start vs stored', stored, got)
 
 
 class Feed:
