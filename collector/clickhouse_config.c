@@ -130,7 +130,8 @@ hf_clickhouse_config_load(struct hf_clickhouse_config *c, GKeyFile *kf, GError *
         bool ok = hf_size_parse(v, &c->spool_bytes);
         g_free(v);
         if (!ok) {
-            g_set_error(err, CH_ERROR, 1, "[clickhouse] spool-size: want a size like 1G (0: no spool)");
+            g_set_error(err, CH_ERROR, 1,
+                        "[clickhouse] spool-size: want a size like 1G (0: no spool)");
             return false;
         }
     }

@@ -68,7 +68,8 @@ hf_ch_schema(const struct hf_clickhouse_config *c, unsigned major, unsigned mino
         "-- servers' config), is what collectors insert into and queries read.\n",
         HF_VERSION, major, minor, db, t, db, t, c->cluster);
     if (!lowcard)
-        g_string_append(s, "-- Names are String: LowCardinality(String) needs 19.1 (experimental before).\n");
+        g_string_append(s, "-- Names are String: LowCardinality(String) needs 19.1 "
+                           "(experimental before).\n");
     g_string_append_printf(s, "\nCREATE DATABASE IF NOT EXISTS %s;\n\n", db);
     g_string_append_printf(s, "CREATE TABLE IF NOT EXISTS %s.%s_local\n", db, t);
     columns(s, lowcard);

@@ -378,7 +378,8 @@ hf_ch_sink_write_status(struct hf_ch_sink *s, FILE *f)
         ", \"spool_bytes\": %" G_GUINT64_FORMAT ", \"spool_records\": %" G_GUINT64_FORMAT
         ", \"spool_damaged\": %" G_GUINT64_FORMAT ", \"spool_write_errors\": %" G_GUINT64_FORMAT
         ", \"lag_ms\": %" G_GUINT64_FORMAT ", \"last_error\": ",
-        __atomic_load_n(&s->records_in, __ATOMIC_RELAXED), s->records_sent, s->blocks_sent, s->insert_errors, s->retries,
+        __atomic_load_n(&s->records_in, __ATOMIC_RELAXED), s->records_sent, s->blocks_sent,
+        s->insert_errors, s->retries,
         s->records_dropped, s->blocks_dropped, g_async_queue_length(s->queue),
         sp.blocks, sp.bytes, sp.records, sp.damaged, sp.write_errors,
         s->pending_first_ms && now > s->pending_first_ms ? now - s->pending_first_ms : 0);

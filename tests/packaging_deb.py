@@ -62,8 +62,8 @@ FILES = ['usr/sbin/hostflow-collector', 'usr/sbin/hostflow-probe',
          'usr/share/doc/hostflow/copyright'] + ['lib/systemd/system/' + u for u in UNITS]
 CONFFILES = ['/etc/cron.d/hostflow-report', '/etc/default/hostflow-probe',
              '/etc/hostflow/collector.conf']
-DEPENDS = ['libc6', 'libfixbuf9', 'libglib2.0-0', 'libpcap0.8', 'libssl3', 'libsystemd0', 'libcurl4',
-           'adduser', 'publicsuffix', 'procps']
+DEPENDS = ['libc6', 'libfixbuf9', 'libglib2.0-0', 'libpcap0.8', 'libssl3', 'libsystemd0',
+           'libcurl4', 'adduser', 'publicsuffix', 'procps']
 
 
 def sh(cmd, timeout=600, **kw):
