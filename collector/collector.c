@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clickhouse_schema.h"
+#include "clickhouse_sink.h"
 #include "clock.h"
 #include "config.h"
 #include "devices.h"
@@ -27,6 +29,21 @@ static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1, hourly_retention_
 static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg, no_rrd_arg;
 static gboolean check_config_arg;
 static char *web_arg;
+static gboolean schema_arg;
+static char *schema_version_arg;
+
+/* --clickhouse-schema[=VERSION]: the value is optional */
+static gboolean
+take_schema_arg(const char *name, const char *value, gpointer data, GError **err)
+{
+    (void)name;
+    (void)data;
+    (void)err;
+    schema_arg = TRUE;
+    g_free(schema_version_arg);
+    schema_version_arg = g_strdup(value);
+    return TRUE;
+}
 
 static GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
@@ -64,6 +81,9 @@ static GOptionEntry entries[] = {
      "Print the running collector's counters (STATE/status.json) and exit", NULL},
     {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config_arg,
      "Check the configuration file and options, print the values in effect and exit", NULL},
+    {"clickhouse-schema", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, take_schema_arg,
+     "Print the CREATE statements for [clickhouse]'s database and table, as a ClickHouse "
+     "server of VERSION (e.g. 18.16; default: a current one) takes them, and exit", "[VERSION]"},
     {"version", 'V', 0, G_OPTION_ARG_NONE, &version_arg, "Print the version", NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL}
 };
@@ -195,6 +215,7 @@ print_config(const struct hf_conf *cf, const struct hf_collector_config *c,
     printf("rrd = %s\n", c->rrd ? "true" : "false");
     if (c->rrdcached)
         printf("rrdcached = %s\n", c->rrdcached);
+    hf_clickhouse_config_print(&c->clickhouse, stdout);
     for (guint i = 0; i < c->sources->len; i++) {
         const struct hf_source *s = g_ptr_array_index(c->sources, i);
         printf("\n[source %s]\n", s->name);
@@ -211,6 +232,23 @@ print_config(const struct hf_conf *cf, const struct hf_collector_config *c,
     }
     hf_web_settings_print(stdout, web);
     hf_conf_print_devices(stdout, cf);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Newer than every server hostflow knows about: all features on. */
+#define SCHEMA_CURRENT_MAJOR 24
+#define SCHEMA_CURRENT_MINOR 1
+
+static int
+print_schema(const struct hf_clickhouse_config *c)
+{
+    unsigned major = SCHEMA_CURRENT_MAJOR, minor = SCHEMA_CURRENT_MINOR;
+
+    if (schema_version_arg && !hf_ch_version_parse(schema_version_arg, &major, &minor))
+        return usage("--clickhouse-schema wants a server version like 18.16 or 23.8");
+    char *text = hf_ch_schema(c, major, minor);
+    fputs(text, stdout);
+    g_free(text);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -347,7 +385,8 @@ main(int argc, char **argv)
         "in rotating IPFIX files, one per source and time slot; summarise\n"
         "every complete hour into STORE/.hourly (kept a year); draw every\n"
         "slot's flows, packets and bytes per source and profile as RRD time\n"
-        "series in STORE/.rrd.");
+        "series in STORE/.rrd; with [clickhouse], insert them into ClickHouse too\n"
+        "(or instead).");
     g_option_context_set_description(ctx,
         "Signals: SIGTERM/SIGINT complete the open files and exit; SIGHUP\n"
         "re-reads the configuration's sources.  Configuration: hostflow.conf(5).\n"
@@ -376,6 +415,11 @@ main(int argc, char **argv)
     }
     if (check_config_arg) {
         int rc = print_config(cf, &cfg, &web_cfg);
+        release(&cf, &web_cfg, &cfg);
+        return rc;
+    }
+    if (schema_arg) {
+        int rc = print_schema(&cfg.clickhouse);
         release(&cf, &web_cfg, &cfg);
         return rc;
     }
@@ -459,9 +503,25 @@ main(int argc, char **argv)
         g_free(url);
     }
 
+    struct hf_ch_sink *ch = NULL;
+    if (cfg.clickhouse.url) {
+        ch = hf_ch_sink_start(&cfg.clickhouse, cfg.state_dir, &err);
+        if (!ch) {
+            fprintf(stderr, "hostflow-collector: %s\n", err->message);
+            g_error_free(err);
+            hf_web_embed_stop(web);
+            hf_listener_free(listener);
+            hf_store_close(store);
+            hf_collector_config_clear(&cfg);
+            return 1;
+        }
+        fprintf(stderr, "hostflow-collector: inserting into ClickHouse %s.%s at %s%s\n",
+                cfg.clickhouse.database, cfg.clickhouse.table, cfg.clickhouse.url,
+                cfg.clickhouse.store_files ? "" : " (no store files)");
+    }
     GAsyncQueue *rxq = g_async_queue_new_full(g_free);
     GAsyncQueue *rx_free = g_async_queue_new_full(g_free);
-    struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, rxq, rx_free, &err);
+    struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, ch, rxq, rx_free, &err);
     /* 2048 batches of at most 512 KiB: seconds of datagrams at full rate
      * (decoding outpaces receiving; the record queue absorbs the disk) */
     hf_listener_start(listener, rxq, rx_free, 2048);
@@ -536,6 +596,7 @@ main(int argc, char **argv)
                ss.files_completed, ls.kernel_drops, ss.write_errors);
     }
     hf_rollup_free(rollup);       /* the pipeline's last status read it */
+    hf_ch_sink_free(ch);          /* the pipeline's last status read it */
     hf_listener_free(listener);   /* the pipeline's last status read it */
     hf_store_close(store);
     g_async_queue_unref(rxq);

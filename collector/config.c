@@ -269,6 +269,7 @@ hf_collector_config_defaults(struct hf_collector_config *c)
     c->limits.max_templates_per_exporter = 4096;
     c->limits.max_held_per_exporter = 4u << 20;
     c->held_bytes = 16u << 20;
+    hf_clickhouse_config_defaults(&c->clickhouse);
 }
 
 /* A profile may name domains and devices: the lists the report uses. */
@@ -325,7 +326,8 @@ hf_collector_config_load(struct hf_collector_config *c, const struct hf_conf *cf
         c->rrdcached = NULL;
     }
     return load_profiles(c, cf, err) && load_profile_names(c, cf, err)
-        && load_limits(c, cf, err) && load_sources(c, cf, err);
+        && load_limits(c, cf, err) && hf_clickhouse_config_load(&c->clickhouse, cf, err)
+        && load_sources(c, cf, err);
 }
 
 void
@@ -342,6 +344,7 @@ hf_collector_config_clear(struct hf_collector_config *c)
         g_ptr_array_free(c->profiles, TRUE);
     hf_names_free(c->names);
     g_free(c->rrdcached);
+    hf_clickhouse_config_clear(&c->clickhouse);
     memset(c, 0, sizeof(*c));
 }
 

@@ -25,6 +25,9 @@
  *   [profile web]                (a time series profile: a named filter)
  *   filter = port in [80 443]
  *
+ *   [clickhouse]                 (flows into ClickHouse: clickhouse_config.h)
+ *   url = http://127.0.0.1:8123/
+ *
  *   [source router1]
  *   port = 2055
  *   exporter = 192.0.2.1        (optional: else any exporter on that port)
@@ -35,6 +38,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include "clickhouse_config.h"
 #include "conf_file.h"
 #include "decoder.h"
 #include "filter.h"
@@ -84,6 +88,7 @@ struct hf_collector_config {
                                    and device terms, as hostflow-report and the
                                    web view read them (the PSL, the merge list,
                                    [devices], /etc/ethers); NULL without profiles */
+    struct hf_clickhouse_config clickhouse;   /* [clickhouse] (clickhouse_config.h) */
 };
 
 /* The defaults, then the file's [collector], [source NAME] and

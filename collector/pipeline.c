@@ -30,6 +30,8 @@ struct hf_pipeline {
     volatile gint cfg_generation;
     struct hf_listener *listener;
     struct hf_store *store;
+    bool store_files;           /* false: ClickHouse only */
+    struct hf_ch_sink *ch;      /* NULL: no ClickHouse */
     struct hf_rollup *rollup;   /* set once, atomically; may stay NULL */
     struct hf_decoder *decoder;
     GAsyncQueue *rx_queue, *rx_recycle, *rec_queue, *rec_recycle;
@@ -259,8 +261,10 @@ write_thread(gpointer data)
         if (b) {
             for (uint32_t i = 0; i < b->n; i++) {
                 GError *err = NULL;
-                if (!hf_store_add(p->store, b->r[i].source, &b->r[i].rec,
-                                  b->r[i].now_ms, &err)) {
+                if (p->ch)
+                    hf_ch_sink_add(p->ch, b->r[i].source, &b->r[i].rec, b->r[i].now_ms);
+                if (p->store_files && !hf_store_add(p->store, b->r[i].source, &b->r[i].rec,
+                                                    b->r[i].now_ms, &err)) {
                     not_stored++;
                     g_clear_error(&err);
                 } else if (p->rrd) {
@@ -271,6 +275,8 @@ write_thread(gpointer data)
             hf_batch_recycle(p->rec_recycle, b);
         }
         uint64_t now = hf_wall_ms();
+        if (p->ch)
+            hf_ch_sink_tick(p->ch, now);
         if (now - last_rotate >= 1000) {
             hf_store_rotate(p->store, now);
             hf_store_flush(p->store);
@@ -308,7 +314,7 @@ write_thread(gpointer data)
 
 struct hf_pipeline *
 hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
-                  struct hf_store *store, GAsyncQueue *rx_queue,
+                  struct hf_store *store, struct hf_ch_sink *ch, GAsyncQueue *rx_queue,
                   GAsyncQueue *rx_recycle, GError **err)
 {
     struct hf_pipeline *p = g_new0(struct hf_pipeline, 1);
@@ -320,6 +326,8 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
     g_mutex_init(&p->stats_lock);
     p->listener = listener;
     p->store = store;
+    p->ch = ch;
+    p->store_files = !ch || cfg->clickhouse.store_files;
     p->rx_queue = g_async_queue_ref(rx_queue);
     p->rx_recycle = g_async_queue_ref(rx_recycle);
     p->rec_recycle = g_async_queue_new_full(g_free);
@@ -443,6 +451,8 @@ write_status(struct hf_pipeline *p)
             fprintf(f, "%s\"%s\"", i ? ", " : "", p->profiles[i].name);
         fprintf(f, "]},\n");
     }
+    if (p->ch)
+        hf_ch_sink_write_status(p->ch, f);
     hf_exporter_status_write(f, p->decoder, p->status_exporters, is_named, p);
     fprintf(f, "  \"end\": true\n}\n");
     if (fclose(f) == 0)
@@ -458,6 +468,7 @@ hf_pipeline_stop(struct hf_pipeline *p)
     g_thread_join(p->decode_thread);
     g_atomic_int_set(&p->stop_write, 1);
     g_thread_join(p->write_thread);
+    hf_ch_sink_finish(p->ch);                /* sent, or spooled, or counted */
     hf_decoder_drop_pending(p->decoder);     /* counted, for the last status */
     hf_store_rotate(p->store, UINT64_MAX);   /* complete every open slot */
     g_mutex_lock(&p->stats_lock);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <glib.h>
+#include "clickhouse_sink.h"
 #include "config.h"
 #include "decoder.h"
 #include "listener.h"
@@ -15,9 +16,14 @@
 
 struct hf_pipeline;
 
+/* ch: the ClickHouse sink (NULL: none); the writer hands it every
+ * record, and the file store only while cfg's [clickhouse] store-files
+ * holds.  Stop finishes it (its counters in the last status); free it
+ * after. */
 struct hf_pipeline *hf_pipeline_start(struct hf_collector_config *cfg,
                                       struct hf_listener *listener,
                                       struct hf_store *store,
+                                      struct hf_ch_sink *ch,
                                       GAsyncQueue *rx_queue,
                                       GAsyncQueue *rx_recycle, GError **err);
 

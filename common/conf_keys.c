@@ -25,6 +25,11 @@ static const char *const report_keys[] = {
     "store", "input", "threads", "utc", "merge-list", "ignore-list", "psl", "leases",
     "ethers", NULL
 };
+static const char *const clickhouse_keys[] = {
+    "url", "database", "table", "cluster", "user", "password-file", "collector-name",
+    "batch-records", "batch-seconds", "spool-dir", "spool-size", "store-files",
+    "retention-days", NULL
+};
 static const char *const source_keys[] = { "port", "exporter", NULL };
 static const char *const profile_keys[] = { "filter", NULL };
 
@@ -37,6 +42,7 @@ static const struct {
     { "collector", false, collector_keys },
     { "web", false, web_keys },
     { "report", false, report_keys },
+    { "clickhouse", false, clickhouse_keys },
     { "devices", false, NULL },
     { "source ", true, source_keys },
     { "profile ", true, profile_keys },

@@ -26,6 +26,10 @@ $SUDO apt-get update -qq
 # chromium chromium-driver python3-selenium: tests/web_browser.py drives
 # the web view in headless Chromium (run under /usr/bin/python3, whose
 # dist-packages hold Debian's selenium); wrk: bench/web-bench.sh's load
+# libcurl4-openssl-dev: the collector's ClickHouse sink inserts over HTTP
+# with libcurl (collector/clickhouse_sink.c); clickhouse-server: the
+# servers tests/collector_clickhouse.py starts on loopback (as the user
+# running the tests, in a directory of their own: not the package's unit)
 # libcrypt-dev: crypt_rn() checks the web view's htpasswd hashes
 # (web/auth.c); openssl: tests/web_safety.py makes a self-signed
 # certificate for the web view's TLS; libjs-dygraphs: the web view's
@@ -35,6 +39,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config python3 \
     libpcap-dev libfixbuf-dev libssl-dev libglib2.0-dev librrd-dev libmicrohttpd-dev \
     libsystemd-dev libcrypt-dev openssl python3-jsonschema \
+    libcurl4-openssl-dev clickhouse-server \
     publicsuffix rrdtool libjs-dygraphs \
     debhelper dpkg-dev fakeroot lintian debootstrap systemd procps util-linux \
     groff-base \

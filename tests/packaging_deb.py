@@ -66,7 +66,7 @@ FILES = ['usr/sbin/hostflow-collector', 'usr/sbin/hostflow-probe',
 CONFFILES = ['/etc/cron.d/hostflow-report', '/etc/default/hostflow-probe',
              '/etc/hostflow/hostflow.conf']
 DEPENDS = ['libc6', 'libfixbuf9', 'libglib2.0-0', 'libpcap0.8', 'libssl3', 'libsystemd0',
-           'adduser', 'publicsuffix', 'procps', 'libjs-dygraphs']
+           'libcurl4', 'adduser', 'publicsuffix', 'procps', 'libjs-dygraphs']
 
 
 def sh(cmd, timeout=600, **kw):
