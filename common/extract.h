@@ -1,10 +1,13 @@
-/* Bounds-checked big-endian reads over captured bytes.
+/* Bounds-checked big-endian reads over untrusted bytes: captured frames
+ * (packet/, the probe's application parsers) and flow-export messages (the
+ * collector's NetFlow v5/v9, IPFIX and sFlow decoders, common/'s IPFIX
+ * template reader).
  *
- * A cursor is a window (p, len) onto a frame.  Every read names an offset
- * inside the window and fails (returns false, leaves *out untouched)
+ * A cursor is a window (p, len) onto the bytes.  Every read names an
+ * offset inside the window and fails (returns false, leaves *out untouched)
  * instead of reading past len, so decoders never touch bytes that were not
- * captured.  Offsets and lengths are 32-bit and checked without overflow.
- * Everything is inline: these sit on the per-packet path. */
+ * received.  Offsets and lengths are 32-bit and checked without overflow.
+ * Everything is inline: these sit on the per-packet and per-record paths. */
 #ifndef HOSTFLOW_EXTRACT_H
 #define HOSTFLOW_EXTRACT_H
 
@@ -61,6 +64,55 @@ static inline bool hf_cur_u32(const struct hf_cursor *c, uint32_t off,
         return false;
     *out = (uint32_t)c->p[off] << 24 | (uint32_t)c->p[off + 1] << 16 |
            (uint32_t)c->p[off + 2] << 8 | (uint32_t)c->p[off + 3];
+    return true;
+}
+
+static inline bool hf_cur_u64(const struct hf_cursor *c, uint32_t off,
+                              uint64_t *out)
+{
+    uint32_t hi, lo;
+
+    if (!hf_cur_u32(c, off, &hi) || !hf_cur_u32(c, off + 4, &lo))
+        return false;
+    *out = (uint64_t)hi << 32 | lo;
+    return true;
+}
+
+/* An unsigned integer of n = 1..8 bytes at off (IPFIX reduced-size
+ * encoding, RFC 7011 6.2); the common sizes are single loads.  n = 0 or
+ * n > 8 fails. */
+static inline bool hf_cur_uint(const struct hf_cursor *c, uint32_t off,
+                               uint32_t n, uint64_t *out)
+{
+    uint8_t v8;
+    uint16_t v16;
+    uint32_t v32;
+    uint64_t v = 0;
+
+    switch (n) {
+    case 1: if (!hf_cur_u8(c, off, &v8)) return false; *out = v8; return true;
+    case 2: if (!hf_cur_u16(c, off, &v16)) return false; *out = v16; return true;
+    case 4: if (!hf_cur_u32(c, off, &v32)) return false; *out = v32; return true;
+    case 8: return hf_cur_u64(c, off, out);
+    default:
+        if (n == 0 || n > 8 || !hf_cur_has_at(c, off, n))
+            return false;
+        for (uint32_t i = 0; i < n; i++)
+            v = v << 8 | c->p[off + i];
+        *out = v;
+        return true;
+    }
+}
+
+/* A window of n bytes at off, for a part with its own length (a set, a
+ * record, a sample); false if it runs past the end. */
+static inline bool hf_cur_sub(const struct hf_cursor *c, uint32_t off,
+                              uint32_t n, struct hf_cursor *out)
+{
+    if (!hf_cur_has_at(c, off, n))
+        return false;
+    out->p = n ? c->p + off : c->p;
+    out->len = n;
     return true;
 }
 
