@@ -111,7 +111,7 @@ static inline bool hf_cur_sub(const struct hf_cursor *c, uint32_t off,
 {
     if (!hf_cur_has_at(c, off, n))
         return false;
-    out->p = n ? c->p + off : c->p;
+    out->p = c->p ? c->p + off : NULL;  /* NULL only with len 0, off 0 */
     out->len = n;
     return true;
 }
