@@ -39,33 +39,11 @@ ntp_to_ms(uint64_t ntp)
     return (s - NTP_UNIX_OFFSET) * 1000 + ((frac * 1000) >> 32);
 }
 
-/* The field's value as an unsigned integer (1..8 bytes: lengths were
- * checked against the element when the template came, or for a
- * variable-length field, before the call). */
-static inline uint64_t
-num(const struct hf_cursor *f)
-{
-    uint64_t v = 0;
-
-    hf_cur_uint(f, 0, f->len, &v);
-    return v;
-}
-
-static inline uint32_t
-ipv4(const struct hf_cursor *f)
-{
-    uint32_t v = 0;
-
-    hf_cur_u32(f, 0, &v);
-    return v;
-}
-
+/* A string field: it points into the message (the callback copies what
+ * it keeps). */
 static void
-set_string(fbVarfield_t *v, const struct hf_cursor *f)
+set_string(fbVarfield_t *v, const uint8_t *p, uint32_t n)
 {
-    const uint8_t *p = f->p;
-    size_t n = f->len;
-
     /* fixed-length strings may be NUL-padded */
     while (n > 0 && p[n - 1] == 0)
         n--;
@@ -73,62 +51,72 @@ set_string(fbVarfield_t *v, const struct hf_cursor *f)
     v->len = n;
 }
 
-static void
-apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f)
+/* The field of n bytes at off in rec (the caller checked they are there)
+ * into the record.  Its value as an unsigned integer is read once, before
+ * the switch (1..8 bytes: integer elements' lengths were checked when the
+ * template came, or for a variable-length field before the call; an
+ * address or a string leaves it 0).  Inlined into the record loop: a call
+ * per field was a third of decoding. */
+static inline __attribute__((always_inline)) void
+apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *rec,
+      uint32_t off, uint32_t n)
 {
     hf_flow_record_t *r = &s->rec;
+    uint64_t v = 0;
+
+    hf_cur_uint(rec, off, n, &v);
 
     switch (a) {
-    case IE_OCTETS:        r->octetDeltaCount = num(f); s->has_octets = true; break;
-    case IE_PACKETS:       r->packetDeltaCount = num(f); s->has_packets = true; break;
-    case IE_OCTETS_TOTAL:  s->octets_total = num(f); break;
-    case IE_PACKETS_TOTAL: s->packets_total = num(f); break;
-    case IE_PROTO:         r->protocolIdentifier = (uint8_t)num(f); break;
-    case IE_TOS:           r->ipClassOfService = (uint8_t)num(f); break;
-    case IE_TCP_FLAGS:     r->tcpControlBits = (uint16_t)num(f); break;
-    case IE_SPORT:         r->sourceTransportPort = (uint16_t)num(f); break;
-    case IE_DPORT:         r->destinationTransportPort = (uint16_t)num(f); break;
-    case IE_SRC4:          r->sourceIPv4Address = ipv4(f); s->has_v4 = true; break;
-    case IE_DST4:          r->destinationIPv4Address = ipv4(f); s->has_v4 = true; break;
-    case IE_SRC6:          hf_cur_copy(f, 0, r->sourceIPv6Address, 16); s->has_v6 = true; break;
-    case IE_DST6:          hf_cur_copy(f, 0, r->destinationIPv6Address, 16); s->has_v6 = true; break;
-    case IE_IN_IF:         r->ingressInterface = (uint32_t)num(f); break;
-    case IE_OUT_IF:        r->egressInterface = (uint32_t)num(f); break;
-    case IE_VLAN:          r->vlanId = (uint16_t)num(f) & 0x0fff; break;
-    case IE_SRC_MAC:       hf_cur_copy(f, 0, r->sourceMacAddress, 6); break;
-    case IE_DST_MAC:       hf_cur_copy(f, 0, r->destinationMacAddress, 6); break;
-    case IE_ICMP4:         r->icmpTypeCodeIPv4 = (uint16_t)num(f); break;
-    case IE_ICMP6:         r->icmpTypeCodeIPv6 = (uint16_t)num(f); break;
-    case IE_ICMP_TYPE:     s->icmp_type = (uint8_t)num(f); s->has_icmp_parts = true; break;
-    case IE_ICMP_CODE:     s->icmp_code = (uint8_t)num(f); s->has_icmp_parts = true; break;
-    case IE_IPVER:         r->ipVersion = (uint8_t)num(f); break;
-    case IE_END_REASON:    r->flowEndReason = (uint8_t)num(f); break;
-    case IE_START_S:       s->tm.start_ms = num(f) * 1000; break;
-    case IE_END_S:         s->tm.end_ms = num(f) * 1000; break;
-    case IE_START_MS:      s->tm.start_ms = num(f); break;
-    case IE_END_MS:        s->tm.end_ms = num(f); break;
+    case IE_OCTETS:        r->octetDeltaCount = v; s->has_octets = true; break;
+    case IE_PACKETS:       r->packetDeltaCount = v; s->has_packets = true; break;
+    case IE_OCTETS_TOTAL:  s->octets_total = v; break;
+    case IE_PACKETS_TOTAL: s->packets_total = v; break;
+    case IE_PROTO:         r->protocolIdentifier = (uint8_t)v; break;
+    case IE_TOS:           r->ipClassOfService = (uint8_t)v; break;
+    case IE_TCP_FLAGS:     r->tcpControlBits = (uint16_t)v; break;
+    case IE_SPORT:         r->sourceTransportPort = (uint16_t)v; break;
+    case IE_DPORT:         r->destinationTransportPort = (uint16_t)v; break;
+    case IE_SRC4:          r->sourceIPv4Address = (uint32_t)v; s->has_v4 = true; break;
+    case IE_DST4:          r->destinationIPv4Address = (uint32_t)v; s->has_v4 = true; break;
+    case IE_SRC6:          hf_cur_copy(rec, off, r->sourceIPv6Address, 16); s->has_v6 = true; break;
+    case IE_DST6:          hf_cur_copy(rec, off, r->destinationIPv6Address, 16); s->has_v6 = true; break;
+    case IE_IN_IF:         r->ingressInterface = (uint32_t)v; break;
+    case IE_OUT_IF:        r->egressInterface = (uint32_t)v; break;
+    case IE_VLAN:          r->vlanId = (uint16_t)v & 0x0fff; break;
+    case IE_SRC_MAC:       hf_cur_copy(rec, off, r->sourceMacAddress, 6); break;
+    case IE_DST_MAC:       hf_cur_copy(rec, off, r->destinationMacAddress, 6); break;
+    case IE_ICMP4:         r->icmpTypeCodeIPv4 = (uint16_t)v; break;
+    case IE_ICMP6:         r->icmpTypeCodeIPv6 = (uint16_t)v; break;
+    case IE_ICMP_TYPE:     s->icmp_type = (uint8_t)v; s->has_icmp_parts = true; break;
+    case IE_ICMP_CODE:     s->icmp_code = (uint8_t)v; s->has_icmp_parts = true; break;
+    case IE_IPVER:         r->ipVersion = (uint8_t)v; break;
+    case IE_END_REASON:    r->flowEndReason = (uint8_t)v; break;
+    case IE_START_S:       s->tm.start_ms = v * 1000; break;
+    case IE_END_S:         s->tm.end_ms = v * 1000; break;
+    case IE_START_MS:      s->tm.start_ms = v; break;
+    case IE_END_MS:        s->tm.end_ms = v; break;
     case IE_START_US: case IE_START_NS:
-        if (f->len == 8) s->tm.start_ms = ntp_to_ms(num(f));
+        if (n == 8) s->tm.start_ms = ntp_to_ms(v);
         break;
     case IE_END_US: case IE_END_NS:
-        if (f->len == 8) s->tm.end_ms = ntp_to_ms(num(f));
+        if (n == 8) s->tm.end_ms = ntp_to_ms(v);
         break;
-    case IE_START_UPTIME:  s->tm.start_up = num(f); s->tm.has_start_up = true; break;
-    case IE_END_UPTIME:    s->tm.end_up = num(f); s->tm.has_end_up = true; break;
-    case IE_START_DELTA_US: s->tm.start_delta_us = num(f); s->tm.has_start_delta = true; break;
-    case IE_END_DELTA_US:  s->tm.end_delta_us = num(f); s->tm.has_end_delta = true; break;
-    case IE_SAMPLING_INTERVAL: s->interval = (uint32_t)num(f); break;
-    case IE_SAMPLER_ID:    s->sampler_id = (uint32_t)num(f); s->has_sampler = true; break;
-    case IE_SYSINIT_MS:    s->sysinit_ms = num(f); break;
-    case IE_SAMPLING_SIZE: s->sampling_size = (uint32_t)num(f); break;
-    case IE_SAMPLING_POPULATION: s->sampling_population = (uint32_t)num(f); break;
-    case IE_HOSTNAME:      set_string(&r->hostflowHostname, f); break;
-    case IE_NAME_SOURCE:   r->hostflowNameSource = (uint8_t)num(f); break;
-    case IE_DNS_NAME:      set_string(&r->hostflowDnsName, f); break;
-    case IE_HTTP_HOST:     set_string(&r->httpRequestHost, f); break;
-    case IE_SNI:           set_string(&r->sslServerNameNtop, f); break;
-    case IE_DNS_QUERY:     set_string(&r->dnsQueryNtop, f); break;
-    case IE_APP_NAME:      set_string(&r->applicationName, f); break;
+    case IE_START_UPTIME:  s->tm.start_up = v; s->tm.has_start_up = true; break;
+    case IE_END_UPTIME:    s->tm.end_up = v; s->tm.has_end_up = true; break;
+    case IE_START_DELTA_US: s->tm.start_delta_us = v; s->tm.has_start_delta = true; break;
+    case IE_END_DELTA_US:  s->tm.end_delta_us = v; s->tm.has_end_delta = true; break;
+    case IE_SAMPLING_INTERVAL: s->interval = (uint32_t)v; break;
+    case IE_SAMPLER_ID:    s->sampler_id = (uint32_t)v; s->has_sampler = true; break;
+    case IE_SYSINIT_MS:    s->sysinit_ms = v; break;
+    case IE_SAMPLING_SIZE: s->sampling_size = (uint32_t)v; break;
+    case IE_SAMPLING_POPULATION: s->sampling_population = (uint32_t)v; break;
+    case IE_HOSTNAME:      set_string(&r->hostflowHostname, rec->p + off, n); break;
+    case IE_NAME_SOURCE:   r->hostflowNameSource = (uint8_t)v; break;
+    case IE_DNS_NAME:      set_string(&r->hostflowDnsName, rec->p + off, n); break;
+    case IE_HTTP_HOST:     set_string(&r->httpRequestHost, rec->p + off, n); break;
+    case IE_SNI:           set_string(&r->sslServerNameNtop, rec->p + off, n); break;
+    case IE_DNS_QUERY:     set_string(&r->dnsQueryNtop, rec->p + off, n); break;
+    case IE_APP_NAME:      set_string(&r->applicationName, rec->p + off, n); break;
     case IE_SKIP: case IE_ACTION_COUNT: break;
     }
 }
@@ -222,16 +210,18 @@ resolve_times(const struct hf_msg_ctx *m, struct record_state *s)
  * if it runs past the end. */
 static uint32_t
 decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
-              const struct hf_template *t, const struct hf_cursor *rec)
+              const struct hf_template *t, const struct hf_cursor *set)
 {
     struct record_state s;
     uint32_t off = 0;
+    /* a local copy: stores into the record cannot alias it, so its bounds
+     * stay in registers */
+    const struct hf_cursor c = *set, *rec = &c;
 
     memset(&s, 0, sizeof(s));
     for (uint16_t i = 0; i < t->nfields; i++) {
         const struct hf_tmpl_field *tf = &t->f[i];
         uint32_t n = tf->len;
-        struct hf_cursor f;
         if (n == HF_VARLEN) {
             uint8_t short_len;
             uint16_t long_len;
@@ -246,12 +236,12 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
                 off += 2;
             }
         }
-        if (!hf_cur_sub(rec, off, n, &f))
+        if (!hf_cur_has_at(rec, off, n))
             return 0;
         if (tf->action != IE_SKIP) {
             /* fixed lengths were checked with the template */
             if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
-                apply(&s, (enum hf_ie_action)tf->action, &f);
+                apply(&s, (enum hf_ie_action)tf->action, rec, off, n);
             else
                 hf_bad(m, HF_BAD_FIELD);
         }

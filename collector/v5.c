@@ -103,7 +103,7 @@ hf_decode_v5(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor msg)
     sampling &= 0x3fff;
 
     for (uint16_t i = 0; i < count; i++) {
-        struct hf_cursor r;
+        struct hf_cursor r = { NULL, 0 };
         hf_flow_record_t rec;
 
         hf_cur_sub(&msg, V5_HDR + (uint32_t)i * V5_REC, V5_REC, &r);

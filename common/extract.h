@@ -11,6 +11,7 @@
 #ifndef HOSTFLOW_EXTRACT_H
 #define HOSTFLOW_EXTRACT_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -53,7 +54,9 @@ static inline bool hf_cur_u16(const struct hf_cursor *c, uint32_t off,
 {
     if (!hf_cur_has_at(c, off, 2))
         return false;
-    *out = (uint16_t)((uint16_t)c->p[off] << 8 | c->p[off + 1]);
+    uint16_t be;
+    memcpy(&be, c->p + off, 2);         /* one load, whatever the alignment */
+    *out = be16toh(be);
     return true;
 }
 
@@ -62,43 +65,46 @@ static inline bool hf_cur_u32(const struct hf_cursor *c, uint32_t off,
 {
     if (!hf_cur_has_at(c, off, 4))
         return false;
-    *out = (uint32_t)c->p[off] << 24 | (uint32_t)c->p[off + 1] << 16 |
-           (uint32_t)c->p[off + 2] << 8 | (uint32_t)c->p[off + 3];
+    uint32_t be;
+    memcpy(&be, c->p + off, 4);
+    *out = be32toh(be);
     return true;
 }
 
 static inline bool hf_cur_u64(const struct hf_cursor *c, uint32_t off,
                               uint64_t *out)
 {
-    uint32_t hi, lo;
+    uint64_t be;
 
-    if (!hf_cur_u32(c, off, &hi) || !hf_cur_u32(c, off + 4, &lo))
+    if (!hf_cur_has_at(c, off, 8))
         return false;
-    *out = (uint64_t)hi << 32 | lo;
+    memcpy(&be, c->p + off, 8);
+    *out = be64toh(be);
     return true;
 }
 
 /* An unsigned integer of n = 1..8 bytes at off (IPFIX reduced-size
- * encoding, RFC 7011 6.2); the common sizes are single loads.  n = 0 or
- * n > 8 fails. */
+ * encoding, RFC 7011 6.2): one bounds check, and the common sizes are
+ * single loads.  n = 0 or n > 8 fails. */
 static inline bool hf_cur_uint(const struct hf_cursor *c, uint32_t off,
                                uint32_t n, uint64_t *out)
 {
-    uint8_t v8;
-    uint16_t v16;
-    uint32_t v32;
+    const uint8_t *q;
     uint64_t v = 0;
+    uint32_t v32;
+    uint16_t v16;
 
+    if (n - 1 >= 8 || !hf_cur_has_at(c, off, n))   /* n - 1 wraps for 0 */
+        return false;
+    q = c->p + off;
     switch (n) {
-    case 1: if (!hf_cur_u8(c, off, &v8)) return false; *out = v8; return true;
-    case 2: if (!hf_cur_u16(c, off, &v16)) return false; *out = v16; return true;
-    case 4: if (!hf_cur_u32(c, off, &v32)) return false; *out = v32; return true;
-    case 8: return hf_cur_u64(c, off, out);
+    case 1: *out = q[0]; return true;
+    case 2: memcpy(&v16, q, 2); *out = be16toh(v16); return true;
+    case 4: memcpy(&v32, q, 4); *out = be32toh(v32); return true;
+    case 8: memcpy(&v, q, 8); *out = be64toh(v); return true;
     default:
-        if (n == 0 || n > 8 || !hf_cur_has_at(c, off, n))
-            return false;
         for (uint32_t i = 0; i < n; i++)
-            v = v << 8 | c->p[off + i];
+            v = v << 8 | q[i];
         *out = v;
         return true;
     }
