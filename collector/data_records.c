@@ -213,10 +213,10 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
               const struct hf_template *t, const struct hf_cursor *set)
 {
     struct record_state s;
-    uint32_t off = 0;
-    /* a local copy: stores into the record cannot alias it, so its bounds
-     * stay in registers */
-    const struct hf_cursor c = *set, *rec = &c;
+    /* the rest of the record, advanced field by field (a local copy:
+     * stores into the record cannot alias it, so it stays in registers;
+     * each field is then read at offset 0, one bounds check) */
+    struct hf_cursor c = *set;
 
     memset(&s, 0, sizeof(s));
     for (uint16_t i = 0; i < t->nfields; i++) {
@@ -225,28 +225,30 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
         if (n == HF_VARLEN) {
             uint8_t short_len;
             uint16_t long_len;
-            if (!hf_cur_u8(rec, off, &short_len))
+            if (!hf_cur_u8(&c, 0, &short_len))
                 return 0;
-            off++;
+            hf_cur_skip(&c, 1);
             n = short_len;
             if (n == VARLEN_LONG) {
-                if (!hf_cur_u16(rec, off, &long_len))
+                if (!hf_cur_u16(&c, 0, &long_len))
                     return 0;
+                hf_cur_skip(&c, 2);
                 n = long_len;
-                off += 2;
             }
         }
-        if (!hf_cur_has_at(rec, off, n))
+        if (!hf_cur_has(&c, n))
             return 0;
         if (tf->action != IE_SKIP) {
             /* fixed lengths were checked with the template */
             if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
-                apply(&s, (enum hf_ie_action)tf->action, rec, off, n);
+                apply(&s, (enum hf_ie_action)tf->action, &c, 0, n);
             else
                 hf_bad(m, HF_BAD_FIELD);
         }
-        off += n;
+        hf_cur_skip(&c, n);
     }
+    uint32_t off = set->len - c.len;
+
     m->data_records++;          /* IPFIX sequence numbers count options too */
     if (t->scope_count) {
         learn_options(d, m, &s);
