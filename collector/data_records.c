@@ -51,21 +51,20 @@ set_string(fbVarfield_t *v, const uint8_t *p, uint32_t n)
     v->len = n;
 }
 
-/* The field of n bytes at off in rec (the caller checked they are there)
+/* The field in the first n bytes of f (the caller checked they are there)
  * into the record.  Its value as an unsigned integer is read once, before
  * the switch (1..8 bytes: integer elements' lengths were checked when the
  * template came, or for a variable-length field before the call; an
  * address or a string leaves it 0).  Inlined into the record loop: a call
  * per field was a third of decoding. */
 static inline __attribute__((always_inline)) void
-apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *rec,
-      uint32_t off, uint32_t n)
+apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
+      uint32_t n)
 {
     hf_flow_record_t *r = &s->rec;
     uint64_t v = 0;
 
-    hf_cur_uint(rec, off, n, &v);
-
+    hf_cur_uint(f, 0, n, &v);
     switch (a) {
     case IE_OCTETS:        r->octetDeltaCount = v; s->has_octets = true; break;
     case IE_PACKETS:       r->packetDeltaCount = v; s->has_packets = true; break;
@@ -78,13 +77,13 @@ apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *rec,
     case IE_DPORT:         r->destinationTransportPort = (uint16_t)v; break;
     case IE_SRC4:          r->sourceIPv4Address = (uint32_t)v; s->has_v4 = true; break;
     case IE_DST4:          r->destinationIPv4Address = (uint32_t)v; s->has_v4 = true; break;
-    case IE_SRC6:          hf_cur_copy(rec, off, r->sourceIPv6Address, 16); s->has_v6 = true; break;
-    case IE_DST6:          hf_cur_copy(rec, off, r->destinationIPv6Address, 16); s->has_v6 = true; break;
+    case IE_SRC6:          hf_cur_copy(f, 0, r->sourceIPv6Address, 16); s->has_v6 = true; break;
+    case IE_DST6:          hf_cur_copy(f, 0, r->destinationIPv6Address, 16); s->has_v6 = true; break;
     case IE_IN_IF:         r->ingressInterface = (uint32_t)v; break;
     case IE_OUT_IF:        r->egressInterface = (uint32_t)v; break;
     case IE_VLAN:          r->vlanId = (uint16_t)v & 0x0fff; break;
-    case IE_SRC_MAC:       hf_cur_copy(rec, off, r->sourceMacAddress, 6); break;
-    case IE_DST_MAC:       hf_cur_copy(rec, off, r->destinationMacAddress, 6); break;
+    case IE_SRC_MAC:       hf_cur_copy(f, 0, r->sourceMacAddress, 6); break;
+    case IE_DST_MAC:       hf_cur_copy(f, 0, r->destinationMacAddress, 6); break;
     case IE_ICMP4:         r->icmpTypeCodeIPv4 = (uint16_t)v; break;
     case IE_ICMP6:         r->icmpTypeCodeIPv6 = (uint16_t)v; break;
     case IE_ICMP_TYPE:     s->icmp_type = (uint8_t)v; s->has_icmp_parts = true; break;
@@ -110,13 +109,13 @@ apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *rec,
     case IE_SYSINIT_MS:    s->sysinit_ms = v; break;
     case IE_SAMPLING_SIZE: s->sampling_size = (uint32_t)v; break;
     case IE_SAMPLING_POPULATION: s->sampling_population = (uint32_t)v; break;
-    case IE_HOSTNAME:      set_string(&r->hostflowHostname, rec->p + off, n); break;
+    case IE_HOSTNAME:      set_string(&r->hostflowHostname, f->p, n); break;
     case IE_NAME_SOURCE:   r->hostflowNameSource = (uint8_t)v; break;
-    case IE_DNS_NAME:      set_string(&r->hostflowDnsName, rec->p + off, n); break;
-    case IE_HTTP_HOST:     set_string(&r->httpRequestHost, rec->p + off, n); break;
-    case IE_SNI:           set_string(&r->sslServerNameNtop, rec->p + off, n); break;
-    case IE_DNS_QUERY:     set_string(&r->dnsQueryNtop, rec->p + off, n); break;
-    case IE_APP_NAME:      set_string(&r->applicationName, rec->p + off, n); break;
+    case IE_DNS_NAME:      set_string(&r->hostflowDnsName, f->p, n); break;
+    case IE_HTTP_HOST:     set_string(&r->httpRequestHost, f->p, n); break;
+    case IE_SNI:           set_string(&r->sslServerNameNtop, f->p, n); break;
+    case IE_DNS_QUERY:     set_string(&r->dnsQueryNtop, f->p, n); break;
+    case IE_APP_NAME:      set_string(&r->applicationName, f->p, n); break;
     case IE_SKIP: case IE_ACTION_COUNT: break;
     }
 }
@@ -206,7 +205,7 @@ resolve_times(const struct hf_msg_ctx *m, struct record_state *s)
  * 2-byte length. */
 #define VARLEN_LONG 255
 
-/* Decodes the record at the start of rec; returns the bytes it takes, 0
+/* Decodes the record at the start of set; returns the bytes it takes, 0
  * if it runs past the end. */
 static uint32_t
 decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
@@ -241,7 +240,7 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
         if (tf->action != IE_SKIP) {
             /* fixed lengths were checked with the template */
             if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
-                apply(&s, (enum hf_ie_action)tf->action, &c, 0, n);
+                apply(&s, (enum hf_ie_action)tf->action, &c, n);
             else
                 hf_bad(m, HF_BAD_FIELD);
         }
