@@ -1,11 +1,23 @@
-/* Decoder internals shared by decoder.c, templates.c, flowsets.c, v5.c,
- * sflow.c. */
+/* Decoder internals.  The files call one way only, each to the ones below
+ * it, never back to a caller:
+ *
+ *   decoder.c          front: a message to its version's decoder
+ *   v5.c  ipfix_v9.c  sflow.c   message parsers (all through extract.h)
+ *   held_data.c        data held for a template that has not come yet
+ *   data_records.c     a data set's records through their template
+ *   templates.c        template storage, withdrawal, persistence
+ *   exporters.c        sessions, per-address quotas, eviction
+ *   sequence.c  counters.c      sequence numbers; counter and log helpers
+ */
 #ifndef HOSTFLOW_DECODER_INT_H
 #define HOSTFLOW_DECODER_INT_H
 
 #include "decoder.h"
+#include "extract.h"
 #include "ie_map.h"
 #include "rate_log.h"
+
+#include <string.h>
 
 #define HF_VARLEN 0xffff
 
@@ -115,63 +127,18 @@ struct hf_decoder {
     struct hf_rate_log log_conflict;  /* template redefined differently */
 };
 
+/* ---- counters.c: counter names and sums, exporters in log lines ---- */
+
 /* "192.0.2.1 port 2055 domain 0" into buf, for log lines. */
 void hf_session_str(const struct hf_exporter_id *id, char *buf, size_t len);
 
-/* templates.c */
-GHashTable *hf_templates_table(void);
-void hf_tmpl_key_make(struct hf_tmpl_key *k, const struct hf_exporter_id *id,
-                      bool session, uint16_t tid);
-const struct hf_template *hf_templates_find(struct hf_decoder *d,
-                                            const struct hf_exporter_id *id,
-                                            uint16_t tid);
-/* Stores a compiled template under the session and the exporter key (and
- * frees t); false if refused: over the exporter's quota, or the table is
- * full of other exporters' templates that cannot be evicted. */
-bool hf_templates_add(struct hf_decoder *d, struct hf_session *s,
-                      struct hf_template *t);
-/* tid 2 / 3 withdraw all data / options templates (RFC 7011 8.1). */
-void hf_templates_withdraw(struct hf_decoder *d, const struct hf_exporter_id *id,
-                           uint16_t tid);
-struct hf_template *hf_template_new(uint16_t tid, uint16_t nfields,
-                                    uint16_t scope_count, uint8_t version);
-/* Sets field i and its action; false if the length is impossible. */
-bool hf_template_set_field(struct hf_decoder *d, struct hf_template *t,
-                           uint16_t i, uint32_t pen, uint16_t id, uint16_t len);
-/* STATE/templates.v1 and STATE/options.v1: exporter-level templates and
- * options knowledge, loaded at start, saved when changed. */
-void hf_templates_load(struct hf_decoder *d);
-void hf_templates_save(struct hf_decoder *d);
+/* ---- sequence.c ---- */
 
-/* flowsets.c */
-void hf_decode_ipfix(struct hf_decoder *d, struct hf_msg_ctx *m,
-                     const uint8_t *msg, size_t len);
-void hf_decode_v9(struct hf_decoder *d, struct hf_msg_ctx *m,
-                  const uint8_t *msg, size_t len);
-/* Decodes a data set's records with template t. */
-void hf_decode_data_set(struct hf_decoder *d, struct hf_msg_ctx *m,
-                        const struct hf_template *t, const uint8_t *p,
-                        size_t len);
+/* Message sequence number seq, the next one expected seq + advance: counts
+ * what was lost or came out of order. */
+void hf_sequence_check(struct hf_session *s, uint32_t seq, uint32_t advance);
 
-/* record.c */
-/* Decodes one data record at p (at most len bytes); returns bytes used or
- * 0 if it runs past len. */
-size_t hf_decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
-                        const struct hf_template *t, const uint8_t *p,
-                        size_t len);
-
-/* v5.c */
-void hf_decode_v5(struct hf_decoder *d, struct hf_msg_ctx *m,
-                  const uint8_t *msg, size_t len);
-
-/* sflow.c */
-void hf_decode_sflow(struct hf_decoder *d, struct hf_msg_ctx *m,
-                     const uint8_t *msg, size_t len);
-/* The sub-agent id of an sFlow datagram (its exporter domain); 0 if the
- * header is cut before it or its agent address type is unknown. */
-uint32_t hf_sflow_sub_agent(const uint8_t *msg, size_t len);
-
-/* exporters.c */
+/* ---- exporters.c ---- */
 void hf_exporters_init(struct hf_decoder *d);
 void hf_exporters_free(struct hf_decoder *d);
 /* The session of id, made if new; NULL when the table is full of exporters
@@ -199,25 +166,89 @@ void hf_source_templates_removed(struct hf_decoder *d, struct hf_source_addr *a,
  * no session, template or held data left. */
 void hf_source_addr_release(struct hf_decoder *d, struct hf_source_addr *a);
 
-/* decoder.c */
-void hf_sequence_check(struct hf_session *s, uint32_t seq, uint32_t advance);
+/* ---- templates.c ---- */
+
+/* The key of template tid in id's session (session true) or in the
+ * exporter-wide fallback scope. */
+static inline void
+hf_tmpl_key_make(struct hf_tmpl_key *k, const struct hf_exporter_id *id,
+                 bool session, uint16_t tid)
+{
+    memset(k, 0, sizeof(*k));
+    memcpy(k->addr, id->addr, 16);
+    k->domain = id->domain;
+    k->port = session ? id->port : 0;
+    k->tid = tid;
+    k->version = id->version;
+}
+
+GHashTable *hf_templates_table(void);
+const struct hf_template *hf_templates_find(struct hf_decoder *d,
+                                            const struct hf_exporter_id *id,
+                                            uint16_t tid);
+/* Stores a compiled template under the session and the exporter key (and
+ * frees t); false if refused: over the exporter's quota, or the table is
+ * full of other exporters' templates that cannot be evicted. */
+bool hf_templates_add(struct hf_decoder *d, struct hf_session *s,
+                      struct hf_template *t);
+/* tid 2 / 3 withdraw all data / options templates (RFC 7011 8.1). */
+void hf_templates_withdraw(struct hf_decoder *d, const struct hf_exporter_id *id,
+                           uint16_t tid);
+struct hf_template *hf_template_new(uint16_t tid, uint16_t nfields,
+                                    uint16_t scope_count, uint8_t version);
+/* Sets field i and its action; false if the length is impossible. */
+bool hf_template_set_field(struct hf_decoder *d, struct hf_template *t,
+                           uint16_t i, uint32_t pen, uint16_t id, uint16_t len);
+/* STATE/templates.v1 and STATE/options.v1: exporter-level templates and
+ * options knowledge, loaded at start, saved when changed. */
+void hf_templates_load(struct hf_decoder *d);
+void hf_templates_save(struct hf_decoder *d);
+
+/* ---- data_records.c ---- */
+
+/* Decodes the records of a data set (its body, after the set header) with
+ * template t; a record cut short or padding that is not zeros is counted. */
+void hf_decode_data_set(struct hf_decoder *d, struct hf_msg_ctx *m,
+                        const struct hf_template *t, struct hf_cursor set);
+
+/* ---- held_data.c ---- */
+
+/* Holds a data set whose template tid has not come (bounded: over the
+ * exporter's quota or its share of a full buffer it is refused, counted). */
 void hf_pending_hold(struct hf_decoder *d, struct hf_msg_ctx *m, uint16_t tid,
-                     const uint8_t *p, size_t len);
+                     struct hf_cursor set);
+/* Template tid of id's exporter arrived: decodes what waited for it. */
 void hf_pending_release(struct hf_decoder *d, const struct hf_exporter_id *id,
                         uint16_t tid);
+/* Drops (and counts) held data older than the age bound. */
+void hf_pending_expire(struct hf_decoder *d, uint64_t now_ms);
+/* Drops (and counts) all held data. */
+void hf_pending_drop_all(struct hf_decoder *d);
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t rd32(const uint8_t *p)
+/* ---- the message parsers: msg is the whole datagram / message ---- */
+
+/* v5.c; the domain of a v5 message: its engine type and id. */
+void hf_decode_v5(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor msg);
+uint32_t hf_v5_domain(struct hf_cursor msg);
+
+/* ipfix_v9.c; the observation domain / v9 source id of a message (0 when
+ * the header is cut before it). */
+void hf_decode_ipfix(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor msg);
+void hf_decode_v9(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor msg);
+uint32_t hf_ipfix_domain(struct hf_cursor msg);
+uint32_t hf_v9_domain(struct hf_cursor msg);
+
+/* sflow.c */
+void hf_decode_sflow(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor msg);
+/* The sub-agent id of an sFlow datagram (its exporter domain); 0 if the
+ * header is cut before it or its agent address type is unknown. */
+uint32_t hf_sflow_sub_agent(struct hf_cursor msg);
+
+/* A malformation of the message being decoded, counted under its session. */
+static inline void
+hf_bad(struct hf_msg_ctx *m, enum hf_malformed why)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-/* Unsigned big-endian integer of 1..8 bytes (reduced-size encoding). */
-static inline uint64_t rdn(const uint8_t *p, uint16_t n)
-{
-    uint64_t v = 0;
-    for (uint16_t i = 0; i < n && i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
+    m->sess->st.malformed[why]++;
 }
 
 #endif

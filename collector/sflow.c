@@ -3,7 +3,8 @@
  * packet: it becomes one record of one packet and the packet's frame
  * length, with the sample's rate as samplingPacketInterval (counters stay
  * unscaled, as for sampled NetFlow).  Sampled headers are decoded by the
- * probe's own packet decoders.  Counter samples are counted, not stored. */
+ * packet/ library (the probe's packet decoders).  Counter samples are
+ * counted, not stored.  Every read goes through extract.h. */
 #include <string.h>
 
 #include <pcap/dlt.h>
@@ -26,6 +27,41 @@ enum {
 /* header_protocol of a raw packet header */
 enum { SF_PROTO_ETHERNET = 1, SF_PROTO_IPV4 = 11, SF_PROTO_IPV6 = 12 };
 
+/* datagram header: version, agent address type, agent address (0, 4 or 16
+ * bytes), then sub-agent id, sequence number, uptime, sample count */
+#define SF_AGENT_TYPE_AT       4
+#define SF_AGENT_AT            8
+#define SF_SEQ_AFTER_AGENT     4
+#define SF_COUNT_AFTER_AGENT   12
+#define SF_HDR_AFTER_AGENT     16
+/* a sample or a flow record: type, length, body */
+#define SF_ITEM_TYPE_AT        0
+#define SF_ITEM_LEN_AT         4
+#define SF_ITEM_HDR            8
+/* flow sample (compact): seq, source id, rate, pool, drops, input,
+ * output, record count */
+#define SF_FS_RATE_AT          8
+#define SF_FS_INPUT_AT         20
+#define SF_FS_OUTPUT_AT        24
+#define SF_FS_NREC_AT          28
+#define SF_FS_FIXED            32
+/* expanded: source id as type + index, interfaces as format + value */
+#define SF_FSX_RATE_AT         12
+#define SF_FSX_IN_FORMAT_AT    24
+#define SF_FSX_IN_VALUE_AT     28
+#define SF_FSX_OUT_FORMAT_AT   32
+#define SF_FSX_OUT_VALUE_AT    36
+#define SF_FSX_NREC_AT         40
+#define SF_FSX_FIXED           44
+/* raw packet header: protocol, frame length, stripped, header length */
+#define SF_RAW_PROTO_AT        0
+#define SF_RAW_FRAME_LEN_AT    4
+#define SF_RAW_HLEN_AT         12
+#define SF_RAW_HDR             16
+/* extended switch: src vlan, src priority, dst vlan, dst priority */
+#define SF_SWITCH_VLAN_AT      0
+#define SF_SWITCH_LEN          16
+
 /* ifIndex 0x3fffffff in a compact interface field: the agent itself */
 #define SF_IF_INTERNAL 0x3fffffffu
 
@@ -38,14 +74,10 @@ struct sf_sample {
     uint16_t switch_vlan;         /* extended switch: incoming VLAN */
 };
 
-static void
-bad(struct hf_msg_ctx *m, enum hf_malformed why)
-{
-    m->sess->st.malformed[why]++;
-}
 
+/* An IPv4 address's first 4 bytes as a host-order number. */
 static uint32_t
-rd32_addr(const uint8_t a[16])
+ipv4_of(const uint8_t a[16])
 {
     return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 }
@@ -78,8 +110,8 @@ from_packet(const struct hf_packet *pkt, enum hf_decode_result r,
         memcpy(rec->sourceIPv6Address, pkt->src_addr, 16);
         memcpy(rec->destinationIPv6Address, pkt->dst_addr, 16);
     } else {
-        rec->sourceIPv4Address = rd32_addr(pkt->src_addr);
-        rec->destinationIPv4Address = rd32_addr(pkt->dst_addr);
+        rec->sourceIPv4Address = ipv4_of(pkt->src_addr);
+        rec->destinationIPv4Address = ipv4_of(pkt->dst_addr);
     }
     rec->protocolIdentifier = pkt->proto;
     rec->ipClassOfService = pkt->tos;
@@ -103,8 +135,12 @@ raw_header(struct hf_cursor c, struct sf_sample *s)
     uint32_t proto, frame_len, hlen;
     int dlt;
 
-    if (!hf_cur_u32(&c, 0, &proto) || !hf_cur_u32(&c, 4, &frame_len)
-        || !hf_cur_u32(&c, 12, &hlen) || !hf_cur_has_at(&c, 16, hlen))
+    struct hf_cursor hdr;
+
+    if (!hf_cur_u32(&c, SF_RAW_PROTO_AT, &proto)
+        || !hf_cur_u32(&c, SF_RAW_FRAME_LEN_AT, &frame_len)
+        || !hf_cur_u32(&c, SF_RAW_HLEN_AT, &hlen)
+        || !hf_cur_sub(&c, SF_RAW_HDR, hlen, &hdr))
         return false;
     switch (proto) {
     case SF_PROTO_ETHERNET: dlt = DLT_EN10MB; break;
@@ -113,7 +149,7 @@ raw_header(struct hf_cursor c, struct sf_sample *s)
     default:                return true;    /* other links: skipped */
     }
     struct hf_packet pkt = { .caplen = hlen, .wirelen = frame_len };
-    enum hf_decode_result r = hf_decode_packet(dlt, c.p + 16, hlen, &pkt);
+    enum hf_decode_result r = hf_decode_packet(dlt, hdr.p, hdr.len, &pkt);
     memset(&s->rec, 0, sizeof(s->rec));
     from_packet(&pkt, r, &s->rec);
     s->rec.octetDeltaCount = frame_len;
@@ -141,8 +177,8 @@ sampled_ip(struct hf_cursor c, bool v6, struct sf_sample *s)
         memcpy(r->sourceIPv6Address, src, 16);
         memcpy(r->destinationIPv6Address, dst, 16);
     } else {
-        r->sourceIPv4Address = rd32_addr(src);
-        r->destinationIPv4Address = rd32_addr(dst);
+        r->sourceIPv4Address = ipv4_of(src);
+        r->destinationIPv4Address = ipv4_of(dst);
     }
     r->octetDeltaCount = len;
     r->protocolIdentifier = (uint8_t)proto;
@@ -161,29 +197,32 @@ flow_records(struct hf_msg_ctx *m, struct hf_cursor c, uint32_t count,
 {
     for (uint32_t i = 0; i < count; i++) {
         uint32_t type, len;
-        if (!hf_cur_u32(&c, 0, &type) || !hf_cur_u32(&c, 4, &len)
-            || !hf_cur_has_at(&c, 8, len)) {
-            bad(m, HF_BAD_RECORD);
+        struct hf_cursor body;
+        uint32_t vlan;
+        if (!hf_cur_u32(&c, SF_ITEM_TYPE_AT, &type)
+            || !hf_cur_u32(&c, SF_ITEM_LEN_AT, &len)
+            || !hf_cur_sub(&c, SF_ITEM_HDR, len, &body)) {
+            hf_bad(m, HF_BAD_RECORD);
             return false;
         }
-        struct hf_cursor body = hf_cur_make(c.p + 8, len);
         bool ok = true;
         switch (type) {
         case SF_RAW_HEADER:   ok = raw_header(body, s); break;
         case SF_SAMPLED_IPV4: ok = sampled_ip(body, false, s); break;
         case SF_SAMPLED_IPV6: ok = sampled_ip(body, true, s); break;
         case SF_EXTENDED_SWITCH:
-            ok = hf_cur_has(&body, 16);
+            ok = hf_cur_has(&body, SF_SWITCH_LEN)
+                 && hf_cur_u32(&body, SF_SWITCH_VLAN_AT, &vlan);
             if (ok)
-                s->switch_vlan = (uint16_t)(rd32(body.p) & 0x0fff);
+                s->switch_vlan = (uint16_t)(vlan & 0x0fff);
             break;
         default: break;           /* other records: skipped by length */
         }
         if (!ok) {
-            bad(m, HF_BAD_FIELD);
+            hf_bad(m, HF_BAD_FIELD);
             return false;
         }
-        hf_cur_skip(&c, 8);
+        hf_cur_skip(&c, SF_ITEM_HDR);
         hf_cur_skip(&c, padded(len, c.len));
     }
     return true;
@@ -194,23 +233,27 @@ static void
 flow_sample(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor c,
             bool expanded)
 {
-    uint32_t rate, in_format, in_value, out_format, out_value, nrec;
-    uint32_t fixed = expanded ? 44 : 32;
+    uint32_t rate = 0, in_format = 0, in_value = 0, out_format = 0, out_value = 0;
+    uint32_t nrec = 0;
+    uint32_t fixed = expanded ? SF_FSX_FIXED : SF_FS_FIXED;
 
     if (!hf_cur_has(&c, fixed)) {
-        bad(m, HF_BAD_SET);
+        hf_bad(m, HF_BAD_SET);
         return;
     }
+    /* within the fixed part checked above: the reads cannot fail */
     if (expanded) {
-        rate = rd32(c.p + 12);
-        in_format = rd32(c.p + 24);
-        in_value = rd32(c.p + 28);
-        out_format = rd32(c.p + 32);
-        out_value = rd32(c.p + 36);
-        nrec = rd32(c.p + 40);
+        hf_cur_u32(&c, SF_FSX_RATE_AT, &rate);
+        hf_cur_u32(&c, SF_FSX_IN_FORMAT_AT, &in_format);
+        hf_cur_u32(&c, SF_FSX_IN_VALUE_AT, &in_value);
+        hf_cur_u32(&c, SF_FSX_OUT_FORMAT_AT, &out_format);
+        hf_cur_u32(&c, SF_FSX_OUT_VALUE_AT, &out_value);
+        hf_cur_u32(&c, SF_FSX_NREC_AT, &nrec);
     } else {
-        uint32_t input = rd32(c.p + 20), output = rd32(c.p + 24);
-        rate = rd32(c.p + 8);
+        uint32_t input = 0, output = 0;
+        hf_cur_u32(&c, SF_FS_INPUT_AT, &input);
+        hf_cur_u32(&c, SF_FS_OUTPUT_AT, &output);
+        hf_cur_u32(&c, SF_FS_RATE_AT, &rate);
         in_format = input >> 30;
         in_value = input & 0x3fffffff;
         if (in_value == SF_IF_INTERNAL)
@@ -220,7 +263,7 @@ flow_sample(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor c,
         out_value = output & 0x3fffffff;
         if (out_value == SF_IF_INTERNAL)
             out_format = 1;       /* delivered to the agent itself */
-        nrec = rd32(c.p + 28);
+        hf_cur_u32(&c, SF_FS_NREC_AT, &nrec);
     }
     hf_cur_skip(&c, fixed);
 
@@ -258,37 +301,36 @@ agent_len(uint32_t t)
 }
 
 uint32_t
-hf_sflow_sub_agent(const uint8_t *msg, size_t len)
+hf_sflow_sub_agent(struct hf_cursor c)
 {
-    struct hf_cursor c = hf_cur_make(msg, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     uint32_t t, id = 0;
     int alen;
 
-    if (hf_cur_u32(&c, 4, &t) && (alen = agent_len(t)) >= 0)
-        hf_cur_u32(&c, 8 + (uint32_t)alen, &id);
+    if (hf_cur_u32(&c, SF_AGENT_TYPE_AT, &t) && (alen = agent_len(t)) >= 0)
+        hf_cur_u32(&c, SF_AGENT_AT + (uint32_t)alen, &id);
     return id;
 }
 
 void
-hf_decode_sflow(struct hf_decoder *d, struct hf_msg_ctx *m, const uint8_t *msg,
-                size_t len)
+hf_decode_sflow(struct hf_decoder *d, struct hf_msg_ctx *m, struct hf_cursor c)
 {
-    struct hf_cursor c = hf_cur_make(msg, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     uint32_t type, seq, count;
     int alen;
 
-    if (!hf_cur_u32(&c, 4, &type)) {
-        bad(m, HF_BAD_SHORT);
+    if (!hf_cur_u32(&c, SF_AGENT_TYPE_AT, &type)) {
+        hf_bad(m, HF_BAD_SHORT);
         return;
     }
     if ((alen = agent_len(type)) < 0) {
-        bad(m, HF_BAD_FIELD);
+        hf_bad(m, HF_BAD_FIELD);
         return;
     }
     /* version, address type, address, sub-agent, sequence, uptime, count */
-    uint32_t hdr = 8 + (uint32_t)alen + 16;
-    if (!hf_cur_u32(&c, hdr - 12, &seq) || !hf_cur_u32(&c, hdr - 4, &count)) {
-        bad(m, HF_BAD_SHORT);
+    uint32_t agent_end = SF_AGENT_AT + (uint32_t)alen;
+    uint32_t hdr = agent_end + SF_HDR_AFTER_AGENT;
+    if (!hf_cur_u32(&c, agent_end + SF_SEQ_AFTER_AGENT, &seq)
+        || !hf_cur_u32(&c, agent_end + SF_COUNT_AFTER_AGENT, &count)) {
+        hf_bad(m, HF_BAD_SHORT);
         return;
     }
     hf_sequence_check(m->sess, seq, 1);     /* sFlow counts datagrams */
@@ -298,15 +340,16 @@ hf_decode_sflow(struct hf_decoder *d, struct hf_msg_ctx *m, const uint8_t *msg,
      * ends the loop on its bytes. */
     for (uint32_t i = 0; i < count; i++) {
         uint32_t stype, slen;
-        if (!hf_cur_u32(&c, 0, &stype) || !hf_cur_u32(&c, 4, &slen)) {
-            bad(m, HF_BAD_LENGTH);          /* fewer samples than counted */
+        struct hf_cursor body;
+        if (!hf_cur_u32(&c, SF_ITEM_TYPE_AT, &stype)
+            || !hf_cur_u32(&c, SF_ITEM_LEN_AT, &slen)) {
+            hf_bad(m, HF_BAD_LENGTH);          /* fewer samples than counted */
             return;
         }
-        if (!hf_cur_has_at(&c, 8, slen)) {
-            bad(m, HF_BAD_SET);             /* sample runs past the datagram */
+        if (!hf_cur_sub(&c, SF_ITEM_HDR, slen, &body)) {
+            hf_bad(m, HF_BAD_SET);             /* sample runs past the datagram */
             return;
         }
-        struct hf_cursor body = hf_cur_make(c.p + 8, slen);
         switch (stype) {
         case SF_FLOW_SAMPLE:          flow_sample(d, m, body, false); break;
         case SF_FLOW_SAMPLE_EXPANDED: flow_sample(d, m, body, true); break;
@@ -315,7 +358,7 @@ hf_decode_sflow(struct hf_decoder *d, struct hf_msg_ctx *m, const uint8_t *msg,
             m->sess->st.options_records++;
             break;
         }
-        hf_cur_skip(&c, 8);
+        hf_cur_skip(&c, SF_ITEM_HDR);
         hf_cur_skip(&c, padded(slen, c.len));
     }
 }

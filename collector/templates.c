@@ -32,18 +32,6 @@ hf_templates_table(void)
     return g_hash_table_new_full(key_hash, key_equal, g_free, g_free);
 }
 
-void
-hf_tmpl_key_make(struct hf_tmpl_key *k, const struct hf_exporter_id *id,
-                 bool session, uint16_t tid)
-{
-    memset(k, 0, sizeof(*k));
-    memcpy(k->addr, id->addr, 16);
-    k->domain = id->domain;
-    k->port = session ? id->port : 0;
-    k->tid = tid;
-    k->version = id->version;
-}
-
 const struct hf_template *
 hf_templates_find(struct hf_decoder *d, const struct hf_exporter_id *id,
                   uint16_t tid)
