@@ -185,6 +185,24 @@ mac_zero(const uint8_t m[6])
     return memcmp(m, zero, 6) == 0;
 }
 
+/* aa:bb:cc:dd:ee:ff into out (18 bytes): per record in a table by device,
+ * where snprintf was half of the query's time */
+static size_t
+mac_text(const uint8_t m[6], char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+
+    for (int i = 0; i < 6; i++) {
+        if (i)
+            *o++ = ':';
+        *o++ = hex[m[i] >> 4];
+        *o++ = hex[m[i] & 15];
+    }
+    *o = '\0';
+    return (size_t)(o - out);
+}
+
 /* The client's device: its name, else its MAC, else its address. */
 static uint8_t *
 put_device(uint8_t *o, const hf_flow_record_t *r, const struct hf_key_env *env)
@@ -196,10 +214,9 @@ put_device(uint8_t *o, const hf_flow_record_t *r, const struct hf_key_env *env)
 
     if (name)
         return put_str(o, name, strlen(name));
-    if (!mac_zero(mac)) {
-        snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x",
-                 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-    } else if (r->ipVersion == 6) {
+    if (!mac_zero(mac))
+        return put_str(o, buf, mac_text(mac, buf));
+    if (r->ipVersion == 6) {
         inet_ntop(AF_INET6, client_is_src ? r->sourceIPv6Address
                                           : r->destinationIPv6Address, buf, sizeof(buf));
     } else {
