@@ -30,9 +30,13 @@ hf_rate_log_flush(struct hf_rate_log *r, uint64_t now_ms, bool force)
         return false;
     if (!force && now_ms < r->window_ms + HF_RATE_LOG_INTERVAL_MS)
         return false;
-    g_warning("%s: %" G_GUINT64_FORMAT " more in the last %" G_GUINT64_FORMAT
-              " s (%" G_GUINT64_FORMAT " in all); latest: %s", r->what,
-              r->pending, (now_ms - r->window_ms + 999) / 1000, r->total, r->last);
+    if (now_ms >= r->window_ms)
+        g_warning("%s: %" G_GUINT64_FORMAT " more in the last %" G_GUINT64_FORMAT
+                  " s (%" G_GUINT64_FORMAT " in all); latest: %s", r->what,
+                  r->pending, (now_ms - r->window_ms + 999) / 1000, r->total, r->last);
+    else        /* a final flush without the time (now_ms 0) */
+        g_warning("%s: %" G_GUINT64_FORMAT " more since the last report (%" G_GUINT64_FORMAT
+                  " in all); latest: %s", r->what, r->pending, r->total, r->last);
     r->pending = 0;
     r->window_ms = now_ms ? now_ms : 1;
     return true;
