@@ -15,11 +15,25 @@ struct worker {
     const struct hf_query *q;
     struct hf_decode_stop *stop;
     uint64_t max_groups;            /* this thread's share of q->max_groups; 0: none */
-    bool hide_ignored;
+    bool hide_ignored;              /* the first table hides ignored names */
+    bool more_hide[HF_QUERY_MORE_MAX];  /* ...and each of q->more */
+    bool any_hide;
     struct hf_agg *agg;
+    struct hf_agg *more[HF_QUERY_MORE_MAX];
     struct hf_convs *convs;
-    uint64_t matched, ignored;
+    uint64_t matched, ignored;      /* of the first table */
 };
+
+static bool
+over_share(const struct worker *w)
+{
+    if (!w->agg)
+        return hf_convs_size(w->convs) > w->max_groups;
+    uint64_t n = hf_agg_size(w->agg);
+    for (unsigned i = 0; i < w->q->nmore; i++)
+        n += hf_agg_size(w->more[i]);
+    return n > w->max_groups;
+}
 
 static void
 on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
@@ -35,24 +49,27 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
         if (!hf_filter_match(q->filter, r, &env))
             return;
     }
-    if (w->hide_ignored) {
+    bool ignored = false;
+    if (w->any_hide) {
         uint8_t source;
         const fbVarfield_t *name = hf_flow_name(r, &source);
-        if (name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len)) {
-            w->ignored++;
-            return;
-        }
+        ignored = name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len);
     }
-    w->matched++;
-    if (w->agg) {
-        struct hf_key_env kenv = { f->source, q->names };
-        hf_agg_add(w->agg, r, &kenv);
-    } else if (!r->deltaFlowCount) {
-        hf_convs_add(w->convs, r, f->source);
+    struct hf_key_env kenv = { f->source, q->names };
+    for (unsigned i = 0; i < q->nmore; i++)
+        if (!(ignored && w->more_hide[i]))
+            hf_agg_add(w->more[i], r, &kenv);
+    if (ignored && w->hide_ignored) {
+        w->ignored++;
+    } else {
+        w->matched++;
+        if (w->agg)
+            hf_agg_add(w->agg, r, &kenv);
+        else if (!r->deltaFlowCount)
+            hf_convs_add(w->convs, r, f->source);
     }
     /* memory follows the groups: past the share, every reader stops */
-    if (w->max_groups
-        && (w->agg ? hf_agg_size(w->agg) : hf_convs_size(w->convs)) > w->max_groups)
+    if (w->max_groups && over_share(w))
         g_atomic_int_compare_and_exchange(&w->stop->flag, 0, STOP_GROUPS);
 }
 
@@ -71,6 +88,16 @@ filter_fits_summaries(const struct hf_filter *f)
     return (hf_filter_fields(f) & ~fit) == 0;
 }
 
+static bool
+keys_in_summaries(const struct hf_key *keys, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!hf_key_in_summaries(keys[i].kind)
+            || (keys[i].kind == HF_KEY_TIME && keys[i].step_s < 3600))
+            return false;
+    return true;
+}
+
 bool
 hf_query_summaries_fit(const struct hf_query *q, const char **why)
 {
@@ -78,12 +105,12 @@ hf_query_summaries_fit(const struct hf_query *q, const char **why)
         *why = "conversations need the raw flows' ports";
         return false;
     }
-    for (unsigned i = 0; i < q->nkeys; i++) {
-        if (!hf_key_in_summaries(q->keys[i].kind)
-            || (q->keys[i].kind == HF_KEY_TIME && q->keys[i].step_s < 3600)) {
-            *why = "a key the summaries do not keep";
-            return false;
-        }
+    bool fit = keys_in_summaries(q->keys, q->nkeys);
+    for (unsigned i = 0; fit && i < q->nmore; i++)
+        fit = keys_in_summaries(q->more[i].keys, q->more[i].nkeys);
+    if (!fit) {
+        *why = "a key the summaries do not keep";
+        return false;
     }
     if (q->filter && !filter_fits_summaries(q->filter)) {
         *why = "the filter reads fields the summaries do not keep";
@@ -165,12 +192,12 @@ choose_files(const struct hf_query *q, struct hf_query_result *res)
  * by hostname or domain); a table by address or port counts everything,
  * as nfdump would. */
 static bool
-shows_names(const struct hf_query *q)
+shows_names(const struct hf_key *keys, unsigned n)
 {
-    if (q->nkeys == 0)
+    if (n == 0)
         return true;
-    for (unsigned i = 0; i < q->nkeys; i++)
-        if (q->keys[i].kind == HF_KEY_HOSTNAME || q->keys[i].kind == HF_KEY_DOMAIN)
+    for (unsigned i = 0; i < n; i++)
+        if (keys[i].kind == HF_KEY_HOSTNAME || keys[i].kind == HF_KEY_DOMAIN)
             return true;
     return false;
 }
@@ -186,7 +213,8 @@ bool
 hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err)
 {
     unsigned n = q->threads ? q->threads : cores();
-    bool hide = !q->all_names && q->names && shows_names(q);
+    bool hides = !q->all_names && q->names;
+    bool hide = hides && shows_names(q->keys, q->nkeys);
     struct hf_decode_stop stop = { 0, q->deadline_us };
     GPtrArray *files;
     bool ok;
@@ -212,10 +240,16 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
         w[i].hide_ignored = hide;
         w[i].stop = &stop;
         w[i].max_groups = q->max_groups ? MAX(q->max_groups / n, 1) : 0;
+        w[i].any_hide = hide;
         if (q->nkeys)
             w[i].agg = hf_agg_new(q->keys, q->nkeys);
         else
             w[i].convs = hf_convs_new();
+        for (unsigned t = 0; q->nkeys && t < q->nmore; t++) {
+            w[i].more[t] = hf_agg_new(q->more[t].keys, q->more[t].nkeys);
+            w[i].more_hide[t] = hides && shows_names(q->more[t].keys, q->more[t].nkeys);
+            w[i].any_hide |= w[i].more_hide[t];
+        }
         ctxs[i] = &w[i];
     }
     ok = hf_scan_run_until(files, n, on_record, ctxs,
@@ -231,12 +265,18 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
         if (q->nkeys) {
             hf_agg_merge(w[0].agg, w[i].agg);
             hf_agg_free(w[i].agg);
+            for (unsigned t = 0; t < q->nmore; t++) {
+                hf_agg_merge(w[0].more[t], w[i].more[t]);
+                hf_agg_free(w[i].more[t]);
+            }
         } else {
             hf_convs_merge(w[0].convs, w[i].convs);
             hf_convs_free(w[i].convs);
         }
     }
     res->agg = w[0].agg;
+    for (unsigned t = 0; t < q->nmore; t++)
+        res->more[t] = w[0].more[t];
     res->convs = w[0].convs;
     g_string_append_printf(res->explain, "read: %" G_GUINT64_FORMAT " files, %"
                            G_GUINT64_FORMAT " records, %" G_GUINT64_FORMAT
@@ -258,6 +298,8 @@ void
 hf_query_result_clear(struct hf_query_result *res)
 {
     hf_agg_free(res->agg);
+    for (unsigned t = 0; t < HF_QUERY_MORE_MAX; t++)
+        hf_agg_free(res->more[t]);
     hf_convs_free(res->convs);
     if (res->explain)
         g_string_free(res->explain, TRUE);

@@ -22,6 +22,8 @@ enum hf_query_input {
     HF_INPUT_HOURLY,
 };
 
+#define HF_QUERY_MORE_MAX 8
+
 struct hf_query {
     const char *store;
     const char *const *sources;     /* NULL-terminated; NULL = all */
@@ -38,6 +40,13 @@ struct hf_query {
     /* bounds for a server (the web view); 0: none, as hostflow-report */
     gint64 deadline_us;             /* on g_get_monotonic_time(): stop reading then */
     uint64_t max_groups;            /* groups (conversations) held: stop beyond */
+    /* more tables from the same scan (with nkeys > 0): a page of several
+     * top-N tables reads the files once, not once per table */
+    struct hf_key_set {
+        struct hf_key keys[HF_KEYS_MAX];
+        unsigned nkeys;             /* > 0 */
+    } more[HF_QUERY_MORE_MAX];
+    unsigned nmore;
 };
 
 enum hf_query_stop {
@@ -48,6 +57,7 @@ enum hf_query_stop {
 
 struct hf_query_result {
     struct hf_agg *agg;             /* nkeys > 0 */
+    struct hf_agg *more[HF_QUERY_MORE_MAX];   /* q->more's tables */
     struct hf_convs *convs;         /* nkeys == 0 */
     bool hourly;                    /* answered from the summaries */
     struct hf_scan_stats scan;

@@ -214,6 +214,16 @@ def main():
                 continue
             esc = r['hostname'].replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
             check.ok('>%s</a>' % esc in page, 'details: hostname %r missing' % r['hostname'])
+        # the six tables come from one scan of the files: each equals the
+        # report's own table by that key (flows, packets, bytes, row by row)
+        for key in ('device', 'hostname', 'domain', 'dstip', 'dstport', 'app'):
+            want = [(int(r['flows']), int(r['packets']), int(r['bytes']))
+                    for r in report_csv(store, '--by', key, '-n', '10') if r['rank'] != 'total']
+            m = re.search(r'<section class="top" id="top-%s">(.*?)</section>' % key, page, re.S)
+            nums = [int(x) for x in re.findall(r'title="(\d+)"', m.group(1))] if m else []
+            got = [tuple(nums[i:i + 3]) for i in range(0, len(nums) - 2, 3)]
+            check.eq('details: the %s table equals hostflow-report --by %s' % (key, key),
+                     want, got)
         for key in ('hostname', 'domain', 'device', 'dstport', 'app'):
             want = report_csv(store, '--by', key, '-n', '10')
             st, ct, body = web.get('/api/top.csv', dict(WIDE, by=key))

@@ -575,15 +575,28 @@ hf_page_details(struct hf_web *w, const struct hf_web_params *p, struct hf_web_r
     head(o, "Details", p, false);
     form(o, "/details", p, true);
     window_line(o, p, p->to_ms == UINT64_MAX ? hf_wall_ms() : p->to_ms);
+    /* every table from one reading of the files */
+    struct hf_query q = { 0 };
+    struct hf_query_result all;
+    G_STATIC_ASSERT(G_N_ELEMENTS(detail_keys) <= 1 + HF_QUERY_MORE_MAX);
+    q.keys[0].kind = detail_keys[0];
+    q.nkeys = 1;
+    for (size_t i = 1; i < G_N_ELEMENTS(detail_keys); i++) {
+        q.more[i - 1].keys[0].kind = detail_keys[i];
+        q.more[i - 1].nkeys = 1;
+    }
+    q.nmore = G_N_ELEMENTS(detail_keys) - 1;
+    if (!hf_web_run(w, p, &q, p->filter, &all, r)) {
+        g_string_free(o, TRUE);
+        return;
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(detail_keys); i++) {
-        struct hf_query q = { 0 };
-        struct hf_query_result res;
-        q.keys[0].kind = detail_keys[i];
-        q.nkeys = 1;
-        if (!hf_web_run(w, p, &q, p->filter, &res, r)) {
-            g_string_free(o, TRUE);
-            return;
-        }
+        /* table i as a query of its own, as top_table() reads it */
+        struct hf_query qt = q;
+        struct hf_query_result res = all;
+        qt.keys[0].kind = detail_keys[i];
+        qt.nmore = 0;
+        res.agg = i ? all.more[i - 1] : all.agg;
         if (!totals) {
             const struct hf_sums *t = hf_agg_total(res.agg);
             char *b = hf_render_human(t->bytes, "B"), *pk = hf_render_human(t->packets, "");
@@ -597,9 +610,9 @@ hf_page_details(struct hf_web *w, const struct hf_web_params *p, struct hf_web_r
             g_free(b), g_free(pk), g_free(f);
             totals = true;
         }
-        top_table(o, p, &q, &res);
-        hf_query_result_clear(&res);
+        top_table(o, p, &qt, &res);
     }
+    hf_query_result_clear(&all);
     foot(o);
     g_string_assign(r->body, o->str);
     g_string_free(o, TRUE);
