@@ -10,9 +10,10 @@
 #include <pcap/dlt.h>
 
 #include "decoder_int.h"
-#include "proto.h"
 #include "extract.h"
 #include "packet.h"
+#include "packet_record.h"
+#include "record_fields.h"
 
 /* Sample and record types: enterprise (20 bits) << 12 | format (12 bits),
  * enterprise 0 (sFlow's own). */
@@ -75,13 +76,6 @@ struct sf_sample {
 };
 
 
-/* An IPv4 address's first 4 bytes as a host-order number. */
-static uint32_t
-ipv4_of(const uint8_t a[16])
-{
-    return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
-}
-
 /* Bytes an XDR item of n <= left bytes takes: padded to 4, unless the
  * padding would run past the end. */
 static uint32_t
@@ -90,42 +84,6 @@ padded(uint32_t n, uint32_t left)
     uint32_t p = n + ((4 - (n & 3)) & 3);
 
     return p < n || p > left ? left : p;
-}
-
-/* The fields of a decoded packet, as the probe's records carry them:
- * ICMP type and code also in the destination port. */
-static void
-from_packet(const struct hf_packet *pkt, enum hf_decode_result r,
-            hf_flow_record_t *rec)
-{
-    if (pkt->has_mac) {
-        memcpy(rec->sourceMacAddress, pkt->src_mac, 6);
-        memcpy(rec->destinationMacAddress, pkt->dst_mac, 6);
-    }
-    rec->vlanId = pkt->vlan_id;
-    if (r != HF_DECODE_OK)
-        return;                   /* not IP, or cut: the link fields only */
-    rec->ipVersion = pkt->ip_version;
-    if (pkt->ip_version == 6) {
-        memcpy(rec->sourceIPv6Address, pkt->src_addr, 16);
-        memcpy(rec->destinationIPv6Address, pkt->dst_addr, 16);
-    } else {
-        rec->sourceIPv4Address = ipv4_of(pkt->src_addr);
-        rec->destinationIPv4Address = ipv4_of(pkt->dst_addr);
-    }
-    rec->protocolIdentifier = pkt->proto;
-    rec->ipClassOfService = pkt->tos;
-    rec->tcpControlBits = pkt->tcp_flags;
-    if (pkt->has_ports) {
-        rec->sourceTransportPort = pkt->sport;
-        rec->destinationTransportPort = pkt->dport;
-    } else if (hf_proto_is_icmp(pkt->proto)) {
-        rec->destinationTransportPort = pkt->icmp_type_code;
-        if (pkt->proto == HF_PROTO_ICMP)
-            rec->icmpTypeCodeIPv4 = pkt->icmp_type_code;
-        else
-            rec->icmpTypeCodeIPv6 = pkt->icmp_type_code;
-    }
 }
 
 /* Raw packet header: protocol, frame length, stripped, header<>. */
@@ -151,7 +109,7 @@ raw_header(struct hf_cursor c, struct sf_sample *s)
     struct hf_packet pkt = { .caplen = hlen, .wirelen = frame_len };
     enum hf_decode_result r = hf_decode_packet(dlt, hdr.p, hdr.len, &pkt);
     memset(&s->rec, 0, sizeof(s->rec));
-    from_packet(&pkt, r, &s->rec);
+    hf_packet_fill_record(&pkt, r, &s->rec);
     s->rec.octetDeltaCount = frame_len;
     s->have_header = true;
     return true;
@@ -172,14 +130,7 @@ sampled_ip(struct hf_cursor c, bool v6, struct sf_sample *s)
         return false;
     hf_flow_record_t *r = &s->ip;
     memset(r, 0, sizeof(*r));
-    r->ipVersion = v6 ? 6 : 4;
-    if (v6) {
-        memcpy(r->sourceIPv6Address, src, 16);
-        memcpy(r->destinationIPv6Address, dst, 16);
-    } else {
-        r->sourceIPv4Address = ipv4_of(src);
-        r->destinationIPv4Address = ipv4_of(dst);
-    }
+    hf_record_set_addresses(r, v6 ? 6 : 4, src, dst);
     r->octetDeltaCount = len;
     r->protocolIdentifier = (uint8_t)proto;
     r->sourceTransportPort = (uint16_t)sport;

@@ -7,6 +7,7 @@
 
 #include "flow_record.h"
 #include "hash.h"
+#include "packet_record.h"
 
 #define NONE UINT32_MAX
 #define TCP_FIN 0x01
@@ -226,12 +227,7 @@ hf_flow_key_from_packet(struct hf_flow_key *k, const struct hf_packet *pkt,
     k->vlan_id = pkt->vlan_id;
     k->proto = pkt->proto;
     k->ip_version = pkt->ip_version;
-    if (pkt->has_ports) {
-        k->sport = pkt->sport;
-        k->dport = pkt->dport;
-    } else if (hf_proto_is_icmp(pkt->proto)) {
-        k->dport = pkt->icmp_type_code;
-    }
+    hf_packet_ports(pkt, &k->sport, &k->dport);
 }
 
 bool
