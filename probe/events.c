@@ -22,13 +22,18 @@ enum {
 };
 
 /* An event as it waits in the queue: the record and its strings copied
- * (the flow may be gone by the time the writer formats it). */
+ * (the flow may be gone by the time the writer formats it).  The block
+ * stays in its queue slot and carries later events. */
 struct queued {
     struct hf_event ev;
     hf_flow_record_t rec;
     uint8_t flow_id[16], conversation[16];
+    size_t room;             /* bytes for strings */
     char strings[];          /* the record's names, back to back */
 };
+
+/* Room every block gets: most events' names fit without growing it. */
+#define STRINGS_ROOM 512
 
 struct hf_events {
     struct hf_flow_table *table;
@@ -68,15 +73,23 @@ name_field(hf_flow_record_t *r, size_t i)
     return (fbVarfield_t *)((char *)r + name_fields[i]);
 }
 
-/* One block holding the event, its record and the record's strings. */
-static struct queued *
-queued_new(const struct hf_event *ev)
+/* Copies the event, its record and the record's strings into the block
+ * of a queue slot, growing (replacing) the block when they do not fit. */
+static void
+queued_fill(void **slot, const struct hf_event *ev)
 {
     size_t len = 0;
 
     for (size_t i = 0; i < G_N_ELEMENTS(name_fields); i++)
         len += name_field((hf_flow_record_t *)ev->rec, i)->len;
-    struct queued *q = g_malloc(sizeof(*q) + len);
+    struct queued *q = *slot;
+    if (!q || q->room < len) {
+        g_free(q);
+        size_t room = len > STRINGS_ROOM ? len : STRINGS_ROOM;
+        q = g_malloc(sizeof(*q) + room);
+        q->room = room;
+        *slot = q;
+    }
     q->ev = *ev;
     q->rec = *ev->rec;
     memcpy(q->flow_id, ev->flow_id, 16);
@@ -92,7 +105,6 @@ queued_new(const struct hf_event *ev)
         v->buf = (uint8_t *)p;
         p += v->len;
     }
-    return q;
 }
 
 struct hf_events *
@@ -141,13 +153,18 @@ tell(struct hf_events *e, const struct hf_flow *f, enum hf_event_type type, cons
 {
     if (e->match && !hf_filter_match(e->match, rec, &e->env))
         return;
+    e->seq++;                /* a dropped event leaves a gap */
+    void **slot = hf_event_queue_reserve(e->queue);
+    if (!slot)
+        return;
     const struct hf_flow *rev = reverse_of(e, f);
     struct hf_event ev = {
-        .type = type, .seq = ++e->seq, .time_ms = time_us / 1000, .rec = rec,
+        .type = type, .seq = e->seq, .time_ms = time_us / 1000, .rec = rec,
         .flow_id = f->events.id, .conversation_id = f->events.conversation, .state = state,
         .rev_packets = rev ? rev->packets : 0, .rev_bytes = rev ? rev->octets : 0,
     };
-    hf_event_queue_push(e->queue, queued_new(&ev));
+    queued_fill(slot, &ev);
+    hf_event_queue_commit(e->queue);
 }
 
 static void

@@ -51,6 +51,22 @@ test_uuid7(void)
     CHECK(memcmp(a + 8, b + 8, 8) != 0, "two generators: different random bits");
 }
 
+/* The producer's side: the item replaces the block its slot kept. */
+static bool
+push(struct hf_event_queue *q, char *item)
+{
+    void **slot = hf_event_queue_reserve(q);
+
+    if (!slot) {
+        g_free(item);
+        return false;
+    }
+    g_free(*slot);
+    *slot = item;
+    hf_event_queue_commit(q);
+    return true;
+}
+
 static void
 test_queue_bounds(void)
 {
@@ -59,30 +75,30 @@ test_queue_bounds(void)
     bool empty;
 
     for (int i = 0; i < 5; i++)
-        CHECK(hf_event_queue_push(q, g_strdup_printf("%d\n", i)) == (i < 3),
+        CHECK(push(q, g_strdup_printf("%d\n", i)) == (i < 3),
               "push %d %s", i, i < 3 ? "fits" : "is dropped");
     CHECK(hf_event_queue_dropped(q) == 2, "2 dropped");
-    size_t n = hf_event_queue_pop(q, out, 2, &empty);
+    size_t n = hf_event_queue_take(q, out, 2, &empty);
     CHECK(n == 2 && !empty && !strcmp(out[0], "0\n") && !strcmp(out[1], "1\n"),
-          "pop 2 of 3 in order");
-    for (size_t i = 0; i < n; i++)
-        g_free(out[i]);
-    CHECK(hf_event_queue_push(q, g_strdup("5\n")), "room again after a pop");
-    n = hf_event_queue_pop(q, out, 8, &empty);
+          "take 2 of 3 in order");
+    CHECK(hf_event_queue_reserve(q) == NULL, "taken but not released: still full");
+    hf_event_queue_release(q, n);
+    void **slot = hf_event_queue_reserve(q);
+    CHECK(slot && *slot == out[0], "released: the first slot comes back with its block");
+    CHECK(push(q, g_strdup("5\n")), "room again after a release");
+    n = hf_event_queue_take(q, out, 8, &empty);
     CHECK(n == 2 && empty && !strcmp(out[0], "2\n") && !strcmp(out[1], "5\n"),
           "the rest in order, across the ring's end");
-    for (size_t i = 0; i < n; i++)
-        g_free(out[i]);
-    CHECK(hf_event_queue_push(q, g_strdup("6\n")), "push before close");
+    hf_event_queue_release(q, n);
+    CHECK(push(q, g_strdup("6\n")), "push before close");
     hf_event_queue_close(q);
-    CHECK(!hf_event_queue_push(q, g_strdup("7\n")), "no push after close");
-    n = hf_event_queue_pop(q, out, 8, &empty);
+    CHECK(!push(q, g_strdup("7\n")), "no push after close");
+    n = hf_event_queue_take(q, out, 8, &empty);
     CHECK(n == 1 && !strcmp(out[0], "6\n"), "closed: what is left still comes out");
-    g_free(out[0]);
-    CHECK(hf_event_queue_pop(q, out, 8, &empty) == 0, "closed and empty: 0");
-    CHECK(hf_event_queue_dropped(q) == 3, "3 dropped in all");
-    hf_event_queue_push(q, g_strdup("x\n"));
-    hf_event_queue_free(q);    /* frees nothing twice, leaks nothing (ASan) */
+    hf_event_queue_release(q, n);
+    CHECK(hf_event_queue_take(q, out, 8, &empty) == 0, "closed and empty: 0");
+    CHECK(hf_event_queue_dropped(q) == 4, "4 dropped in all (3 full, 1 closed)");
+    hf_event_queue_free(q);    /* frees every block once, leaks none (ASan) */
 }
 
 #define THREAD_LINES 200000
@@ -101,15 +117,15 @@ consume(void *arg)
     size_t n;
     long last = -1;
 
-    while ((n = hf_event_queue_pop(c->q, out, 64, &empty)) > 0) {
+    while ((n = hf_event_queue_take(c->q, out, 64, &empty)) > 0) {
         for (size_t i = 0; i < n; i++) {
             long v = strtol(out[i], NULL, 10);
             if (v <= last)
                 c->out_of_order++;
             last = v;
             c->got++;
-            g_free(out[i]);
         }
+        hf_event_queue_release(c->q, n);
     }
     return NULL;
 }
@@ -124,7 +140,7 @@ test_queue_threads(void)
     pthread_create(&t, NULL, consume, &c);
     for (long i = 0; i < THREAD_LINES; i++) {
         char *s = g_strdup_printf("%ld\n", i);
-        accepted += hf_event_queue_push(c.q, s);
+        accepted += push(c.q, s);
     }
     hf_event_queue_close(c.q);
     pthread_join(t, NULL);
