@@ -127,7 +127,10 @@ hf_events_open(const struct hf_events_config *c, struct hf_flow_table *table, GE
     e->queue = hf_event_queue_new(c->queue_size);
     struct hf_event_sink_config sc = c->sink;
     sc.format = format_queued;
-    sc.format_ctx = (void *)c->names;
+    struct hf_names_stats ns;
+    hf_names_stats(c->names, &ns);
+    /* no devices configured: the writer looks none up */
+    sc.format_ctx = ns.device_macs || ns.device_ips ? (void *)c->names : NULL;
     e->sink = hf_event_sink_start(&sc, e->queue, err);
     if (!e->sink) {
         hf_event_queue_free(e->queue);

@@ -1,0 +1,69 @@
+#include "ip_text.h"
+
+static size_t
+put_dec(char *out, unsigned v)
+{
+    size_t n = 0;
+
+    if (v >= 100)
+        out[n++] = (char)('0' + v / 100);
+    if (v >= 10)
+        out[n++] = (char)('0' + v / 10 % 10);
+    out[n++] = (char)('0' + v % 10);
+    return n;
+}
+
+size_t
+hf_ipv4_text(uint32_t a, char *out)
+{
+    size_t n = 0;
+
+    for (int i = 3; i >= 0; i--) {
+        n += put_dec(out + n, a >> (8 * i) & 0xff);
+        if (i)
+            out[n++] = '.';
+    }
+    return n;
+}
+
+size_t
+hf_ipv6_text(const uint8_t a[16], char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned w[8];
+    int best = -1, best_len = 0, cur = -1, cur_len = 0;
+    size_t n = 0;
+
+    for (int i = 0; i < 8; i++) {
+        w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+        if (w[i] == 0) {
+            if (cur < 0)
+                cur = i, cur_len = 0;
+            if (++cur_len > best_len)      /* the first longest run */
+                best = cur, best_len = cur_len;
+        } else {
+            cur = -1;
+        }
+    }
+    if (best_len < 2)
+        best = -1;
+    for (int i = 0; i < 8; i++) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best)
+                out[n++] = ':';
+            continue;
+        }
+        if (i)
+            out[n++] = ':';
+        /* ::a.b.c.d and ::ffff:a.b.c.d keep their IPv4 tail, as inet_ntop */
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+            return n + hf_ipv4_text((uint32_t)a[12] << 24 | a[13] << 16 | a[14] << 8 | a[15],
+                                    out + n);
+        int shift = w[i] >= 0x1000 ? 12 : w[i] >= 0x100 ? 8 : w[i] >= 0x10 ? 4 : 0;
+        for (; shift >= 0; shift -= 4)
+            out[n++] = hex[w[i] >> shift & 15];
+    }
+    if (best >= 0 && best + best_len == 8)
+        out[n++] = ':';
+    return n;
+}
