@@ -17,14 +17,20 @@
 #define CACHE_LINE 64
 
 struct hf_event_queue {
-    void **ring;                      /* the slots' blocks */
+    void **ring;                      /* the items queued */
+    void **spare;                     /* blocks done with, for the producer
+                                         to fill again: a second ring, the
+                                         other way round */
     uint32_t capacity;
     uint32_t wake_items;
-    /* each side's counter on its own cache line: a push does not pull the
+    /* each side's counters on its own cache line: a push does not pull the
      * line the writer is changing, and the other way round */
     alignas(CACHE_LINE) _Atomic uint64_t tail;   /* next to push: the producer's */
     uint64_t head_seen;               /* producer: head when last looked */
+    uint64_t spare_head;              /* producer: next spare block to take */
+    void *pending;                    /* producer: the block being filled */
     alignas(CACHE_LINE) _Atomic uint64_t head;   /* next to take: the consumer's */
+    _Atomic uint64_t spare_tail;      /* consumer: next spare place to fill */
     atomic_bool sleeping;             /* the consumer waits on wake */
     alignas(CACHE_LINE) atomic_bool closed;
     _Atomic uint64_t dropped;
@@ -46,17 +52,25 @@ hf_event_queue_new(uint32_t capacity)
     q->capacity = capacity ? capacity : 1;
     q->wake_items = q->capacity / 2 < WAKE_ITEMS ? q->capacity / 2 + 1 : WAKE_ITEMS;
     q->ring = g_new0(void *, q->capacity);
+    q->spare = g_new0(void *, q->capacity);
     return q;
 }
 
+/* Every block is in exactly one place: queued, spare or pending (there
+ * are never more blocks than places in one ring: one is only made when no
+ * spare is left, so while fewer than capacity are queued). */
 void
 hf_event_queue_free(struct hf_event_queue *q)
 {
     if (!q)
         return;
-    for (uint32_t i = 0; i < q->capacity; i++)
-        g_free(q->ring[i]);
+    for (uint64_t i = atomic_load(&q->head); i < atomic_load(&q->tail); i++)
+        g_free(q->ring[i % q->capacity]);
+    for (uint64_t i = q->spare_head; i < atomic_load(&q->spare_tail); i++)
+        g_free(q->spare[i % q->capacity]);
+    g_free(q->pending);
     g_free(q->ring);
+    g_free(q->spare);
     pthread_cond_destroy(&q->wake);
     pthread_mutex_destroy(&q->lock);
     g_aligned_free(q);
@@ -81,15 +95,20 @@ hf_event_queue_reserve(struct hf_event_queue *q)
         atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
         return NULL;
     }
-    return &q->ring[t % q->capacity];
+    if (!q->pending
+        && q->spare_head != atomic_load_explicit(&q->spare_tail, memory_order_acquire))
+        q->pending = q->spare[q->spare_head++ % q->capacity];
+    return &q->pending;
 }
 
 void
 hf_event_queue_commit(struct hf_event_queue *q)
 {
-    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed) + 1;
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
 
-    atomic_store_explicit(&q->tail, t, memory_order_release);
+    q->ring[t % q->capacity] = q->pending;
+    q->pending = NULL;
+    atomic_store_explicit(&q->tail, ++t, memory_order_release);
     /* no fence: a wake missed while the writer goes to sleep costs at
      * most WAKE_MS, a fence costs every event */
     if (atomic_load_explicit(&q->sleeping, memory_order_relaxed)) {
@@ -151,7 +170,13 @@ void
 hf_event_queue_release(struct hf_event_queue *q, size_t n)
 {
     uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint64_t st = atomic_load_explicit(&q->spare_tail, memory_order_relaxed);
 
+    /* the blocks go back (oldest first) before their places do: the
+     * spare ring never holds more than there are blocks */
+    for (size_t i = 0; i < n; i++)
+        q->spare[(st + i) % q->capacity] = q->ring[(h + i) % q->capacity];
+    atomic_store_explicit(&q->spare_tail, st + n, memory_order_release);
     atomic_store_explicit(&q->head, h + n, memory_order_release);
 }
 

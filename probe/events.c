@@ -23,7 +23,7 @@ enum {
 
 /* An event as it waits in the queue: the record and its strings copied
  * (the flow may be gone by the time the writer formats it).  The block
- * stays in its queue slot and carries later events. */
+ * goes back to the queue as a spare and carries later events. */
 struct queued {
     struct hf_event ev;
     hf_flow_record_t rec;
@@ -33,7 +33,7 @@ struct queued {
 };
 
 /* Room every block gets: most events' names fit without growing it. */
-#define STRINGS_ROOM 512
+#define STRINGS_ROOM 256
 
 struct hf_events {
     struct hf_flow_table *table;
@@ -74,7 +74,8 @@ name_field(hf_flow_record_t *r, size_t i)
 }
 
 /* Copies the event, its record and the record's strings into the block
- * of a queue slot, growing (replacing) the block when they do not fit. */
+ * the queue gave (a spare one, or none yet), replacing it by a bigger one
+ * when they do not fit. */
 static void
 queued_fill(void **slot, const struct hf_event *ev)
 {

@@ -54,7 +54,7 @@ test_uuid7(void)
     CHECK(memcmp(a + 8, b + 8, 8) != 0, "two generators: different random bits");
 }
 
-/* The producer's side: the item replaces the block its slot kept. */
+/* The producer's side: the item replaces the spare block it is given. */
 static bool
 push(struct hf_event_queue *q, char *item)
 {
@@ -87,7 +87,7 @@ test_queue_bounds(void)
     CHECK(hf_event_queue_reserve(q) == NULL, "taken but not released: still full");
     hf_event_queue_release(q, n);
     void **slot = hf_event_queue_reserve(q);
-    CHECK(slot && *slot == out[0], "released: the first slot comes back with its block");
+    CHECK(slot && *slot == out[0], "released: the oldest block comes back as a spare");
     CHECK(push(q, g_strdup("5\n")), "room again after a release");
     n = hf_event_queue_take(q, out, 8, &empty);
     CHECK(n == 2 && empty && !strcmp(out[0], "2\n") && !strcmp(out[1], "5\n"),
