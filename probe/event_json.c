@@ -6,6 +6,7 @@
 #include "proto.h"
 #include "record_format.h"
 #include "safe_text.h"
+#include "digits.h"
 #include "ip_text.h"
 #include "uuid7.h"
 
@@ -80,22 +81,15 @@ put_bytes(struct jw *j, const char *s, size_t len)
 /* ,"key": */
 #define KEY(j, key) LIT(j, ",\"" key "\":")
 
-static void
+static inline void
 put_u64(struct jw *j, uint64_t v)
 {
-    char buf[20];
-    int i = sizeof(buf);
-
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put_bytes(j, buf + i, sizeof(buf) - (size_t)i);
+    j->p += hf_u64_text(v, j->p);
 }
 
 #define UINT(j, key, v) do { KEY(j, key); put_u64(j, v); } while (0)
 
-static void
+static inline void
 put_quoted(struct jw *j, const char *s, size_t len)
 {
     *j->p++ = '"';
@@ -105,41 +99,53 @@ put_quoted(struct jw *j, const char *s, size_t len)
 
 #define STR(j, key, s, len) do { KEY(j, key); put_quoted(j, s, len); } while (0)
 
-static void
-put_2(struct jw *j, unsigned v, char after)
+/* "YYYY-MM-DDTHH:MM:SS" (UTC) by arithmetic: days to the civil date as
+ * in H. Hinnant's civil_from_days, no gmtime or strftime. */
+static size_t
+second_text(uint64_t sec, char *out)
 {
-    j->p[0] = (char)('0' + v / 10);
-    j->p[1] = (char)('0' + v % 10);
-    j->p[2] = after;
-    j->p += 3;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) by arithmetic: days to the civil date
- * as in H. Hinnant's days_from_civil inverse, no gmtime or strftime. */
-static void
-put_time(struct jw *j, uint64_t ms)
-{
-    uint64_t sec = ms / 1000, days = sec / 86400;
-    unsigned s = (unsigned)(sec % 86400), frac = (unsigned)(ms % 1000);
+    uint64_t days = sec / 86400;
+    unsigned s = (unsigned)(sec % 86400);
     uint64_t z = days + 719468, era = z / 146097;
     unsigned doe = (unsigned)(z - era * 146097);
     unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     unsigned mp = (5 * doy + 2) / 153;
     unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    uint64_t y = yoe + era * 400 + (m <= 2);
+    uint64_t y = yoe + era * 400 + (m <= 2);   /* >= 1970: four digits, as %Y */
+    unsigned f[5] = { m, d, s / 3600, s / 60 % 60, s % 60 };
+    static const char after[5] = { '-', 'T', ':', ':', 0 };
+    size_t n = hf_u64_text(y, out);
 
+    out[n++] = '-';
+    for (int k = 0; k < 5; k++) {
+        memcpy(out + n, hf_digit_pairs + 2 * f[k], 2);
+        n += 2;
+        if (after[k])
+            out[n++] = after[k];
+    }
+    return n;
+}
+
+/* "...T...Z": the text of the last few seconds kept (a line's three times
+ * and the lines around it mostly fall in them). */
+static void
+put_time(struct jw *j, uint64_t ms)
+{
+    static __thread struct { uint64_t sec_1; uint8_t len; char text[40]; } seen[4];
+    uint64_t sec = ms / 1000;
+    unsigned frac = (unsigned)(ms % 1000);
+    __typeof__(seen[0]) *c = &seen[sec & 3];
+
+    if (c->sec_1 != sec + 1) {           /* sec + 1: 0 is an empty entry */
+        c->len = (uint8_t)second_text(sec, c->text);
+        c->sec_1 = sec + 1;
+    }
     *j->p++ = '"';
-    put_u64(j, y);                      /* >= 1970: four digits, as strftime's %Y */
-    *j->p++ = '-';
-    put_2(j, m, '-');
-    put_2(j, d, 'T');
-    put_2(j, s / 3600, ':');
-    put_2(j, s / 60 % 60, ':');
-    put_2(j, s % 60, '.');
-    char f[5] = { (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
+    put_bytes(j, c->text, c->len);
+    char f[6] = { '.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
                   (char)('0' + frac % 10), 'Z', '"' };
-    put_bytes(j, f, 5);
+    put_bytes(j, f, 6);
 }
 
 #define TIME(j, key, ms) do { KEY(j, key); put_time(j, ms); } while (0)

@@ -1,17 +1,6 @@
 #include "ip_text.h"
 
-static size_t
-put_dec(char *out, unsigned v)
-{
-    size_t n = 0;
-
-    if (v >= 100)
-        out[n++] = (char)('0' + v / 100);
-    if (v >= 10)
-        out[n++] = (char)('0' + v / 10 % 10);
-    out[n++] = (char)('0' + v % 10);
-    return n;
-}
+#include "digits.h"
 
 size_t
 hf_ipv4_text(uint32_t a, char *out)
@@ -19,7 +8,7 @@ hf_ipv4_text(uint32_t a, char *out)
     size_t n = 0;
 
     for (int i = 3; i >= 0; i--) {
-        n += put_dec(out + n, a >> (8 * i) & 0xff);
+        n += hf_u64_text(a >> (8 * i) & 0xff, out + n);
         if (i)
             out[n++] = '.';
     }

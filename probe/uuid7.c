@@ -56,13 +56,13 @@ void
 hf_uuid_format(const uint8_t u[16], char out[37])
 {
     static const char hex[] = "0123456789abcdef";
-    int o = 0;
+    /* where each byte's two digits go: the dashes' places fixed */
+    static const uint8_t at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
 
     for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[u[i] >> 4];
-        out[o++] = hex[u[i] & 15];
+        out[at[i]] = hex[u[i] >> 4];
+        out[at[i] + 1] = hex[u[i] & 15];
     }
-    out[o] = 0;
+    out[8] = out[13] = out[18] = out[23] = '-';
+    out[36] = 0;
 }

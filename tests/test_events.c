@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "check.h"
+#include "digits.h"
 #include "event_json.h"
 #include "event_queue.h"
 #include "flow_table.h"
@@ -255,6 +256,32 @@ test_ip_text(void)
     CHECK(bad == 0, "200000 random IPv6 and IPv4 addresses as inet_ntop writes them (%u differ)", bad);
 }
 
+/* Numbers two digits at a time are printf's: every power of ten and its
+ * neighbours, up to the largest. */
+static void
+test_u64_text(void)
+{
+    unsigned bad = 0;
+    char want[32], got[32];
+
+    for (uint64_t p = 1;; p *= 10) {
+        for (int d = -1; d <= 1; d++) {
+            uint64_t v = p + (uint64_t)(int64_t)d;
+            g_snprintf(want, sizeof(want), "%" G_GUINT64_FORMAT, v);
+            got[hf_u64_text(v, got)] = 0;
+            bad += strcmp(got, want) != 0;
+        }
+        if (p > UINT64_MAX / 10)
+            break;
+    }
+    g_snprintf(want, sizeof(want), "%" G_GUINT64_FORMAT, UINT64_MAX);
+    got[hf_u64_text(UINT64_MAX, got)] = 0;
+    CHECK(!strcmp(got, want), "UINT64_MAX: %s", got);
+    got[hf_u64_text(0, got)] = 0;
+    CHECK(!strcmp(got, "0"), "0: %s", got);
+    CHECK(bad == 0, "powers of ten and neighbours as printf writes them (%u differ)", bad);
+}
+
 /* Times by arithmetic are strftime's: month and year ends, leap days. */
 static void
 test_json_times(void)
@@ -337,6 +364,7 @@ main(void)
     test_reverse_key();
     test_json_line();
     test_ip_text();
+    test_u64_text();
     test_json_times();
     test_json_long_names();
     return check_summary();
