@@ -143,17 +143,35 @@ hf_events_open(const struct hf_events_config *c, struct hf_flow_table *table, GE
     return e;
 }
 
-static const struct hf_flow *
+static struct hf_flow *
 reverse_of(struct hf_events *e, const struct hf_flow *f)
 {
     struct hf_flow_key rev;
     return hf_flow_key_reverse(&f->key, &rev) ? hf_flow_table_find(e->table, &rev) : NULL;
 }
 
+/* A flow and its other direction, looked up at most once for all the
+ * events of a packet (the table does not change while they are told). */
+struct pair {
+    struct hf_flow *f;
+    struct hf_flow *rev;     /* once looked */
+    bool looked;
+};
+
+static struct hf_flow *
+pair_rev(struct hf_events *e, struct pair *p)
+{
+    if (!p->looked) {
+        p->rev = reverse_of(e, p->f);
+        p->looked = true;
+    }
+    return p->rev;
+}
+
 /* Tests the event against --match, numbers it and queues its line. */
 static void
-tell(struct hf_events *e, const struct hf_flow *f, enum hf_event_type type, const char *state,
-     uint64_t time_us, const hf_flow_record_t *rec)
+tell(struct hf_events *e, const struct hf_flow *f, const struct hf_flow *rev,
+     enum hf_event_type type, const char *state, uint64_t time_us, const hf_flow_record_t *rec)
 {
     if (e->match && !hf_filter_match(e->match, rec, &e->env))
         return;
@@ -161,7 +179,6 @@ tell(struct hf_events *e, const struct hf_flow *f, enum hf_event_type type, cons
     void **slot = hf_event_queue_reserve(e->queue);
     if (!slot)
         return;
-    const struct hf_flow *rev = reverse_of(e, f);
     struct hf_event ev = {
         .type = type, .seq = e->seq, .time_ms = time_us / 1000, .rec = rec,
         .flow_id = f->events.id, .conversation_id = f->events.conversation, .state = state,
@@ -172,13 +189,13 @@ tell(struct hf_events *e, const struct hf_flow *f, enum hf_event_type type, cons
 }
 
 static void
-tell_now(struct hf_events *e, const struct hf_flow *f, enum hf_event_type type,
+tell_now(struct hf_events *e, struct pair *p, enum hf_event_type type,
          const char *state, uint64_t time_us)
 {
     hf_flow_record_t rec;
 
-    hf_flow_fill_record(f, 0, e->with_names, &rec);
-    tell(e, f, type, state, time_us, &rec);
+    hf_flow_fill_record(p->f, 0, e->with_names, &rec);
+    tell(e, p->f, pair_rev(e, p), type, state, time_us, &rec);
 }
 
 static uint8_t
@@ -189,56 +206,60 @@ name_source(const struct hf_flow *f)
 
 /* A name the flow did not have when last told about. */
 static bool
-tell_new_name(struct hf_events *e, struct hf_flow *f, uint64_t time_us)
+tell_new_name(struct hf_events *e, struct pair *p, uint64_t time_us)
 {
-    uint8_t src = name_source(f);
+    uint8_t src = name_source(p->f);
 
-    if (src == f->events.name_source)
+    if (src == p->f->events.name_source)
         return false;
-    f->events.name_source = src;
+    p->f->events.name_source = src;
     if (src != HF_NAME_NONE)
-        tell_now(e, f, HF_EVENT_NAME, NULL, time_us);
+        tell_now(e, p, HF_EVENT_NAME, NULL, time_us);
     return true;
 }
 
 static void
-tell_state(struct hf_events *e, struct hf_flow *f, uint8_t bit, const char *state,
+tell_state(struct hf_events *e, struct pair *p, uint8_t bit, const char *state,
            uint64_t time_us)
 {
-    if (f->events.told & bit)
+    if (p->f->events.told & bit)
         return;
-    f->events.told |= bit;
-    tell_now(e, f, HF_EVENT_STATE, state, time_us);
+    p->f->events.told |= bit;
+    tell_now(e, p, HF_EVENT_STATE, state, time_us);
 }
 
 static void
-tcp_states(struct hf_events *e, struct hf_flow *f, uint8_t flags, uint64_t time_us)
+tcp_states(struct hf_events *e, struct pair *p, uint8_t flags, uint64_t time_us)
 {
+    uint8_t told = p->f->events.told;
+
     if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
-        tell_state(e, f, TOLD_SYN, "syn", time_us);
+        tell_state(e, p, TOLD_SYN, "syn", time_us);
     if ((flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
-        tell_state(e, f, TOLD_SYNACK, "syn-ack", time_us);
-    if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_ACK && (f->events.told & TOLD_SYN)
-        && !(f->events.told & TOLD_ESTABLISHED)) {
+        tell_state(e, p, TOLD_SYNACK, "syn-ack", time_us);
+    if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_ACK && (told & TOLD_SYN)
+        && !(told & TOLD_ESTABLISHED)) {
         /* the handshake's third packet: the server answered our SYN */
-        const struct hf_flow *rev = reverse_of(e, f);
+        const struct hf_flow *rev = pair_rev(e, p);
         if (rev && (rev->events.told & TOLD_SYNACK))
-            tell_state(e, f, TOLD_ESTABLISHED, "established", time_us);
+            tell_state(e, p, TOLD_ESTABLISHED, "established", time_us);
     }
     if (flags & TCP_FIN)
-        tell_state(e, f, TOLD_FIN, "fin", time_us);
+        tell_state(e, p, TOLD_FIN, "fin", time_us);
     if (flags & TCP_RST)
-        tell_state(e, f, TOLD_RST, "rst", time_us);
+        tell_state(e, p, TOLD_RST, "rst", time_us);
 }
 
 void
 hf_events_packet(struct hf_events *e, struct hf_flow *f, bool created,
                  const struct hf_packet *pkt)
 {
+    struct pair p = { .f = f };
+
     if (f->packets == 1) {
         /* a new record: a new flow, or the next slice of a long one */
         if (created) {
-            const struct hf_flow *rev = reverse_of(e, f);
+            const struct hf_flow *rev = pair_rev(e, &p);
             if (rev)
                 memcpy(f->events.conversation, rev->events.conversation, 16);
             else
@@ -246,24 +267,22 @@ hf_events_packet(struct hf_events *e, struct hf_flow *f, bool created,
         }
         hf_uuid7_next(&e->ids, f->first_us / 1000, f->events.id);
         f->events.name_source = name_source(f);
-        tell_now(e, f, HF_EVENT_START, NULL, pkt->ts_us);
+        tell_now(e, &p, HF_EVENT_START, NULL, pkt->ts_us);
     }
     if (pkt->proto == HF_PROTO_TCP && pkt->tcp_flags)
-        tcp_states(e, f, pkt->tcp_flags, pkt->ts_us);
-    if (e->with_names && tell_new_name(e, f, pkt->ts_us)) {
+        tcp_states(e, &p, pkt->tcp_flags, pkt->ts_us);
+    if (e->with_names && tell_new_name(e, &p, pkt->ts_us)) {
         /* the names layer names both directions at once */
-        struct hf_flow_key rk;
-        struct hf_flow *rev = hf_flow_key_reverse(&f->key, &rk)
-                              ? hf_flow_table_find(e->table, &rk) : NULL;
-        if (rev)
-            tell_new_name(e, rev, pkt->ts_us);
+        struct pair back = { .f = pair_rev(e, &p), .rev = f, .looked = true };
+        if (back.f)
+            tell_new_name(e, &back, pkt->ts_us);
     }
 }
 
 void
 hf_events_end(struct hf_events *e, const struct hf_flow *f, const hf_flow_record_t *rec)
 {
-    tell(e, f, HF_EVENT_END, NULL, f->last_us, rec);
+    tell(e, f, reverse_of(e, f), HF_EVENT_END, NULL, f->last_us, rec);
 }
 
 uint64_t
