@@ -2,17 +2,36 @@
 
 #include "digits.h"
 
+/* 0 to 255 in decimal; returns the length */
+static size_t
+put_octet(char *out, unsigned v)
+{
+    if (v >= 100) {
+        out[0] = (char)('0' + v / 100);
+        out[1] = hf_digit_pairs[2 * (v % 100)];
+        out[2] = hf_digit_pairs[2 * (v % 100) + 1];
+        return 3;
+    }
+    if (v >= 10) {
+        out[0] = hf_digit_pairs[2 * v];
+        out[1] = hf_digit_pairs[2 * v + 1];
+        return 2;
+    }
+    out[0] = (char)('0' + v);
+    return 1;
+}
+
 size_t
 hf_ipv4_text(uint32_t a, char *out)
 {
-    size_t n = 0;
+    size_t n = put_octet(out, a >> 24);
 
-    for (int i = 3; i >= 0; i--) {
-        n += hf_u64_text(a >> (8 * i) & 0xff, out + n);
-        if (i)
-            out[n++] = '.';
-    }
-    return n;
+    out[n++] = '.';
+    n += put_octet(out + n, a >> 16 & 0xff);
+    out[n++] = '.';
+    n += put_octet(out + n, a >> 8 & 0xff);
+    out[n++] = '.';
+    return n + put_octet(out + n, a & 0xff);
 }
 
 size_t
