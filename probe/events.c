@@ -60,10 +60,9 @@ format_queued(GString *out, const void *item, void *ctx)
     hf_event_json(out, &ev);
 }
 
-/* The record's strings, copied with it. */
+/* The record's strings the line shows, copied with it. */
 static const size_t name_fields[] = {
     offsetof(hf_flow_record_t, hostflowHostname), offsetof(hf_flow_record_t, hostflowDnsName),
-    offsetof(hf_flow_record_t, httpRequestHost), offsetof(hf_flow_record_t, sslServerNameNtop),
     offsetof(hf_flow_record_t, dnsQueryNtop), offsetof(hf_flow_record_t, applicationName),
 };
 
@@ -93,6 +92,9 @@ queued_fill(void **slot, const struct hf_event *ev)
     }
     q->ev = *ev;
     q->rec = *ev->rec;
+    /* not in the line: not copied, and pointing nowhere */
+    q->rec.httpRequestHost = (fbVarfield_t){ 0 };
+    q->rec.sslServerNameNtop = (fbVarfield_t){ 0 };
     memcpy(q->flow_id, ev->flow_id, 16);
     memcpy(q->conversation, ev->conversation_id, 16);
     q->ev.rec = &q->rec;
