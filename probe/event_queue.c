@@ -1,6 +1,7 @@
 #include "event_queue.h"
 
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <glib.h>
@@ -13,15 +14,25 @@
  * that long). */
 #define WAKE_ITEMS 1024
 #define WAKE_MS 20
+#define CACHE_LINE 64
 
 struct hf_event_queue {
-    void **ring;
+    void **ring;                      /* the items queued */
+    void **spare;                     /* blocks done with, for the producer
+                                         to fill again: a second ring, the
+                                         other way round */
     uint32_t capacity;
     uint32_t wake_items;
-    _Atomic uint64_t head;            /* next to pop: written by the consumer */
-    _Atomic uint64_t tail;            /* next to push: written by the producer */
-    atomic_bool closed;
+    /* each side's counters on its own cache line: a push does not pull the
+     * line the writer is changing, and the other way round */
+    alignas(CACHE_LINE) _Atomic uint64_t tail;   /* next to push: the producer's */
+    uint64_t head_seen;               /* producer: head when last looked */
+    uint64_t spare_head;              /* producer: next spare block to take */
+    void *pending;                    /* producer: the block being filled */
+    alignas(CACHE_LINE) _Atomic uint64_t head;   /* next to take: the consumer's */
+    _Atomic uint64_t spare_tail;      /* consumer: next spare place to fill */
     atomic_bool sleeping;             /* the consumer waits on wake */
+    alignas(CACHE_LINE) atomic_bool closed;
     _Atomic uint64_t dropped;
     pthread_mutex_t lock;             /* for sleeping and waking only */
     pthread_cond_t wake;
@@ -30,7 +41,7 @@ struct hf_event_queue {
 struct hf_event_queue *
 hf_event_queue_new(uint32_t capacity)
 {
-    struct hf_event_queue *q = g_new0(struct hf_event_queue, 1);
+    struct hf_event_queue *q = g_aligned_alloc0(1, sizeof(*q), CACHE_LINE);
     pthread_condattr_t ca;
 
     pthread_mutex_init(&q->lock, NULL);
@@ -41,9 +52,13 @@ hf_event_queue_new(uint32_t capacity)
     q->capacity = capacity ? capacity : 1;
     q->wake_items = q->capacity / 2 < WAKE_ITEMS ? q->capacity / 2 + 1 : WAKE_ITEMS;
     q->ring = g_new0(void *, q->capacity);
+    q->spare = g_new0(void *, q->capacity);
     return q;
 }
 
+/* Every block is in exactly one place: queued, spare or pending (there
+ * are never more blocks than places in one ring: one is only made when no
+ * spare is left, so while fewer than capacity are queued). */
 void
 hf_event_queue_free(struct hf_event_queue *q)
 {
@@ -51,10 +66,14 @@ hf_event_queue_free(struct hf_event_queue *q)
         return;
     for (uint64_t i = atomic_load(&q->head); i < atomic_load(&q->tail); i++)
         g_free(q->ring[i % q->capacity]);
+    for (uint64_t i = q->spare_head; i < atomic_load(&q->spare_tail); i++)
+        g_free(q->spare[i % q->capacity]);
+    g_free(q->pending);
     g_free(q->ring);
+    g_free(q->spare);
     pthread_cond_destroy(&q->wake);
     pthread_mutex_destroy(&q->lock);
-    g_free(q);
+    g_aligned_free(q);
 }
 
 static void
@@ -65,22 +84,38 @@ wake_consumer(struct hf_event_queue *q)
     pthread_mutex_unlock(&q->lock);
 }
 
-bool
-hf_event_queue_push(struct hf_event_queue *q, void *item)
+void **
+hf_event_queue_reserve(struct hf_event_queue *q)
 {
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    uint64_t h = atomic_load_explicit(&q->head, memory_order_acquire);
 
-    if (t - h >= q->capacity || atomic_load_explicit(&q->closed, memory_order_relaxed)) {
+    if (t - q->head_seen >= q->capacity)   /* looks full: see how far the writer got */
+        q->head_seen = atomic_load_explicit(&q->head, memory_order_acquire);
+    if (t - q->head_seen >= q->capacity || atomic_load_explicit(&q->closed, memory_order_relaxed)) {
         atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
-        g_free(item);
-        return false;
+        return NULL;
     }
-    q->ring[t % q->capacity] = item;
-    atomic_store_explicit(&q->tail, t + 1, memory_order_release);
-    if (t + 1 - h >= q->wake_items && atomic_load(&q->sleeping))
-        wake_consumer(q);
-    return true;
+    if (!q->pending
+        && q->spare_head != atomic_load_explicit(&q->spare_tail, memory_order_acquire))
+        q->pending = q->spare[q->spare_head++ % q->capacity];
+    return &q->pending;
+}
+
+void
+hf_event_queue_commit(struct hf_event_queue *q)
+{
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+
+    q->ring[t % q->capacity] = q->pending;
+    q->pending = NULL;
+    atomic_store_explicit(&q->tail, ++t, memory_order_release);
+    /* no fence: a wake missed while the writer goes to sleep costs at
+     * most WAKE_MS, a fence costs every event */
+    if (atomic_load_explicit(&q->sleeping, memory_order_relaxed)) {
+        q->head_seen = atomic_load_explicit(&q->head, memory_order_acquire);
+        if (t - q->head_seen >= q->wake_items)
+            wake_consumer(q);
+    }
 }
 
 void
@@ -93,7 +128,7 @@ hf_event_queue_close(struct hf_event_queue *q)
 }
 
 size_t
-hf_event_queue_pop(struct hf_event_queue *q, void **out, size_t max, bool *now_empty)
+hf_event_queue_take(struct hf_event_queue *q, void **out, size_t max, bool *now_empty)
 {
     uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed), t;
 
@@ -127,9 +162,22 @@ hf_event_queue_pop(struct hf_event_queue *q, void **out, size_t max, bool *now_e
     size_t n = t - h < max ? (size_t)(t - h) : max;
     for (size_t i = 0; i < n; i++)
         out[i] = q->ring[(h + i) % q->capacity];
-    atomic_store_explicit(&q->head, h + n, memory_order_release);
     *now_empty = atomic_load_explicit(&q->tail, memory_order_acquire) == h + n;
     return n;
+}
+
+void
+hf_event_queue_release(struct hf_event_queue *q, size_t n)
+{
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint64_t st = atomic_load_explicit(&q->spare_tail, memory_order_relaxed);
+
+    /* the blocks go back (oldest first) before their places do: the
+     * spare ring never holds more than there are blocks */
+    for (size_t i = 0; i < n; i++)
+        q->spare[(st + i) % q->capacity] = q->ring[(h + i) % q->capacity];
+    atomic_store_explicit(&q->spare_tail, st + n, memory_order_release);
+    atomic_store_explicit(&q->head, h + n, memory_order_release);
 }
 
 uint64_t

@@ -291,12 +291,11 @@ writer_main(void *arg)
     bool empty;
     size_t n;
 
-    while ((n = hf_event_queue_pop(s->q, items, BATCH, &empty)) > 0) {
+    while ((n = hf_event_queue_take(s->q, items, BATCH, &empty)) > 0) {
         g_string_truncate(s->buf, 0);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
             s->format(s->buf, items[i], s->format_ctx);
-            g_free(items[i]);
-        }
+        hf_event_queue_release(s->q, n);    /* capture may fill them again */
         write_lines(s, n, true);
         if (empty)
             report_drops(s);
