@@ -112,13 +112,7 @@ def need_browser():
     missing = [n for n in ('chromium', 'chromedriver') if not shutil.which(n)]
     if webdriver is None:
         missing.append('python3-selenium')
-    if missing:
-        if os.environ.get('HF_REQUIRE_TOOLS') == '1':
-            print('FAIL: not installed: %s (packaging/install-deps.sh installs it)'
-                  % ', '.join(missing))
-            sys.exit(1)
-        print('SKIP: not installed: ' + ', '.join(missing))
-        sys.exit(hftest.SKIP)
+    hftest.need_installed(missing)
 
 
 def start_browser():

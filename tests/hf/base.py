@@ -77,7 +77,12 @@ def table(header, rows):
 def need_tools(*names):
     """Exit 77 (skip) when a required external program is missing; under
     tests/run-all.sh (HF_REQUIRE_TOOLS=1) that is a failure instead."""
-    missing = [n for n in names if not shutil.which(n)]
+    need_installed([n for n in names if not shutil.which(n)])
+
+
+def need_installed(missing):
+    """need_tools' verdict on a list of what is missing (programs or
+    packages); nothing when it is empty."""
     if missing:
         if os.environ.get('HF_REQUIRE_TOOLS') == '1':
             print('FAIL: not installed: %s (packaging/install-deps.sh installs it)'
