@@ -106,11 +106,20 @@ hf_format_header(FILE *out, enum hf_format fmt)
                 "packets", "bytes", "flags", "hostname");
 }
 
-static void
-mac_str(const uint8_t *m, char buf[18])
+size_t
+hf_mac_text(const uint8_t m[6], char out[18])
 {
-    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-             m[4], m[5]);
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+
+    for (int i = 0; i < 6; i++) {
+        if (i)
+            *o++ = ':';
+        *o++ = hex[m[i] >> 4];
+        *o++ = hex[m[i] & 15];
+    }
+    *o = '\0';
+    return (size_t)(o - out);
 }
 
 void
@@ -124,8 +133,8 @@ hf_format_record(FILE *out, enum hf_format fmt, const hf_flow_record_t *r)
     hf_format_time_ms(r->flowStartMilliseconds, t0, sizeof(t0));
     hf_format_time_ms(r->flowEndMilliseconds, t1, sizeof(t1));
     hf_tcp_flags_str(r->tcpControlBits, flags);
-    mac_str(r->sourceMacAddress, smac);
-    mac_str(r->destinationMacAddress, dmac);
+    hf_mac_text(r->sourceMacAddress, smac);
+    hf_mac_text(r->destinationMacAddress, dmac);
 
     switch (fmt) {
     case HF_FMT_TEXT: {

@@ -21,5 +21,8 @@ void hf_format_time_ms(uint64_t ms, char *buf, size_t len);
 const char *hf_name_source_name(uint8_t src);
 const char *hf_end_reason_name(uint8_t reason);
 void hf_tcp_flags_str(uint16_t flags, char buf[9]);
+/* aa:bb:cc:dd:ee:ff into out (18 bytes with the NUL); returns 17.  A
+ * hex loop, not snprintf: tables by device call it per record. */
+size_t hf_mac_text(const uint8_t m[6], char out[18]);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "filter_int.h"
+#include "record_format.h"
 
 static const struct { const char *name; unsigned num; } protos[] = {
     { "icmp", 1 }, { "igmp", 2 }, { "tcp", 6 }, { "udp", 17 }, { "rsvp", 46 },
@@ -164,11 +165,13 @@ hf_filter_node_print(GString *out, const struct hf_filter_node *n)
     case HF_FK_DURATION: print_num(out, "duration", n); break;
     case HF_FK_TOS: print_num(out, "tos", n); break;
     case HF_FK_VLAN: print_num(out, "vlan", n); break;
-    case HF_FK_MAC:
+    case HF_FK_MAC: {
+        char mac[18];
         dir_prefix(out, n->dir);
-        g_string_append_printf(out, "mac %02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
-                               n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+        hf_mac_text(n->mac, mac);
+        g_string_append_printf(out, "mac %s", mac);
         break;
+    }
     case HF_FK_HOSTNAME:
     case HF_FK_DNS:
     case HF_FK_DOMAIN:

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "flow_rules.h"
+#include "record_format.h"
 
 static const char *const key_names[HF_KEY_COUNT] = {
     [HF_KEY_SRCIP] = "srcip", [HF_KEY_DSTIP] = "dstip", [HF_KEY_IP] = "ip",
@@ -185,24 +186,6 @@ mac_zero(const uint8_t m[6])
     return memcmp(m, zero, 6) == 0;
 }
 
-/* aa:bb:cc:dd:ee:ff into out (18 bytes): per record in a table by device,
- * where snprintf was half of the query's time */
-static size_t
-mac_text(const uint8_t m[6], char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    char *o = out;
-
-    for (int i = 0; i < 6; i++) {
-        if (i)
-            *o++ = ':';
-        *o++ = hex[m[i] >> 4];
-        *o++ = hex[m[i] & 15];
-    }
-    *o = '\0';
-    return (size_t)(o - out);
-}
-
 /* The client's device: its name, else its MAC, else its address. */
 static uint8_t *
 put_device(uint8_t *o, const hf_flow_record_t *r, const struct hf_key_env *env)
@@ -215,7 +198,7 @@ put_device(uint8_t *o, const hf_flow_record_t *r, const struct hf_key_env *env)
     if (name)
         return put_str(o, name, strlen(name));
     if (!mac_zero(mac))
-        return put_str(o, buf, mac_text(mac, buf));
+        return put_str(o, buf, hf_mac_text(mac, buf));
     if (r->ipVersion == 6) {
         inet_ntop(AF_INET6, client_is_src ? r->sourceIPv6Address
                                           : r->destinationIPv6Address, buf, sizeof(buf));
@@ -381,10 +364,11 @@ hf_keys_value_text(const struct hf_key *keys, unsigned n, const uint8_t *enc,
     case HF_KEY_IN_IF: case HF_KEY_OUT_IF:
         g_string_append_printf(out, "%u", get_u32(p));
         break;
-    case HF_KEY_SRCMAC: case HF_KEY_DSTMAC:
-        g_string_append_printf(out, "%02x:%02x:%02x:%02x:%02x:%02x",
-                               p[0], p[1], p[2], p[3], p[4], p[5]);
+    case HF_KEY_SRCMAC: case HF_KEY_DSTMAC: {
+        char mac[18];
+        g_string_append_len(out, mac, (gssize)hf_mac_text(p, mac));
         break;
+    }
     case HF_KEY_TIME:
         time_text((uint64_t)get_u32(p) << 32 | get_u32(p + 4), utc, out);
         break;

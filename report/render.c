@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "flow_rules.h"
+#include "record_format.h"
 #include "safe_text.h"
 
 /* ---- cells ------------------------------------------------------------------ */
@@ -334,10 +335,10 @@ hf_render_device(const struct hf_conv *c, const struct hf_names *names)
     name = hf_names_device(names, &r, true);
     if (name)
         return g_strdup(name);
-    if (memcmp(c->client_mac, zero, 6) != 0)
-        return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", c->client_mac[0],
-                               c->client_mac[1], c->client_mac[2], c->client_mac[3],
-                               c->client_mac[4], c->client_mac[5]);
+    if (memcmp(c->client_mac, zero, 6) != 0) {
+        char mac[18];
+        return g_strndup(mac, hf_mac_text(c->client_mac, mac));
+    }
     return addr_text(c->client, c->ip_version);
 }
 
