@@ -54,7 +54,19 @@ struct hf_agg {
     struct hf_sums total;
     struct pending ring[RING];
     unsigned head, waiting;
+    /* a share of the keys (hf_agg_partition): part of parts */
+    uint32_t part, parts;
+    /* tables of the other shares, adopted whole (hf_agg_adopt) */
+    GPtrArray *adopted;
+    /* a table by one address: its IPv4 groups in a table of their own with
+     * 5-byte keys (family, address: the 12 zero bytes left out), entries of
+     * 32 bytes, not 48; the keys of the rows it gives out made whole in wide */
+    struct hf_agg *narrow;
+    GStringChunk *wide;
 };
+
+#define ADDR_KEY 17             /* keys.c: family, 16 bytes */
+#define NARROW_KEY 5
 
 /* Big tables are mostly TLB misses on 4 KiB pages: they get 2 MiB pages
  * where the kernel gives them on request (transparent huge pages). */
@@ -105,21 +117,27 @@ table_free(void *p, size_t size)
         munmap(p, table_size(size));
 }
 
+/* Each 8-byte word times its own odd constant, summed, then one finalizer:
+ * the multiplications run side by side, where a finalizer per word would
+ * chain them (keys are short: an address is 17 bytes). */
 static uint32_t
 key_hash(const uint8_t *p, size_t len)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+    static const uint64_t k[4] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
+                                   0x165667b19e3779f9ULL, 0xd6e8feb86659fd93ULL };
+    uint64_t h = len * 0x27d4eb2f165667c5ULL;
+    unsigned i = 0;
 
-    while (len >= 8) {
+    for (; len >= 8; len -= 8, p += 8, i++) {
         uint64_t v;
         memcpy(&v, p, 8);
-        h = hf_mix64(h ^ v);
-        p += 8;
-        len -= 8;
+        h += (v ^ (i >> 2)) * k[i & 3];
     }
     uint64_t v = 0;
-    memcpy(&v, p, len);
-    return (uint32_t)hf_mix64(h ^ v ^ 0xff);
+    for (unsigned j = 0; j < len; j++)     /* in registers: see put_addr() */
+        v |= (uint64_t)p[j] << (8 * j);
+    h += (v + 1) * k[i & 3];
+    return (uint32_t)(hf_mix64(h) >> 16);
 }
 
 static uint8_t *
@@ -184,20 +202,32 @@ hf_sums_add(struct hf_sums *s, const struct hf_sums *b)
     s->bytes += b->bytes;
 }
 
-struct hf_agg *
-hf_agg_new(const struct hf_key *keys, unsigned n)
+static struct hf_agg *
+agg_new(const struct hf_key *keys, unsigned n, size_t fixed)
 {
     struct hf_agg *a = g_new0(struct hf_agg, 1);
 
     memcpy(a->keys, keys, n * sizeof(*keys));
     a->n = n;
     a->either = hf_keys_either_side(keys, n);
-    a->fixed = hf_keys_fixed_width(keys, n);
+    a->fixed = fixed;
     a->stride = sizeof(struct hf_sums) + (a->fixed ? a->fixed : sizeof(uint16_t) + INLINE_KEY);
     a->stride = (a->stride + 7) & ~(size_t)7;
     a->mask = 1023;
     a->slots = table_alloc(((size_t)a->mask + 1) * sizeof(struct slot));
     a->arena = g_byte_array_new();
+    return a;
+}
+
+struct hf_agg *
+hf_agg_new(const struct hf_key *keys, unsigned n)
+{
+    struct hf_agg *a = agg_new(keys, n, hf_keys_fixed_width(keys, n));
+
+    if (n == 1 && a->fixed == ADDR_KEY) {
+        a->narrow = agg_new(keys, n, NARROW_KEY);
+        a->wide = g_string_chunk_new(1 << 16);
+    }
     return a;
 }
 
@@ -244,8 +274,14 @@ hf_agg_free(struct hf_agg *a)
     if (!a)
         return;
     free_blocks(a);
-    table_free(a->slots, ((size_t)a->mask + 1) * sizeof(struct slot));
+    if (a->slots)
+        table_free(a->slots, ((size_t)a->mask + 1) * sizeof(struct slot));
     g_byte_array_unref(a->arena);
+    if (a->adopted)
+        g_ptr_array_unref(a->adopted);
+    hf_agg_free(a->narrow);
+    if (a->wide)
+        g_string_chunk_free(a->wide);
     g_free(a);
 }
 
@@ -349,6 +385,14 @@ ring_take(struct hf_agg *a)
     return p;
 }
 
+/* ring_take() undone: the place stays free (the oldest, if counted to
+ * make room, is gone either way). */
+static void
+ring_give_back(struct hf_agg *a)
+{
+    a->waiting--;
+}
+
 static void
 ring_put(struct hf_agg *a, struct pending *p)
 {
@@ -366,26 +410,86 @@ flush(struct hf_agg *a)
     a->waiting = 0;
 }
 
+/* Which share a key's hash falls in: its high bits (the slots use the
+ * low ones, which a share would otherwise leave half unused). */
+static inline uint32_t
+share_of(uint32_t hash, uint32_t parts)
+{
+    return (uint32_t)(((uint64_t)hash * parts) >> 32);
+}
+
 void
 hf_agg_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env)
 {
     struct hf_sums one = { 0 };
 
     hf_sums_add_record(&one, r);
-    hf_sums_add(&a->total, &one);
+    if (a->part == 0)
+        hf_sums_add(&a->total, &one);       /* every share sees the record */
     for (int side = 0; side < (a->either ? 2 : 1); side++) {
         struct pending *p = ring_take(a);
         size_t len = hf_keys_encode(a->keys, a->n, r, env, side, p->key);
+        struct hf_agg *t = a;
+        if (a->narrow && p->key[0] == 4) {
+            /* IPv4: to the narrow table, its key cut to 5 bytes */
+            struct pending *q = ring_take(a->narrow);
+            memcpy(q->key, p->key, NARROW_KEY);
+            ring_give_back(a);
+            t = a->narrow;
+            p = q;
+            len = NARROW_KEY;
+        }
+        uint32_t hash = key_hash(p->key, len);
+        if (a->parts > 1 && share_of(hash, a->parts) != a->part) {
+            ring_give_back(t);
+            continue;
+        }
         p->len = (uint16_t)len;
-        p->hash = key_hash(p->key, len);
+        p->hash = hash;
         p->sums = one;
-        ring_put(a, p);
+        ring_put(t, p);
+    }
+}
+
+void
+hf_agg_partition(struct hf_agg *a, unsigned part, unsigned parts)
+{
+    a->part = part;
+    a->parts = parts;
+    if (a->narrow)
+        hf_agg_partition(a->narrow, part, parts);
+}
+
+void
+hf_agg_adopt(struct hf_agg *into, struct hf_agg *from)
+{
+    flush(from);
+    if (from->narrow) {
+        flush(from->narrow);
+        table_free(from->narrow->slots, ((size_t)from->narrow->mask + 1) * sizeof(struct slot));
+        from->narrow->slots = NULL;
+    }
+    hf_sums_add(&into->total, &from->total);
+    memset(&from->total, 0, sizeof(from->total));
+    if (!into->adopted)
+        into->adopted = g_ptr_array_new_with_free_func((GDestroyNotify)hf_agg_free);
+    /* its slots are not needed to read it */
+    table_free(from->slots, ((size_t)from->mask + 1) * sizeof(struct slot));
+    from->slots = NULL;
+    from->mask = 0;
+    g_ptr_array_add(into->adopted, from);
+    if (from->adopted) {
+        for (guint i = 0; i < from->adopted->len; i++)
+            g_ptr_array_add(into->adopted, g_ptr_array_steal_index(from->adopted, i--));
     }
 }
 
 void
 hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
 {
+    g_assert(!from->adopted);       /* shares are adopted, not merged */
+    if (from->narrow)
+        hf_agg_merge(into->narrow, from->narrow);
     flush(from);
     /* from's groups are read in entry order: its slots can go now */
     table_free(from->slots, ((size_t)from->mask + 1) * sizeof(struct slot));
@@ -424,7 +528,11 @@ hf_agg_total(const struct hf_agg *a)
 guint
 hf_agg_size(const struct hf_agg *a)
 {
-    return a->count + a->waiting;
+    guint n = a->count + a->waiting + (a->narrow ? hf_agg_size(a->narrow) : 0);
+
+    for (guint i = 0; a->adopted && i < a->adopted->len; i++)
+        n += hf_agg_size(g_ptr_array_index(a->adopted, i));
+    return n;
 }
 
 static uint64_t
@@ -496,35 +604,64 @@ sift_down(struct hf_agg_row *h, unsigned n, unsigned i, enum hf_order order)
     }
 }
 
+/* The tables whose groups a table's rows are: its own, its narrow one, and
+ * those of the shares it adopted. */
+static GPtrArray *
+tables_of(struct hf_agg *a)
+{
+    GPtrArray *t = g_ptr_array_new();
+    guint n = 1 + (a->adopted ? a->adopted->len : 0);
+
+    for (guint i = 0; i < n; i++) {
+        struct hf_agg *x = i ? g_ptr_array_index(a->adopted, i - 1) : a;
+        flush(x);
+        g_ptr_array_add(t, x);
+        if (x->narrow) {
+            flush(x->narrow);
+            g_ptr_array_add(t, x->narrow);
+        }
+    }
+    return t;
+}
+
 GArray *
 hf_agg_top(struct hf_agg *a, enum hf_order order, unsigned n, struct hf_sums *other)
 {
-    bool all = n == 0 || n >= a->count;
     GArray *rows;
     struct hf_sums sum = { 0 };
+    GPtrArray *tables = tables_of(a);
+    guint count = hf_agg_size(a);
+    bool all = n == 0 || n >= count;
 
-    flush(a);
     memset(other, 0, sizeof(*other));
-    rows = g_array_sized_new(FALSE, FALSE, sizeof(struct hf_agg_row), all ? a->count : n);
+    rows = g_array_sized_new(FALSE, FALSE, sizeof(struct hf_agg_row), all ? count : n);
     if (all) {
-        for (uint32_t i = 0; i < a->count; i++) {
-            struct hf_agg_row row = row_of(a, i);
-            g_array_append_val(rows, row);
+        for (guint t = 0; t < tables->len; t++) {
+            const struct hf_agg *from = g_ptr_array_index(tables, t);
+            for (uint32_t i = 0; i < from->count; i++) {
+                struct hf_agg_row row = row_of(from, i);
+                g_array_append_val(rows, row);
+            }
         }
     } else {
-        /* the n best in a bounded heap: memory follows n, not the groups */
+        /* the n best in a bounded heap: memory follows n, not the groups
+         * (narrow keys order as their whole ones: the family first) */
         struct hf_agg_row *h = (struct hf_agg_row *)(void *)rows->data;
-        for (uint32_t i = 0; i < a->count; i++) {
-            struct hf_agg_row row = row_of(a, i);
-            hf_sums_add(&sum, &row.sums);
-            if (i < n) {
-                h[i] = row;
-                if (i == n - 1)
-                    for (unsigned k = n / 2; k-- > 0;)
-                        sift_down(h, n, k, order);
-            } else if (row_order(&row, &h[0], order) < 0) {
-                h[0] = row;
-                sift_down(h, n, 0, order);
+        uint64_t seen = 0;
+        for (guint t = 0; t < tables->len; t++) {
+            const struct hf_agg *from = g_ptr_array_index(tables, t);
+            for (uint32_t i = 0; i < from->count; i++, seen++) {
+                struct hf_agg_row row = row_of(from, i);
+                hf_sums_add(&sum, &row.sums);
+                if (seen < n) {
+                    h[seen] = row;
+                    if (seen == n - 1)
+                        for (unsigned k = n / 2; k-- > 0;)
+                            sift_down(h, n, k, order);
+                } else if (row_order(&row, &h[0], order) < 0) {
+                    h[0] = row;
+                    sift_down(h, n, 0, order);
+                }
             }
         }
         g_array_set_size(rows, n);
@@ -536,6 +673,18 @@ hf_agg_top(struct hf_agg *a, enum hf_order order, unsigned n, struct hf_sums *ot
             other->bytes -= h[i].sums.bytes;
         }
     }
+    /* narrow keys made whole, as keys.c encodes them */
+    for (guint i = 0; a->wide && i < rows->len; i++) {
+        struct hf_agg_row *row = &g_array_index(rows, struct hf_agg_row, i);
+        if (row->len == NARROW_KEY) {
+            uint8_t whole[ADDR_KEY] = { 0 };
+            memcpy(whole, row->key, NARROW_KEY);
+            row->key = (const uint8_t *)g_string_chunk_insert_len(a->wide, (const char *)whole,
+                                                                  ADDR_KEY);
+            row->len = ADDR_KEY;
+        }
+    }
+    g_ptr_array_unref(tables);
     g_array_sort_with_data(rows, row_cmp, &order);
     return rows;
 }

@@ -36,6 +36,17 @@ void hf_agg_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key
 /* Moves everything of from into into; from is left empty. */
 void hf_agg_merge(struct hf_agg *into, struct hf_agg *from);
 
+/* A table for one share of the keys (part of parts, by hash): records
+ * whose key falls in another share are not counted (their totals are, in
+ * share 0), so threads that each see every record can count each key
+ * once, in one table, without a merge. */
+void hf_agg_partition(struct hf_agg *a, unsigned part, unsigned parts);
+
+/* Takes from (a table of another share: no key in common with into's)
+ * as it is: its groups are read with into's, never copied.  from is
+ * into's to free. */
+void hf_agg_adopt(struct hf_agg *into, struct hf_agg *from);
+
 /* The records counted (once each, whatever the keys). */
 const struct hf_sums *hf_agg_total(const struct hf_agg *a);
 

@@ -70,8 +70,11 @@ model_add(GHashTable *m, const struct hf_key *keys, unsigned n, const hf_flow_re
     }
 }
 
+/* shares: the table in three shares of the keys, each fed every record,
+ * adopted into one (as threads that each read every record), else two
+ * halves of the records merged. */
 static void
-check_keys(const char *text)
+check_keys(const char *text, bool shares)
 {
     struct hf_key keys[HF_KEYS_MAX];
     unsigned n;
@@ -81,15 +84,36 @@ check_keys(const char *text)
                                               (GDestroyNotify)g_bytes_unref, g_free);
 
     CHECK(hf_keys_parse(text, keys, &n, &err), "%s: keys parse", text);
-    struct hf_agg *a = hf_agg_new(keys, n), *b = hf_agg_new(keys, n);
+    struct hf_agg *a = hf_agg_new(keys, n), *b = hf_agg_new(keys, n), *c = hf_agg_new(keys, n);
+    if (shares) {
+        hf_agg_partition(a, 0, 3);
+        hf_agg_partition(b, 1, 3);
+        hf_agg_partition(c, 2, 3);
+    }
     for (uint64_t i = 0; i < RECORDS; i++) {
         hf_flow_record_t r;
         make_record(i, &r);
-        hf_agg_add(i % 2 ? a : b, &r, &env);
+        if (shares) {
+            hf_agg_add(a, &r, &env);
+            hf_agg_add(b, &r, &env);
+            hf_agg_add(c, &r, &env);
+        } else {
+            hf_agg_add(i % 2 ? a : b, &r, &env);
+        }
         model_add(model, keys, n, &r, &env);
     }
-    hf_agg_merge(a, b);
-    hf_agg_free(b);
+    if (shares) {
+        CHECK(hf_agg_size(a) && hf_agg_size(b) && hf_agg_size(c),
+              "%s: every share has groups (%u %u %u)", text, hf_agg_size(a), hf_agg_size(b),
+              hf_agg_size(c));
+        hf_agg_adopt(a, b);
+        hf_agg_adopt(a, c);
+    } else {
+        hf_agg_merge(a, b);
+        hf_agg_free(b);
+        hf_agg_free(c);
+    }
+    text = g_strdup_printf("%s%s", text, shares ? " (3 shares)" : "");
 
     /* every group, with its sums */
     guint groups = g_hash_table_size(model);
@@ -139,6 +163,7 @@ check_keys(const char *text)
     g_array_unref(all);
     hf_agg_free(a);
     g_hash_table_destroy(model);
+    g_free((gpointer)text);
 }
 
 int
@@ -150,11 +175,17 @@ main(void)
         for (int k = 0; i % 3 == 0 && k < 40 + i; k++)
             len += snprintf(names[i] + len, sizeof(names[i]) - (size_t)len, "x");
     }
-    check_keys("srcip");
-    check_keys("ip");
-    check_keys("dstip,dstport");
-    check_keys("hostname");
-    check_keys("proto,hostname");
-    check_keys("port");
+    check_keys("srcip", false);
+    check_keys("srcip", true);
+    check_keys("ip", false);
+    check_keys("ip", true);
+    check_keys("dstip,dstport", false);
+    check_keys("dstip,dstport", true);
+    check_keys("hostname", false);
+    check_keys("hostname", true);
+    check_keys("proto,hostname", false);
+    check_keys("proto,hostname", true);
+    check_keys("port", false);
+    check_keys("port", true);
     return check_summary();
 }
