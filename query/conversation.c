@@ -18,10 +18,49 @@ struct hf_convs {
     GHashTable *by_key;         /* struct conv_key* (inside a struct entry) */
 };
 
+/* The MAC, source, name and app of a conversation come from its earliest
+ * record that has one (ties: the smaller value), so the answer does not
+ * depend on which thread read which file first. */
 struct entry {
     struct conv_key k;
     struct hf_conv c;
+    uint64_t mac_ms, source_ms, name_ms, app_ms;   /* UINT64_MAX: none yet */
 };
+
+static bool
+earlier(uint64_t t, uint64_t than, int cmp)
+{
+    return t < than || (t == than && cmp < 0);
+}
+
+/* *have (learnt at *have_ms) replaced by a copy of v (of a record at t)
+ * when that is earlier */
+static void
+take_name(char **have, uint64_t *have_ms, const fbVarfield_t *v, uint64_t t)
+{
+    if (!v->len)
+        return;
+    char *n = g_strndup((const char *)v->buf, v->len);
+    if (!*have || earlier(t, *have_ms, strcmp(n, *have))) {
+        g_free(*have);
+        *have = n;
+        *have_ms = t;
+    } else {
+        g_free(n);
+    }
+}
+
+/* the same for a name another table learnt (moved, not copied) */
+static void
+merge_name(char **have, uint64_t *have_ms, char **other, uint64_t other_ms)
+{
+    if (*other && (!*have || earlier(other_ms, *have_ms, strcmp(*other, *have)))) {
+        g_free(*have);
+        *have = *other;
+        *have_ms = other_ms;
+        *other = NULL;
+    }
+}
 
 static guint
 conv_hash(gconstpointer p)
@@ -90,22 +129,14 @@ side(const hf_flow_record_t *r, bool src, uint8_t out[16])
     }
 }
 
-static char *
-dup_name(const fbVarfield_t *v)
-{
-    return v->len ? g_strndup((const char *)v->buf, v->len) : NULL;
-}
-
-/* Fills in what the first record with it knew: the name, the app. */
+/* Fills in what the earliest record with it knew: the name, the app. */
 static void
-learn(struct hf_conv *c, const hf_flow_record_t *r)
+learn(struct entry *e, const hf_flow_record_t *r)
 {
     uint8_t source;
 
-    if (!c->hostname)
-        c->hostname = dup_name(hf_flow_name(r, &source));
-    if (!c->app)
-        c->app = dup_name(&r->applicationName);
+    take_name(&e->c.hostname, &e->name_ms, hf_flow_name(r, &source), r->flowStartMilliseconds);
+    take_name(&e->c.app, &e->app_ms, &r->applicationName, r->flowStartMilliseconds);
 }
 
 void
@@ -134,16 +165,25 @@ hf_convs_add(struct hf_convs *c, const hf_flow_record_t *r, const char *source)
         memcpy(e->c.server, k.server, 16);
         e->c.client_port = k.client_port;
         e->c.server_port = k.server_port;
-        e->c.source = source ? g_intern_string(source) : NULL;  /* outlives the scan */
+        e->mac_ms = e->source_ms = e->name_ms = e->app_ms = UINT64_MAX;
         g_hash_table_add(c->by_key, e);
+    }
+    uint64_t t = r->flowStartMilliseconds;
+    const uint8_t *mac = back ? r->destinationMacAddress : r->sourceMacAddress;
+    if (earlier(t, e->mac_ms, memcmp(mac, e->c.client_mac, 6))) {
+        memcpy(e->c.client_mac, mac, 6);
+        e->mac_ms = t;
+    }
+    if (source && earlier(t, e->source_ms, e->c.source ? strcmp(source, e->c.source) : -1)) {
+        e->c.source = g_intern_string(source);     /* outlives the scan */
+        e->source_ms = t;
     }
     if (!e->c.start_ms || (r->flowStartMilliseconds && r->flowStartMilliseconds < e->c.start_ms))
         e->c.start_ms = r->flowStartMilliseconds;
     if (r->flowEndMilliseconds > e->c.end_ms)
         e->c.end_ms = r->flowEndMilliseconds;
-    memcpy(e->c.client_mac, back ? r->destinationMacAddress : r->sourceMacAddress, 6);
     hf_sums_add_record(back ? &e->c.received : &e->c.sent, r);
-    learn(&e->c, r);
+    learn(e, r);
 }
 
 void
@@ -166,14 +206,17 @@ hf_convs_merge(struct hf_convs *into, struct hf_convs *from)
             mine->c.start_ms = e->c.start_ms;
         if (e->c.end_ms > mine->c.end_ms)
             mine->c.end_ms = e->c.end_ms;
-        if (!mine->c.hostname) {
-            mine->c.hostname = e->c.hostname;
-            e->c.hostname = NULL;
+        if (earlier(e->mac_ms, mine->mac_ms, memcmp(e->c.client_mac, mine->c.client_mac, 6))) {
+            memcpy(mine->c.client_mac, e->c.client_mac, 6);
+            mine->mac_ms = e->mac_ms;
         }
-        if (!mine->c.app) {
-            mine->c.app = e->c.app;
-            e->c.app = NULL;
+        if (e->c.source && earlier(e->source_ms, mine->source_ms,
+                                   mine->c.source ? strcmp(e->c.source, mine->c.source) : -1)) {
+            mine->c.source = e->c.source;
+            mine->source_ms = e->source_ms;
         }
+        merge_name(&mine->c.hostname, &mine->name_ms, &e->c.hostname, e->name_ms);
+        merge_name(&mine->c.app, &mine->app_ms, &e->c.app, e->app_ms);
     }
     g_hash_table_remove_all(from->by_key);
 }

@@ -16,9 +16,9 @@ struct hf_conv {
     uint8_t  client_mac[6];
     struct hf_sums sent, received;
     uint64_t start_ms, end_ms;
-    char    *hostname;                 /* the first name seen, as received; may be NULL */
+    char    *hostname;                 /* the earliest record's name, as received; may be NULL */
     char    *app;
-    const char *source;                /* the store source of its first record */
+    const char *source;                /* the store source of its earliest record */
 };
 
 struct hf_convs;
