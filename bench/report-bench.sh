@@ -57,6 +57,9 @@ if [ ! -d "$nfdir" ]; then
     kill -TERM $npid; wait $npid || true
     mv "$nfdir.tmp" "$nfdir"
 fi
+# the columns a running collector writes as each slot completes (a store
+# from before them gets them here, once)
+"$collector" --columns -w "$store" -s "$out/state" >/dev/null
 stored=$("$report" -w "$store" --from 1970-01-01 --by proto --csv | awk -F, '$1=="total"{print $3}')
 nf_stored=$(nfdump -R "$nfdir" -q -o csv -s proto 2>/dev/null | awk -F, 'NR>1 && $5!=""{s+=$6} END{print s+0}')
 echo "flows stored: hostflow $stored, nfcapd $nf_stored (of $n sent)"
@@ -91,4 +94,7 @@ row "top 10 ip by bytes"     --by ip -n 10 -- -s ip/bytes -n 10
 row "top 10 srcip by flows"  --by srcip -o flows -n 10 -- -s srcip/flows -n 10
 row "host A, top 10 dstport" --by dstport -n 10 "host $host" -- -s dstport/bytes -n 10 "host $host"
 row "proto totals"           --by proto -- -s proto
+# the same from the IPFIX files only (no columns), for the record
+row "dstip, IPFIX files only" --input ipfix --by dstip -n 10 -- -s dstip/bytes -n 10
+row "ip, IPFIX files only"    --input ipfix --by ip -n 10 -- -s ip/bytes -n 10
 echo "speed: nfdump's time / hostflow's; memory: hostflow's peak RSS / nfdump's"

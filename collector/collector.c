@@ -18,6 +18,7 @@
 #include "notify.h"
 #include "web_embed.h"
 #include "pipeline.h"
+#include "columns_indexer.h"
 #include "rollup.h"
 #include "rrd_rebuild.h"
 #include "store.h"
@@ -26,7 +27,7 @@
 static char *config_arg, *store_arg, *state_arg, *max_size_arg, *rebuild_rrd_arg;
 static char **listen_args;
 static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1, hourly_retention_arg = -1;
-static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg, no_rrd_arg;
+static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg, columns_arg, no_rrd_arg;
 static gboolean check_config_arg;
 static char *web_arg;
 static gboolean schema_arg;
@@ -66,6 +67,8 @@ static GOptionEntry entries[] = {
      "Remove hourly summaries older than N days; 0 keeps them (default 365)", "N"},
     {"rollup", 0, 0, G_OPTION_ARG_NONE, &rollup_arg,
      "Summarise the store's complete hours, expire old summaries, and exit", NULL},
+    {"columns", 0, 0, G_OPTION_ARG_NONE, &columns_arg,
+     "Write the columns of every complete slot file that lacks them, and exit", NULL},
     {"web", 0, 0, G_OPTION_ARG_STRING, &web_arg,
      "Serve the web view on ADDR:PORT (as hostflow-web; default: [web] listen, else none)",
      "ADDR:PORT"},
@@ -447,15 +450,27 @@ main(int argc, char **argv)
         release(&cf, &web_cfg, &cfg);
         return rc;
     }
+    if (columns_arg) {
+        struct hf_columns_indexer_stats cs = hf_columns_index_store(cfg.store_dir, NULL);
+        printf("columns written %" G_GUINT64_FORMAT " failed %" G_GUINT64_FORMAT "\n",
+               cs.built, cs.failed);
+        release(&cf, &web_cfg, &cfg);
+        return cs.failed ? 1 : 0;
+    }
 
     struct hf_store_config sc = {
         .dir = cfg.store_dir, .slot_seconds = cfg.slot_seconds,
         .max_age_days = cfg.retention_days, .max_bytes = cfg.max_store_bytes,
     };
+    /* each completed slot's columns, for the queries (query/columns.h) */
+    struct hf_columns_indexer *indexer = hf_columns_indexer_start(cfg.store_dir);
+    sc.completed = hf_columns_indexer_completed;
+    sc.completed_ctx = indexer;
     struct hf_store *store = hf_store_open(&sc, &err);
     if (!store) {
         hf_log(HF_LOG_ERROR, "%s", err->message);
         g_error_free(err);
+        hf_columns_indexer_stop(indexer);
         release(&cf, &web_cfg, &cfg);
         return 1;
     }
@@ -464,6 +479,7 @@ main(int argc, char **argv)
         hf_log(HF_LOG_ERROR, "%s", err->message);
         g_error_free(err);
         hf_store_close(store);
+        hf_columns_indexer_stop(indexer);
         release(&cf, &web_cfg, &cfg);
         return 1;
     }
@@ -494,6 +510,7 @@ main(int argc, char **argv)
         g_error_free(err);
         hf_listener_free(listener);
         hf_store_close(store);
+        hf_columns_indexer_stop(indexer);
         release(&cf, &web_cfg, &cfg);
         return 1;
     }
@@ -512,6 +529,7 @@ main(int argc, char **argv)
             hf_web_embed_stop(web);
             hf_listener_free(listener);
             hf_store_close(store);
+            hf_columns_indexer_stop(indexer);
             hf_collector_config_clear(&cfg);
             return 1;
         }
@@ -598,7 +616,8 @@ main(int argc, char **argv)
     hf_rollup_free(rollup);       /* the pipeline's last status read it */
     hf_ch_sink_free(ch);          /* the pipeline's last status read it */
     hf_listener_free(listener);   /* the pipeline's last status read it */
-    hf_store_close(store);
+    hf_store_close(store);       /* completes the open slots... */
+    hf_columns_indexer_stop(indexer);   /* ...whose columns are written now */
     g_async_queue_unref(rxq);
     g_async_queue_unref(rx_free);
     release(&cf, &web_cfg, &cfg);

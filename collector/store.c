@@ -139,9 +139,13 @@ slot_complete(struct hf_store *s, struct slot *sl)
     /* written: a failure from here leaves them in the temp file, which
      * recovery completes */
     slot_written(s, sl);
+    char *final = NULL;
     if (store_writer_finish(&sl->w, &e)
-        && store_place_final(sl->w.path, sl->dir, sl->stamp, &e)) {
+        && store_place_final(sl->w.path, sl->dir, &final, sl->stamp, &e)) {
         s->st.files_completed++;
+        if (s->completed)
+            s->completed(s->completed_ctx, final);
+        g_free(final);
         return;
     }
     s->st.write_errors++;
@@ -183,6 +187,8 @@ hf_store_open(const struct hf_store_config *cfg, GError **err)
     s->slot_seconds = slot;
     s->max_age_days = cfg->max_age_days;
     s->max_bytes = cfg->max_bytes;
+    s->completed = cfg->completed;
+    s->completed_ctx = cfg->completed_ctx;
     /* one store per directory: recovery would take another's open slots */
     s->lock_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->lock_fd < 0) {
@@ -357,7 +363,7 @@ hf_store_expire(struct hf_store *s, uint64_t now_ms)
     g_ptr_array_sort(all, store_entry_cmp);
     for (guint i = 0; i < all->len; i++) {
         struct entry *e = g_ptr_array_index(all, i);
-        total += e->size;
+        total += e->size + e->side_size;
     }
     for (guint i = 0; i < all->len; i++) {
         struct entry *e = g_ptr_array_index(all, i);
@@ -380,8 +386,11 @@ hf_store_expire(struct hf_store *s, uint64_t now_ms)
             }
         } else {
             s->st.files_expired++;
+            char *side = hf_store_side_path(e->path, HF_STORE_COLUMNS_EXT);
+            unlink(side);
+            g_free(side);
         }
-        total -= e->size;
+        total -= e->size + e->side_size;
         g_hash_table_add(daydirs, g_strdup(e->dirpath));
     }
     remove_empty_dirs(daydirs);

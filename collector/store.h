@@ -21,7 +21,11 @@ struct hf_store_config {
     const char *dir;
     uint32_t slot_seconds;      /* default 300 */
     uint32_t max_age_days;      /* retention by age; 0 = keep (default 28) */
-    uint64_t max_bytes;         /* retention by size; 0 = no cap */
+    uint64_t max_bytes;         /* retention by size (side files included); 0 = no cap */
+    /* called with each slot file's path once it is complete (on the
+     * thread that added its records or rotated it); may be NULL */
+    void (*completed)(void *ctx, const char *path);
+    void *completed_ctx;
 };
 
 /* Every record hf_store_add() took is in one of records, records_buffered
@@ -85,6 +89,12 @@ struct hf_store_file {
 /* Every complete slot file of a source (NULL = all sources), ordered by
  * slot start, then source.  Free with g_ptr_array_unref. */
 GPtrArray *hf_store_list(const char *dir, const char *source);
+
+/* The path of a slot file's side file: FLOWS.ipfix -> FLOWS.EXT (g_free
+ * it).  The query engine keeps the slot's columns there (EXT "cols");
+ * retention removes side files with their slot file. */
+char *hf_store_side_path(const char *path, const char *ext);
+#define HF_STORE_COLUMNS_EXT "cols"
 
 /* Slot file paths covering [from_ms, to_ms) for a source (NULL = all),
  * oldest first; for reports.  Free with g_ptr_array_unref. */

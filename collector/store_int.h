@@ -76,6 +76,8 @@ struct hf_store {
     uint64_t now_ms;            /* latest time seen */
     struct hf_store_stats st;
     struct hf_rate_log log[F_COUNT];
+    void (*completed)(void *ctx, const char *path);
+    void *completed_ctx;
 };
 
 /* A file found in the tree. */
@@ -88,6 +90,7 @@ struct entry {
     uint64_t start_s;
     unsigned seq;
     uint64_t size;
+    uint64_t side_size;         /* its side file's (K_FINAL) */
     int64_t mtime_ns;
     int depth;                  /* directories below DIR: 4 in the layout */
 };
@@ -120,7 +123,7 @@ char *store_seq_name(const char *prefix, const char *stamp, unsigned seq,
 int store_rename_noreplace(const char *from, const char *to);
 
 /* Renames from to DIRPATH/flows-STAMP[-N].ipfix, the first that is free. */
-bool store_place_final(const char *from, const char *dirpath,
+bool store_place_final(const char *from, const char *dirpath, char **final,
                        const char *stamp, GError **err);
 
 /* Collects the layout's files (struct entry) under path (rel: its path

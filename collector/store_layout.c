@@ -150,6 +150,16 @@ store_seq_name(const char *prefix, const char *stamp, unsigned seq,
                : g_strdup_printf("%sflows-%s.%s", prefix, stamp, ext);
 }
 
+char *
+hf_store_side_path(const char *path, const char *ext)
+{
+    size_t n = strlen(path);
+
+    if (n > 6 && strcmp(path + n - 6, ".ipfix") == 0)
+        n -= 6;
+    return g_strdup_printf("%.*s.%s", (int)n, path, ext);
+}
+
 /* ---- files ----------------------------------------------------------- */
 
 /* rename() that fails with EEXIST instead of replacing to. */
@@ -175,7 +185,7 @@ store_rename_noreplace(const char *from, const char *to)
 
 /* Renames from to DIRPATH/flows-STAMP[-N].ipfix, the first that is free. */
 bool
-store_place_final(const char *from, const char *dirpath, const char *stamp,
+store_place_final(const char *from, const char *dirpath, char **final, const char *stamp,
                   GError **err)
 {
     for (unsigned seq = 0; seq < MAX_SEQ; seq++) {
@@ -185,6 +195,8 @@ store_place_final(const char *from, const char *dirpath, const char *stamp,
 
         g_free(name);
         if (rc == 0) {
+            if (final)
+                *final = g_strdup(to);
             g_free(to);
             return hf_fsync_dir(dirpath, err);
         }
@@ -253,6 +265,12 @@ store_walk(const char *path, const char *rel, int depth, GPtrArray *out)
             e->seq = seq;
             e->size = (uint64_t)st.st_size;
             e->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+            if (k == K_FINAL) {
+                char *side = hf_store_side_path(child, HF_STORE_COLUMNS_EXT);
+                if (stat(side, &st) == 0)
+                    e->side_size = (uint64_t)st.st_size;
+                g_free(side);
+            }
             e->depth = depth;
             g_ptr_array_add(out, e);
             continue;

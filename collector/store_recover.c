@@ -102,7 +102,7 @@ recover_one(struct hf_store *s, const struct entry *e)
     hf_salvage_close(sv);
 
     if (!werr && n > 0 && store_writer_finish(&w, &werr)
-        && store_place_final(w.path, e->dirpath, stamp, &werr)) {
+        && store_place_final(w.path, e->dirpath, NULL, stamp, &werr)) {
         s->st.files_recovered++;
         s->st.records_recovered += n;
         g_message("store: recovered %" G_GUINT64_FORMAT " records from %s",

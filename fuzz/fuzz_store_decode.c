@@ -9,20 +9,9 @@
 
 #include "ipfix_scan.h"
 #include "store_decode.h"
+#include "fuzz_record.h"
 
 static struct hf_store_decoder *dec;
-
-static void
-touch(void *ctx, const hf_flow_record_t *r)
-{
-    const fbVarfield_t *v = &r->hostflowHostname;
-    uint64_t *sum = ctx;
-
-    for (int i = 0; i < 6; i++)
-        for (size_t j = 0; j < v[i].len; j++)
-            *sum += v[i].buf[j];
-    *sum += r->octetDeltaCount;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -32,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!dec && !(dec = hf_store_decoder_new(NULL)))
         abort();
-    bool ok = hf_store_decode_buffer(dec, data, size, touch, &sum, &res);
+    bool ok = hf_store_decode_buffer(dec, data, size, fuzz_touch_record, &sum, &res);
     if (res.good > size || ok == res.damaged)
         abort();
     if (ok) {

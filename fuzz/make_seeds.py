@@ -108,6 +108,36 @@ def varint(n):
     return struct.pack('!I', 0x80000000 | n)
 
 
+# query/columns_format.h: each column's encoding (1 integer, 2 raw, 3
+# dictionary) and size, in column order
+COLUMNS = ([(1, 8)] * 5 + [(1, 4), (1, 1), (1, 1), (1, 4), (1, 4), (2, 16), (2, 16)]
+           + [(1, 2)] * 4 + [(1, 4)] * 2 + [(1, 2), (1, 1), (1, 2), (1, 1), (2, 6), (2, 6),
+                                             (1, 1)] + [(3, 0)] * 6)
+
+
+def columns_block(n, width):
+    """A block of fuzz_columns' input (a selector byte, then the block):
+    n records, integers of the given width, raw values once, each string
+    column a dictionary of two names."""
+    head, body = 8 + 24 * len(COLUMNS), b''
+    cols = []
+    for enc, size in COLUMNS:
+        body += b'\0' * (-(head + len(body)) % 8)
+        at = head + len(body)
+        if enc == 1:
+            data = b''.join((i % 200 + 1).to_bytes(width, 'little') for i in range(n))
+        elif enc == 2:
+            data = bytes(range(size))
+        else:
+            names = b'dns' + b'example.com'
+            data = struct.pack('<IIII', 2, 0, 3, len(names)) + names
+            data += b'\0' * (-len(data) % 4) + bytes(i % 2 for i in range(n))
+        cols.append(struct.pack('<QIIBB6x', 7, at, len(data), enc, width if enc == 1 else
+                                0 if enc == 2 else 1))
+        body += data
+    return b'\0' + struct.pack('<II', n, head + len(body)) + b''.join(cols) + body
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     seeds = {t: [] for t in ('fuzz_decode', 'fuzz_collector', 'fuzz_dns',
@@ -158,6 +188,7 @@ def main():
             seeds['fuzz_ipfix_scan'].append(ipfix)
             seeds['fuzz_store_decode'].append(ipfix)
     seeds['fuzz_filter'] = [e.encode() for e in FILTER_SEEDS]
+    seeds['fuzz_columns'] = [columns_block(n, w) for n in (1, 3, 300) for w in (1, 2, 4, 8)]
     for target, items in seeds.items():
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "columns.h"
 #include "filter_env.h"
 #include "flow_rules.h"
 #include "store_format.h"
@@ -22,6 +23,7 @@ struct worker {
     struct hf_agg *more[HF_QUERY_MORE_MAX];
     struct hf_convs *convs;
     uint64_t matched, ignored;      /* of the first table */
+    bool counts_records;            /* false: another thread counts matched, ignored */
 };
 
 static bool
@@ -60,9 +62,9 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
         if (!(ignored && w->more_hide[i]))
             hf_agg_add(w->more[i], r, &kenv);
     if (ignored && w->hide_ignored) {
-        w->ignored++;
+        w->ignored += w->counts_records;
     } else {
-        w->matched++;
+        w->matched += w->counts_records;
         if (w->agg)
             hf_agg_add(w->agg, r, &kenv);
         else if (!r->deltaFlowCount)
@@ -160,7 +162,7 @@ choose_files(const struct hf_query *q, struct hf_query_result *res)
     GPtrArray *flows = NULL, *hourly = NULL;
     const char *why = NULL;
 
-    if (q->input != HF_INPUT_FLOWS)
+    if (q->input != HF_INPUT_FLOWS && q->input != HF_INPUT_IPFIX)
         hourly = hf_scan_files(q->store, q->sources, q->from_ms, q->to_ms, true);
     if (q->input != HF_INPUT_HOURLY)
         flows = hf_scan_files(q->store, q->sources, q->from_ms, q->to_ms, false);
@@ -180,10 +182,116 @@ choose_files(const struct hf_query *q, struct hf_query_result *res)
         why = "some hours of the window are not summarised yet";
     }
     g_string_append_printf(res->explain, "input: raw flows (%s)\n",
-                           q->input == HF_INPUT_FLOWS ? "asked for" : why);
+                           q->input == HF_INPUT_FLOWS || q->input == HF_INPUT_IPFIX
+                           ? "asked for" : why);
     if (hourly)
         g_ptr_array_unref(hourly);
     return flows;
+}
+
+/* ---- which fields ----------------------------------------------------------- */
+
+/* The column groups (columns.h) a filter reads; a field this does not
+ * know reads everything. */
+static uint32_t
+filter_groups(const struct hf_filter *f)
+{
+    static const struct { uint64_t fields; uint32_t groups; } map[] = {
+        { HF_FIELD_SRCADDR | HF_FIELD_DSTADDR, HF_COLS_ADDR },
+        { HF_FIELD_IPVERSION | HF_FIELD_PROTO | HF_FIELD_PACKETS | HF_FIELD_BYTES
+          | HF_FIELD_SAMPLING | HF_FIELD_FLOWS | HF_FIELD_TIME | HF_FIELD_EXPORTER, 0 },
+        { HF_FIELD_SRCPORT | HF_FIELD_DSTPORT, HF_COLS_PORT },
+        { HF_FIELD_IN_IF | HF_FIELD_OUT_IF, HF_COLS_IF },
+        { HF_FIELD_TCPFLAGS | HF_FIELD_TOS | HF_FIELD_VLAN, HF_COLS_MISC },
+        { HF_FIELD_SRCMAC | HF_FIELD_DSTMAC, HF_COLS_MAC },
+        { HF_FIELD_HOSTNAME | HF_FIELD_APP | HF_FIELD_DOMAIN | HF_FIELD_DNSQUERY, HF_COLS_NAMES },
+        /* devices: by MAC or address, the client side by ports */
+        { HF_FIELD_SRCDEVICE | HF_FIELD_DSTDEVICE, HF_COLS_ADDR | HF_COLS_PORT | HF_COLS_MAC },
+    };
+    uint64_t fields = f ? hf_filter_fields(f) : 0;
+    uint32_t groups = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
+        if (fields & map[i].fields) {
+            groups |= map[i].groups;
+            fields &= ~map[i].fields;
+        }
+    return fields ? HF_COLS_ALL : groups;
+}
+
+static uint32_t
+key_groups(const struct hf_key *k)
+{
+    switch (k->kind) {
+    case HF_KEY_SRCIP: case HF_KEY_DSTIP: case HF_KEY_IP:
+        return HF_COLS_ADDR;
+    case HF_KEY_SRCPORT: case HF_KEY_DSTPORT: case HF_KEY_PORT:
+        return HF_COLS_PORT;
+    case HF_KEY_PROTO: case HF_KEY_EXPORTER: case HF_KEY_TIME:
+        return 0;
+    case HF_KEY_CLIENT: case HF_KEY_SERVER: case HF_KEY_SERVICE: case HF_KEY_DEVICE:
+        return HF_COLS_ADDR | HF_COLS_PORT | HF_COLS_MAC;
+    case HF_KEY_HOSTNAME: case HF_KEY_DOMAIN: case HF_KEY_APP:
+        return HF_COLS_NAMES;
+    case HF_KEY_IN_IF: case HF_KEY_OUT_IF:
+        return HF_COLS_IF;
+    case HF_KEY_SRCMAC: case HF_KEY_DSTMAC:
+        return HF_COLS_MAC;
+    default:
+        return HF_COLS_ALL;
+    }
+}
+
+/* What the query reads of each record: the times, counters and protocol
+ * always, then its filter's and keys' fields; conversations everything. */
+static uint32_t
+query_groups(const struct hf_query *q, bool names_hidden)
+{
+    uint32_t g = HF_COLS_BASE | filter_groups(q->filter);
+
+    if (q->nkeys == 0)
+        return HF_COLS_ALL;
+    if (names_hidden)
+        g |= HF_COLS_NAMES;
+    for (unsigned i = 0; i < q->nkeys; i++)
+        g |= key_groups(&q->keys[i]);
+    for (unsigned t = 0; t < q->nmore; t++)
+        for (unsigned i = 0; i < q->more[t].nkeys; i++)
+            g |= key_groups(&q->more[t].keys[i]);
+    return g;
+}
+
+/* ---- sharing keys out -------------------------------------------------------- */
+
+/* Keys that run into millions of groups: each thread counts a share of
+ * them over all records, so each group is held once (no merge, no
+ * copy in each thread's table).  Reading every record on every thread is
+ * cheap from columns only. */
+static bool
+many_groups(const struct hf_key *keys, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        switch (keys[i].kind) {
+        case HF_KEY_SRCIP: case HF_KEY_DSTIP: case HF_KEY_IP:
+        case HF_KEY_CLIENT: case HF_KEY_SERVER:
+            return true;
+        default:
+            break;
+        }
+    return false;
+}
+
+static bool
+share_keys(const struct hf_query *q, GPtrArray *files, bool hourly, unsigned threads)
+{
+    if (threads < 2 || q->nkeys == 0 || hourly || q->input == HF_INPUT_IPFIX)
+        return false;
+    bool many = many_groups(q->keys, q->nkeys);
+    for (unsigned t = 0; t < q->nmore; t++)
+        many |= many_groups(q->more[t].keys, q->more[t].nkeys);
+    for (guint i = 0; many && i < files->len; i++)
+        many = hf_columns_valid(((const struct hf_scan_file *)g_ptr_array_index(files, i))->path);
+    return many;
 }
 
 /* ---- running ------------------------------------------------------------------ */
@@ -235,8 +343,13 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
     g_string_append_printf(res->explain, "files: %u\n", files->len);
     if (hide)
         g_string_append(res->explain, "names on the ignore list: hidden (--all shows them)\n");
+    bool shared = share_keys(q, files, res->hourly, n);
+    if (shared)
+        g_string_append_printf(res->explain, "keys shared out over %u threads, each reading "
+                               "every record\n", n);
     for (unsigned i = 0; i < n; i++) {
         w[i].q = q;
+        w[i].counts_records = !shared || i == 0;
         w[i].hide_ignored = hide;
         w[i].stop = &stop;
         w[i].max_groups = q->max_groups ? MAX(q->max_groups / n, 1) : 0;
@@ -245,15 +358,20 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
             w[i].agg = hf_agg_new(q->keys, q->nkeys);
         else
             w[i].convs = hf_convs_new();
+        if (shared)
+            hf_agg_partition(w[i].agg, i, n);
         for (unsigned t = 0; q->nkeys && t < q->nmore; t++) {
             w[i].more[t] = hf_agg_new(q->more[t].keys, q->more[t].nkeys);
+            if (shared)
+                hf_agg_partition(w[i].more[t], i, n);
             w[i].more_hide[t] = hides && shows_names(q->more[t].keys, q->more[t].nkeys);
             w[i].any_hide |= w[i].more_hide[t];
         }
         ctxs[i] = &w[i];
     }
-    ok = hf_scan_run_until(files, n, on_record, ctxs,
-                           q->deadline_us || q->max_groups ? &stop : NULL, &res->scan, err);
+    uint32_t groups = q->input == HF_INPUT_IPFIX ? 0 : query_groups(q, w[0].any_hide);
+    ok = hf_scan_run_fields(files, n, groups, shared, on_record, ctxs,
+                            q->deadline_us || q->max_groups ? &stop : NULL, &res->scan, err);
     if (res->scan.stopped || g_atomic_int_get(&stop.flag))
         res->stopped = g_atomic_int_get(&stop.flag) == STOP_GROUPS ? HF_QUERY_TOO_MANY_GROUPS
                                                                    : HF_QUERY_TIMED_OUT;
@@ -262,7 +380,11 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
         res->ignored += w[i].ignored;
         if (i == 0)
             continue;
-        if (q->nkeys) {
+        if (q->nkeys && shared) {
+            hf_agg_adopt(w[0].agg, w[i].agg);
+            for (unsigned t = 0; t < q->nmore; t++)
+                hf_agg_adopt(w[0].more[t], w[i].more[t]);
+        } else if (q->nkeys) {
             hf_agg_merge(w[0].agg, w[i].agg);
             hf_agg_free(w[i].agg);
             for (unsigned t = 0; t < q->nmore; t++) {
@@ -284,6 +406,9 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
                            ", hidden %" G_GUINT64_FORMAT "\n", res->scan.files,
                            res->scan.records, res->scan.files_bad, res->matched,
                            res->ignored);
+    if (res->scan.columns_files)
+        g_string_append_printf(res->explain, "columns: %" G_GUINT64_FORMAT " of the files "
+                               "read from their columns\n", res->scan.columns_files);
     if (res->stopped)
         g_string_append_printf(res->explain, "stopped early: %s\n",
                                res->stopped == HF_QUERY_TIMED_OUT ? "out of time"

@@ -18,7 +18,8 @@
 
 enum hf_query_input {
     HF_INPUT_AUTO,      /* the hourly summaries when they can answer */
-    HF_INPUT_FLOWS,
+    HF_INPUT_FLOWS,     /* raw flows: slot files' columns where written */
+    HF_INPUT_IPFIX,     /* raw flows, from the IPFIX files only */
     HF_INPUT_HOURLY,
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "columns.h"
 #include "rollup.h"
 #include "store.h"
 #include "store_decode.h"
@@ -138,7 +139,8 @@ hf_scan_files(const char *store, const char *const *sources, uint64_t from_ms,
 /* A file, or a part of a large one (several threads share it). */
 struct item {
     guint file;
-    uint64_t from, to;          /* byte range of message starts */
+    bool columns;               /* read from its columns (columns.h) */
+    uint64_t from, to;          /* byte range of message starts; columns: blocks */
 };
 
 /* a file at least this large is read by all threads, in parts */
@@ -149,6 +151,8 @@ struct run {
     GArray *items;              /* struct item */
     hf_scan_record_fn fn;
     void **ctxs;
+    uint32_t groups;            /* enum hf_cols_group: the fields needed; 0: no columns */
+    bool every;                 /* every thread reads every item */
     struct hf_decode_stop *stop;    /* may be NULL */
     gint next;                  /* the next item to take */
     GMutex lock;
@@ -159,6 +163,7 @@ struct run {
 struct worker {
     struct run *run;
     unsigned index;
+    guint taken;                /* items read (run->every) */
     const struct hf_scan_file *file;
     void *ctx;
 };
@@ -169,6 +174,28 @@ deliver(void *ctx, const hf_flow_record_t *r)
     struct worker *w = ctx;
 
     w->run->fn(w->ctx, r, w->file);
+}
+
+/* Blocks [from, to) of the file's columns; its options records are
+ * counted with the first part. */
+static bool
+read_columns(struct worker *w, const struct item *it, struct hf_store_decode_result *res,
+             uint64_t *size)
+{
+    struct hf_columns *c = hf_columns_open(w->file->path);
+
+    *size = w->file->size;
+    if (!c) {
+        memset(res, 0, sizeof(*res));
+        g_strlcpy(res->why, "its columns changed while it was read", sizeof(res->why));
+        return false;
+    }
+    bool ok = hf_columns_read(c, (uint32_t)it->from, (uint32_t)it->to, w->run->groups,
+                              deliver, w, w->run->stop, res);
+    if (it->from == 0)
+        res->options_records = hf_columns_options_records(c);
+    hf_columns_close(c);
+    return ok;
 }
 
 static gpointer
@@ -192,7 +219,7 @@ worker_main(gpointer p)
     w->ctx = run->ctxs ? run->ctxs[w->index] : NULL;
     hf_store_decoder_set_stop(d, run->stop);
     for (;;) {
-        guint i = (guint)g_atomic_int_add(&run->next, 1);
+        guint i = run->every ? w->taken++ : (guint)g_atomic_int_add(&run->next, 1);
         struct hf_store_decode_result res;
         uint64_t size;
 
@@ -204,11 +231,13 @@ worker_main(gpointer p)
         }
         const struct item *it = &g_array_index(run->items, struct item, i);
         w->file = g_ptr_array_index(run->files, it->file);
-        bool ok = hf_store_decode_file_part(d, w->file->path, it->from, it->to,
-                                            deliver, w, &res, &size);
+        bool ok = it->columns ? read_columns(w, it, &res, &size)
+                              : hf_store_decode_file_part(d, w->file->path, it->from, it->to,
+                                                          deliver, w, &res, &size);
         if (it->from == 0) {    /* a file counts once, however many parts */
             st.files++;
             st.bytes += size;
+            st.columns_files += it->columns;
         }
         st.records += res.records;
         st.options_records += res.options_records;
@@ -223,27 +252,57 @@ worker_main(gpointer p)
         }
     }
     hf_store_decoder_free(d);
+    if (run->every && w->index > 0) {
+        /* the same files as thread 0's: counted once */
+        bool stopped = st.stopped;
+        memset(&st, 0, sizeof(st));
+        st.stopped = stopped;
+    }
     g_mutex_lock(&run->lock);
     run->st.files += st.files;
     run->st.bytes += st.bytes;
     run->st.records += st.records;
     run->st.options_records += st.options_records;
     run->st.files_bad += st.files_bad;
+    run->st.columns_files += st.columns_files;
     run->st.stopped |= st.stopped;
     g_mutex_unlock(&run->lock);
     return NULL;
 }
 
+/* A file with columns: in n parts of whole blocks when it has many. */
+static bool
+plan_columns(GArray *items, guint i, const struct hf_scan_file *f, unsigned n)
+{
+    struct hf_columns *c = hf_columns_open(f->path);
+
+    if (!c)
+        return false;
+    uint32_t blocks = hf_columns_blocks(c);
+    unsigned parts = blocks >= 4 * n ? n : 1;
+    for (unsigned k = 0; k < parts; k++) {
+        struct item it = { i, true, (uint64_t)blocks * k / parts,
+                           (uint64_t)blocks * (k + 1) / parts };
+        g_array_append_val(items, it);
+    }
+    hf_columns_close(c);
+    return true;
+}
+
 /* The work: each file whole, or a large one in n parts cut at message
- * starts (one slot file can hold all of a busy hour's flows). */
+ * starts (one slot file can hold all of a busy hour's flows); files with
+ * columns read from them. */
 static GArray *
-plan(GPtrArray *files, unsigned n)
+plan(GPtrArray *files, unsigned n, bool columns)
 {
     GArray *items = g_array_new(FALSE, FALSE, sizeof(struct item));
 
     for (guint i = 0; i < files->len; i++) {
         const struct hf_scan_file *f = g_ptr_array_index(files, i);
-        struct item it = { i, 0, UINT64_MAX };
+        struct item it = { i, false, 0, UINT64_MAX };
+
+        if (columns && !f->hourly && plan_columns(items, i, f, n))
+            continue;
         GArray *cuts = n > 1 && f->size >= SPLIT_MIN ? hf_store_file_split(f->path, n)
                                                      : NULL;
 
@@ -271,7 +330,16 @@ bool
 hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ctxs,
                   struct hf_decode_stop *stop, struct hf_scan_stats *st, GError **err)
 {
-    struct run run = { .files = files, .fn = fn, .ctxs = ctxs, .stop = stop };
+    return hf_scan_run_fields(files, nthreads, HF_COLS_ALL, false, fn, ctxs, stop, st, err);
+}
+
+bool
+hf_scan_run_fields(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
+                   hf_scan_record_fn fn, void **ctxs, struct hf_decode_stop *stop,
+                   struct hf_scan_stats *st, GError **err)
+{
+    struct run run = { .files = files, .fn = fn, .ctxs = ctxs, .stop = stop,
+                       .groups = groups, .every = every_thread && nthreads != 1 };
     unsigned n = nthreads ? nthreads : g_get_num_processors();
     struct worker *w;
     GThread **threads;
@@ -285,17 +353,17 @@ hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, voi
         return false;
     hf_store_decoder_free(probe);
     g_mutex_init(&run.lock);
-    run.items = plan(files, n);
+    run.items = plan(files, n, groups != 0);
     w = g_new0(struct worker, n);
     threads = g_new0(GThread *, n);
     for (unsigned i = 0; i < n; i++) {
         w[i].run = &run;
         w[i].index = i;
     }
-    if (n == 1 || run.items->len <= 1) {
+    if (n == 1 || (run.items->len <= 1 && !run.every)) {
         worker_main(&w[0]);             /* on the caller's thread */
     } else {
-        for (unsigned i = 0; i < n && i < run.items->len; i++) {
+        for (unsigned i = 0; i < n && (i < run.items->len || run.every); i++) {
             GError *e = NULL;
             threads[i] = g_thread_try_new("hf-scan", worker_main, &w[i], &e);
             if (!threads[i]) {
@@ -311,7 +379,10 @@ hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, voi
         }
         for (unsigned i = 0; i < started; i++)
             g_thread_join(threads[i]);
-        if (!started)
+        if (run.every)
+            for (unsigned i = started; i < n; i++)
+                worker_main(&w[i]);     /* each thread's share is its own */
+        else if (!started)
             worker_main(&w[0]);         /* no thread: on the caller's */
     }
     g_free(threads);

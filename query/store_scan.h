@@ -49,6 +49,7 @@ struct hf_scan_stats {
     uint64_t records;           /* flow records delivered */
     uint64_t options_records;   /* options records (exporter statistics) skipped */
     uint64_t files_bad;         /* damaged, unreadable or not IPFIX */
+    uint64_t columns_files;     /* read from their columns (columns.h) */
     bool stopped;               /* stopped early (hf_scan_run_until): not all read */
 };
 
@@ -77,5 +78,16 @@ bool hf_scan_run(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void
 bool hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn,
                        void **ctxs, struct hf_decode_stop *stop, struct hf_scan_stats *st,
                        GError **err);
+
+/* The same, reading a slot file from its columns (columns.h) where it has
+ * them: only the fields of groups (enum hf_cols_group) are filled then,
+ * the others zero.  groups 0: the IPFIX files only, every field.  (The
+ * calls above take every field, from the columns where there are some.)
+ * every_thread: each of the nthreads threads reads every file, for a
+ * caller that shares the work out by key (each thread its own keys); the
+ * stats count the files once. */
+bool hf_scan_run_fields(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
+                        hf_scan_record_fn fn, void **ctxs, struct hf_decode_stop *stop,
+                        struct hf_scan_stats *st, GError **err);
 
 #endif

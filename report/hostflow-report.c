@@ -52,7 +52,8 @@ static GOptionEntry entries[] = {
     {"explain", 0, 0, G_OPTION_ARG_NONE, &explain_arg,
      "Say how the query was answered (on standard error)", NULL},
     {"input", 0, 0, G_OPTION_ARG_STRING, &input_arg,
-     "auto (default: hourly summaries when they can answer), flows or hourly", "FROM"},
+     "auto (default: hourly summaries when they can answer), flows, ipfix (flows, not "
+     "from their columns) or hourly", "FROM"},
     {"utc", 'u', 0, G_OPTION_ARG_NONE, &utc_arg, "Times in UTC, not the local zone", NULL},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
      "The configuration file (default " HF_CONFIG_PATH "): [report] defaults, "
@@ -117,8 +118,9 @@ load_config(const struct hf_conf *cf, GError **err)
         || !hf_devices_check_config(cf, err))
         return false;
     if (input_arg && strcmp(input_arg, "auto") && strcmp(input_arg, "flows")
-        && strcmp(input_arg, "hourly") && input_from_file) {
-        hf_conf_error(cf, err, "report", "input", "'%s': want auto, flows or hourly", input_arg);
+        && strcmp(input_arg, "ipfix") && strcmp(input_arg, "hourly") && input_from_file) {
+        hf_conf_error(cf, err, "report", "input", "'%s': want auto, flows, ipfix or hourly",
+                      input_arg);
         return false;
     }
     if (threads_arg == -1)
@@ -246,8 +248,10 @@ main(int argc, char **argv)
             q.input = HF_INPUT_FLOWS;
         else if (!strcmp(input_arg, "hourly"))
             q.input = HF_INPUT_HOURLY;
+        else if (!strcmp(input_arg, "ipfix"))
+            q.input = HF_INPUT_IPFIX;
         else if (strcmp(input_arg, "auto")) {
-            rc = fail("--input wants auto, flows or hourly");
+            rc = fail("--input wants auto, flows, ipfix or hourly");
             goto out;
         }
     }

@@ -11,6 +11,7 @@ go to nfcapd and to hostflow-collector in one test.  Then:
   the top 10 are in nfdump's order of the measure."""
 import collections
 import csv
+import glob
 import io
 import os
 import subprocess
@@ -161,6 +162,16 @@ def main():
             time.sleep(1)
             check.ok(nf.stop() == 0, 'nfcapd exits 0')
             col.check_exit(check, 'collector', col.stop())
+        # the collector wrote each completed slot's columns (at exit for
+        # the last ones): the answers below come from them
+        slots = glob.glob(os.path.join(col.store, '*', '*', '*', '*', 'flows-*.ipfix'))
+        cols = [p for p in slots if os.path.exists(p[:-len('.ipfix')] + '.cols')]
+        check.ok(slots and len(cols) == len(slots),
+                 'columns beside %d of %d slot files' % (len(cols), len(slots)))
+        _, p = report(col.store, '--explain', '--by', 'ip')
+        check.ok('columns: %d of the files' % len(slots) in p.stderr
+                 and ('keys shared out' in p.stderr or (os.cpu_count() or 1) < 2),
+                 'read from the columns: %s' % p.stderr)
         want = nf.totals()
         got, _ = filter_totals(check, col.store, nf.flowdir, 'any')
         print('nfdump: %s flows/packets/bytes; hostflow-report: %s' % (want, got), flush=True)

@@ -15,7 +15,12 @@ hostflow-collector --rollup), checked against models computed here:
    summaries then (done means 5);
 4. the command line: a filter error names its column (exit 2), an unknown
    key or time is refused (exit 2), an empty result exits 0, CSV and JSON
-   carry the documented columns."""
+   carry the documented columns;
+5. the slot files' columns (hostflow-collector --columns, query/columns.h)
+   give the answers the IPFIX files give (--input ipfix) for every key,
+   filters on every group of fields and the timeline, and are used.
+
+The checks 1-3 read the raw flows from the columns."""
 import collections
 import csv
 import fnmatch
@@ -63,6 +68,9 @@ def build_store(check, tmp):
         raw[source_of(cap)] = path
     p = hftest.run([hftest.COLLECTOR, '--rollup', '-w', store, '-s', state])
     check.ok(p.returncode == 0, '--rollup: exit %d %s' % (p.returncode, p.stderr.strip()))
+    p = hftest.run([hftest.COLLECTOR, '--columns', '-w', store, '-s', state])
+    check.ok(p.returncode == 0 and 'columns written %d failed 0' % len(CAPTURES) in p.stdout,
+             '--columns: exit %d %s %s' % (p.returncode, p.stdout.strip(), p.stderr.strip()))
     return store, raw
 
 
@@ -288,6 +296,47 @@ def check_summaries(check, store):
     check.ok('raw flows' in p.stderr, '--by dstip reads raw flows: %s' % p.stderr)
 
 
+# ------------------------------------------------------------------ columns
+
+COLUMN_KEYS = ['srcip', 'dstip', 'ip', 'srcport', 'dstport', 'port', 'proto', 'client',
+               'server', 'service', 'hostname', 'domain', 'device', 'app', 'exporter',
+               'in_if', 'out_if', 'srcmac', 'dstmac', 'time/hour', 'client,hostname',
+               'dstip,dstport,proto']
+COLUMN_FILTERS = ['', 'proto tcp', 'port 443 or port 53', 'net 10.0.0.0/8',
+                  'src host 192.168.1.1', 'hostname "*.google.*"', 'app tls',
+                  'domain instagram.com', 'flags S', 'bytes > 1000 and packets < 20',
+                  'in if 0', 'not proto udp and port in [80 443]']
+
+
+def check_columns(check, store):
+    print('\n== columns and IPFIX files agree', flush=True)
+    p = report(store, '--by', 'proto', '--input', 'flows', '--explain', *WIDE)
+    check.ok('columns: %d of the files' % len(CAPTURES) in p.stderr,
+             'raw flows read from the columns: %s' % p.stderr.strip())
+    p = report(store, '--by', 'proto', '--input', 'ipfix', '--explain', *WIDE)
+    check.ok('columns:' not in p.stderr, '--input ipfix reads no columns')
+    differ = 0
+    for key in COLUMN_KEYS:
+        for flt in COLUMN_FILTERS if key in ('dstip', 'hostname', 'client') else ['']:
+            for extra in ([], ['--all']):
+                args = ['--by', key, '-n', '0', '--csv'] + WIDE + extra + ([flt] if flt else [])
+                a = report(store, '--input', 'ipfix', *args)
+                b = report(store, '--input', 'flows', *args)
+                same = a.returncode == b.returncode == 0 and a.stdout == b.stdout
+                differ += not same
+                check.ok(same, '--by %s %s %s: columns as IPFIX (%d lines)'
+                         % (key, ' '.join(extra), flt, a.stdout.count('\n')))
+    for flt in COLUMN_FILTERS:
+        args = ['--timeline', '--csv', '-n', '0'] + WIDE + ([flt] if flt else [])
+        a = report(store, '--input', 'ipfix', *args)
+        b = report(store, '--input', 'flows', *args)
+        diff = [(x, y) for x, y in zip(a.stdout.splitlines(), b.stdout.splitlines()) if x != y]
+        check.ok(a.returncode == b.returncode == 0 and a.stdout == b.stdout,
+                 '--timeline %s: columns as IPFIX (%d lines; exit %d %d; first difference %s)'
+                 % (flt, a.stdout.count('\n'), a.returncode, b.returncode, diff[:1]))
+    print('%d tables compared, %d differ' % (len(COLUMN_KEYS) * 2 + 44, differ), flush=True)
+
+
 # ------------------------------------------------------------- command line
 
 def check_cli(check, store):
@@ -329,6 +378,7 @@ def main():
         check_names(check, store, raw)
         check_timeline(check, store)
         check_summaries(check, store)
+        check_columns(check, store)
         check_cli(check, store)
     check.finish()
 

@@ -335,7 +335,8 @@ messages(const char *path, uint64_t *off, uint32_t *extime, int max)
 static struct hf_store *
 open_store(const char *dir, uint32_t max_age_days, uint64_t max_bytes)
 {
-    struct hf_store_config cfg = { dir, 300, max_age_days, max_bytes };
+    struct hf_store_config cfg = { .dir = dir, .slot_seconds = 300, .max_age_days = max_age_days,
+                                   .max_bytes = max_bytes };
     GError *err = NULL;
     struct hf_store *s = hf_store_open(&cfg, &err);
 
@@ -1158,7 +1159,7 @@ test_errors(void)
     char *dir = scratch("errors");
     char *blocker = g_build_filename(dir, "blocked", NULL);
     char *afile = scratch("a-file");
-    struct hf_store_config cfg = { afile, 300, 0, 0 };
+    struct hf_store_config cfg = { .dir = afile, .slot_seconds = 300 };
     struct hf_store *s, *s2;
     struct hf_store_stats st;
     struct exp x;

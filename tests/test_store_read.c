@@ -14,6 +14,7 @@
  * collector slot files, hourly summaries), on 2 threads; --damage: N cuts
  * and N flipped copies of each file as well.  One line per check; exit 0
  * when all pass. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@
 #include "store.h"
 #include "store_decode.h"
 #include "store_scan.h"
+#include "columns.h"
+#include "columns_format.h"
 
 /* ---- records as comparable bytes ---------------------------------------- */
 
@@ -161,9 +164,12 @@ same_records(const char *what, GPtrArray *want, GPtrArray *got, guint n)
     return true;
 }
 
-/* Every file through hf_scan_run (threads) and hf_ipfix_reader. */
+static void check_columns_kept(char **paths, int n);
+
+/* Every file through hf_scan_run (threads) and hf_ipfix_reader: from the
+ * IPFIX files, or (columns) from the columns written for them first. */
 static void
-compare_files(char **paths, int n, unsigned threads)
+compare_files(char **paths, int n, unsigned threads, bool columns)
 {
     GPtrArray *files = g_ptr_array_new_with_free_func(scan_file_free);
     GHashTable *per_file = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
@@ -181,13 +187,21 @@ compare_files(char **paths, int n, unsigned threads)
     }
     for (unsigned i = 0; i < threads; i++)
         ctxs[i] = per_file;
-    bool ok = hf_scan_run(files, threads, collect, ctxs, &st, &err);
-    CHECK(ok, "hf_scan_run over %d files on %u threads: %s", n, threads,
-          err ? err->message : "ok");
+    for (int i = 0; columns && i < n; i++) {
+        bool built = hf_columns_build(paths[i], &err);
+        CHECK(built, "%s: columns written: %s", paths[i], err ? err->message : "ok");
+        g_clear_error(&err);
+    }
+    bool ok = hf_scan_run_fields(files, threads, columns ? HF_COLS_ALL : 0, false, collect, ctxs,
+                                 NULL, &st, &err);
+    CHECK(ok, "hf_scan_run over %d files on %u threads%s: %s", n, threads,
+          columns ? ", from their columns" : "", err ? err->message : "ok");
     g_clear_error(&err);
     CHECK(st.files == (uint64_t)n && st.files_bad == 0,
           "%" G_GUINT64_FORMAT " files read, %" G_GUINT64_FORMAT " bad", st.files,
           st.files_bad);
+    CHECK(st.columns_files == (columns ? (uint64_t)n : 0), "%" G_GUINT64_FORMAT
+          " files read from their columns", st.columns_files);
     uint64_t options_total = 0;
     for (int i = 0; i < n; i++) {
         struct hf_scan_file *f = files->pdata[i];
@@ -544,11 +558,15 @@ test_written_files(void)
         CHECK(write_file(paths[i], with[i], i < 2 ? 3000 : 40, i < 2),
               "%s written", paths[i]);
     }
-    compare_files(paths, 4, 2);
-    compare_files(paths, 4, 1);
+    compare_files(paths, 4, 2, false);
+    compare_files(paths, 4, 1, false);
     test_split(paths[0]);
     test_split(paths[1]);
     test_stop(paths[0], paths[1]);
+    /* the same files from their columns (several blocks: 3000 records) */
+    compare_files(paths, 4, 2, true);
+    compare_files(paths, 4, 1, true);
+    check_columns_kept(paths, 4);
     bool saved = check_failures_only;
     check_failures_only = true;
     damage_file(paths[2], 2000, 300, 1);
@@ -730,6 +748,80 @@ rm_rf(const char *path)
     g_free(cmd);
 }
 
+/* Columns are used only while their IPFIX file is as it was: a file
+ * touched since is read as IPFIX again (and its columns rewritten by
+ * hf_columns_build); a damaged side file is reported, never a crash. */
+static void
+check_columns_kept(char **paths, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (!hf_columns_valid(paths[i]) || stat(paths[i], &st) != 0) {
+            CHECK(false, "%s: columns valid after they were written", paths[i]);
+            continue;
+        }
+        struct timespec t[2] = { st.st_atim, st.st_mtim };
+        t[1].tv_sec++;
+        CHECK(utimensat(AT_FDCWD, paths[i], t, 0) == 0 && !hf_columns_valid(paths[i]),
+              "%s: columns ignored once the file is modified", paths[i]);
+        t[1].tv_sec--;
+        CHECK(utimensat(AT_FDCWD, paths[i], t, 0) == 0 && hf_columns_valid(paths[i]),
+              "%s: and valid again at the time they were written for", paths[i]);
+    }
+    /* a side file cut short or overwritten: refused at open, or a block
+     * reported damaged; records before the damage are whole ones */
+    for (int i = 0; i < n && i < 6; i++) {
+        char *cols = hf_columns_path(paths[i]), *bytes = NULL;
+        gsize len = 0;
+        if (!g_file_get_contents(cols, &bytes, &len, NULL) || len < 200) {
+            g_free(cols);
+            g_free(bytes);
+            continue;
+        }
+        char *copy = g_build_filename(tmpdir, "damaged.ipfix", NULL);
+        char *copy_cols = hf_columns_path(copy);
+        char *ipfix = NULL;
+        gsize ilen = 0;
+        g_file_get_contents(paths[i], &ipfix, &ilen, NULL);
+        for (unsigned k = 0; k < 40; k++) {
+            struct stat st;
+            write_bytes(copy, (const uint8_t *)ipfix, ilen);
+            stat(copy, &st);
+            /* the header made to fit the copy, then damage past it */
+            struct hf_cols_header h;
+            memcpy(&h, bytes, sizeof(h));
+            h.ipfix_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+            memcpy(bytes, &h, sizeof(h));
+            GByteArray *d = g_byte_array_new();
+            g_byte_array_append(d, (const guint8 *)bytes, (guint)len);
+            gsize at = sizeof(h) + (len - sizeof(h)) * k / 40;
+            if (k % 2)
+                g_byte_array_set_size(d, (guint)at);            /* cut */
+            else
+                for (gsize j = at; j < at + 8 && j < len; j++)  /* overwritten */
+                    d->data[j] ^= 0xa5;
+            write_bytes(copy_cols, d->data, d->len);
+            g_byte_array_unref(d);
+            GPtrArray *files = g_ptr_array_new_with_free_func(scan_file_free);
+            g_ptr_array_add(files, scan_file(copy));
+            struct hf_scan_stats sst;
+            uint8_t sink = 0;
+            void *ctxs[1] = { &sink };
+            hf_scan_run(files, 1, count_record, ctxs, &sst, NULL);
+            g_ptr_array_unref(files);
+            CHECK(sst.files == 1, "%s: damaged columns (%s at %zu) read without a crash",
+                  paths[i], k % 2 ? "cut" : "overwritten", (size_t)at);
+        }
+        unlink(copy);
+        unlink(copy_cols);
+        g_free(copy);
+        g_free(copy_cols);
+        g_free(ipfix);
+        g_free(cols);
+        g_free(bytes);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -745,7 +837,9 @@ main(int argc, char **argv)
             first = 4;
         }
         check_failures_only = true;
-        compare_files(argv + first, argc - first, 2);
+        compare_files(argv + first, argc - first, 2, false);
+        compare_files(argv + first, argc - first, 2, true);
+        check_columns_kept(argv + first, argc - first);
         for (int i = first; damage && i < argc; i++)
             damage_file(argv[i], damage, damage / 2, (unsigned)i);
         check_failures_only = false;

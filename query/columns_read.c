@@ -1,0 +1,367 @@
+/* Reading a slot file's columns (columns.h): per block, only the columns
+ * of the groups asked for are read (pread into buffers of the reader) and
+ * checked, then decoded a chunk of records at a time, column by column,
+ * into records that stay in the cache while they are delivered. */
+#include "columns.h"
+#include "columns_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK 256
+
+struct hf_columns {
+    int fd;
+    struct hf_cols_header h;
+    uint64_t *index;            /* nblocks + 1 offsets */
+    GByteArray *buf[HF_C_COUNT];
+    hf_flow_record_t *recs;     /* CHUNK */
+};
+
+static bool
+read_at(int fd, void *p, size_t n, uint64_t at)
+{
+    uint8_t *q = p;
+
+    while (n) {
+        ssize_t r = pread(fd, q, n, (off_t)at);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        q += r;
+        n -= (size_t)r;
+        at += (uint64_t)r;
+    }
+    return true;
+}
+
+static bool
+header_fits(const struct hf_cols_header *h, const struct stat *ipfix, uint64_t size)
+{
+    return memcmp(h->magic, HF_COLS_MAGIC, sizeof(h->magic)) == 0
+        && h->byte_order == HF_COLS_BYTE_ORDER && h->version == HF_COLS_VERSION
+        && h->ncols == HF_C_COUNT
+        && h->ipfix_size == (uint64_t)ipfix->st_size
+        && h->ipfix_mtime_ns == (int64_t)ipfix->st_mtim.tv_sec * 1000000000
+                                + ipfix->st_mtim.tv_nsec
+        && h->index_offset >= sizeof(*h)
+        && h->nblocks <= (size - h->index_offset) / 8
+        && h->index_offset + ((uint64_t)h->nblocks + 1) * 8 == size
+        && h->records <= (uint64_t)h->nblocks * HF_COLS_BLOCK;
+}
+
+struct hf_columns *
+hf_columns_open(const char *ipfix_path)
+{
+    char *path = hf_columns_path(ipfix_path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat ist, cst;
+    struct hf_cols_header h;
+
+    g_free(path);
+    if (fd < 0)
+        return NULL;
+    if (stat(ipfix_path, &ist) != 0 || fstat(fd, &cst) != 0
+        || !read_at(fd, &h, sizeof(h), 0) || !header_fits(&h, &ist, (uint64_t)cst.st_size)) {
+        close(fd);
+        return NULL;
+    }
+    struct hf_columns *c = g_new0(struct hf_columns, 1);
+    c->fd = fd;
+    c->h = h;
+    c->index = g_new(uint64_t, (gsize)h.nblocks + 1);
+    bool ok = read_at(fd, c->index, ((size_t)h.nblocks + 1) * 8, h.index_offset);
+    uint64_t prev = sizeof(h);
+    for (uint32_t i = 0; ok && i <= h.nblocks; i++) {
+        ok = c->index[i] >= prev && (i == h.nblocks || c->index[i] < h.index_offset);
+        prev = c->index[i];
+    }
+    if (!ok || c->index[h.nblocks] != h.index_offset) {
+        hf_columns_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+void
+hf_columns_close(struct hf_columns *c)
+{
+    if (!c)
+        return;
+    close(c->fd);
+    g_free(c->index);
+    for (unsigned i = 0; i < HF_C_COUNT; i++)
+        if (c->buf[i])
+            g_byte_array_unref(c->buf[i]);
+    g_free(c->recs);
+    g_free(c);
+}
+
+bool
+hf_columns_valid(const char *ipfix_path)
+{
+    struct hf_columns *c = hf_columns_open(ipfix_path);
+
+    hf_columns_close(c);
+    return c != NULL;
+}
+
+uint32_t
+hf_columns_blocks(const struct hf_columns *c)
+{
+    return c->h.nblocks;
+}
+
+uint64_t
+hf_columns_records(const struct hf_columns *c)
+{
+    return c->h.records;
+}
+
+uint64_t
+hf_columns_options_records(const struct hf_columns *c)
+{
+    return c->h.options_records;
+}
+
+/* ---- one block ------------------------------------------------------------ */
+
+/* A column's bytes, checked against its block and its definition. */
+struct colview {
+    const uint8_t *data;
+    uint8_t width;
+    uint64_t base;
+    /* dictionaries */
+    uint32_t count;
+    const uint32_t *offsets;
+    const uint8_t *strings;
+};
+
+static G_GNUC_PRINTF(2, 3) bool
+damaged(struct hf_store_decode_result *res, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_vsnprintf(res->why, sizeof(res->why), fmt, ap);
+    va_end(ap);
+    res->damaged = true;
+    return false;
+}
+
+static bool
+width_ok(uint8_t w)
+{
+    return w == 0 || w == 1 || w == 2 || w == 4 || w == 8;
+}
+
+/* Checks column col (cd) of a block of n records and reads it. */
+static bool
+load_column(struct hf_columns *c, unsigned col, const struct hf_cols_column *cd,
+            uint64_t block_at, uint32_t block_len, uint32_t n, struct colview *v)
+{
+    const struct hf_col_def *def = &hf_col_defs[col];
+    uint64_t need;
+
+    if (cd->enc != def->enc || cd->offset < sizeof(struct hf_cols_block)
+        || cd->length > block_len || cd->offset > block_len - cd->length
+        || (def->enc != HF_COL_RAW && !width_ok(cd->width)))
+        return false;
+    if (def->enc == HF_COL_INT)
+        need = (uint64_t)cd->width * n;
+    else if (def->enc == HF_COL_RAW)
+        need = cd->width == 0 ? def->size : (cd->width == def->size ? (uint64_t)def->size * n
+                                                                    : UINT64_MAX);
+    else
+        need = 4;
+    if (need == UINT64_MAX || cd->length < need || (def->enc != HF_COL_DICT && cd->length != need))
+        return false;
+    if (!c->buf[col])
+        c->buf[col] = g_byte_array_new();
+    g_byte_array_set_size(c->buf[col], cd->length);
+    if (cd->length && !read_at(c->fd, c->buf[col]->data, cd->length, block_at + cd->offset))
+        return false;
+    v->data = c->buf[col]->data;
+    v->width = cd->width;
+    v->base = cd->base;
+    if (def->enc != HF_COL_DICT)
+        return true;
+
+    /* count, offsets, strings, padding, index */
+    uint32_t count;
+    memcpy(&count, v->data, 4);
+    uint64_t off_end = 4 + ((uint64_t)count + 1) * 4;
+    if (count == 0 || off_end > cd->length || cd->width == 8
+        || (cd->width == 0) != (count == 1))
+        return false;
+    v->count = count;
+    v->offsets = (const uint32_t *)(v->data + 4);      /* 4-aligned in the buffer */
+    uint64_t slen = v->offsets[count];
+    for (uint32_t i = 0; i < count; i++)
+        if (v->offsets[i] > v->offsets[i + 1])
+            return false;
+    uint64_t idx_at = (off_end + slen + 3) / 4 * 4;
+    if (idx_at > cd->length || cd->length - idx_at != (uint64_t)cd->width * n)
+        return false;
+    v->strings = v->data + off_end;
+    v->data += idx_at;
+    return true;
+}
+
+static inline uint64_t
+value_at(const uint8_t *p, uint8_t w, uint32_t i)
+{
+    switch (w) {
+    case 0: return 0;
+    case 1: return p[i];
+    case 2: { uint16_t x; memcpy(&x, p + 2 * (size_t)i, 2); return x; }
+    case 4: { uint32_t x; memcpy(&x, p + 4 * (size_t)i, 4); return x; }
+    default: { uint64_t x; memcpy(&x, p + 8 * (size_t)i, 8); return x; }
+    }
+}
+
+/* Records [at, at + n) of the block: column col into recs. */
+static void
+fill_int(hf_flow_record_t *recs, const struct hf_col_def *def, const struct colview *v,
+         uint32_t at, uint32_t n)
+{
+    uint64_t val[CHUNK];
+
+    switch (v->width) {     /* one loop per width: the compiler unrolls them */
+    case 0: for (uint32_t i = 0; i < n; i++) val[i] = v->base; break;
+    case 1: for (uint32_t i = 0; i < n; i++) val[i] = v->base + value_at(v->data, 1, at + i); break;
+    case 2: for (uint32_t i = 0; i < n; i++) val[i] = v->base + value_at(v->data, 2, at + i); break;
+    case 4: for (uint32_t i = 0; i < n; i++) val[i] = v->base + value_at(v->data, 4, at + i); break;
+    default: for (uint32_t i = 0; i < n; i++) val[i] = v->base + value_at(v->data, 8, at + i); break;
+    }
+    uint8_t *p = (uint8_t *)recs + def->off;
+    switch (def->size) {
+    case 1:
+        for (uint32_t i = 0; i < n; i++)
+            p[i * sizeof(*recs)] = (uint8_t)val[i];
+        break;
+    case 2:
+        for (uint32_t i = 0; i < n; i++) {
+            uint16_t x = (uint16_t)val[i];
+            memcpy(p + i * sizeof(*recs), &x, 2);
+        }
+        break;
+    case 4:
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t x = (uint32_t)val[i];
+            memcpy(p + i * sizeof(*recs), &x, 4);
+        }
+        break;
+    default:
+        for (uint32_t i = 0; i < n; i++)
+            memcpy(p + i * sizeof(*recs), &val[i], 8);
+        break;
+    }
+}
+
+static void
+fill_raw(hf_flow_record_t *recs, const struct hf_col_def *def, const struct colview *v,
+         uint32_t at, uint32_t n)
+{
+    uint8_t *p = (uint8_t *)recs + def->off;
+    size_t step = v->width ? def->size : 0;
+    const uint8_t *q = v->data + (size_t)at * step;
+
+    /* sizes known to the compiler: plain moves, not a call per record */
+    switch (def->size) {
+    case 16:
+        for (uint32_t i = 0; i < n; i++)
+            memcpy(p + i * sizeof(*recs), q + i * step, 16);
+        break;
+    case 6:
+        for (uint32_t i = 0; i < n; i++)
+            memcpy(p + i * sizeof(*recs), q + i * step, 6);
+        break;
+    default:
+        for (uint32_t i = 0; i < n; i++)
+            memcpy(p + i * sizeof(*recs), q + i * step, def->size);
+        break;
+    }
+}
+
+static bool
+fill_dict(hf_flow_record_t *recs, const struct hf_col_def *def, const struct colview *v,
+          uint32_t at, uint32_t n)
+{
+    uint8_t *p = (uint8_t *)recs + def->off;
+
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t k = value_at(v->data, v->width, at + i);
+        if (k >= v->count)
+            return false;
+        fbVarfield_t s = { .len = v->offsets[k + 1] - v->offsets[k],
+                           .buf = (uint8_t *)v->strings + v->offsets[k] };
+        memcpy(p + i * sizeof(*recs), &s, sizeof(s));
+    }
+    return true;
+}
+
+static bool
+read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_store_decode_fn fn,
+           void *ctx, struct hf_store_decode_result *res)
+{
+    struct hf_cols_block head;
+    struct colview v[HF_C_COUNT];
+    uint64_t at = c->index[b], len = c->index[b + 1] - at;
+
+    if (len < sizeof(head) || !read_at(c->fd, &head, sizeof(head), at))
+        return damaged(res, "columns: block %u cut short", b);
+    if (head.length != len || head.records == 0 || head.records > HF_COLS_BLOCK)
+        return damaged(res, "columns: block %u has a bad header", b);
+    for (unsigned col = 0; col < HF_C_COUNT; col++)
+        if ((hf_col_defs[col].group & groups)
+            && !load_column(c, col, &head.col[col], at, head.length, head.records, &v[col]))
+            return damaged(res, "columns: block %u, column %u is damaged", b, col);
+    for (uint32_t k = 0; k < head.records; k += CHUNK) {
+        uint32_t n = MIN(CHUNK, head.records - k);
+        for (unsigned col = 0; col < HF_C_COUNT; col++) {
+            const struct hf_col_def *def = &hf_col_defs[col];
+            if (!(def->group & groups))
+                continue;
+            if (def->enc == HF_COL_INT)
+                fill_int(c->recs, def, &v[col], k, n);
+            else if (def->enc == HF_COL_RAW)
+                fill_raw(c->recs, def, &v[col], k, n);
+            else if (!fill_dict(c->recs, def, &v[col], k, n))
+                return damaged(res, "columns: block %u, column %u: a string out of range", b,
+                               col);
+        }
+        for (uint32_t i = 0; i < n; i++)
+            fn(ctx, &c->recs[i]);
+        res->records += n;
+    }
+    return true;
+}
+
+bool
+hf_columns_read(struct hf_columns *c, uint32_t from, uint32_t to, uint32_t groups,
+                hf_store_decode_fn fn, void *ctx, struct hf_decode_stop *stop,
+                struct hf_store_decode_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (!c->recs)
+        c->recs = g_new0(hf_flow_record_t, CHUNK);
+    else
+        memset(c->recs, 0, CHUNK * sizeof(*c->recs));   /* fields not asked for: zero */
+    to = MIN(to, c->h.nblocks);
+    for (uint32_t b = from; b < to; b++) {
+        if (hf_decode_stop_due(stop)) {
+            res->stopped = true;
+            return true;
+        }
+        if (!read_block(c, b, groups, fn, ctx, res))
+            return false;
+    }
+    return true;
+}
