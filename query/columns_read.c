@@ -21,6 +21,11 @@ struct hf_columns {
     uint64_t *index;            /* nblocks + 1 offsets */
     GByteArray *buf[HF_C_COUNT];
     hf_flow_record_t *recs;     /* CHUNK */
+    /* columns whose value is one for a block (IPv6 addresses of IPv4
+     * traffic, sampling, flow counts): set in all CHUNK records once, and
+     * not again while the next blocks have the same one */
+    bool constant[HF_C_COUNT];
+    uint8_t constant_value[HF_C_COUNT][16];
 };
 
 static bool
@@ -307,10 +312,33 @@ fill_dict(hf_flow_record_t *recs, const struct hf_col_def *def, const struct col
     return true;
 }
 
+/* True when column col of every CHUNK record already holds the value of
+ * v (a column of width 0); else remembers that it will. */
+static bool
+still_constant(struct hf_columns *c, unsigned col, const struct colview *v)
+{
+    const struct hf_col_def *def = &hf_col_defs[col];
+    uint8_t value[16] = { 0 };
+
+    if (v->width != 0 || def->enc == HF_COL_DICT) {
+        c->constant[col] = false;
+        return false;
+    }
+    if (def->enc == HF_COL_INT)
+        memcpy(value, &v->base, sizeof(v->base));
+    else
+        memcpy(value, v->data, def->size);
+    if (c->constant[col] && memcmp(value, c->constant_value[col], sizeof(value)) == 0)
+        return true;
+    memcpy(c->constant_value[col], value, sizeof(value));
+    return false;
+}
+
 static bool
 read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_store_decode_fn fn,
            void *ctx, struct hf_store_decode_result *res)
 {
+    bool skip[HF_C_COUNT];
     struct hf_cols_block head;
     struct colview v[HF_C_COUNT];
     uint64_t at = c->index[b], len = c->index[b + 1] - at;
@@ -319,15 +347,27 @@ read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_store_decode_fn
         return damaged(res, "columns: block %u cut short", b);
     if (head.length != len || head.records == 0 || head.records > HF_COLS_BLOCK)
         return damaged(res, "columns: block %u has a bad header", b);
-    for (unsigned col = 0; col < HF_C_COUNT; col++)
-        if ((hf_col_defs[col].group & groups)
-            && !load_column(c, col, &head.col[col], at, head.length, head.records, &v[col]))
+    for (unsigned col = 0; col < HF_C_COUNT; col++) {
+        if (!(hf_col_defs[col].group & groups))
+            continue;
+        if (!load_column(c, col, &head.col[col], at, head.length, head.records, &v[col]))
             return damaged(res, "columns: block %u, column %u is damaged", b, col);
+        skip[col] = still_constant(c, col, &v[col]);
+        if (v[col].width == 0 && hf_col_defs[col].enc != HF_COL_DICT && !skip[col]) {
+            /* the block's one value into every record, then left alone */
+            if (hf_col_defs[col].enc == HF_COL_INT)
+                fill_int(c->recs, &hf_col_defs[col], &v[col], 0, CHUNK);
+            else
+                fill_raw(c->recs, &hf_col_defs[col], &v[col], 0, CHUNK);
+            c->constant[col] = true;
+            skip[col] = true;
+        }
+    }
     for (uint32_t k = 0; k < head.records; k += CHUNK) {
         uint32_t n = MIN(CHUNK, head.records - k);
         for (unsigned col = 0; col < HF_C_COUNT; col++) {
             const struct hf_col_def *def = &hf_col_defs[col];
-            if (!(def->group & groups))
+            if (!(def->group & groups) || skip[col])
                 continue;
             if (def->enc == HF_COL_INT)
                 fill_int(c->recs, def, &v[col], k, n);
@@ -354,6 +394,7 @@ hf_columns_read(struct hf_columns *c, uint32_t from, uint32_t to, uint32_t group
         c->recs = g_new0(hf_flow_record_t, CHUNK);
     else
         memset(c->recs, 0, CHUNK * sizeof(*c->recs));   /* fields not asked for: zero */
+    memset(c->constant, 0, sizeof(c->constant));
     to = MIN(to, c->h.nblocks);
     for (uint32_t b = from; b < to; b++) {
         if (hf_decode_stop_due(stop)) {

@@ -165,6 +165,9 @@ bool hf_filter_match(const struct hf_filter *f, const hf_flow_record_t *r,
 /* Bit set of enum hf_filter_field: the record fields the filter reads. */
 uint64_t hf_filter_fields(const struct hf_filter *f);
 
+/* True for "any" (or the empty filter): every record matches. */
+bool hf_filter_always(const struct hf_filter *f);
+
 /* The AST root (never NULL; HF_FK_ANY for the empty filter). */
 const struct hf_filter_node *hf_filter_root(const struct hf_filter *f);
 

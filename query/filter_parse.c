@@ -1076,6 +1076,12 @@ hf_filter_fields(const struct hf_filter *f)
     return f->fields;
 }
 
+bool
+hf_filter_always(const struct hf_filter *f)
+{
+    return f->nodes[0].kind == HF_FK_ANY;
+}
+
 const struct hf_filter_node *
 hf_filter_root(const struct hf_filter *f)
 {

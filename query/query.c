@@ -14,6 +14,7 @@
 /* One scanning thread's share. */
 struct worker {
     const struct hf_query *q;
+    const struct hf_filter *filter;     /* q's, NULL when it takes every record */
     struct hf_decode_stop *stop;
     uint64_t max_groups;            /* this thread's share of q->max_groups; 0: none */
     bool hide_ignored;              /* the first table hides ignored names */
@@ -45,10 +46,10 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
 
     if (r->flowEndMilliseconds < q->from_ms || r->flowStartMilliseconds >= q->to_ms)
         return;
-    if (q->filter) {
+    if (w->filter) {
         struct hf_filter_env env = { .source = f->source };
         hf_filter_env_names(&env, q->names);
-        if (!hf_filter_match(q->filter, r, &env))
+        if (!hf_filter_match(w->filter, r, &env))
             return;
     }
     bool ignored = false;
@@ -349,6 +350,7 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
                                "every record\n", n);
     for (unsigned i = 0; i < n; i++) {
         w[i].q = q;
+        w[i].filter = q->filter && !hf_filter_always(q->filter) ? q->filter : NULL;
         w[i].counts_records = !shared || i == 0;
         w[i].hide_ignored = hide;
         w[i].stop = &stop;
