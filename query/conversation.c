@@ -21,7 +21,19 @@ struct hf_convs {
 struct entry {
     struct conv_key k;
     struct hf_conv c;
+    /* where client_mac came from: the client's own records (their source
+     * MAC) before the service's, then the earliest start; so the MAC is
+     * the same whatever order records come in (threads, ClickHouse) */
+    uint8_t mac_rank;           /* 0 none, 1 a record from the service, 2 from the client */
+    uint64_t mac_start;
 };
+
+/* True when a MAC from a record of this rank and start is better. */
+static bool
+mac_better(const struct entry *e, uint8_t rank, uint64_t start)
+{
+    return rank > e->mac_rank || (rank == e->mac_rank && start < e->mac_start);
+}
 
 static guint
 conv_hash(gconstpointer p)
@@ -141,7 +153,11 @@ hf_convs_add(struct hf_convs *c, const hf_flow_record_t *r, const char *source)
         e->c.start_ms = r->flowStartMilliseconds;
     if (r->flowEndMilliseconds > e->c.end_ms)
         e->c.end_ms = r->flowEndMilliseconds;
-    memcpy(e->c.client_mac, back ? r->destinationMacAddress : r->sourceMacAddress, 6);
+    if (mac_better(e, back ? 1 : 2, r->flowStartMilliseconds)) {
+        memcpy(e->c.client_mac, back ? r->destinationMacAddress : r->sourceMacAddress, 6);
+        e->mac_rank = back ? 1 : 2;
+        e->mac_start = r->flowStartMilliseconds;
+    }
     hf_sums_add_record(back ? &e->c.received : &e->c.sent, r);
     learn(&e->c, r);
 }
@@ -166,6 +182,11 @@ hf_convs_merge(struct hf_convs *into, struct hf_convs *from)
             mine->c.start_ms = e->c.start_ms;
         if (e->c.end_ms > mine->c.end_ms)
             mine->c.end_ms = e->c.end_ms;
+        if (e->mac_rank && mac_better(mine, e->mac_rank, e->mac_start)) {
+            memcpy(mine->c.client_mac, e->c.client_mac, 6);
+            mine->mac_rank = e->mac_rank;
+            mine->mac_start = e->mac_start;
+        }
         if (!mine->c.hostname) {
             mine->c.hostname = e->c.hostname;
             e->c.hostname = NULL;
