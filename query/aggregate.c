@@ -508,11 +508,11 @@ sift_down(struct hf_agg_row *h, unsigned n, unsigned i, enum hf_order order)
 GArray *
 hf_agg_top(struct hf_agg *a, enum hf_order order, unsigned n, struct hf_sums *other)
 {
-    bool all = n == 0 || n >= a->count;
     GArray *rows;
     struct hf_sums sum = { 0 };
 
-    flush(a);
+    flush(a);                   /* first: the groups still waiting count too */
+    bool all = n == 0 || n >= a->count;
     memset(other, 0, sizeof(*other));
     rows = g_array_sized_new(FALSE, FALSE, sizeof(struct hf_agg_row), all ? a->count : n);
     if (all) {

@@ -21,3 +21,5 @@ from hf.craft_pcap import *     # noqa: F401,F403
 from hf.names_run import *      # noqa: F401,F403
 from hf.conf import *           # noqa: F401,F403
 from hf.clickhouse import *     # noqa: F401,F403
+from hf.web import *            # noqa: F401,F403
+from hf.report import *         # noqa: F401,F403

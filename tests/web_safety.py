@@ -38,7 +38,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hftest  # noqa: E402
 import web_view  # noqa: E402
-from web_view import WEB, WIDE  # noqa: E402
+from web_view import WIDE  # noqa: E402
 
 GRAPH = ('/graph.png', {'profile': 'live', 'source': '_total'})
 GUARDED = [('/details', WIDE), ('/api/top.csv', dict(WIDE, by='hostname')), GRAPH,
@@ -79,7 +79,7 @@ def get(port, path, params=None, auth=None, scheme='http', ctx=None, timeout=60)
 
 def start_fails(check, what, args, want):
     """hostflow-web with args must not start: exit 2 or 1, stderr saying want."""
-    p = hftest.run([WEB, '-l', '127.0.0.1:0'] + args, timeout=60)
+    p = hftest.run([hftest.WEB, '-l', '127.0.0.1:0'] + args, timeout=60)
     check.ok(p.returncode in (1, 2) and want in p.stderr,
              '%s: exit %d, %r (wanted %r)' % (what, p.returncode, p.stderr.strip(), want))
 
