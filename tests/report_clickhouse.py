@@ -13,12 +13,21 @@ captures, pmacct's router captures).  Then, the same answers from both:
   table; the timeline of conversations; one source;
 - hostflow-web --clickhouse serves the same details, flows and device pages
   and CSV exports as hostflow-web over the files;
-- --explain prints the SQL, which holds no value of the filter."""
+- --explain prints the SQL, which holds no value of the filter;
+- done means 4 through the probe: a capture written here whose DNS answer
+  names the host \'); DROP TABLE flows; --.example (DNS labels may hold
+  any printable byte; the probe keeps the name, lower-cased) is stored in
+  ClickHouse with that name, which hostflow-report --clickhouse shows as
+  text, selects by a filter, and the tables are all still there."""
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hftest  # noqa: E402
+import hostile_capture  # noqa: E402
+
+SQL_NAME = "'); DROP TABLE flows; --.example"
+SQL_SERVER = '203.0.113.60'
 
 KEYS = ['srcip', 'dstip', 'ip', 'srcport', 'dstport', 'port', 'proto', 'client', 'server',
         'service', 'hostname', 'domain', 'device', 'app', 'exporter', 'in_if', 'out_if',
@@ -121,6 +130,30 @@ def compare_web(check, store, conf):
             check.ok(not hftest.sanitizer_report(err), 'hostflow-web: %s' % err[-2000:])
 
 
+def check_sql_name(check, shards, conf):
+    name = SQL_NAME.lower()             # the probe lower-cases DNS names
+    rows = shards[1].rows('SELECT hostname, name_source, count() FROM %s.flows WHERE '
+                          'hostname LIKE \'%%drop table%%\' GROUP BY hostname, name_source'
+                          % hftest.DB)
+    check.eq('the SQL name in ClickHouse: both directions, from DNS', [[name, '1', '2']], rows)
+    rows, p = hftest.report_rows(None, '--by', 'hostname,dstip', '-n', '0', clickhouse=conf)
+    got = [(r['hostname'], r['dstip']) for r in rows if 'drop' in r['hostname']]
+    check.eq('--clickhouse --by hostname,dstip: the name as text',
+             [(name, SQL_SERVER), (name, '192.168.7.10')], sorted(got))
+    for expr in ('hostname "*drop table*"', 'host %s' % SQL_SERVER):
+        p = hftest.run([hftest.REPORT, '-c', conf, '--clickhouse', '--from', '1970-01-01',
+                        expr])
+        lines = [l for l in p.stdout.splitlines() if SQL_SERVER in l]
+        check.ok(p.returncode == 0 and len(lines) == 1 and name in lines[0],
+                 'the timeline of %r shows the name as text: %s' % (expr, p.stdout[-500:]))
+    for s in shards:
+        tables = s.query("SELECT name FROM system.tables WHERE database = '%s' ORDER BY name"
+                         % hftest.DB).split()
+        check.eq('tables after the SQL name', ['.inner.flows_hourly_local', 'flows',
+                                               'flows_hourly', 'flows_hourly_local',
+                                               'flows_local'], tables)
+
+
 def config_checks(check, tmp, conf):
     p = hftest.run([hftest.REPORT, '-c', conf, '--clickhouse', '--check-config'])
     check.ok(p.returncode == 0 and 'clickhouse = true' in p.stdout
@@ -168,11 +201,16 @@ def main():
             with hftest.Collector(tmp, 'col', config=conf) as col:
                 col.start()
                 hftest.report_feed(col.udp)
+                sql_pcap = os.path.join(tmp, 'sql-name.pcap')
+                hostile_capture.write_answers(sql_pcap, [(SQL_NAME, SQL_SERVER)])
+                p = hftest.run_probe(['-r', sql_pcap, '-C', '127.0.0.1:%d' % col.udp])
+                check.probe_ran(p, 'probe -r sql-name.pcap')
                 hftest.wait_sent(check, col, 'collector')
                 col.check_exit(check, 'collector', col.stop())
             for i, s in enumerate(shards):
                 n = int(s.query('SELECT count() FROM %s.flows_local' % hftest.DB))
                 check.ok(n > 0, 'shard %d holds none of the records' % (i + 1))
+            check_sql_name(check, shards, conf)
             config_checks(check, tmp, conf)
             check_explain(check, conf)
             compare_reports(check, col.store, conf)
