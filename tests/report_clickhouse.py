@@ -19,6 +19,7 @@ captures, pmacct's router captures).  Then, the same answers from both:
   any printable byte; the probe keeps the name, lower-cased) is stored in
   ClickHouse with that name, which hostflow-report --clickhouse shows as
   text, selects by a filter, and the tables are all still there."""
+import json
 import os
 import sys
 
@@ -132,19 +133,25 @@ def compare_web(check, store, conf):
 
 def check_sql_name(check, shards, conf):
     name = SQL_NAME.lower()             # the probe lower-cases DNS names
-    rows = shards[1].rows('SELECT hostname, name_source, count() FROM %s.flows WHERE '
-                          'hostname LIKE \'%%drop table%%\' GROUP BY hostname, name_source'
-                          % hftest.DB)
-    check.eq('the SQL name in ClickHouse: both directions, from DNS', [[name, '1', '2']], rows)
-    rows, p = hftest.report_rows(None, '--by', 'hostname,dstip', '-n', '0', clickhouse=conf)
-    got = [(r['hostname'], r['dstip']) for r in rows if 'drop' in r['hostname']]
-    check.eq('--clickhouse --by hostname,dstip: the name as text',
-             [(name, SQL_SERVER), (name, '192.168.7.10')], sorted(got))
-    for expr in ('hostname "*drop table*"', 'host %s' % SQL_SERVER):
+    text = shards[1].query('SELECT hostname, dns_query, name_source, count() AS n FROM %s.flows '
+                           'WHERE hostname LIKE \'%%drop table%%\' OR dns_query LIKE '
+                           '\'%%drop table%%\' GROUP BY hostname, dns_query, name_source '
+                           'ORDER BY hostname FORMAT JSONEachRow' % hftest.DB)
+    got = [json.loads(line) for line in text.splitlines()]
+    check.eq('the SQL name in ClickHouse: the DNS flows\' query, the connection\'s hostname '
+             '(both directions, from DNS)',
+             [{'hostname': '', 'dns_query': name, 'name_source': 0, 'n': '2'},
+              {'hostname': name, 'dns_query': '', 'name_source': 1, 'n': '2'}], got)
+    p = hftest.run([hftest.REPORT, '-c', conf, '--clickhouse', '--from', '1970-01-01', '--by',
+                    'hostname,dstip', '-n', '0', '--all'])
+    got = sorted(l.split(name, 1)[1].split()[0] for l in p.stdout.splitlines() if name in l)
+    check.eq('--clickhouse --by hostname,dstip: the name as text, to each side',
+             ['192.0.2.53', '192.168.7.10', SQL_SERVER], got)
+    for expr, want in (('hostname "*drop table*"', 2), ('host %s' % SQL_SERVER, 1)):
         p = hftest.run([hftest.REPORT, '-c', conf, '--clickhouse', '--from', '1970-01-01',
                         expr])
-        lines = [l for l in p.stdout.splitlines() if SQL_SERVER in l]
-        check.ok(p.returncode == 0 and len(lines) == 1 and name in lines[0],
+        lines = [l for l in p.stdout.splitlines() if name in l]
+        check.ok(p.returncode == 0 and len(lines) == want,
                  'the timeline of %r shows the name as text: %s' % (expr, p.stdout[-500:]))
     for s in shards:
         tables = s.query("SELECT name FROM system.tables WHERE database = '%s' ORDER BY name"
