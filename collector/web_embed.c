@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "clickhouse_config.h"
-#include "conf_file.h"
 #include "names.h"
 #include "web.h"
 
@@ -25,11 +24,8 @@ hf_web_embed_start(const char *store, const struct hf_clickhouse_config *ch,
     if (!s->listen)
         return true;                    /* no web view asked for */
     if (s->clickhouse) {
-        if (!ch->url) {
-            hf_conf_error(cf, err, "web", "clickhouse", "the configuration has no "
-                          "[clickhouse] url to ask");
+        if (!hf_clickhouse_config_require_url(ch, cf, "web", err))
             return false;
-        }
         c.clickhouse = ch;              /* the collector's own, alive as long as it */
     }
     w = g_new0(struct hf_web_embed, 1);

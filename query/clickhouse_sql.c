@@ -1,6 +1,8 @@
 #include "clickhouse_sql.h"
 
 #include <string.h>
+#include "clickhouse_rowbinary.h"
+#include "extract.h"
 #include "filter_int.h"
 
 #define BIT(c) (1u << (c))
@@ -97,46 +99,22 @@ field_cols(uint64_t fields, uint32_t *cols)
 
 /* ---- parameters: values in _p, never in the text ------------------------ */
 
+/* One more row of parameter i (a list: sources). */
 static void
-put_le(GByteArray *b, uint64_t v, unsigned size)
+param_more(struct hf_ch_sql *q, unsigned i, const char *s, size_t len)
 {
-    for (unsigned i = 0; i < size; i++) {
-        uint8_t c = (uint8_t)(v >> (8 * i));
-        g_byte_array_append(b, &c, 1);
-    }
+    hf_ch_put_le(q->params, i, 4);
+    hf_ch_put_string(q->params, s, len);
 }
 
-static void
-put_string(GByteArray *b, const char *s, size_t len)
-{
-    uint64_t v = len;
-
-    do {                        /* unsigned LEB128, as RowBinary wants */
-        uint8_t c = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            c |= 0x80;
-        g_byte_array_append(b, &c, 1);
-    } while (v);
-    g_byte_array_append(b, (const uint8_t *)s, (guint)len);
-}
-
-/* A new parameter number holding value s; more rows may join it. */
+/* A new parameter number holding value s. */
 static unsigned
 param_new(struct hf_ch_sql *q, const char *s, size_t len)
 {
     unsigned i = q->nparams++;
 
-    put_le(q->params, i, 4);
-    put_string(q->params, s, len);
+    param_more(q, i, s, len);
     return i;
-}
-
-static void
-param_more(struct hf_ch_sql *q, unsigned i, const char *s, size_t len)
-{
-    put_le(q->params, i, 4);
-    put_string(q->params, s, len);
 }
 
 /* "(SELECT v FROM _p WHERE i = N)": the one value of parameter N */
@@ -194,16 +172,6 @@ cmp_sql(enum hf_filter_cmp c)
     return "=";
 }
 
-static uint64_t
-be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* An address column in a network, as integers: IPv4 is the last four
  * bytes of ::ffff:a.b.c.d, IPv6 two big-endian halves. */
 static void
@@ -217,7 +185,8 @@ net_sql(GString *out, const struct hf_filter_net *net, const char *col)
     }
     g_string_append(out, "(ip_version = 6");
     for (unsigned half = 0; half < 2; half++) {
-        uint64_t mask = be64(net->mask + 8 * half), addr = be64(net->addr + 8 * half);
+        uint64_t mask = hf_be_uint(net->mask + 8 * half, 8);
+        uint64_t addr = hf_be_uint(net->addr + 8 * half, 8);
         if (mask)
             g_string_append_printf(out, " AND bitAnd(reinterpretAsUInt64(reverse(substring("
                                    "%s, %u, 8))), %" G_GUINT64_FORMAT ") = %"
@@ -274,13 +243,10 @@ side_sql(struct hf_ch_sql *q, GString *out, const struct hf_filter_node *n,
         case HF_FK_IF:
             g_string_append_printf(out, "%s = %" G_GUINT64_FORMAT, col, n->num);
             break;
-        case HF_FK_MAC: {
-            uint64_t m = 0;
-            for (int i = 0; i < 6; i++)
-                m = m << 8 | n->mac[i];
-            g_string_append_printf(out, "%s = %" G_GUINT64_FORMAT, col, m);
+        case HF_FK_MAC:     /* the column holds the MAC as a number */
+            g_string_append_printf(out, "%s = %" G_GUINT64_FORMAT, col,
+                                   hf_be_uint(n->mac, 6));
             break;
-        }
         default:
             break;
         }

@@ -124,15 +124,9 @@ load_config(const struct hf_conf *cf, GError **err)
         return false;
     hf_clickhouse_config_defaults(&clickhouse);
     clickhouse_arg = clickhouse_arg || use_clickhouse;
-    if (clickhouse_arg) {
-        if (!hf_clickhouse_config_load(&clickhouse, cf, err))
-            return false;
-        if (!clickhouse.url) {
-            hf_conf_error(cf, err, "report", "clickhouse", "the configuration has no "
-                          "[clickhouse] url to ask");
-            return false;
-        }
-    }
+    if (clickhouse_arg && (!hf_clickhouse_config_load(&clickhouse, cf, err)
+                           || !hf_clickhouse_config_require_url(&clickhouse, cf, "report", err)))
+        return false;
     if (input_arg && strcmp(input_arg, "auto") && strcmp(input_arg, "flows")
         && strcmp(input_arg, "hourly") && input_from_file) {
         hf_conf_error(cf, err, "report", "input", "'%s': want auto, flows or hourly", input_arg);

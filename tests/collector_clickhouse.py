@@ -81,12 +81,8 @@ def cluster_by(ch, key, collector):
 
 
 def two_shards(check, tmp):
-    shards = [hftest.ClickHouse(tmp, 'ch1'), hftest.ClickHouse(tmp, 'ch2')]
-    for s in shards:
-        s.configure(shards)
+    shards = hftest.start_shards(tmp)
     try:
-        for s in shards:
-            s.start()
         conf_a = os.path.join(tmp, 'a.conf')
         conf_b = os.path.join(tmp, 'b.conf')
         hftest.write_config(conf_a, 'http://127.0.0.1:%d/?insert_distributed_sync=1' % shards[0].http,

@@ -195,12 +195,8 @@ def main():
     hftest.need_tools('clickhouse-server')
     check = hftest.Check('report_clickhouse')
     with hftest.tempdir() as tmp:
-        shards = [hftest.ClickHouse(tmp, 'ch1'), hftest.ClickHouse(tmp, 'ch2')]
-        for s in shards:
-            s.configure(shards)
+        shards = hftest.start_shards(tmp)
         try:
-            for s in shards:
-                s.start()
             conf = os.path.join(tmp, 'hostflow.conf')
             hftest.write_config(conf, 'http://127.0.0.1:%d/?insert_distributed_sync=1'
                                 % shards[0].http, 'flows', batch_records=500)

@@ -74,15 +74,9 @@ load_settings(struct hf_conf *cf, struct hf_web_settings *s, char **store, GErro
         return false;
     hf_clickhouse_config_defaults(&clickhouse);
     clickhouse_arg = s->clickhouse = clickhouse_arg || s->clickhouse;
-    if (clickhouse_arg) {
-        if (!hf_clickhouse_config_load(&clickhouse, cf, err))
-            return false;
-        if (!clickhouse.url) {
-            hf_conf_error(cf, err, "web", "clickhouse", "the configuration has no "
-                          "[clickhouse] url to ask");
-            return false;
-        }
-    }
+    if (clickhouse_arg && (!hf_clickhouse_config_load(&clickhouse, cf, err)
+                           || !hf_clickhouse_config_require_url(&clickhouse, cf, "web", err)))
+        return false;
     if (store_arg) {
         g_free(*store);
         *store = g_strdup(store_arg);

@@ -84,7 +84,8 @@ class ClickHouse:
     def stop(self):
         if self.proc and self.proc.poll() is None:
             stop(self.proc, signal.SIGTERM, 30)
-        self.out.close()
+        if self.proc:
+            self.out.close()
 
     def query(self, sql):
         """The answer's text; urllib.error.HTTPError on a ClickHouse error."""
@@ -135,3 +136,17 @@ def wait_sent(check, col, what, timeout=60):
     return st
 
 
+def start_shards(tmp, n=2):
+    """n servers started, each a shard of cluster 'hostflow' (ch1, ch2...);
+    the caller stops them."""
+    shards = [ClickHouse(tmp, 'ch%d' % (i + 1)) for i in range(n)]
+    for s in shards:
+        s.configure(shards)
+    try:
+        for s in shards:
+            s.start()
+    except BaseException:
+        for s in shards:
+            s.stop()
+        raise
+    return shards
