@@ -38,7 +38,9 @@ ORDERS = ['bytes', 'packets', 'flows']
 OWN_TERMS = ['hostname *google*', 'hostname "*.com"', 'dns "*.example"', 'domain google.com',
              'not domain google.com and proto tcp', 'domain google.com or bytes > 1000',
              'app dns', 'app "TLS" or app http', 'sampled', 'not sampled',
-             'device "no such device"', 'hostname "x\'); DROP TABLE flows; --"']
+             'device "no such device"', 'hostname "x\'); DROP TABLE flows; --"',
+             # LIKE's own characters in a glob are plain characters
+             'hostname "*_*"', 'dns "_*"', 'hostname "*%*"']
 
 
 def csv_text(store, conf, *args):
@@ -125,10 +127,26 @@ def compare_web(check, store, conf):
                      % (path, params, got[0][0], got[1][0],
                         '' if got[0] == got[1] else ': %r' % got[1][2][:300]))
     finally:
-        for w in (files, ch):
-            code, err = w.stop()
-            check.eq('hostflow-web exit', 0, code)
-            check.ok(not hftest.sanitizer_report(err), 'hostflow-web: %s' % err[-2000:])
+        stop_web(check, files)
+        stop_web(check, ch)
+    # the web view's bounds hold on ClickHouse too
+    for args, what in ((['--max-groups', '1'], b'more than 1 rows'),
+                       (['--max-query-seconds', '0.000001'], b'longer than the limit')):
+        web = hftest.Web(store, '-c', conf, '--clickhouse', *args)
+        try:
+            for path, params in (('/details', wide), ('/flows', wide),
+                                 ('/api/top.csv', dict(wide, by='srcip'))):
+                st, _, body = web.get(path, params)
+                check.ok(st == 503 and what in body, '%s %s on ClickHouse: %d %r'
+                         % (' '.join(args), path, st, body[:200]))
+        finally:
+            stop_web(check, web)
+
+
+def stop_web(check, web):
+    code, err = web.stop()
+    check.eq('hostflow-web exit', 0, code)
+    check.ok(not hftest.sanitizer_report(err), 'hostflow-web: %s' % err[-2000:])
 
 
 def check_sql_name(check, shards, conf):
