@@ -4,6 +4,7 @@
 #include "clickhouse_rowbinary.h"
 #include "extract.h"
 #include "filter_int.h"
+#include "proto.h"
 
 #define BIT(c) (1u << (c))
 #define ADDRS (BIT(HF_CHC_IPVERSION) | BIT(HF_CHC_SRCADDR) | BIT(HF_CHC_DSTADDR))
@@ -411,14 +412,105 @@ gcd(uint64_t a, uint64_t b)
     return a;
 }
 
+
+/* ---- the client's side first ------------------------------------------------ */
+
+/* Keys that look at a record's client and service rather than its source
+ * and destination: grouped as such, they need not the whole 5-tuple. */
+static bool
+is_oriented_key(enum hf_key_kind k)
+{
+    return k == HF_KEY_CLIENT || k == HF_KEY_SERVER || k == HF_KEY_SERVICE
+        || k == HF_KEY_DEVICE;
+}
+
+static uint32_t
+oriented_cols(enum hf_key_kind k)
+{
+    switch (k) {
+    case HF_KEY_CLIENT: return BIT(HF_CHC_IPVERSION) | BIT(HF_CHC_SRCADDR) | BIT(HF_CHC_PROTO);
+    case HF_KEY_SERVER: return BIT(HF_CHC_IPVERSION) | BIT(HF_CHC_DSTADDR) | BIT(HF_CHC_PROTO);
+    case HF_KEY_SERVICE: return BIT(HF_CHC_PROTO) | BIT(HF_CHC_DSTPORT);
+    case HF_KEY_DEVICE:
+        return BIT(HF_CHC_IPVERSION) | BIT(HF_CHC_SRCADDR) | BIT(HF_CHC_SRCMAC)
+             | BIT(HF_CHC_PROTO);
+    default: return key_cols(&(struct hf_key){ .kind = k });
+    }
+}
+
+/* True when the rows may be turned client first (struct hf_ch_sql's
+ * oriented): some key asks for the client or service, and nothing reads
+ * a record's source or destination as such. */
+static bool
+may_orient(const struct hf_query *q, const struct hf_ch_sql *s)
+{
+    const uint32_t sided = BIT(HF_CHC_SRCADDR) | BIT(HF_CHC_DSTADDR) | BIT(HF_CHC_SRCPORT)
+                         | BIT(HF_CHC_DSTPORT) | BIT(HF_CHC_SRCMAC) | BIT(HF_CHC_DSTMAC);
+    bool any = false;
+    uint32_t residual = 0;
+
+    for (unsigned i = 0; i < q->nkeys; i++) {
+        if (is_oriented_key(q->keys[i].kind))
+            any = true;
+        else if (key_cols(&q->keys[i]) & sided)
+            return false;
+    }
+    for (guint i = 0; i < s->residual->len; i++)
+        field_cols(hf_filter_node_fields(g_ptr_array_index(s->residual, i)), &residual);
+    return any && q->nmore == 0 && !(residual & sided);
+}
+
 static void
 add_key_cols(struct hf_ch_sql *q, const struct hf_key *keys, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        q->cols |= key_cols(&keys[i]);
+        q->cols |= q->oriented ? oriented_cols(keys[i].kind) : key_cols(&keys[i]);
         if (keys[i].kind == HF_KEY_TIME)
             q->step_ms = gcd(q->step_ms, (uint64_t)keys[i].step_s * 1000);
     }
+}
+
+/* hf_flow_from_service() in SQL, for one flow record (its ports, else its
+ * addresses; IPv4 as ::ffff:a.b.c.d compares as its number does) */
+static void
+from_service_sql(GString *out)
+{
+    g_string_append(out, "if(proto IN (");
+    bool first = true;
+    for (unsigned p = 0; p < 256; p++)
+        if (hf_proto_has_ports((uint8_t)p)) {
+            g_string_append_printf(out, "%s%u", first ? "" : ", ", p);
+            first = false;
+        }
+    g_string_append(out, "), src_port < dst_port OR (src_port = dst_port AND src_addr > "
+                         "dst_addr), src_addr > dst_addr)");
+}
+
+/* the select expression of column c when oriented: the client's side as
+ * the source, the service's port as the destination port */
+static void
+oriented_sql(GString *out, unsigned c)
+{
+    GString *fs = g_string_new(NULL);
+
+    from_service_sql(fs);
+    switch (c) {
+    case HF_CHC_SRCADDR:
+        g_string_append_printf(out, "if(%s, dst_addr, src_addr)", fs->str);
+        break;
+    case HF_CHC_DSTADDR:
+        g_string_append_printf(out, "if(%s, src_addr, dst_addr)", fs->str);
+        break;
+    case HF_CHC_DSTPORT:
+        g_string_append_printf(out, "if(%s, src_port, dst_port)", fs->str);
+        break;
+    case HF_CHC_SRCMAC:
+        g_string_append_printf(out, "if(%s, dst_mac, src_mac)", fs->str);
+        break;
+    default:
+        g_string_append(out, col_sql[c]);
+    }
+    g_string_free(fs, TRUE);
 }
 
 void
@@ -446,6 +538,7 @@ hf_ch_sql_build(const struct hf_query *q, const char *database, const char *tabl
 
     out->cols = BIT(HF_CHC_SOURCE);
     out->grouped = q->nkeys > 0;
+    out->oriented = may_orient(q, out);
     add_key_cols(out, q->keys, q->nkeys);
     for (unsigned t = 0; t < q->nmore; t++)
         add_key_cols(out, q->more[t].keys, q->more[t].nkeys);
@@ -456,6 +549,7 @@ hf_ch_sql_build(const struct hf_query *q, const char *database, const char *tabl
     if (!out->grouped) {
         out->cols = BIT(HF_CHC_COUNT) - 1;      /* every column of every record */
         out->step_ms = 0;
+        out->oriented = false;
     }
 
     GString *group = g_string_new(NULL);
@@ -466,8 +560,14 @@ hf_ch_sql_build(const struct hf_query *q, const char *database, const char *tabl
             g_string_append_printf(group, "%stoUInt64(intDiv(start_ms, %" G_GUINT64_FORMAT
                                    ") * %" G_GUINT64_FORMAT ")", group->len ? ", " : "",
                                    out->step_ms, out->step_ms);
-        else
-            g_string_append_printf(group, "%s%s", group->len ? ", " : "", col_sql[c]);
+        else {
+            if (group->len)
+                g_string_append(group, ", ");
+            if (out->oriented)
+                oriented_sql(group, c);
+            else
+                g_string_append(group, col_sql[c]);
+        }
     }
     g_string_append(s, group->str);
     if (out->grouped)

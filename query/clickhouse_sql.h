@@ -19,7 +19,9 @@
  * columns they and the keys read (names, addresses, MACs) so that what
  * comes back is one row per distinct combination, with the sums.  A
  * residual term that reads counters or times (an OR of domain and bytes)
- * asks for every record instead. */
+ * asks for every record instead.  Tables by client, server, service or
+ * device group by those (computed in SQL as hf_flow_from_service() does)
+ * rather than by both sides' addresses and ports. */
 #ifndef HOSTFLOW_QUERY_CLICKHOUSE_SQL_H
 #define HOSTFLOW_QUERY_CLICKHOUSE_SQL_H
 
@@ -62,6 +64,11 @@ struct hf_ch_sql {
     unsigned nparams;           /* distinct values; 0: no _p to send */
     uint32_t cols;              /* bit set of enum hf_ch_col */
     bool grouped;               /* sums per group, else one row per record */
+    /* grouped by client, server, service (device): each row turned so
+     * that the client is its source and the service's port its
+     * destination port (the other port, and a side no key reads, left
+     * out); the caller makes hf_flow_from_service() say so */
+    bool oriented;
     uint64_t step_ms;           /* grouped by time: start_ms in these steps */
     GPtrArray *residual;        /* const struct hf_filter_node *: evaluated here */
 };

@@ -177,6 +177,20 @@ residual(void)
     hf_ch_sql_clear(&s);
     hf_filter_free(f);
 
+    /* by client and service: grouped client first, not by the 5-tuple */
+    struct hf_query qc = { .to_ms = UINT64_MAX };
+    qc.keys[0].kind = HF_KEY_CLIENT;
+    qc.keys[1].kind = HF_KEY_SERVICE;
+    qc.nkeys = 2;
+    hf_ch_sql_build(&qc, "hostflow", "flows", &s);
+    CHECK(s.oriented && !(s.cols & (1u << HF_CHC_SRCPORT)) && !(s.cols & (1u << HF_CHC_DSTADDR)),
+          "client,service: oriented, no source port, no server: %s", s.text->str);
+    hf_ch_sql_clear(&s);
+    qc.keys[1].kind = HF_KEY_SRCPORT;
+    hf_ch_sql_build(&qc, "hostflow", "flows", &s);
+    CHECK(!s.oriented, "client,srcport: the sides as they are");
+    hf_ch_sql_clear(&s);
+
     f = parse("domain example.com or bytes > 100");
     q.filter = f;
     hf_ch_sql_build(&q, "hostflow", "flows", &s);
