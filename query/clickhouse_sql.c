@@ -491,26 +491,22 @@ from_service_sql(GString *out)
 static void
 oriented_sql(GString *out, unsigned c)
 {
-    GString *fs = g_string_new(NULL);
+    static const struct { unsigned col; const char *from_service, *from_client; } turned[] = {
+        { HF_CHC_SRCADDR, "dst_addr", "src_addr" },     /* the client */
+        { HF_CHC_DSTADDR, "src_addr", "dst_addr" },     /* the server */
+        { HF_CHC_DSTPORT, "src_port", "dst_port" },     /* the service's port */
+        { HF_CHC_SRCMAC, "dst_mac", "src_mac" },        /* the client's MAC */
+    };
 
-    from_service_sql(fs);
-    switch (c) {
-    case HF_CHC_SRCADDR:
-        g_string_append_printf(out, "if(%s, dst_addr, src_addr)", fs->str);
-        break;
-    case HF_CHC_DSTADDR:
-        g_string_append_printf(out, "if(%s, src_addr, dst_addr)", fs->str);
-        break;
-    case HF_CHC_DSTPORT:
-        g_string_append_printf(out, "if(%s, src_port, dst_port)", fs->str);
-        break;
-    case HF_CHC_SRCMAC:
-        g_string_append_printf(out, "if(%s, dst_mac, src_mac)", fs->str);
-        break;
-    default:
-        g_string_append(out, col_sql[c]);
+    for (size_t i = 0; i < G_N_ELEMENTS(turned); i++) {
+        if (turned[i].col != c)
+            continue;
+        g_string_append(out, "if(");
+        from_service_sql(out);
+        g_string_append_printf(out, ", %s, %s)", turned[i].from_service, turned[i].from_client);
+        return;
     }
-    g_string_free(fs, TRUE);
+    g_string_append(out, col_sql[c]);
 }
 
 void
