@@ -17,6 +17,8 @@ QUERIES = [
     ('top 10 srcip by flows', ['--by', 'srcip', '-o', 'flows', '-n', '10']),
     ('tcp, top 10 dstport', ['--by', 'dstport', '-n', '10', 'proto tcp']),
     ('proto totals', ['--by', 'proto']),
+    ('top 10 clients by bytes', ['--by', 'client', '-n', '10']),
+    ('top 10 device,domain', ['--by', 'device,domain', '-n', '10']),
 ]
 
 
