@@ -86,6 +86,17 @@ hf_clickhouse_config_load(struct hf_clickhouse_config *c, const struct hf_conf *
     return !c->password_file || read_password(cf, c, err);
 }
 
+bool
+hf_clickhouse_config_require_url(const struct hf_clickhouse_config *c,
+                                 const struct hf_conf *cf, const char *section, GError **err)
+{
+    if (c->url)
+        return true;
+    hf_conf_error(cf, err, section, "clickhouse", "the configuration has no [clickhouse] "
+                  "url to ask");
+    return false;
+}
+
 void
 hf_clickhouse_config_clear(struct hf_clickhouse_config *c)
 {

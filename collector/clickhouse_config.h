@@ -43,6 +43,11 @@ void hf_clickhouse_config_defaults(struct hf_clickhouse_config *c);
 bool hf_clickhouse_config_load(struct hf_clickhouse_config *c, const struct hf_conf *cf,
                                GError **err);
 void hf_clickhouse_config_clear(struct hf_clickhouse_config *c);
+/* For the programs that ask ClickHouse ([SECTION] clickhouse = true, or
+ * --clickhouse): false with err naming that key when there is no url. */
+bool hf_clickhouse_config_require_url(const struct hf_clickhouse_config *c,
+                                      const struct hf_conf *cf, const char *section,
+                                      GError **err);
 /* --check-config: the section as a file gives it back (nothing without url). */
 void hf_clickhouse_config_print(const struct hf_clickhouse_config *c, FILE *out);
 

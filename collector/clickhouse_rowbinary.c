@@ -1,6 +1,7 @@
 #include "clickhouse_rowbinary.h"
 
 #include <string.h>
+#include "extract.h"
 #include "flow_rules.h"
 
 /* The store's record fields, one column each (names as hostflow-dump's
@@ -55,8 +56,8 @@ hf_ch_column_list(void)
     return g_string_free(s, FALSE);
 }
 
-static void
-put_le(GByteArray *out, uint64_t v, unsigned size)
+void
+hf_ch_put_le(GByteArray *out, uint64_t v, unsigned size)
 {
     uint8_t b[8];
 
@@ -65,8 +66,8 @@ put_le(GByteArray *out, uint64_t v, unsigned size)
     g_byte_array_append(out, b, size);
 }
 
-static void
-put_string(GByteArray *out, const void *s, size_t len)
+void
+hf_ch_put_string(GByteArray *out, const void *s, size_t len)
 {
     uint8_t b[10];
     unsigned n = 0;
@@ -87,13 +88,13 @@ put_string(GByteArray *out, const void *s, size_t len)
 static void
 put_cstring(GByteArray *out, const char *s)
 {
-    put_string(out, s, s ? strlen(s) : 0);
+    hf_ch_put_string(out, s, s ? strlen(s) : 0);
 }
 
 static void
 put_varfield(GByteArray *out, const fbVarfield_t *v)
 {
-    put_string(out, v->buf, v->len);
+    hf_ch_put_string(out, v->buf, v->len);
 }
 
 static void
@@ -107,17 +108,6 @@ put_addr(GByteArray *out, bool v4, uint32_t a4, const uint8_t a6[16])
                      (uint8_t)(a4 >> 24), (uint8_t)(a4 >> 16), (uint8_t)(a4 >> 8),
                      (uint8_t)a4};
     g_byte_array_append(out, m, 16);
-}
-
-/* MACNumToString reads the 6 bytes as a big-endian number. */
-static uint64_t
-mac_number(const uint8_t m[6])
-{
-    uint64_t v = 0;
-
-    for (int i = 0; i < 6; i++)
-        v = v << 8 | m[i];
-    return v;
 }
 
 /* The family as the store's readers decide it: ipVersion, else whichever
@@ -142,33 +132,33 @@ hf_ch_encode_row(GByteArray *out, const hf_flow_record_t *r, const char *source,
     bool v4 = is_v4(r);
     uint64_t end_s = r->flowEndMilliseconds / 1000;
 
-    put_le(out, end_s / 86400 > UINT16_MAX ? UINT16_MAX : end_s / 86400, 2);
-    put_le(out, end_s > UINT32_MAX ? UINT32_MAX : end_s, 4);
-    put_le(out, r->flowStartMilliseconds, 8);
-    put_le(out, r->flowEndMilliseconds, 8);
+    hf_ch_put_le(out, end_s / 86400 > UINT16_MAX ? UINT16_MAX : end_s / 86400, 2);
+    hf_ch_put_le(out, end_s > UINT32_MAX ? UINT32_MAX : end_s, 4);
+    hf_ch_put_le(out, r->flowStartMilliseconds, 8);
+    hf_ch_put_le(out, r->flowEndMilliseconds, 8);
     put_cstring(out, collector);
     put_cstring(out, source);
-    put_le(out, v4 ? 4 : 6, 1);
+    hf_ch_put_le(out, v4 ? 4 : 6, 1);
     put_addr(out, v4, r->sourceIPv4Address, r->sourceIPv6Address);
     put_addr(out, v4, r->destinationIPv4Address, r->destinationIPv6Address);
-    put_le(out, r->sourceTransportPort, 2);
-    put_le(out, r->destinationTransportPort, 2);
-    put_le(out, r->protocolIdentifier, 1);
-    put_le(out, r->tcpControlBits, 2);
-    put_le(out, r->ipClassOfService, 1);
-    put_le(out, r->icmpTypeCodeIPv4 ? r->icmpTypeCodeIPv4 : r->icmpTypeCodeIPv6, 2);
-    put_le(out, r->flowEndReason, 1);
-    put_le(out, r->packetDeltaCount, 8);
-    put_le(out, r->octetDeltaCount, 8);
-    put_le(out, hf_flow_count(r), 8);
-    put_le(out, hf_flow_scale(r), 4);
-    put_le(out, r->ingressInterface, 4);
-    put_le(out, r->egressInterface, 4);
-    put_le(out, mac_number(r->sourceMacAddress), 8);
-    put_le(out, mac_number(r->destinationMacAddress), 8);
-    put_le(out, r->vlanId, 2);
+    hf_ch_put_le(out, r->sourceTransportPort, 2);
+    hf_ch_put_le(out, r->destinationTransportPort, 2);
+    hf_ch_put_le(out, r->protocolIdentifier, 1);
+    hf_ch_put_le(out, r->tcpControlBits, 2);
+    hf_ch_put_le(out, r->ipClassOfService, 1);
+    hf_ch_put_le(out, r->icmpTypeCodeIPv4 ? r->icmpTypeCodeIPv4 : r->icmpTypeCodeIPv6, 2);
+    hf_ch_put_le(out, r->flowEndReason, 1);
+    hf_ch_put_le(out, r->packetDeltaCount, 8);
+    hf_ch_put_le(out, r->octetDeltaCount, 8);
+    hf_ch_put_le(out, hf_flow_count(r), 8);
+    hf_ch_put_le(out, hf_flow_scale(r), 4);
+    hf_ch_put_le(out, r->ingressInterface, 4);
+    hf_ch_put_le(out, r->egressInterface, 4);
+    hf_ch_put_le(out, hf_be_uint(r->sourceMacAddress, 6), 8);   /* MACNumToString */
+    hf_ch_put_le(out, hf_be_uint(r->destinationMacAddress, 6), 8);
+    hf_ch_put_le(out, r->vlanId, 2);
     put_varfield(out, &r->hostflowHostname);
-    put_le(out, r->hostflowNameSource, 1);
+    hf_ch_put_le(out, r->hostflowNameSource, 1);
     put_varfield(out, &r->hostflowDnsName);
     put_varfield(out, &r->httpRequestHost);
     put_varfield(out, &r->sslServerNameNtop);

@@ -27,6 +27,10 @@ extern const unsigned hf_ch_ncolumns;
 /* "(date, time_end, ...)": the INSERT's column list. */
 char *hf_ch_column_list(void);
 
+/* RowBinary values: an integer of size bytes (little endian), a String. */
+void hf_ch_put_le(GByteArray *out, uint64_t v, unsigned size);
+void hf_ch_put_string(GByteArray *out, const void *s, size_t len);
+
 /* Appends the row of one record from SOURCE (the exporter's name) at a
  * collector named COLLECTOR. */
 void hf_ch_encode_row(GByteArray *out, const hf_flow_record_t *rec,

@@ -501,7 +501,8 @@ main(int argc, char **argv)
 
     /* after the mask: the web server's threads must not take SIGTERM */
     struct hf_web_embed *web = NULL;
-    bool web_ok = hf_web_embed_start(cfg.store_dir, cf, &web_cfg, &web, &err);
+    bool web_ok = hf_web_embed_start(cfg.store_dir, &cfg.clickhouse, cf, &web_cfg, &web,
+                                     &err);
     hf_web_settings_clear(&web_cfg);
     hf_conf_free(cf);               /* read again on SIGHUP */
     cf = NULL;

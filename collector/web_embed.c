@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "clickhouse_config.h"
 #include "names.h"
 #include "web.h"
 
@@ -12,8 +13,9 @@ struct hf_web_embed {
 };
 
 bool
-hf_web_embed_start(const char *store, const struct hf_conf *cf,
-                   const struct hf_web_settings *s, struct hf_web_embed **out, GError **err)
+hf_web_embed_start(const char *store, const struct hf_clickhouse_config *ch,
+                   const struct hf_conf *cf, const struct hf_web_settings *s,
+                   struct hf_web_embed **out, GError **err)
 {
     struct hf_web_config c = { .store = store };
     struct hf_web_embed *w;
@@ -21,6 +23,11 @@ hf_web_embed_start(const char *store, const struct hf_conf *cf,
     *out = NULL;
     if (!s->listen)
         return true;                    /* no web view asked for */
+    if (s->clickhouse) {
+        if (!hf_clickhouse_config_require_url(ch, cf, "web", err))
+            return false;
+        c.clickhouse = ch;              /* the collector's own, alive as long as it */
+    }
     w = g_new0(struct hf_web_embed, 1);
     {
         /* domains and devices as hostflow-web and hostflow-report see them */

@@ -11,12 +11,14 @@ struct hf_web_embed;
 
 struct hf_conf;
 struct hf_web_settings;
+struct hf_clickhouse_config;
 
 /* *out NULL when no web view is asked for (no listen); false with err
  * when one is asked for and cannot start (the port taken).  Devices come
- * from the configuration's [devices]. */
-bool hf_web_embed_start(const char *store, const struct hf_conf *cf,
-                        const struct hf_web_settings *s,
+ * from the configuration's [devices]; with [web] clickhouse = true the
+ * queries go to ch (the collector's [clickhouse], kept alive by it). */
+bool hf_web_embed_start(const char *store, const struct hf_clickhouse_config *ch,
+                        const struct hf_conf *cf, const struct hf_web_settings *s,
                         struct hf_web_embed **out, GError **err);
 
 /* SIGHUP: the htpasswd file again; false (the old users kept) with err.

@@ -19,11 +19,11 @@ static const char *const collector_keys[] = {
 };
 static const char *const web_keys[] = {
     "listen", "max-scan", "max-queries", "threads", "max-query-seconds", "max-groups",
-    "htpasswd", "tls-cert", "tls-key", "javascript-dir", NULL
+    "htpasswd", "tls-cert", "tls-key", "javascript-dir", "clickhouse", NULL
 };
 static const char *const report_keys[] = {
     "store", "input", "threads", "utc", "merge-list", "ignore-list", "psl", "leases",
-    "ethers", NULL
+    "ethers", "clickhouse", NULL
 };
 static const char *const clickhouse_keys[] = {
     "url", "database", "table", "cluster", "user", "password-file", "collector-name",

@@ -110,6 +110,17 @@ static inline bool hf_cur_uint(const struct hf_cursor *c, uint32_t off,
     }
 }
 
+/* The big-endian unsigned integer of the n <= 8 bytes at p (a MAC as a
+ * number, a key's time, an address half); no bounds: the caller's. */
+static inline uint64_t hf_be_uint(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
 /* A window of n bytes at off, for a part with its own length (a set, a
  * record, a sample); false if it runs past the end. */
 static inline bool hf_cur_sub(const struct hf_cursor *c, uint32_t off,

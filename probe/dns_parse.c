@@ -44,11 +44,15 @@ struct name {
 };
 
 /* A label byte we keep: printable ASCII but '.', which would make the text
- * form ambiguous (and spaces, which no hostname has). */
+ * form ambiguous.  Spaces are kept: DNS labels may hold any octet, DNS-SD
+ * instance names ("Living Room._airplay._tcp.local") have them, and every
+ * output escapes names (common/safe_text.c); control bytes, DEL and
+ * non-ASCII are still refused.  (TLS and HTTP names stay without spaces:
+ * their syntax has none.) */
 static bool
 label_char_ok(uint8_t ch)
 {
-    return ch > 0x20 && ch < 0x7f && ch != '.';
+    return ch >= 0x20 && ch < 0x7f && ch != '.';
 }
 
 /* Decodes the name at off.  *end is the offset just past the name's bytes

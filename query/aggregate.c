@@ -447,6 +447,15 @@ hf_agg_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env 
     struct hf_sums one = { 0 };
 
     hf_sums_add_record(&one, r);
+    hf_agg_add_sums(a, r, env, &one);
+}
+
+void
+hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env,
+                const struct hf_sums *sums)
+{
+    struct hf_sums one = *sums;
+
     if (a->part == 0)
         hf_sums_add(&a->total, &one);       /* every share sees the record */
     for (int side = 0; side < (a->either ? 2 : 1); side++) {

@@ -33,6 +33,11 @@ void hf_agg_free(struct hf_agg *a);
 /* Counts a record under its key (twice, once per side, for ip and port). */
 void hf_agg_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env);
 
+/* The same with the sums given: r stands for a group of records that
+ * share its keys (ClickHouse's GROUP BY answers). */
+void hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env,
+                     const struct hf_sums *sums);
+
 /* Moves everything of from into into; from is left empty. */
 void hf_agg_merge(struct hf_agg *into, struct hf_agg *from);
 

@@ -24,13 +24,27 @@ struct hf_convs {
 struct entry {
     struct conv_key k;
     struct hf_conv c;
-    uint64_t mac_ms, source_ms, name_ms, app_ms;   /* UINT64_MAX: none yet */
+    /* where client_mac came from: the client's own records (their source
+     * MAC) before the service's, then the earliest start, then the smaller
+     * MAC; so the MAC is the same whatever order records come in (threads,
+     * ClickHouse) */
+    uint8_t mac_rank;           /* 0 none, 1 a record from the service, 2 from the client */
+    uint64_t mac_start;
+    uint64_t source_ms, name_ms, app_ms;   /* UINT64_MAX: none yet */
 };
 
 static bool
 earlier(uint64_t t, uint64_t than, int cmp)
 {
     return t < than || (t == than && cmp < 0);
+}
+
+/* True when a MAC from a record of this rank and start is better. */
+static bool
+mac_better(const struct entry *e, uint8_t rank, uint64_t start, const uint8_t *mac)
+{
+    return rank > e->mac_rank
+        || (rank == e->mac_rank && earlier(start, e->mac_start, memcmp(mac, e->c.client_mac, 6)));
 }
 
 /* *have (learnt at *have_ms) replaced by a copy of v (of a record at t)
@@ -165,15 +179,10 @@ hf_convs_add(struct hf_convs *c, const hf_flow_record_t *r, const char *source)
         memcpy(e->c.server, k.server, 16);
         e->c.client_port = k.client_port;
         e->c.server_port = k.server_port;
-        e->mac_ms = e->source_ms = e->name_ms = e->app_ms = UINT64_MAX;
+        e->source_ms = e->name_ms = e->app_ms = UINT64_MAX;
         g_hash_table_add(c->by_key, e);
     }
     uint64_t t = r->flowStartMilliseconds;
-    const uint8_t *mac = back ? r->destinationMacAddress : r->sourceMacAddress;
-    if (earlier(t, e->mac_ms, memcmp(mac, e->c.client_mac, 6))) {
-        memcpy(e->c.client_mac, mac, 6);
-        e->mac_ms = t;
-    }
     if (source && earlier(t, e->source_ms, e->c.source ? strcmp(source, e->c.source) : -1)) {
         e->c.source = g_intern_string(source);     /* outlives the scan */
         e->source_ms = t;
@@ -182,6 +191,12 @@ hf_convs_add(struct hf_convs *c, const hf_flow_record_t *r, const char *source)
         e->c.start_ms = r->flowStartMilliseconds;
     if (r->flowEndMilliseconds > e->c.end_ms)
         e->c.end_ms = r->flowEndMilliseconds;
+    const uint8_t *mac = back ? r->destinationMacAddress : r->sourceMacAddress;
+    if (mac_better(e, back ? 1 : 2, r->flowStartMilliseconds, mac)) {
+        memcpy(e->c.client_mac, mac, 6);
+        e->mac_rank = back ? 1 : 2;
+        e->mac_start = r->flowStartMilliseconds;
+    }
     hf_sums_add_record(back ? &e->c.received : &e->c.sent, r);
     learn(e, r);
 }
@@ -206,9 +221,10 @@ hf_convs_merge(struct hf_convs *into, struct hf_convs *from)
             mine->c.start_ms = e->c.start_ms;
         if (e->c.end_ms > mine->c.end_ms)
             mine->c.end_ms = e->c.end_ms;
-        if (earlier(e->mac_ms, mine->mac_ms, memcmp(e->c.client_mac, mine->c.client_mac, 6))) {
+        if (e->mac_rank && mac_better(mine, e->mac_rank, e->mac_start, e->c.client_mac)) {
             memcpy(mine->c.client_mac, e->c.client_mac, 6);
-            mine->mac_ms = e->mac_ms;
+            mine->mac_rank = e->mac_rank;
+            mine->mac_start = e->mac_start;
         }
         if (e->c.source && earlier(e->source_ms, mine->source_ms,
                                    mine->c.source ? strcmp(e->c.source, mine->c.source) : -1)) {

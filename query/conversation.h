@@ -13,7 +13,7 @@ struct hf_conv {
     uint8_t  ip_version, proto;
     uint8_t  client[16], server[16];   /* IPv4 in the first 4 bytes, network order */
     uint16_t client_port, server_port;
-    uint8_t  client_mac[6];
+    uint8_t  client_mac[6];            /* from the client's earliest record, else the service's */
     struct hf_sums sent, received;
     uint64_t start_ms, end_ms;
     char    *hostname;                 /* the earliest record's name, as received; may be NULL */

@@ -212,6 +212,13 @@ eval(const struct hf_filter_node *n, const hf_flow_record_t *r, const struct hf_
 }
 
 bool
+hf_filter_node_match(const struct hf_filter_node *n, const hf_flow_record_t *r,
+                     const struct hf_filter_env *env)
+{
+    return eval(n, r, env);
+}
+
+bool
 hf_filter_match(const struct hf_filter *f, const hf_flow_record_t *r,
                 const struct hf_filter_env *env)
 {

@@ -42,6 +42,10 @@ struct hf_filter {
 };
 
 /* filter_eval.c */
+/* One node of the AST (and its children) over r: what a back end that
+ * pushed the rest of the filter elsewhere still evaluates itself. */
+bool hf_filter_node_match(const struct hf_filter_node *n, const hf_flow_record_t *r,
+                          const struct hf_filter_env *env);
 uint64_t hf_filter_node_fields(const struct hf_filter_node *n);
 /* case-insensitive glob (* and ?) of a lowercase pattern over s[0..len) */
 bool hf_filter_glob(const char *pat, const uint8_t *s, size_t len);

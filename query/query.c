@@ -1,4 +1,5 @@
 #include "query.h"
+#include "query_int.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -9,26 +10,8 @@
 #include "store_format.h"
 
 #define HOUR_MS 3600000ULL
-#define STOP_GROUPS (HF_DECODE_STOP_TIME + 1)
-
-/* One scanning thread's share. */
-struct worker {
-    const struct hf_query *q;
-    const struct hf_filter *filter;     /* q's, NULL when it takes every record */
-    struct hf_decode_stop *stop;
-    uint64_t max_groups;            /* this thread's share of q->max_groups; 0: none */
-    bool hide_ignored;              /* the first table hides ignored names */
-    bool more_hide[HF_QUERY_MORE_MAX];  /* ...and each of q->more */
-    bool any_hide;
-    struct hf_agg *agg;
-    struct hf_agg *more[HF_QUERY_MORE_MAX];
-    struct hf_convs *convs;
-    uint64_t matched, ignored;      /* of the first table */
-    bool counts_records;            /* false: another thread counts matched, ignored */
-};
-
 static bool
-over_share(const struct worker *w)
+over_share(const struct hf_query_worker *w)
 {
     if (!w->agg)
         return hf_convs_size(w->convs) > w->max_groups;
@@ -38,10 +21,45 @@ over_share(const struct worker *w)
     return n > w->max_groups;
 }
 
+void
+hf_query_worker_take(struct hf_query_worker *w, const hf_flow_record_t *r, const char *source,
+                     const struct hf_sums *sums)
+{
+    const struct hf_query *q = w->q;
+    bool ignored = false;
+
+    if (w->any_hide) {
+        uint8_t name_source;
+        const fbVarfield_t *name = hf_flow_name(r, &name_source);
+        ignored = name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len);
+    }
+    struct hf_key_env kenv = { source, q->names };
+    struct hf_sums own = { 0 };
+    if (!sums) {
+        hf_sums_add_record(&own, r);
+        sums = &own;
+    }
+    for (unsigned i = 0; i < q->nmore; i++)
+        if (!(ignored && w->more_hide[i]))
+            hf_agg_add_sums(w->more[i], r, &kenv, sums);
+    if (ignored && w->hide_ignored) {
+        w->ignored += w->counts_records;
+    } else {
+        w->matched += w->counts_records;
+        if (w->agg)
+            hf_agg_add_sums(w->agg, r, &kenv, sums);
+        else if (!r->deltaFlowCount)
+            hf_convs_add(w->convs, r, source);
+    }
+    /* memory follows the groups: past the share, every reader stops */
+    if (w->max_groups && over_share(w))
+        g_atomic_int_compare_and_exchange(&w->stop->flag, 0, HF_QUERY_STOP_GROUPS);
+}
+
 static void
 on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
 {
-    struct worker *w = ctx;
+    struct hf_query_worker *w = ctx;
     const struct hf_query *q = w->q;
 
     if (r->flowEndMilliseconds < q->from_ms || r->flowStartMilliseconds >= q->to_ms)
@@ -52,28 +70,7 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
         if (!hf_filter_match(w->filter, r, &env))
             return;
     }
-    bool ignored = false;
-    if (w->any_hide) {
-        uint8_t source;
-        const fbVarfield_t *name = hf_flow_name(r, &source);
-        ignored = name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len);
-    }
-    struct hf_key_env kenv = { f->source, q->names };
-    for (unsigned i = 0; i < q->nmore; i++)
-        if (!(ignored && w->more_hide[i]))
-            hf_agg_add(w->more[i], r, &kenv);
-    if (ignored && w->hide_ignored) {
-        w->ignored += w->counts_records;
-    } else {
-        w->matched += w->counts_records;
-        if (w->agg)
-            hf_agg_add(w->agg, r, &kenv);
-        else if (!r->deltaFlowCount)
-            hf_convs_add(w->convs, r, f->source);
-    }
-    /* memory follows the groups: past the share, every reader stops */
-    if (w->max_groups && over_share(w))
-        g_atomic_int_compare_and_exchange(&w->stop->flag, 0, STOP_GROUPS);
+    hf_query_worker_take(w, r, f->source, NULL);
 }
 
 /* ---- which input ------------------------------------------------------------ */
@@ -319,70 +316,49 @@ cores(void)
 }
 
 bool
-hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err)
+hf_query_hides_names(const struct hf_query *q)
 {
-    unsigned n = q->threads ? q->threads : cores();
-    bool hides = !q->all_names && q->names;
-    bool hide = hides && shows_names(q->keys, q->nkeys);
-    struct hf_decode_stop stop = { 0, q->deadline_us };
-    GPtrArray *files;
-    bool ok;
+    return !q->all_names && q->names && shows_names(q->keys, q->nkeys);
+}
 
-    memset(res, 0, sizeof(*res));
-    res->explain = g_string_new(NULL);
-    /* a store of a newer format, or a damaged marker: nothing is read */
-    if (hf_store_format_read(q->store, err) < 0)
-        return false;
-    struct worker *w = g_new0(struct worker, n);
-    void **ctxs = g_new(void *, n);
-    if (q->filter) {
-        char *text = hf_filter_to_string(q->filter);
-        g_string_append_printf(res->explain, "filter: %s\n", text);
-        g_free(text);
-    }
-    files = choose_files(q, res);
-    g_string_append_printf(res->explain, "files: %u\n", files->len);
-    if (hide)
-        g_string_append(res->explain, "names on the ignore list: hidden (--all shows them)\n");
-    bool shared = share_keys(q, files, res->hourly, n);
-    if (shared)
-        g_string_append_printf(res->explain, "keys shared out over %u threads, each reading "
-                               "every record\n", n);
+struct hf_query_worker *
+hf_query_workers_new(const struct hf_query *q, unsigned n, struct hf_decode_stop *stop)
+{
+    struct hf_query_worker *w = g_new0(struct hf_query_worker, n);
+    bool hides = !q->all_names && q->names;
+
     for (unsigned i = 0; i < n; i++) {
         w[i].q = q;
         w[i].filter = q->filter && !hf_filter_always(q->filter) ? q->filter : NULL;
-        w[i].counts_records = !shared || i == 0;
-        w[i].hide_ignored = hide;
-        w[i].stop = &stop;
+        w[i].counts_records = true;
+        w[i].hide_ignored = hf_query_hides_names(q);
+        w[i].stop = stop;
         w[i].max_groups = q->max_groups ? MAX(q->max_groups / n, 1) : 0;
-        w[i].any_hide = hide;
+        w[i].any_hide = w[i].hide_ignored;
         if (q->nkeys)
             w[i].agg = hf_agg_new(q->keys, q->nkeys);
         else
             w[i].convs = hf_convs_new();
-        if (shared)
-            hf_agg_partition(w[i].agg, i, n);
         for (unsigned t = 0; q->nkeys && t < q->nmore; t++) {
             w[i].more[t] = hf_agg_new(q->more[t].keys, q->more[t].nkeys);
-            if (shared)
-                hf_agg_partition(w[i].more[t], i, n);
             w[i].more_hide[t] = hides && shows_names(q->more[t].keys, q->more[t].nkeys);
             w[i].any_hide |= w[i].more_hide[t];
         }
-        ctxs[i] = &w[i];
     }
-    uint32_t groups = q->input == HF_INPUT_IPFIX ? 0 : query_groups(q, w[0].any_hide);
-    ok = hf_scan_run_fields(files, n, groups, shared, on_record, ctxs,
-                            q->deadline_us || q->max_groups ? &stop : NULL, &res->scan, err);
-    if (res->scan.stopped || g_atomic_int_get(&stop.flag))
-        res->stopped = g_atomic_int_get(&stop.flag) == STOP_GROUPS ? HF_QUERY_TOO_MANY_GROUPS
-                                                                   : HF_QUERY_TIMED_OUT;
+    return w;
+}
+
+void
+hf_query_workers_finish(struct hf_query_worker *w, unsigned n, struct hf_query_result *res)
+{
+    const struct hf_query *q = w[0].q;
+
     for (unsigned i = 0; i < n; i++) {
         res->matched += w[i].matched;
         res->ignored += w[i].ignored;
         if (i == 0)
             continue;
-        if (q->nkeys && shared) {
+        if (q->nkeys && w[i].shared) {
             hf_agg_adopt(w[0].agg, w[i].agg);
             for (unsigned t = 0; t < q->nmore; t++)
                 hf_agg_adopt(w[0].more[t], w[i].more[t]);
@@ -402,6 +378,56 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
     for (unsigned t = 0; t < q->nmore; t++)
         res->more[t] = w[0].more[t];
     res->convs = w[0].convs;
+    g_free(w);
+}
+
+bool
+hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err)
+{
+    unsigned n = q->threads ? q->threads : cores();
+    struct hf_decode_stop stop = { 0, q->deadline_us };
+    GPtrArray *files;
+    bool ok;
+
+    if (q->clickhouse)
+        return hf_ch_query_run(q, res, err);
+    memset(res, 0, sizeof(*res));
+    res->explain = g_string_new(NULL);
+    /* a store of a newer format, or a damaged marker: nothing is read */
+    if (hf_store_format_read(q->store, err) < 0)
+        return false;
+    if (q->filter) {
+        char *text = hf_filter_to_string(q->filter);
+        g_string_append_printf(res->explain, "filter: %s\n", text);
+        g_free(text);
+    }
+    files = choose_files(q, res);
+    g_string_append_printf(res->explain, "files: %u\n", files->len);
+    if (hf_query_hides_names(q))
+        g_string_append(res->explain, "names on the ignore list: hidden (--all shows them)\n");
+    struct hf_query_worker *w = hf_query_workers_new(q, n, &stop);
+    bool shared = share_keys(q, files, res->hourly, n);
+    if (shared)
+        g_string_append_printf(res->explain, "keys shared out over %u threads, each reading "
+                               "every record\n", n);
+    void **ctxs = g_new(void *, n);
+    for (unsigned i = 0; i < n; i++) {
+        ctxs[i] = &w[i];
+        if (!shared)
+            continue;
+        w[i].shared = true;
+        w[i].counts_records = i == 0;
+        hf_agg_partition(w[i].agg, i, n);
+        for (unsigned t = 0; t < q->nmore; t++)
+            hf_agg_partition(w[i].more[t], i, n);
+    }
+    uint32_t groups = q->input == HF_INPUT_IPFIX ? 0 : query_groups(q, w[0].any_hide);
+    ok = hf_scan_run_fields(files, n, groups, shared, on_record, ctxs,
+                            q->deadline_us || q->max_groups ? &stop : NULL, &res->scan, err);
+    if (res->scan.stopped || g_atomic_int_get(&stop.flag))
+        res->stopped = g_atomic_int_get(&stop.flag) == HF_QUERY_STOP_GROUPS
+                       ? HF_QUERY_TOO_MANY_GROUPS : HF_QUERY_TIMED_OUT;
+    hf_query_workers_finish(w, n, res);
     g_string_append_printf(res->explain, "read: %" G_GUINT64_FORMAT " files, %"
                            G_GUINT64_FORMAT " records, %" G_GUINT64_FORMAT
                            " unreadable files; matched %" G_GUINT64_FORMAT
@@ -417,7 +443,6 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
                                                                  : "too many groups");
     g_ptr_array_unref(files);
     g_free(ctxs);
-    g_free(w);
     return ok;
 }
 

@@ -2,7 +2,7 @@
  * hourly summaries), the records in its window that pass its filter, and
  * what it asks of them: groups by a key tuple (aggregate.h) or the
  * conversations (conversation.h).  hostflow-report, the web view and later
- * the ClickHouse back end all ask through here. */
+ * the ClickHouse back end (clickhouse_sql.h) all ask through here. */
 #ifndef HOSTFLOW_QUERY_H
 #define HOSTFLOW_QUERY_H
 
@@ -25,8 +25,14 @@ enum hf_query_input {
 
 #define HF_QUERY_MORE_MAX 8
 
+struct hf_clickhouse_config;
+
 struct hf_query {
     const char *store;
+    /* not NULL: ClickHouse answers instead of the store's files (its
+     * [clickhouse] url, database, table, user, password); input, threads
+     * and store are then unused */
+    const struct hf_clickhouse_config *clickhouse;
     const char *const *sources;     /* NULL-terminated; NULL = all */
     uint64_t from_ms, to_ms;        /* records that overlap [from, to) */
     const struct hf_filter *filter; /* NULL = every record */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <glib.h>
 
+#include "clickhouse_config.h"
 #include "clock.h"
 #include "conf_file.h"
 #include "devices.h"
@@ -22,12 +23,16 @@ static char **source_args, **lease_args, **ethers_args;
 static gint top_arg = -1;   /* -1: 10 rows, or the whole timeline */
 static gint threads_arg = -1;   /* -1: not given */
 static gboolean timeline_arg, csv_arg, json_arg, all_arg, explain_arg, utc_arg, version_arg;
-static gboolean check_config_arg;
+static gboolean check_config_arg, clickhouse_arg;
+static struct hf_clickhouse_config clickhouse;  /* url: ClickHouse answers */
 
 static GOptionEntry entries[] = {
     {"store", 'w', 0, G_OPTION_ARG_FILENAME, &store_arg,
      "The collector's store (default [report] store, [collector] store, else "
      HF_DEFAULT_STORE ")", "DIR"},
+    {"clickhouse", 0, 0, G_OPTION_ARG_NONE, &clickhouse_arg,
+     "Ask ClickHouse ([clickhouse] url, database, table of the configuration) instead "
+     "of the store's files", NULL},
     {"source", 's', 0, G_OPTION_ARG_STRING_ARRAY, &source_args,
      "Only this source (repeatable; default all)", "NAME"},
     {"from", 'f', 0, G_OPTION_ARG_STRING, &from_arg,
@@ -102,7 +107,7 @@ static bool
 load_config(const struct hf_conf *cf, GError **err)
 {
     int64_t threads = 0;
-    bool utc = false, input_from_file = !input_arg;
+    bool utc = false, input_from_file = !input_arg, use_clickhouse = false;
 
     if (!store_arg && (!hf_conf_string(cf, "collector", "store", &store_arg, err)
                        || !hf_conf_string(cf, "report", "store", &store_arg, err)))
@@ -115,7 +120,13 @@ load_config(const struct hf_conf *cf, GError **err)
         || !file_strv(cf, "ethers", &ethers_args, err)
         || !hf_conf_int(cf, "report", "threads", 0, 256, &threads, err)
         || !hf_conf_bool(cf, "report", "utc", &utc, err)
+        || !hf_conf_bool(cf, "report", "clickhouse", &use_clickhouse, err)
         || !hf_devices_check_config(cf, err))
+        return false;
+    hf_clickhouse_config_defaults(&clickhouse);
+    clickhouse_arg = clickhouse_arg || use_clickhouse;
+    if (clickhouse_arg && (!hf_clickhouse_config_load(&clickhouse, cf, err)
+                           || !hf_clickhouse_config_require_url(&clickhouse, cf, "report", err)))
         return false;
     if (input_arg && strcmp(input_arg, "auto") && strcmp(input_arg, "flows")
         && strcmp(input_arg, "ipfix") && strcmp(input_arg, "hourly") && input_from_file) {
@@ -148,8 +159,9 @@ static int
 print_config(const struct hf_conf *cf)
 {
     hf_conf_print_header(stdout, "hostflow-report", cf);
-    printf("[report]\nstore = %s\ninput = %s\nthreads = %d\nutc = %s\n", store_arg,
-           input_arg, threads_arg, utc_arg ? "true" : "false");
+    printf("[report]\nstore = %s\ninput = %s\nthreads = %d\nutc = %s\nclickhouse = %s\n",
+           store_arg, input_arg, threads_arg, utc_arg ? "true" : "false",
+           clickhouse_arg ? "true" : "false");
     if (merge_arg)
         printf("merge-list = %s\n", merge_arg);
     if (ignore_arg)
@@ -159,6 +171,8 @@ print_config(const struct hf_conf *cf)
     print_list("leases", lease_args);
     print_list("ethers", ethers_args);
     hf_conf_print_devices(stdout, cf);
+    if (clickhouse_arg)
+        hf_clickhouse_config_print(&clickhouse, stdout);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -287,7 +301,9 @@ main(int argc, char **argv)
         goto out;
     }
     q.store = store_arg;
-    if (access(q.store, R_OK | X_OK) != 0) {
+    if (clickhouse_arg)
+        q.clickhouse = &clickhouse;
+    else if (access(q.store, R_OK | X_OK) != 0) {
         hf_log(HF_LOG_ERROR, "cannot read the store %s: %s", q.store, g_strerror(errno));
         rc = 1;
         goto out;
@@ -315,6 +331,7 @@ main(int argc, char **argv)
     }
     hf_query_result_clear(&res);
 out:
+    hf_clickhouse_config_clear(&clickhouse);
     hf_filter_free(filter);
     hf_names_free(names);
     hf_conf_free(cf);

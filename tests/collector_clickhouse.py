@@ -23,13 +23,10 @@ each in a directory of its own).
    missing from ClickHouse equal records_dropped, per exporter too."""
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hftest  # noqa: E402
@@ -37,93 +34,7 @@ import hftest  # noqa: E402
 os.environ['PATH'] = os.environ.get('PATH', '') + ':/usr/sbin:/usr/bin'
 SQL_NAME = "'); DROP TABLE flows; --.example"
 CAPTURES = ['dns.pcap', 'http.pcapng', 'http_ipv6.pcap', '1kxun.pcap', 'netflix.pcap']
-DB = 'hostflow'
-
-
-def free_tcp_port():
-    return hftest.free_port(socket.SOCK_STREAM)
-
-
-class ClickHouse:
-    """One clickhouse-server in DIR: HTTP and native ports on 127.0.0.1."""
-
-    def __init__(self, tmp, name):
-        self.dir = os.path.join(tmp, name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.http = free_tcp_port()
-        self.tcp = free_tcp_port()
-        self.proc = None
-
-    def configure(self, shards):
-        remote = ''.join('<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>'
-                         % s.tcp for s in shards)
-        with open(os.path.join(self.dir, 'config.xml'), 'w') as f:
-            f.write('''<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>{d}/server.log</log><errorlog>{d}/error.log</errorlog>
-    <console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host>
-  <http_port>{http}</http_port>
-  <tcp_port>{tcp}</tcp_port>
-  <path>{d}/data/</path>
-  <tmp_path>{d}/tmp/</tmp_path>
-  <format_schema_path>{d}/format_schemas/</format_schema_path>
-  <users_config>users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>5368709</mark_cache_size>
-  <max_concurrent_queries>20</max_concurrent_queries>
-  <remote_servers><hostflow>{remote}</hostflow></remote_servers>
-</yandex>
-'''.format(d=self.dir, http=self.http, tcp=self.tcp, remote=remote))
-        with open(os.path.join(self.dir, 'users.xml'), 'w') as f:
-            f.write('''<?xml version="1.0"?>
-<yandex>
-  <profiles><default></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
-  <quotas><default></default></quotas>
-</yandex>
-''')
-
-    def start(self):
-        self.out = open(os.path.join(self.dir, 'stdout.txt'), 'ab')
-        self.proc = subprocess.Popen(
-            ['clickhouse-server', '--config-file=' + os.path.join(self.dir, 'config.xml')],
-            cwd=self.dir, stdin=subprocess.DEVNULL, stdout=self.out, stderr=self.out)
-        hftest._track(self.proc)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if self.query('SELECT 1').strip() == '1':
-                    return self
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise RuntimeError('clickhouse-server did not start: %s' % open(
-            os.path.join(self.dir, 'stdout.txt'), errors='replace').read()[-2000:])
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            hftest.stop(self.proc, signal.SIGTERM, 30)
-        self.out.close()
-
-    def query(self, sql):
-        """The answer's text; urllib.error.HTTPError on a ClickHouse error."""
-        url = 'http://127.0.0.1:%d/' % self.http
-        with urllib.request.urlopen(url, data=sql.encode(), timeout=30) as r:
-            return r.read().decode('utf-8', 'surrogateescape')
-
-    def rows(self, sql):
-        text = self.query(sql + ' FORMAT TabSeparated')
-        return [line.split('\t') for line in text.splitlines()]
-
-
-def statements(schema):
-    body = '\n'.join(l for l in schema.splitlines() if not l.startswith('--'))
-    return [s.strip() for s in body.split(';\n') if s.strip().rstrip(';')]
+DB = hftest.DB
 
 
 def write_sql_capture(path):
@@ -139,27 +50,6 @@ def write_sql_capture(path):
                                 hftest.ipfix_data_set(256, [hftest.pack_record(fields, values)])])
     frame = hftest.ipv4_frame('192.0.2.9', '192.0.2.1', 17, hftest.udp_segment(40000, 4739, msg))
     hftest.write_pcap(path, [(int(time.time() * 1e6), frame)])
-
-
-def write_config(path, url, table, batch_records=2000, spool_size='64M', extra=''):
-    with open(path, 'w') as f:
-        f.write('[collector]\nstatus-exporters = 1000\n\n[clickhouse]\nurl = %s\n'
-                'database = %s\ntable = %s\nbatch-records = %d\nbatch-seconds = 1\n'
-                'spool-size = %s\n%s' % (url, DB, table, batch_records, spool_size, extra))
-
-
-def apply_schema(check, servers, config):
-    version = servers[0].query('SELECT version()').strip()
-    p = hftest.run([hftest.COLLECTOR, '-c', config, '--clickhouse-schema=' + version])
-    check.ok(p.returncode == 0, '--clickhouse-schema=%s: %s' % (version, p.stderr))
-    for s in servers:
-        for st in statements(p.stdout):
-            s.query(st)
-    return version, p.stdout
-
-
-def sql_quote(text):
-    return "'" + text.replace('\\', '\\\\').replace("'", "\\'") + "'"
 
 
 def sums(recs, key):
@@ -185,38 +75,22 @@ def store_by(col):
 def cluster_by(ch, key, collector):
     out = {}
     for row in ch.rows('SELECT %s, count(), sum(packets), sum(bytes) FROM %s.flows '
-                       'WHERE collector = %s GROUP BY %s' % (key, DB, sql_quote(collector), key)):
+                       'WHERE collector = %s GROUP BY %s' % (key, DB, hftest.sql_quote(collector), key)):
         out[int(row[0]) if key == 'proto' else row[0]] = [int(x) for x in row[1:]]
     return out
 
 
-def wait_sent(check, col, what, timeout=60):
-    """Until the sink sent (or dropped) all it took."""
-    def done(st):
-        c = st.get('clickhouse', {})
-        return (c.get('records_in', 0) > 0
-                and c['records_sent'] + c['records_dropped'] == c['records_in'])
-    st = col.wait(done, timeout)
-    check.ok(st is not None, '%s: not all records sent after %d s: %s' % (
-        what, timeout, getattr(col, 'last', {}).get('clickhouse')))
-    return st
-
-
 def two_shards(check, tmp):
-    shards = [ClickHouse(tmp, 'ch1'), ClickHouse(tmp, 'ch2')]
-    for s in shards:
-        s.configure(shards)
+    shards = hftest.start_shards(tmp)
     try:
-        for s in shards:
-            s.start()
         conf_a = os.path.join(tmp, 'a.conf')
         conf_b = os.path.join(tmp, 'b.conf')
-        write_config(conf_a, 'http://127.0.0.1:%d/?insert_distributed_sync=1' % shards[0].http,
+        hftest.write_config(conf_a, 'http://127.0.0.1:%d/?insert_distributed_sync=1' % shards[0].http,
                      'flows', batch_records=50, extra='collector-name = collector-a\n')
-        write_config(conf_b, 'http://127.0.0.1:%d/' % shards[1].http, 'flows_local',
+        hftest.write_config(conf_b, 'http://127.0.0.1:%d/' % shards[1].http, 'flows_local',
                      extra='collector-name = collector-b\n')
-        version, schema = apply_schema(check, shards, conf_a)
-        sql = '\n'.join(statements(schema))
+        version, schema = hftest.apply_schema(check, shards, conf_a)
+        sql = '\n'.join(hftest.statements(schema))
         check.ok(('LowCardinality(' in sql) == (version.split('.')[0] >= '19'),
                  'schema for %s: LowCardinality where (and only where) the version has it'
                  % version)
@@ -236,7 +110,7 @@ def two_shards(check, tmp):
             for name in routers:
                 hftest.replay_exporters(hftest.pcap(name), b.udp)
             for col, what in ((a, 'collector A'), (b, 'collector B')):
-                wait_sent(check, col, what)
+                hftest.wait_sent(check, col, what)
                 col.check_exit(check, what, col.stop())
             rows = []
             for col, name in ((a, 'collector-a'), (b, 'collector-b')):
@@ -285,7 +159,7 @@ def missing_table(check, tmp, ch):
     is counted and shown, the batches wait in the spool (nothing dropped),
     and the next run, once the table exists, sends them."""
     conf = os.path.join(tmp, 'later.conf')
-    write_config(conf, 'http://127.0.0.1:%d/' % ch.http, 'later',
+    hftest.write_config(conf, 'http://127.0.0.1:%d/' % ch.http, 'later',
                  extra='collector-name = collector-c\n')
     with hftest.Collector(tmp, 'c', config=conf) as c:
         c.start()
@@ -346,14 +220,14 @@ class Feed:
 
 def outage(check, tmp, name, spool_size, down_s):
     """Records stored, in ClickHouse, dropped (status), dropped per exporter."""
-    ch = ClickHouse(tmp, 'ch-' + name)
+    ch = hftest.ClickHouse(tmp, 'ch-' + name)
     ch.configure([ch])
     ch.start()
     try:
         conf = os.path.join(tmp, name + '.conf')
-        write_config(conf, 'http://127.0.0.1:%d/' % ch.http, 'flows_local',
+        hftest.write_config(conf, 'http://127.0.0.1:%d/' % ch.http, 'flows_local',
                      spool_size=spool_size, extra='collector-name = %s\n' % name)
-        apply_schema(check, [ch], conf)
+        hftest.apply_schema(check, [ch], conf)
         with hftest.Collector(tmp, name, config=conf) as c:
             c.start()
             feed = Feed(c.udp)
@@ -365,7 +239,7 @@ def outage(check, tmp, name, spool_size, down_s):
             ch.start()
             time.sleep(3)
             feed.stop()
-            wait_sent(check, c, name, 90)
+            hftest.wait_sent(check, c, name, 90)
             c.check_exit(check, name, c.stop())
             st = c.status()['clickhouse']
             stored = c.totals()[0]
@@ -401,7 +275,7 @@ def config_checks(check, tmp):
         check.ok(p.returncode == 2 and want in p.stderr,
                  '%r: want exit 2 and "%s", got %d %s' % (body, want, p.returncode, p.stderr))
     good = os.path.join(tmp, 'good.conf')
-    write_config(good, 'http://127.0.0.1:1/?insert_distributed_sync=1', 'flows',
+    hftest.write_config(good, 'http://127.0.0.1:1/?insert_distributed_sync=1', 'flows',
                  extra='collector-name = edge-1\nstore-files = false\nretention-days = 90\n')
     p = hftest.collector_run(['-c', good, '--check-config'])
     check.ok(p.returncode == 0 and 'store-files = false' in p.stdout

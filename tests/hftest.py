@@ -14,10 +14,12 @@ from hf.tshark import *         # noqa: F401,F403
 from hf.net import *            # noqa: F401,F403
 from hf.damage import *         # noqa: F401,F403
 from hf.collector import *      # noqa: F401,F403
-from hf.collector import _track  # noqa: F401  (collector_clickhouse.py)
 from hf.exporters import *      # noqa: F401,F403
 from hf.ipfix import *          # noqa: F401,F403
 from hf.names import *          # noqa: F401,F403
 from hf.craft_pcap import *     # noqa: F401,F403
 from hf.names_run import *      # noqa: F401,F403
 from hf.conf import *           # noqa: F401,F403
+from hf.clickhouse import *     # noqa: F401,F403
+from hf.web import *            # noqa: F401,F403
+from hf.report import *         # noqa: F401,F403

@@ -10,8 +10,8 @@ hostile, for the probe to find (tests/web_hostile_capture.py):
   @sum(1+1)*cmd|'/c'!a0.example -> 203.0.113.40, each followed by a TCP
   connection from the client to the answered address on port 80.
 
-DNS labels take printable ASCII but space and '.', so the names are the
-formulas a DNS answer can carry.  Packets are Ethernet/IPv4 with valid
+DNS labels take printable ASCII but '.', so the names are the formulas a
+DNS answer can carry.  Packets are Ethernet/IPv4 with valid
 checksums, one client (192.168.7.10, 02:00:00:00:07:10); times start at
 START (default: ten minutes ago) a few milliseconds apart."""
 import struct
@@ -137,13 +137,26 @@ def write(path, start=None):
     p = Pcap(path, time.time() - 600 if start is None else start)
     p.connection(TLS_SERVER, 443, 40001, client_hello(SCRIPT),
                  b'\x15\x03\x03\x00\x02\x02\x28')         # a TLS alert back
-    for i, (name, addr) in enumerate(ANSWERS):
+    resolve_and_connect(p, ANSWERS)
+    p.close()
+
+
+def resolve_and_connect(p, answers):
+    """For each (name, address): a DNS query and its answer, then an HTTP
+    connection (no Host header) from the client to the address."""
+    for i, (name, addr) in enumerate(answers):
         ident = 0x4000 + i
         p.packet(CLIENT, RESOLVER, 17, udp(CLIENT, 50000 + i, RESOLVER, 53, dns_query(ident, name)))
         p.packet(RESOLVER, CLIENT, 17, udp(RESOLVER, 53, CLIENT, 50000 + i,
                                            dns_answer(ident, name, addr)))
         p.connection(addr, 80, 41000 + i, b'GET / HTTP/1.0\r\n\r\n',
                      b'HTTP/1.0 204 No Content\r\n\r\n')
+
+
+def write_answers(path, answers, start=None):
+    """A capture of only resolve_and_connect(answers)."""
+    p = Pcap(path, time.time() - 600 if start is None else start)
+    resolve_and_connect(p, answers)
     p.close()
 
 

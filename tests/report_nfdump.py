@@ -14,33 +14,16 @@ import csv
 import glob
 import io
 import os
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hftest  # noqa: E402
 
-REPORT = os.environ.get('HF_REPORT') or os.path.join(hftest.BUILD, 'report', 'hostflow-report')
-PROBE_CAPTURES = ['chrome.pcap', '1kxun.pcap', 'dns.pcap', 'http_ipv6.pcap',
-                  'googledns_android10.pcap', 'iphone.pcap', 'instagram.pcap']
-ROUTERS = ['pmacct-100-ipfix-cisco.pcap', 'pmacct-101-nfv9-cisco.pcap']
 KEYS = ['srcip', 'dstip', 'ip', 'srcport', 'dstport', 'proto']
 ORDERS = [('bytes', 'byt'), ('packets', 'pkt'), ('flows', 'fl')]
 PROTO_NAMES = {'1': 'icmp', '2': 'igmp', '6': 'tcp', '17': 'udp', '47': 'gre', '50': 'esp',
                '58': 'icmp6', '132': 'sctp', 'ipv6-icmp': 'icmp6'}
-
-
-def feed(port):
-    """The probe's export of the captures and the routers' exports, to
-    127.0.0.1:port (the probe's records are the same each run)."""
-    for name in PROBE_CAPTURES:
-        p = hftest.run_probe(['-r', hftest.pcap(name), '-C', '127.0.0.1:%d' % port])
-        if p.returncode != 0:
-            raise RuntimeError('probe %s: %s' % (name, p.stderr))
-        time.sleep(0.05)
-    for name in ROUTERS:
-        hftest.replay_exporters(hftest.pcap(name), port)
 
 
 def nfdump(flowdir, *args):
@@ -49,13 +32,6 @@ def nfdump(flowdir, *args):
         raise RuntimeError('nfdump %s: %s' % (' '.join(args), p.stderr.strip()))
     body, _, summary = p.stdout.partition('\nSummary\n')
     return list(csv.DictReader(io.StringIO(body))), next(csv.DictReader(io.StringIO(summary)), {})
-
-
-def report(store, *args):
-    p = hftest.run([REPORT, '-w', store, '--from', '1970-01-01', '--input', 'flows',
-                    '--csv', '--all'] + list(args))
-    rows = list(csv.DictReader(io.StringIO(p.stdout))) if p.returncode == 0 else []
-    return rows, p
 
 
 def norm_value(key, v):
@@ -77,7 +53,7 @@ def filter_totals(check, store, flowdir, expr):
     """(hostflow, nfdump) (flows, packets, bytes) for one filter."""
     _, summary = nfdump(flowdir, expr)
     want = tuple(int(summary.get(k, 0)) for k in ('flows', 'packets', 'bytes'))
-    rows, p = report(store, '--by', 'proto', '-n', '0', expr)
+    rows, p = hftest.report_rows(store, '--by', 'proto', '-n', '0', expr)
     total = [r for r in rows if r['rank'] == 'total']
     check.ok(p.returncode == 0 and total, 'filter %r: hostflow-report %s: %s'
              % (expr, hftest.describe_exit(p), p.stderr.strip()))
@@ -90,21 +66,7 @@ def compare_filters(check, store, flowdir):
     a = rows[0]['val']
     rows, _ = nfdump(flowdir, '-s', 'dstip/bytes', '-n', '3')
     b = rows[0]['val']
-    filters = [
-        'any', 'proto tcp', 'proto udp', 'proto icmp', 'proto 17', 'not proto tcp',
-        'src host %s' % a, 'dst host %s' % b, 'host %s' % a, 'not host %s' % b,
-        'src net 192.168.0.0/16', 'dst net 10.0.0.0/8', 'net 172.16.0.0/12',
-        # not inet/inet6: nfdump 1.7 files some of the routers' IPv4 flows
-        # (templates with both address families) under IPv6
-        'src net fe80::/10', 'src port 443', 'dst port 443', 'port 53',
-        'port in [80 443]', 'dst port in [53 123 443]', 'src port > 1023',
-        'dst port < 1024', 'port 443 and proto tcp', 'proto udp or port 443',
-        'not port 53', '(proto tcp and dst port 443) or (proto udp and dst port 53)',
-        'packets > 10', 'packets < 3', 'bytes > 1000', 'bytes > 1k', 'bytes < 100',
-        'duration > 1000', 'flags S', 'flags SA', 'tos 0', 'in if 0', 'src host %s and dst port 443' % a,
-        'not (src net 192.168.0.0/16)', 'src ip %s' % a, 'host %s or host %s' % (a, b),
-        'dst net 2000::/3', 'proto tcp and not flags R',
-    ]
+    filters = hftest.report_filters(a, b)
     rows = []
     for expr in filters:
         got, want = filter_totals(check, store, flowdir, expr)
@@ -126,7 +88,7 @@ def compare_tops(check, store, flowdir):
                 want[k] = add(want[k], (int(r['fl']), int(r.get('pkt', r.get('ipkt'))),
                                         int(r.get('byt', r.get('ibyt')))))
             want = dict(want)
-            hrows, p = report(store, '--by', key, '-o', order, '-n', '0')
+            hrows, p = hftest.report_rows(store, '--by', key, '-o', order, '-n', '0')
             check.ok(p.returncode == 0, '--by %s -o %s: %s' % (key, order, p.stderr.strip()))
             got = collections.defaultdict(lambda: (0, 0, 0))
             for r in hrows:
@@ -139,7 +101,7 @@ def compare_tops(check, store, flowdir):
             check.ok(same, '--by %s -o %s: %d groups vs nfdump %d; differing %s'
                      % (key, order, len(got), len(want), diff))
             # the top 10 in the order of the measure
-            top, _ = report(store, '--by', key, '-o', order, '-n', '10')
+            top, _ = hftest.report_rows(store, '--by', key, '-o', order, '-n', '10')
             idx = {'bytes': 2, 'packets': 1, 'flows': 0}[order]
             ours = [want.get(norm_value(key, r[key]), (0, 0, 0))[idx]
                     for r in top if r['rank'] not in ('other', 'total')]
@@ -157,8 +119,8 @@ def main():
         nf = hftest.Nfcapd(tmp).start()
         with hftest.Collector(tmp, 'hostflow', listen=['udp:127.0.0.1:0']) as col:
             col.start()
-            feed(col.udp)
-            feed(nf.port)
+            hftest.report_feed(col.udp)
+            hftest.report_feed(nf.port)
             time.sleep(1)
             check.ok(nf.stop() == 0, 'nfcapd exits 0')
             col.check_exit(check, 'collector', col.stop())
@@ -168,7 +130,7 @@ def main():
         cols = [p for p in slots if os.path.exists(p[:-len('.ipfix')] + '.cols')]
         check.ok(slots and len(cols) == len(slots),
                  'columns beside %d of %d slot files' % (len(cols), len(slots)))
-        _, p = report(col.store, '--explain', '--by', 'ip')
+        _, p = hftest.report_rows(col.store, '--explain', '--by', 'ip')
         check.ok('columns: %d of the files' % len(slots) in p.stderr
                  and ('keys shared out' in p.stderr or (os.cpu_count() or 1) < 2),
                  'read from the columns: %s' % p.stderr)

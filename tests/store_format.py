@@ -50,7 +50,7 @@ def snapshot(store):
 
 
 def report(store):
-    return hftest.run([web_view.REPORT, '-w', store, '--from', web_view.WIDE['from'],
+    return hftest.run([hftest.REPORT, '-w', store, '--from', web_view.WIDE['from'],
                        '--to', web_view.WIDE['to'], '--by', 'srcip,dstip', '-n', '0', '--csv'])
 
 
@@ -158,7 +158,7 @@ def main():
                      '%s marker: report exit %d (want 1), stderr %r, stdout %r'
                      % (what, p.returncode, p.stderr.strip(), p.stdout[:100]))
             try:
-                web = web_view.Web(store)
+                web = hftest.Web(store)
                 web.stop()
                 check.ok(False, '%s marker: hostflow-web started' % what)
             except RuntimeError as e:
@@ -169,7 +169,7 @@ def main():
         # a store that turns newer under a running hostflow-web
         with open(os.path.join(store, MARKER), 'wb') as f:
             f.write(b'[store]\nformat = 1\n')
-        web = web_view.Web(store)
+        web = hftest.Web(store)
         params = dict(web_view.WIDE)
         ok_status = web.get('/details', params)[0]
         with open(os.path.join(store, MARKER), 'wb') as f:

@@ -480,14 +480,22 @@ static void test_mdns(void)
     header(&m, 0, 0, 0, 0, 0, 0);
     CHECK(!parse(&m, &d), "query without question: false");
 
-    /* owner with a space (a service instance name) is walked past */
+    /* an owner with a control byte is walked past */
     header(&m, 0, QR | 0x0400, 0, 2, 0, 0);
-    put_name(&m, "Bob's Phone._rdlink._tcp.local");
+    put_name(&m, "Bob\tPhone._rdlink._tcp.local");
     rr_tail(&m, T_A, C_IN, 10, "\x01\x02\x03\x04", 4);
     put_name(&m, "bobs-phone.local");
     rr_a(&m, 10, 10, 9, 9, 9);
     CHECK(parse(&m, &d) && strcmp(d.qname, "bobs-phone.local") == 0 &&
           d.n_addrs == 1, "unprintable owner skipped, next one used");
+
+    /* an owner with a space (a service instance name) is a name like any
+     * other: DNS labels may hold any octet */
+    header(&m, 0, QR | 0x0400, 0, 1, 0, 0);
+    put_name(&m, "Bob's Phone._rdlink._tcp.local");
+    rr_tail(&m, T_A, C_IN, 10, "\x01\x02\x03\x04", 4);
+    CHECK(parse(&m, &d) && strcmp(d.qname, "bob's phone._rdlink._tcp.local") == 0 &&
+          d.n_addrs == 1, "owner with a space kept, lower-cased: %s", d.qname);
 }
 
 static void test_malformed(void)

@@ -286,7 +286,7 @@ def main():
     t0 = time.time()
     with hftest.tempdir('hfbrowser-') as tmp:
         store = web_view.build_store(check, tmp)
-        web = web_view.Web(store)
+        web = hftest.Web(store)
         b = None
         try:
             b = Browser(check, web)

@@ -38,7 +38,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hftest  # noqa: E402
 import web_view  # noqa: E402
-from web_view import WEB, WIDE  # noqa: E402
+from web_view import WIDE  # noqa: E402
 
 GRAPH = ('/graph.png', {'profile': 'live', 'source': '_total'})
 GUARDED = [('/details', WIDE), ('/api/top.csv', dict(WIDE, by='hostname')), GRAPH,
@@ -79,7 +79,7 @@ def get(port, path, params=None, auth=None, scheme='http', ctx=None, timeout=60)
 
 def start_fails(check, what, args, want):
     """hostflow-web with args must not start: exit 2 or 1, stderr saying want."""
-    p = hftest.run([WEB, '-l', '127.0.0.1:0'] + args, timeout=60)
+    p = hftest.run([hftest.WEB, '-l', '127.0.0.1:0'] + args, timeout=60)
     check.ok(p.returncode in (1, 2) and want in p.stderr,
              '%s: exit %d, %r (wanted %r)' % (what, p.returncode, p.stderr.strip(), want))
 
@@ -102,7 +102,7 @@ def auth_tests(check, tmp, store):
         lines = f.read().splitlines()
     for u, (_, scheme) in users.items():
         check.ok('%s:%s' % (u, scheme) in '\n'.join(lines), 'htpasswd: %s hashed with %s' % (u, scheme))
-    web = web_view.Web(store, '--htpasswd', pw)
+    web = hftest.Web(store, '--htpasswd', pw)
     for path, params in GUARDED:
         for what, auth in (('no credentials', None),
                            ('a wrong password', basic('alice', 'sesame')),
@@ -191,7 +191,7 @@ def tls_tests(check, tmp, store):
                     '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
                     '-keyout', key, '-out', cert])
     check.ok(p.returncode == 0, 'openssl req: %s' % p.stderr)
-    web = web_view.Web(store, '--tls-cert', cert, '--tls-key', key)
+    web = hftest.Web(store, '--tls-cert', cert, '--tls-key', key)
     ctx = ssl.create_default_context(cafile=cert)
     st, _, body = get(web.port, '/details', WIDE, scheme='https', ctx=ctx)
     check.eq('https /details, verified against the certificate', 200, st)
@@ -276,13 +276,13 @@ def collector_tests(check, tmp):
 
 
 def limit_tests(check, tmp, store):
-    web = web_view.Web(store)
+    web = hftest.Web(store)
     st, _, _ = get(web.port, '/details', WIDE)
     check.eq('details within the default limits', 200, st)
     stop_clean(check, 'hostflow-web default limits', web)
 
     # room for all of them at once: each is stopped by its time, not refused as busy
-    web = web_view.Web(store, '--max-query-seconds', '0.000001', '--max-queries', '8')
+    web = hftest.Web(store, '--max-query-seconds', '0.000001', '--max-queries', '8')
     slow = [('/details', WIDE), ('/flows', WIDE), ('/api/top.csv', dict(WIDE, by='hostname')),
             ('/api/flows.json', WIDE), ('/device', dict(WIDE, name='02:00:00:00:07:10'))]
     cheap = [('/static/style.css', None), ('/', None), GRAPH]
@@ -301,7 +301,7 @@ def limit_tests(check, tmp, store):
         check.eq('%s after the stopped queries' % path, 503 if path == '/details' else 200, st)
     stop_clean(check, 'hostflow-web --max-query-seconds', web)
 
-    web = web_view.Web(store, '--max-groups', '1')
+    web = hftest.Web(store, '--max-groups', '1')
     for path, params in (('/details', WIDE), ('/flows', WIDE),
                          ('/api/top.json', dict(WIDE, by='hostname'))):
         st, _, body = get(web.port, path, params)

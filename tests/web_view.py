@@ -27,11 +27,8 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 import zlib
@@ -39,7 +36,6 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hftest  # noqa: E402
 
-WEB = os.environ.get('HF_WEB') or os.path.join(hftest.BUILD, 'web', 'hostflow-web')
 REPORT = os.environ.get('HF_REPORT') or os.path.join(hftest.BUILD, 'report', 'hostflow-report')
 CAPTURES = ['chrome.pcap', 'iphone.pcap', 'instagram.pcap']
 BASE = (int(time.time()) - 2 * 86400) // 3600 * 3600
@@ -101,60 +97,6 @@ def build_store(check, tmp):
     return store
 
 
-class Web:
-    def __init__(self, store, *extra):
-        env = dict(os.environ)
-        # librrd and fontconfig keep caches for the process's life
-        env['LSAN_OPTIONS'] = 'suppressions=%s:print_suppressions=0' % os.path.join(
-            hftest.SRC, 'tests', 'web_lsan.supp')
-        # librrd has no frame pointers: slow unwinding names it in its leaks
-        env['ASAN_OPTIONS'] = (env.get('ASAN_OPTIONS', '') + ':fast_unwind_on_malloc=0').lstrip(':')
-        self.proc = subprocess.Popen([WEB, '-w', store, '-l', '127.0.0.1:0'] + list(extra),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        line = self.proc.stdout.readline().decode()
-        if 'listening on' not in line:
-            raise RuntimeError('hostflow-web did not start: %r %s' % (
-                line, self.proc.stderr.read().decode()))
-        self.port = int(line.rsplit(':', 1)[1])
-
-    def get(self, path, params=None, raw=False):
-        url = 'http://127.0.0.1:%d%s' % (self.port, path)
-        if params:
-            url += '?' + urllib.parse.urlencode(params)
-        try:
-            with urllib.request.urlopen(url, timeout=60) as r:
-                return r.status, r.headers.get('Content-Type', ''), r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers.get('Content-Type', ''), e.read()
-
-    def raw(self, request):
-        """Send request bytes as they are; the status code (0: no answer)."""
-        with socket.create_connection(('127.0.0.1', self.port), timeout=30) as s:
-            s.sendall(request)
-            data = b''
-            while b'\r\n' not in data:
-                try:
-                    b = s.recv(65536)
-                except ConnectionResetError:
-                    break
-                if not b:
-                    break
-                data += b
-        try:
-            return int(data.split(b' ', 2)[1])
-        except (IndexError, ValueError):
-            return 0
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return self.proc.returncode, err.decode('utf-8', 'replace')
-
-
 # the only scripts a page may carry: the server's own files
 SCRIPT_TAGS = [b'<script src="/js/dygraphs/dygraph.min.js" defer></script>',
                b'<script src="/static/graphs.js" defer></script>']
@@ -192,7 +134,7 @@ def main():
     check = hftest.Check('web-view')
     with hftest.tempdir('hfweb-') as tmp:
         store = build_store(check, tmp)
-        web = Web(store)
+        web = hftest.Web(store)
         html_pages = []
 
         # ---- 1. pages and exports
@@ -397,7 +339,7 @@ def main():
         check.eq('hostflow-web exit on SIGTERM', 0, code)
 
         # a query reading more than --max-scan: 503
-        web = Web(store, '--max-scan', '1000')
+        web = hftest.Web(store, '--max-scan', '1000')
         st, _, body = web.get('/details', WIDE)
         check.eq('too large a query: 503', 503, st)
         st, _, body = web.get('/', None)
@@ -470,7 +412,7 @@ def check_javascript_dir(check, tmp, store):
     conf = os.path.join(tmp, 'web.conf')
     with open(conf, 'w') as f:
         f.write('[web]\njavascript-dir = %s\n\n[devices]\nlaptop = %s\n' % (js, mac))
-    web = Web(store, '-c', conf)
+    web = hftest.Web(store, '-c', conf)
     try:
         for path, want, ctype in (('/js/lib/a.js', 200, 'text/javascript'),
                                   ('/js/lib/s.css', 200, 'text/css'),
@@ -492,7 +434,7 @@ def check_javascript_dir(check, tmp, store):
     for bad in (os.path.join(tmp, 'js', '..', 'js'), 'js'):
         with open(conf, 'w') as f:
             f.write('[web]\njavascript-dir = %s\n' % bad)
-        p = hftest.run([WEB, '-w', store, '-l', '127.0.0.1:0', '-c', conf], timeout=30)
+        p = hftest.run([hftest.WEB, '-w', store, '-l', '127.0.0.1:0', '-c', conf], timeout=30)
         check.ok(p.returncode == 2 and 'javascript-dir' in p.stderr,
                  'javascript-dir %s: exit %d, %s' % (bad, p.returncode, p.stderr.strip()))
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "extract.h"
 #include "render.h"
 #include "safe_text.h"
 #include "web_int.h"
@@ -69,16 +70,6 @@ window_of(struct hf_web *w, const struct hf_web_params *p, struct dev_series *s)
     s->n = (unsigned)((hi - s->start_s + s->step_s - 1) / s->step_s);
 }
 
-static uint64_t
-time_key(const uint8_t *k)
-{
-    uint64_t t = 0;
-
-    for (int i = 0; i < 8; i++)
-        t = t << 8 | k[i];
-    return t;
-}
-
 /* One side's bytes per step into s->bytes[side]; false with r filled. */
 static bool
 query_side(struct hf_web *w, const struct hf_web_params *p, struct dev_series *s, int side,
@@ -110,7 +101,7 @@ query_side(struct hf_web *w, const struct hf_web_params *p, struct dev_series *s
     rows = hf_agg_top(res.agg, HF_ORDER_KEY, 0, &other);
     for (guint i = 0; i < rows->len; i++) {
         const struct hf_agg_row *row = &g_array_index(rows, struct hf_agg_row, i);
-        uint64_t at = row->len >= 8 ? time_key(row->key) : 0;
+        uint64_t at = row->len >= 8 ? hf_be_uint(row->key, 8) : 0;
         uint64_t k = at < s->start_s ? 0 : (at - s->start_s) / s->step_s;
         s->bytes[side][MIN(k, (uint64_t)s->n - 1)] += row->sums.bytes;
         s->total[side] += row->sums.bytes;

@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 
+#include "clickhouse_config.h"
 #include "hf_config.h"
 #include "devices.h"
 #include "log.h"
@@ -17,11 +18,15 @@ static char *store_arg, *config_arg;
 static char *listen_arg, *max_scan_arg, *seconds_arg, *htpasswd_arg, *cert_arg, *key_arg;
 static gint threads_arg = -1, queries_arg = -1;   /* -1: not given */
 static gint64 groups_arg = -1;
-static gboolean version_arg, check_config_arg;
+static gboolean version_arg, check_config_arg, clickhouse_arg;
+static struct hf_clickhouse_config clickhouse;  /* url: ClickHouse answers */
 
 static GOptionEntry entries[] = {
     {"store", 'w', 0, G_OPTION_ARG_FILENAME, &store_arg,
      "The collector's store (default: [collector] store, else /var/lib/hostflow/flows)", "DIR"},
+    {"clickhouse", 0, 0, G_OPTION_ARG_NONE, &clickhouse_arg,
+     "Query ClickHouse ([clickhouse] url, database, table of the configuration) instead "
+     "of the store's files (graphs still come from the store's RRD files)", NULL},
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen_arg,
      "Address and port to serve on (default [web] listen, else 127.0.0.1:8080; port 0: any free one)", "ADDR:PORT"},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
@@ -67,6 +72,11 @@ load_settings(struct hf_conf *cf, struct hf_web_settings *s, char **store, GErro
     if (!hf_web_settings_load(s, cf, err) || !hf_devices_check_config(cf, err)
         || !hf_conf_string(cf, "collector", "store", store, err))
         return false;
+    hf_clickhouse_config_defaults(&clickhouse);
+    clickhouse_arg = s->clickhouse = clickhouse_arg || s->clickhouse;
+    if (clickhouse_arg && (!hf_clickhouse_config_load(&clickhouse, cf, err)
+                           || !hf_clickhouse_config_require_url(&clickhouse, cf, "web", err)))
+        return false;
     if (store_arg) {
         g_free(*store);
         *store = g_strdup(store_arg);
@@ -90,6 +100,8 @@ print_config(const struct hf_conf *cf, const struct hf_web_settings *s, const ch
     printf("[collector]\nstore = %s\n", store);
     hf_web_settings_print(stdout, s);
     hf_conf_print_devices(stdout, cf);
+    if (clickhouse_arg)
+        hf_clickhouse_config_print(&clickhouse, stdout);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 static gboolean
@@ -167,7 +179,9 @@ main(int argc, char **argv)
         }
     }
     c.store = store;
-    if (access(c.store, R_OK | X_OK) != 0) {
+    if (clickhouse_arg)
+        c.clickhouse = &clickhouse;
+    else if (access(c.store, R_OK | X_OK) != 0) {
         hf_log(HF_LOG_ERROR, "cannot read the store %s", c.store);
         rc = 1;
         goto out;
@@ -194,6 +208,7 @@ main(int argc, char **argv)
     g_main_loop_unref(loop);
     hf_web_stop();
 out:
+    hf_clickhouse_config_clear(&clickhouse);
     hf_names_free(names);
     hf_conf_free(cf);
     hf_web_settings_clear(&ws);

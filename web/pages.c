@@ -203,11 +203,13 @@ hf_web_run(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q,
     bool ok;
 
     memset(res, 0, sizeof(*res));
-    if (p->source && !source_exists(w, p->source)) {
+    /* ClickHouse: any source name is only a value to match */
+    if (p->source && !w->clickhouse && !source_exists(w, p->source)) {
         hf_web_error(r, 400, "Bad request: unknown source");
         return false;
     }
     q->store = w->store;
+    q->clickhouse = w->clickhouse;
     q->sources = p->source ? src : NULL;
     q->from_ms = p->from_ms;
     q->to_ms = p->to_ms;
@@ -217,8 +219,8 @@ hf_web_run(struct hf_web *w, const struct hf_web_params *p, struct hf_query *q,
     q->input = HF_INPUT_AUTO;
     q->max_groups = w->max_groups;
     /* the bound: file bytes the query would read */
-    files = hf_scan_files(q->store, q->sources, q->from_ms, q->to_ms,
-                          hf_query_summaries_fit(q, &why));
+    files = w->clickhouse ? NULL : hf_scan_files(q->store, q->sources, q->from_ms, q->to_ms,
+                                                 hf_query_summaries_fit(q, &why));
     for (guint i = 0; files && i < files->len; i++)
         bytes += ((struct hf_scan_file *)g_ptr_array_index(files, i))->size;
     if (files)

@@ -323,10 +323,11 @@ hf_web_start(const struct hf_web_config *c, GError **err)
     if (!parse_listen(c->listen ? c->listen : "127.0.0.1:8080", &ss, &sl, err))
         return false;
     /* a store of a newer format or with a damaged marker: not served */
-    if (hf_store_format_read(c->store, err) < 0)
+    if (!c->clickhouse && hf_store_format_read(c->store, err) < 0)
         return false;
     web = g_new0(struct hf_web, 1);
     web->store = g_strdup(c->store);
+    web->clickhouse = c->clickhouse;
     web->names = c->names;
     web->max_scan_bytes = c->max_scan_bytes ? c->max_scan_bytes : (uint64_t)4 << 30;
     web->max_queries = c->max_queries ? c->max_queries : 2;

@@ -70,7 +70,8 @@ hf_web_settings_load(struct hf_web_settings *s, const struct hf_conf *cf, GError
         && hf_conf_string(cf, "web", "tls-cert", &s->tls_cert, err)
         && hf_conf_string(cf, "web", "tls-key", &s->tls_key, err)
         && hf_conf_string(cf, "web", "max-query-seconds", &secs, err)
-        && hf_conf_string(cf, "web", "javascript-dir", &s->javascript_dir, err);
+        && hf_conf_string(cf, "web", "javascript-dir", &s->javascript_dir, err)
+        && hf_conf_bool(cf, "web", "clickhouse", &s->clickhouse, err);
     const char *why;
 
     if (ok && secs && (why = seconds_error(secs, &s->max_query_seconds))) {
@@ -211,6 +212,7 @@ hf_web_settings_print(FILE *f, const struct hf_web_settings *s)
     if (s->tls_cert)
         fprintf(f, "tls-cert = %s\ntls-key = %s\n", s->tls_cert, s->tls_key ? s->tls_key : "");
     fprintf(f, "javascript-dir = %s\n", s->javascript_dir);
+    fprintf(f, "clickhouse = %s\n", s->clickhouse ? "true" : "false");
 }
 
 void

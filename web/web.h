@@ -12,8 +12,13 @@
 #include "conf_file.h"
 #include "names.h"
 
+struct hf_clickhouse_config;
+
 struct hf_web_config {
     const char *store;              /* the collector's store (read only) */
+    /* not NULL: queries go to ClickHouse ([clickhouse] url, database,
+     * table); the store then gives only the RRD graphs */
+    const struct hf_clickhouse_config *clickhouse;
     const char *listen;             /* "ADDR:PORT" (IPv6 as [ADDR]:PORT); NULL: 127.0.0.1:8080 */
     const struct hf_names *names;   /* domains, devices; may be NULL */
     uint64_t max_scan_bytes;        /* a query reading more file bytes: 503; 0: 4 GiB */
@@ -38,6 +43,7 @@ struct hf_web_settings {
     int64_t max_groups;
     char *htpasswd, *tls_cert, *tls_key;    /* NULL: none */
     char *javascript_dir;           /* served under /js/ */
+    bool clickhouse;                /* queries to [clickhouse]'s url, not the files */
 };
 
 /* What the command line gave (NULL or -1: not given). */

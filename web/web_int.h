@@ -9,6 +9,7 @@
 
 struct hf_web {
     char *store;
+    const struct hf_clickhouse_config *clickhouse;  /* NULL: the store's files */
     char *javascript_dir;           /* served under /js/ (javascript.c) */
     const struct hf_names *names;
     uint64_t max_scan_bytes;

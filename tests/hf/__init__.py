@@ -12,6 +12,9 @@ names       the hostname tests' DNS / name cache / hello models
 craft_pcap  crafting pcap files (IPv4, UDP, TCP, DNS responses)
 names_run   one capture through the probe for the hostname tests
 conf        hostflow.conf(5) keys and --check-config output
+clickhouse  real clickhouse-server shards on loopback, the schema applied
+web         hostflow-web on a free loopback port, its pages
+report      hostflow-report's CSV, the feed and filter table of its cross-checks
 
 Everything is Python 3 standard library.  tests/hftest.py re-exports all
 of it for the tests that `import hftest`.

@@ -224,10 +224,10 @@ def _one(v):
 
 
 def dns_name_ok(name):
-    """A name the probe reports: printable ASCII without spaces (tshark shows
-    the root as <Root>, and escapes other bytes with a backslash)."""
+    """A name the probe reports: printable ASCII, spaces included (tshark
+    shows the root as <Root>, and escapes other bytes with a backslash)."""
     return bool(name) and name != '<Root>' and '\\' not in name and \
-        all(0x20 < ord(c) < 0x7f for c in name)
+        all(0x20 <= ord(c) < 0x7f for c in name)
 
 
 class _Rr:
