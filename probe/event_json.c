@@ -6,6 +6,7 @@
 #include "proto.h"
 #include "record_format.h"
 #include "safe_text.h"
+#include "app_label.h"
 #include "digits.h"
 #include "ip_text.h"
 #include "uuid7.h"
@@ -13,12 +14,12 @@
 #define TCP_RST 0x04
 
 const char *
-hf_event_end_reason(const hf_flow_record_t *r)
+hf_event_end_reason(uint8_t flow_end_reason, uint8_t tcp_flags)
 {
-    switch (r->flowEndReason) {
+    switch (flow_end_reason) {
     case HF_END_IDLE: return "idle";
     case HF_END_ACTIVE: return "active";
-    case HF_END_EOF: return r->tcpControlBits & TCP_RST ? "tcp-rst" : "tcp-fin";
+    case HF_END_EOF: return tcp_flags & TCP_RST ? "tcp-rst" : "tcp-fin";
     case HF_END_RESOURCES: return "evicted";
     default: return "shutdown";
     }
@@ -193,12 +194,10 @@ put_escaped(struct jw *j, const char *key, size_t key_len, const void *v, size_t
 }
 
 #define KEY_TEXT(key) ",\"" key "\":"
-#define NAME(j, key, v) do { if ((v)->len) \
-        put_escaped(j, KEY_TEXT(key), sizeof(KEY_TEXT(key)) - 1, (v)->buf, (v)->len); \
-    } while (0)
-#define DEVICE(j, key, name) do { if (name) \
-        put_escaped(j, KEY_TEXT(key), sizeof(KEY_TEXT(key)) - 1, name, strlen(name)); \
-    } while (0)
+#define NAME(j, key, s, len) \
+    put_escaped(j, KEY_TEXT(key), sizeof(KEY_TEXT(key)) - 1, s, len)
+#define POOLED(j, key, n) do { if (n) NAME(j, key, (n)->str, (n)->len); } while (0)
+#define DEVICE(j, key, name) do { if (name) NAME(j, key, name, strlen(name)); } while (0)
 
 static void
 put_mac(struct jw *j, const uint8_t m[6])
@@ -225,22 +224,24 @@ mac_set(const uint8_t m[6])
 #define MAC(j, key, m) do { if (mac_set(m)) { KEY(j, key); put_mac(j, m); } } while (0)
 
 static void
-put_addr(struct jw *j, const hf_flow_record_t *r, bool src)
+put_addr(struct jw *j, uint8_t ip_version, const uint8_t a[16])
 {
     *j->p++ = '"';
-    if (r->ipVersion == 6)
-        j->p += hf_ipv6_text(src ? r->sourceIPv6Address : r->destinationIPv6Address, j->p);
+    if (ip_version == 6)
+        j->p += hf_ipv6_text(a, j->p);
     else
-        j->p += hf_ipv4_text(src ? r->sourceIPv4Address : r->destinationIPv4Address, j->p);
+        j->p += hf_ipv4_text((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16
+                             | (uint32_t)a[2] << 8 | a[3], j->p);
     *j->p++ = '"';
 }
 
 void
-hf_event_json(GString *out, const struct hf_event *ev)
+hf_event_json(GString *out, const struct hf_event *ev, const char *src_device,
+              const char *dst_device)
 {
     static const char *const types[] = { "start", "state", "name", "end" };
     static const size_t type_len[] = { 5, 5, 4, 3 };
-    const hf_flow_record_t *r = ev->rec;
+    static const char *const states[] = { "syn", "syn-ack", "established", "fin", "rst" };
     struct jw jw, *j = &jw;
 
     jw_start(j, out);
@@ -253,47 +254,49 @@ hf_event_json(GString *out, const struct hf_event *ev)
     KEY(j, "conversation_id");
     put_uuid(j, ev->conversation_id);
     if (ev->type == HF_EVENT_STATE)
-        STR(j, "state", ev->state, strlen(ev->state));
+        STR(j, "state", states[ev->state], strlen(states[ev->state]));
     if (ev->type == HF_EVENT_END) {
-        const char *reason = hf_event_end_reason(r);
+        const char *reason = hf_event_end_reason(ev->end_reason, ev->tcp_flags);
         STR(j, "reason", reason, strlen(reason));
     }
-    TIME(j, "first", r->flowStartMilliseconds);
-    TIME(j, "last", r->flowEndMilliseconds);
-    UINT(j, "ip_version", r->ipVersion);
-    UINT(j, "protocol", r->protocolIdentifier);
+    TIME(j, "first", ev->first_ms);
+    TIME(j, "last", ev->last_ms);
+    UINT(j, "ip_version", ev->ip_version);
+    UINT(j, "protocol", ev->protocol);
     KEY(j, "src_addr");
-    put_addr(j, r, true);
+    put_addr(j, ev->ip_version, ev->src_addr);
     KEY(j, "dst_addr");
-    put_addr(j, r, false);
-    if (hf_proto_is_icmp(r->protocolIdentifier)) {
-        uint16_t tc = r->icmpTypeCodeIPv4 | r->icmpTypeCodeIPv6;
-        UINT(j, "icmp_type", tc >> 8);
-        UINT(j, "icmp_code", tc & 0xff);
+    put_addr(j, ev->ip_version, ev->dst_addr);
+    if (hf_proto_is_icmp(ev->protocol)) {
+        UINT(j, "icmp_type", ev->icmp_type_code >> 8);
+        UINT(j, "icmp_code", ev->icmp_type_code & 0xff);
     } else {
-        UINT(j, "src_port", r->sourceTransportPort);
-        UINT(j, "dst_port", r->destinationTransportPort);
+        UINT(j, "src_port", ev->src_port);
+        UINT(j, "dst_port", ev->dst_port);
     }
-    if (r->protocolIdentifier == HF_PROTO_TCP)
-        UINT(j, "tcp_flags", r->tcpControlBits);
-    UINT(j, "vlan", r->vlanId);
-    UINT(j, "interface", r->ingressInterface);
-    MAC(j, "src_mac", r->sourceMacAddress);
-    MAC(j, "dst_mac", r->destinationMacAddress);
-    UINT(j, "packets", r->packetDeltaCount);
-    UINT(j, "bytes", r->octetDeltaCount);
+    if (ev->protocol == HF_PROTO_TCP)
+        UINT(j, "tcp_flags", ev->tcp_flags);
+    UINT(j, "vlan", ev->vlan);
+    UINT(j, "interface", ev->interface);
+    MAC(j, "src_mac", ev->src_mac);
+    MAC(j, "dst_mac", ev->dst_mac);
+    UINT(j, "packets", ev->packets);
+    UINT(j, "bytes", ev->bytes);
     UINT(j, "rev_packets", ev->rev_packets);
     UINT(j, "rev_bytes", ev->rev_bytes);
-    if (r->hostflowHostname.len) {
-        NAME(j, "hostname", &r->hostflowHostname);
-        const char *src = hf_name_source_name(r->hostflowNameSource);
+    const struct hf_name *hostname = ev->app ? ev->app : ev->dns;
+    if (hostname) {
+        POOLED(j, "hostname", hostname);
+        const char *src = hf_name_source_name(ev->name_source);
         STR(j, "name_source", src, strlen(src));
     }
-    NAME(j, "dns_name", &r->hostflowDnsName);
-    NAME(j, "dns_query", &r->dnsQueryNtop);
-    NAME(j, "app", &r->applicationName);
-    DEVICE(j, "src_device", ev->src_device);
-    DEVICE(j, "dst_device", ev->dst_device);
+    POOLED(j, "dns_name", ev->dns);
+    POOLED(j, "dns_query", ev->query);
+    const char *label = hf_app_label_name(ev->app_label);
+    if (*label)
+        NAME(j, "app", label, strlen(label));
+    DEVICE(j, "src_device", src_device);
+    DEVICE(j, "dst_device", dst_device);
     LIT(j, "}\n");
     jw_end(j);
 }

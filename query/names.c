@@ -288,21 +288,28 @@ zero(const uint8_t *p, size_t len)
 }
 
 const char *
-hf_names_device(const struct hf_names *n, const hf_flow_record_t *r, bool src)
+hf_names_device_of(const struct hf_names *n, const uint8_t mac[6], bool is_v6,
+                   const uint8_t v6[16], uint32_t v4)
 {
-    const uint8_t *mac = src ? r->sourceMacAddress : r->destinationMacAddress;
-    const uint8_t *v6 = src ? r->sourceIPv6Address : r->destinationIPv6Address;
-    uint32_t v4 = src ? r->sourceIPv4Address : r->destinationIPv4Address;
     const char *name;
-    bool is_v6;
 
     if (!n)
         return NULL;
     if (!zero(mac, 6) && (name = hf_devices_by_mac(n->devices, mac)))
         return name;
-    /* ipVersion when the record has it, else whichever address is set */
-    is_v6 = r->ipVersion == 6 || (r->ipVersion != 4 && v4 == 0 && !zero(v6, 16));
     if (is_v6)
         return hf_devices_by_ipv6(n->devices, v6);
     return v4 ? hf_devices_by_ipv4(n->devices, v4) : NULL;
+}
+
+const char *
+hf_names_device(const struct hf_names *n, const hf_flow_record_t *r, bool src)
+{
+    const uint8_t *v6 = src ? r->sourceIPv6Address : r->destinationIPv6Address;
+    uint32_t v4 = src ? r->sourceIPv4Address : r->destinationIPv4Address;
+    /* ipVersion when the record has it, else whichever address is set */
+    bool is_v6 = r->ipVersion == 6 || (r->ipVersion != 4 && v4 == 0 && !zero(v6, 16));
+
+    return hf_names_device_of(n, src ? r->sourceMacAddress : r->destinationMacAddress,
+                              is_v6, v6, v4);
 }

@@ -91,4 +91,9 @@ bool hf_names_ignored(const struct hf_names *n, const char *host, size_t len);
 const char *hf_names_device(const struct hf_names *n, const hf_flow_record_t *r,
                             bool src);
 
+/* The same for one side given as its MAC (all zero: none) and address
+ * (v6, else v4 in host byte order; 0: none). */
+const char *hf_names_device_of(const struct hf_names *n, const uint8_t mac[6], bool is_v6,
+                               const uint8_t v6[16], uint32_t v4);
+
 #endif
