@@ -130,7 +130,7 @@ second_text(uint64_t sec, char *out)
 
 /* "...T...Z": the text of the last few seconds kept (a line's three times
  * and the lines around it mostly fall in them). */
-static void
+static inline __attribute__((always_inline)) void
 put_time(struct jw *j, uint64_t ms)
 {
     static __thread struct { uint64_t sec_1; uint8_t len; char text[40]; } seen[4];
@@ -147,9 +147,12 @@ put_time(struct jw *j, uint64_t ms)
      * and what goes past the text is written over next */
     memcpy(j->p, c->text, sizeof(c->text));
     j->p += c->len;
-    char f[6] = { '.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
-                  (char)('0' + frac % 10), 'Z', '"' };
-    put_bytes(j, f, 6);
+    j->p[0] = '.';
+    j->p[1] = (char)('0' + frac / 100);
+    memcpy(j->p + 2, hf_digit_pairs + 2 * (frac % 100), 2);
+    j->p[4] = 'Z';
+    j->p[5] = '"';
+    j->p += 6;
 }
 
 #define TIME(j, key, ms) do { KEY(j, key); put_time(j, ms); } while (0)
@@ -157,19 +160,26 @@ put_time(struct jw *j, uint64_t ms)
 static void
 put_uuid(struct jw *j, const uint8_t *u)
 {
-    char s[37];
-    hf_uuid_format(u, s);
-    put_quoted(j, s, 36);
+    /* in place: the room is there, the NUL is written over by the quote */
+    *j->p = '"';
+    hf_uuid_format(u, j->p + 1);
+    j->p[37] = '"';
+    j->p += 38;
 }
 
-/* Nothing in it that hf_escape_json_string would change. */
+/* Nothing in it that hf_escape_json_string would change: printable ASCII
+ * but the quote, the backslash and '<'.  A table: one load a byte. */
 static bool
 plain_text(const uint8_t *s, size_t len)
 {
+    static const bool escaped[256] = {
+        [0 ... 0x1f] = true, ['"'] = true, ['\\'] = true, ['<'] = true, [0x7f ... 0xff] = true,
+    };
+    bool any = false;
+
     for (size_t i = 0; i < len; i++)
-        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\' || s[i] == '<')
-            return false;
-    return true;
+        any |= escaped[s[i]];
+    return !any;
 }
 
 /* Untrusted bytes: as they are when plain, else through safe_text's JSON
@@ -202,16 +212,10 @@ put_escaped(struct jw *j, const char *key, size_t key_len, const void *v, size_t
 static void
 put_mac(struct jw *j, const uint8_t m[6])
 {
-    static const char hex[] = "0123456789abcdef";
-
-    *j->p++ = '"';
-    for (int i = 0; i < 6; i++) {
-        j->p[0] = hex[m[i] >> 4];
-        j->p[1] = hex[m[i] & 15];
-        j->p[2] = ':';
-        j->p += 3;
-    }
-    j->p[-1] = '"';
+    *j->p = '"';
+    hf_mac_text(m, j->p + 1);
+    j->p[18] = '"';                       /* over the NUL */
+    j->p += 19;
 }
 
 static bool
@@ -293,8 +297,11 @@ hf_event_json(GString *out, const struct hf_event *ev, const char *src_device,
     POOLED(j, "dns_name", ev->dns);
     POOLED(j, "dns_query", ev->query);
     const char *label = hf_app_label_name(ev->app_label);
-    if (*label)
-        NAME(j, "app", label, strlen(label));
+    if (*label) {
+        /* ours: short and plain */
+        KEY(j, "app");
+        put_quoted(j, label, strlen(label));
+    }
     DEVICE(j, "src_device", src_device);
     DEVICE(j, "dst_device", dst_device);
     LIT(j, "}\n");

@@ -9,6 +9,9 @@
 
 #define HF_IP_TEXT_MAX 46    /* INET6_ADDRSTRLEN */
 
+/* Both write into out's HF_IP_TEXT_MAX bytes, perhaps a few past the
+ * text's length. */
+
 /* Writes a (host byte order) as dotted quad; returns the length (no NUL). */
 size_t hf_ipv4_text(uint32_t a, char *out);
 /* Writes a as inet_ntop(AF_INET6) does; returns the length (no NUL). */

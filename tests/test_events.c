@@ -328,12 +328,32 @@ test_u64_text(void)
         if (p > UINT64_MAX / 10)
             break;
     }
+    CHECK(bad == 0, "powers of ten and neighbours as printf writes them (%u differ)", bad);
+    /* the digit count comes from the bit length: every bit length's ends,
+     * then random numbers of every length */
+    bad = 0;
+    for (int k = 1; k < 64; k++) {
+        for (int d = -1; d <= 1; d++) {
+            uint64_t v = (1ULL << k) + (uint64_t)(int64_t)d;
+            g_snprintf(want, sizeof(want), "%" G_GUINT64_FORMAT, v);
+            got[hf_u64_text(v, got)] = 0;
+            bad += strcmp(got, want) != 0;
+        }
+    }
+    GRand *rng = g_rand_new_with_seed(64);
+    for (int i = 0; i < 200000; i++) {
+        uint64_t v = ((uint64_t)g_rand_int(rng) << 32 | g_rand_int(rng)) >> g_rand_int_range(rng, 0, 64);
+        g_snprintf(want, sizeof(want), "%" G_GUINT64_FORMAT, v);
+        got[hf_u64_text(v, got)] = 0;
+        bad += strcmp(got, want) != 0;
+    }
+    g_rand_free(rng);
+    CHECK(bad == 0, "powers of two and neighbours, 200000 random numbers (%u differ)", bad);
     g_snprintf(want, sizeof(want), "%" G_GUINT64_FORMAT, UINT64_MAX);
     got[hf_u64_text(UINT64_MAX, got)] = 0;
     CHECK(!strcmp(got, want), "UINT64_MAX: %s", got);
     got[hf_u64_text(0, got)] = 0;
     CHECK(!strcmp(got, "0"), "0: %s", got);
-    CHECK(bad == 0, "powers of ten and neighbours as printf writes them (%u differ)", bad);
 }
 
 /* Times by arithmetic are strftime's: month and year ends, leap days. */
