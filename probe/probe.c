@@ -261,6 +261,8 @@ open_events(struct probe *pr)
     struct hf_names_config nc = {
         .ethers = (const char *const *)pr->opt.ethers,
         .leases = (const char *const *)pr->opt.leases,
+        /* domains only for --match; lines name devices alone */
+        .devices_only = !pr->opt.match,
     };
 
     pr->query_names = hf_names_load(&nc, &err);

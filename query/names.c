@@ -73,6 +73,8 @@ hf_names_load(const struct hf_names_config *c, GError **err)
 
     if (!c)
         c = &none;
+    if (c->devices_only)
+        goto devices;
     if (!(n->psl = hf_psl_load(c->psl_path, c->psl_private, err)))
         goto fail;
     n->merge = load_list(c->merge_path, "domain-merge.list", hf_default_merge_list,
@@ -85,6 +87,7 @@ hf_names_load(const struct hf_names_config *c, GError **err)
         goto fail;
     n->malformed = hf_glob_list_malformed(n->merge) + hf_glob_list_malformed(n->ignore);
 
+devices:
     /* precedence by order: ethers, then leases, then the config */
     n->devices = hf_devices_new();
     ethers = c->ethers ? c->ethers : ethers_default;
@@ -240,7 +243,7 @@ hf_names_domain(const struct hf_names *n, const char *host, size_t len,
         return NULL;
     if (!m.lookup || m.literal)
         return put(buf, size, m.name, m.len);
-    if (!n) {
+    if (!n || !n->psl) {
         d = last_two_labels(m.low, m.len, &dlen);
         return put(buf, size, d, dlen);
     }
@@ -259,7 +262,7 @@ hf_names_registrable(const struct hf_names *n, const char *host, size_t len,
     struct norm m;
     ptrdiff_t off;
 
-    if (!n || !buf || size == 0 || !normalise(host, len, &m) || !m.lookup
+    if (!n || !n->psl || !buf || size == 0 || !normalise(host, len, &m) || !m.lookup
         || m.literal)
         return NULL;
     off = hf_psl_registrable(n->psl, m.low);
@@ -273,7 +276,7 @@ hf_names_ignored(const struct hf_names *n, const char *host, size_t len)
 {
     struct norm m;
 
-    if (!n || !normalise(host, len, &m) || !m.lookup)
+    if (!n || !n->ignore || !normalise(host, len, &m) || !m.lookup)
         return false;
     return hf_glob_list_match(n->ignore, m.low, NULL);
 }

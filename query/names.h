@@ -39,6 +39,10 @@ struct hf_names_config {
     bool psl_private;            /* apply the PSL's PRIVATE section too
                                     (blogspot.com, cloudfront.net...): each
                                     customer its own domain; default off */
+    bool devices_only;           /* load the device sources alone, not the
+                                    PSL and the lists (reading the PSL costs
+                                    milliseconds): domains are then as with
+                                    no names at all, nothing is ignored */
 };
 
 /* The shipped default lists: DATADIR/hostflow/domain-merge.list and
