@@ -239,32 +239,22 @@ put_addr(struct jw *j, uint8_t ip_version, const uint8_t a[16])
     *j->p++ = '"';
 }
 
-void
-hf_event_json(GString *out, const struct hf_event *ev, const char *src_device,
-              const char *dst_device)
+/* The parts of a line that are the same for every event of a flow record
+ * (its id picks them: ids, key and link layer are set when the record
+ * starts) and the room each is given (their longest text, IPv6 addresses
+ * and 5-digit numbers, fits). */
+static void
+put_ids(struct jw *j, const struct hf_event *ev)
 {
-    static const char *const types[] = { "start", "state", "name", "end" };
-    static const size_t type_len[] = { 5, 5, 4, 3 };
-    static const char *const states[] = { "syn", "syn-ack", "established", "fin", "rst" };
-    struct jw jw, *j = &jw;
-
-    jw_start(j, out);
-    LIT(j, "{\"event\":");
-    put_quoted(j, types[ev->type], type_len[ev->type]);
-    UINT(j, "seq", ev->seq);
-    TIME(j, "time", ev->time_ms);
     KEY(j, "flow_id");
     put_uuid(j, ev->flow_id);
     KEY(j, "conversation_id");
     put_uuid(j, ev->conversation_id);
-    if (ev->type == HF_EVENT_STATE)
-        STR(j, "state", states[ev->state], strlen(states[ev->state]));
-    if (ev->type == HF_EVENT_END) {
-        const char *reason = hf_event_end_reason(ev->end_reason, ev->tcp_flags);
-        STR(j, "reason", reason, strlen(reason));
-    }
-    TIME(j, "first", ev->first_ms);
-    TIME(j, "last", ev->last_ms);
+}
+
+static void
+put_key(struct jw *j, const struct hf_event *ev)
+{
     UINT(j, "ip_version", ev->ip_version);
     UINT(j, "protocol", ev->protocol);
     KEY(j, "src_addr");
@@ -278,12 +268,98 @@ hf_event_json(GString *out, const struct hf_event *ev, const char *src_device,
         UINT(j, "src_port", ev->src_port);
         UINT(j, "dst_port", ev->dst_port);
     }
-    if (ev->protocol == HF_PROTO_TCP)
-        UINT(j, "tcp_flags", ev->tcp_flags);
+}
+
+static void
+put_link(struct jw *j, const struct hf_event *ev)
+{
     UINT(j, "vlan", ev->vlan);
     UINT(j, "interface", ev->interface);
     MAC(j, "src_mac", ev->src_mac);
     MAC(j, "dst_mac", ev->dst_mac);
+}
+
+#define CACHE_SLOTS 512      /* flows whose text is kept; a power of two */
+
+struct flow_text {
+    uint8_t flow_id[16];
+    uint16_t ids_len, key_len, link_len;   /* ids_len 0: an empty slot */
+    char ids[112];           /* 106 */
+    char key[192];           /* 170, and an address's few bytes past it */
+    char link[112];          /* 95 */
+};
+
+struct hf_event_text_cache {
+    struct flow_text slot[CACHE_SLOTS];
+};
+
+struct hf_event_text_cache *
+hf_event_text_cache_new(void)
+{
+    return g_new0(struct hf_event_text_cache, 1);
+}
+
+void
+hf_event_text_cache_free(struct hf_event_text_cache *c)
+{
+    g_free(c);
+}
+
+/* A part from the slot (hit: copied at its room's fixed size, the line's
+ * room is there, what goes past it is written over next) or made, and
+ * kept when there is a slot. */
+#define PART(j, t, hit, part, put, ev) do { \
+        if (hit) { \
+            memcpy((j)->p, (t)->part, sizeof((t)->part)); \
+            (j)->p += (t)->part##_len; \
+        } else { \
+            char *from_ = (j)->p; \
+            put(j, ev); \
+            if (t) { \
+                (t)->part##_len = (uint16_t)((j)->p - from_); \
+                memcpy((t)->part, from_, (t)->part##_len); \
+            } \
+        } \
+    } while (0)
+
+void
+hf_event_json(GString *out, const struct hf_event *ev, const char *src_device,
+              const char *dst_device, struct hf_event_text_cache *cache)
+{
+    static const char *const types[] = { "start", "state", "name", "end" };
+    static const size_t type_len[] = { 5, 5, 4, 3 };
+    static const char *const states[] = { "syn", "syn-ack", "established", "fin", "rst" };
+    struct jw jw, *j = &jw;
+    struct flow_text *t = NULL;
+    bool hit = false;
+
+    if (cache) {
+        /* the id's last bytes are random */
+        uint32_t h;
+        memcpy(&h, ev->flow_id + 12, 4);
+        t = &cache->slot[h & (CACHE_SLOTS - 1)];
+        hit = t->ids_len && !memcmp(t->flow_id, ev->flow_id, 16);
+    }
+    jw_start(j, out);
+    LIT(j, "{\"event\":");
+    put_quoted(j, types[ev->type], type_len[ev->type]);
+    UINT(j, "seq", ev->seq);
+    TIME(j, "time", ev->time_ms);
+    PART(j, t, hit, ids, put_ids, ev);
+    if (ev->type == HF_EVENT_STATE)
+        STR(j, "state", states[ev->state], strlen(states[ev->state]));
+    if (ev->type == HF_EVENT_END) {
+        const char *reason = hf_event_end_reason(ev->end_reason, ev->tcp_flags);
+        STR(j, "reason", reason, strlen(reason));
+    }
+    TIME(j, "first", ev->first_ms);
+    TIME(j, "last", ev->last_ms);
+    PART(j, t, hit, key, put_key, ev);
+    if (ev->protocol == HF_PROTO_TCP)
+        UINT(j, "tcp_flags", ev->tcp_flags);
+    PART(j, t, hit, link, put_link, ev);
+    if (t && !hit)
+        memcpy(t->flow_id, ev->flow_id, 16);
     UINT(j, "packets", ev->packets);
     UINT(j, "bytes", ev->bytes);
     UINT(j, "rev_packets", ev->rev_packets);

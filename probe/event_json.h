@@ -42,10 +42,18 @@ struct hf_event {
     uint8_t app_label;                /* enum hf_app_label (HF_APP_NONE: no "app") */
 };
 
+/* The text of a line that is the same for every event of a flow record
+ * (ids, addresses, ports, VLAN, interface, MACs), kept for the flows whose
+ * events came last: a flow's later events copy it rather than make it
+ * again.  One per thread that writes lines (about 230 KB). */
+struct hf_event_text_cache;
+struct hf_event_text_cache *hf_event_text_cache_new(void);
+void hf_event_text_cache_free(struct hf_event_text_cache *c);
+
 /* Appends the event and a newline to out; the devices are NULL when not
- * known. */
+ * known; cache may be NULL (each line made whole). */
 void hf_event_json(GString *out, const struct hf_event *ev, const char *src_device,
-                   const char *dst_device);
+                   const char *dst_device, struct hf_event_text_cache *cache);
 
 /* {"event":"drops",...}: dropped since the last such line, and in all. */
 void hf_event_json_drops(GString *out, uint64_t time_ms, uint64_t dropped, uint64_t total);

@@ -23,8 +23,15 @@ enum {
     TOLD_SYN = 1, TOLD_SYNACK = 2, TOLD_ESTABLISHED = 4, TOLD_FIN = 8, TOLD_RST = 16,
 };
 
+/* What the writer thread makes lines with (its own). */
+struct writer {
+    const struct hf_names *devices;    /* NULL: none configured */
+    struct hf_event_text_cache *texts;
+};
+
 struct hf_events {
     struct hf_flow_table *table;
+    struct writer writer;
     bool with_names;
     struct hf_filter *match;
     struct hf_filter_env env;
@@ -56,14 +63,15 @@ device_of(const struct hf_names *names, const struct hf_event *ev, bool src)
 static void
 format_queued(GString *out, const void *item, void *ctx)
 {
-    const struct hf_names *names = ctx;
+    const struct writer *w = ctx;
     const struct hf_event *ev = item;
 
-    if (!names) {
-        hf_event_json(out, ev, NULL, NULL);
+    if (!w->devices) {
+        hf_event_json(out, ev, NULL, NULL, w->texts);
         return;
     }
-    hf_event_json(out, ev, device_of(names, ev, true), device_of(names, ev, false));
+    hf_event_json(out, ev, device_of(w->devices, ev, true), device_of(w->devices, ev, false),
+                  w->texts);
 }
 
 /* A block's names are references it holds: given back (on the capture
@@ -150,9 +158,12 @@ hf_events_open(const struct hf_events_config *c, struct hf_flow_table *table, GE
     struct hf_names_stats ns;
     hf_names_stats(c->names, &ns);
     /* no devices configured: the writer looks none up */
-    sc.format_ctx = ns.device_macs || ns.device_ips ? (void *)c->names : NULL;
+    e->writer.devices = ns.device_macs || ns.device_ips ? c->names : NULL;
+    e->writer.texts = hf_event_text_cache_new();
+    sc.format_ctx = &e->writer;
     e->sink = hf_event_sink_start(&sc, e->queue, err);
     if (!e->sink) {
+        hf_event_text_cache_free(e->writer.texts);
         hf_event_queue_free(e->queue, NULL);
         hf_filter_free(e->match);
         g_free(e);
@@ -357,6 +368,7 @@ hf_events_close(struct hf_events *e, struct hf_events_stats *st)
     if (st)
         *st = s;
     hf_event_queue_free(e->queue, event_done);
+    hf_event_text_cache_free(e->writer.texts);
     hf_filter_free(e->match);
     g_free(e);
 }

@@ -236,7 +236,7 @@ test_json_line(void)
         .app_label = HF_APP_TLS,
     };
 
-    hf_event_json(out, &ev, "lap\"top", NULL);
+    hf_event_json(out, &ev, "lap\"top", NULL, NULL);
     CHECK(out->str[out->len - 1] == '\n' && !memchr(out->str, '\n', out->len - 1),
           "one line: %s", out->str);
     CHECK(strstr(out->str, "\"reason\":\"tcp-rst\"") != NULL, "FIN/RST end with RST: tcp-rst");
@@ -257,16 +257,79 @@ test_json_line(void)
     struct hf_event st = { .type = HF_EVENT_STATE, .state = HF_STATE_ESTABLISHED, .seq = 8,
                            .ip_version = 4, .protocol = HF_PROTO_TCP };
     g_string_truncate(out, 0);
-    hf_event_json(out, &st, NULL, NULL);
+    hf_event_json(out, &st, NULL, NULL, NULL);
     CHECK(strstr(out->str, "\"state\":\"established\"") && !strstr(out->str, "\"app\""),
           "state established, no app without a label: %s", out->str);
     struct hf_event icmp = { .type = HF_EVENT_START, .ip_version = 4, .protocol = HF_PROTO_ICMP,
                              .icmp_type_code = 3 << 8 | 1, .src_port = 9 };
     g_string_truncate(out, 0);
-    hf_event_json(out, &icmp, NULL, NULL);
+    hf_event_json(out, &icmp, NULL, NULL, NULL);
     CHECK(strstr(out->str, "\"icmp_type\":3,\"icmp_code\":1") && !strstr(out->str, "src_port")
           && !strstr(out->str, "tcp_flags"), "ICMP type and code: %s", out->str);
     g_string_free(out, TRUE);
+}
+
+/* Lines made with the text cache are the lines made without it: events of
+ * 700 flows (IPv4 and IPv6, TCP, UDP and ICMP, with and without MACs) in
+ * random order, more flows than the cache has slots, and ids that pick
+ * the same slot. */
+static void
+test_json_cache(void)
+{
+    enum { FLOWS = 700, EVENTS = 20000 };
+    static struct hf_event flows[FLOWS];
+    static const uint8_t protos[] = { HF_PROTO_TCP, HF_PROTO_UDP, HF_PROTO_ICMP, HF_PROTO_ICMPV6 };
+    GRand *rng = g_rand_new_with_seed(1812);
+    struct hf_event_text_cache *cache = hf_event_text_cache_new();
+    GString *plain = g_string_new(NULL), *cached = g_string_new(NULL);
+    unsigned differ = 0;
+
+    for (int i = 0; i < FLOWS; i++) {
+        struct hf_event *f = &flows[i];
+        for (int b = 0; b < 16; b++) {
+            f->flow_id[b] = (uint8_t)g_rand_int(rng);
+            f->conversation_id[b] = (uint8_t)g_rand_int(rng);
+            f->src_addr[b] = (uint8_t)g_rand_int_range(rng, 0, 3);   /* zero runs */
+            f->dst_addr[b] = (uint8_t)g_rand_int(rng);
+        }
+        if (i % 7 == 1)      /* the same slot as the flow before it */
+            memcpy(f->flow_id + 12, flows[i - 1].flow_id + 12, 4);
+        f->ip_version = g_rand_boolean(rng) ? 4 : 6;
+        f->protocol = protos[g_rand_int_range(rng, 0, 4)];
+        f->src_port = (uint16_t)g_rand_int(rng);
+        f->dst_port = (uint16_t)g_rand_int_range(rng, 0, 1024);
+        f->icmp_type_code = (uint16_t)g_rand_int(rng);
+        f->vlan = (uint16_t)g_rand_int_range(rng, 0, 4096);
+        f->interface = g_rand_int(rng);
+        if (g_rand_boolean(rng)) {
+            for (int b = 0; b < 6; b++) {
+                f->src_mac[b] = (uint8_t)g_rand_int(rng);
+                f->dst_mac[b] = (uint8_t)g_rand_int(rng);
+            }
+        }
+    }
+    for (int n = 0; n < EVENTS; n++) {
+        struct hf_event ev = flows[g_rand_int_range(rng, 0, n < EVENTS / 2 ? 40 : FLOWS)];
+        ev.type = (uint8_t)g_rand_int_range(rng, 0, 4);
+        ev.state = (uint8_t)g_rand_int_range(rng, 0, 5);
+        ev.end_reason = HF_END_IDLE;
+        ev.seq = (uint64_t)n + 1;
+        ev.time_ms = 1700000000000ULL + (uint64_t)g_rand_int(rng);
+        ev.first_ms = ev.last_ms = ev.time_ms;
+        ev.tcp_flags = (uint8_t)g_rand_int(rng);
+        ev.packets = g_rand_int(rng);
+        g_string_truncate(plain, 0);
+        g_string_truncate(cached, 0);
+        hf_event_json(plain, &ev, NULL, NULL, NULL);
+        hf_event_json(cached, &ev, NULL, NULL, cache);
+        differ += !g_string_equal(plain, cached);
+    }
+    CHECK(differ == 0, "20000 lines of 700 flows the same with and without the text cache "
+          "(%u differ)", differ);
+    hf_event_text_cache_free(cache);
+    g_string_free(plain, TRUE);
+    g_string_free(cached, TRUE);
+    g_rand_free(rng);
 }
 
 /* The writer's own address text is inet_ntop's, zero runs and IPv4 tails
@@ -376,7 +439,7 @@ test_json_times(void)
         g_snprintf(key, sizeof(key), "\"time\":\"%s.987Z\"", want);
         struct hf_event ev = { .type = HF_EVENT_START, .seq = 1, .time_ms = ms, .ip_version = 4 };
         g_string_truncate(out, 0);
-        hf_event_json(out, &ev, NULL, NULL);
+        hf_event_json(out, &ev, NULL, NULL, NULL);
         CHECK(strstr(out->str, key) != NULL, "%s in %s", key, out->str);
     }
     g_string_free(out, TRUE);
@@ -394,7 +457,7 @@ test_json_long_names(void)
                            .app = test_name(plain, 3000), .name_source = HF_NAME_HTTP,
                            .query = test_name(ctl, 2000) };
 
-    hf_event_json(out, &ev, NULL, plain);
+    hf_event_json(out, &ev, NULL, plain, NULL);
     CHECK(g_str_has_prefix(out->str, "{\"earlier\":1}\n{\"event\":\"name\""), "appended after the earlier line");
     CHECK(out->len == strlen(out->str) && out->str[out->len - 1] == '\n'
           && !memchr(out->str + 14, '\n', out->len - 15), "one whole line");
@@ -427,6 +490,7 @@ main(void)
     test_queue_threads();
     test_reverse_key();
     test_json_line();
+    test_json_cache();
     test_ip_text();
     test_u64_text();
     test_json_times();
