@@ -11,11 +11,14 @@
  * writer sleeps when the ring is empty; waking it for every item costs
  * capture more than the item itself, so it is woken once WAKE_ITEMS wait
  * and otherwise looks by itself every WAKE_MS (a lone event waits at most
- * that long).  The producer publishes its counter every PUBLISH_ITEMS
+ * that long).  A wake is a futex call and two context switches, dear in a
+ * virtual machine (an interrupt between virtual CPUs): 4096 items (a few
+ * ms of a busy capture, under WAKE_MS) wake it a quarter as often as 1024
+ * did (big-50: some 180-450 context switches a run instead of 420-900).  The producer publishes its counter every PUBLISH_ITEMS
  * items (and when asked): each look at the writer's cache line (is it
  * asleep?) and each store to its own line the writer reads costs a
  * transfer between cores. */
-#define WAKE_ITEMS 1024
+#define WAKE_ITEMS 4096
 #define WAKE_MS 20
 #define PUBLISH_ITEMS 64
 #define CACHE_LINE 64
