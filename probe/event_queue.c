@@ -30,6 +30,7 @@ struct hf_event_queue {
                                          other way round */
     uint32_t capacity;
     uint32_t wake_items;
+    uint32_t publish_items;           /* a batch: at most a quarter of the ring */
     size_t item_size;
     /* each side's counters on its own cache line: a push does not pull the
      * line the writer is changing, and the other way round; the producer's
@@ -63,6 +64,7 @@ hf_event_queue_new(uint32_t capacity, size_t item_size)
     pthread_condattr_destroy(&ca);
     q->capacity = capacity ? capacity : 1;
     q->wake_items = q->capacity / 2 < WAKE_ITEMS ? q->capacity / 2 + 1 : WAKE_ITEMS;
+    q->publish_items = q->capacity / 4 < PUBLISH_ITEMS ? q->capacity / 4 + 1 : PUBLISH_ITEMS;
     q->item_size = item_size;
     q->ring = g_new0(void *, q->capacity);
     q->spare = g_new0(void *, q->capacity);
@@ -110,8 +112,11 @@ hf_event_queue_reserve(struct hf_event_queue *q)
 {
     uint64_t t = q->next;
 
-    if (t - q->head_seen >= q->capacity)   /* looks full: see how far the writer got */
+    if (t - q->head_seen >= q->capacity) {
+        /* looks full: see how far the writer got, and let it see it all */
         q->head_seen = atomic_load_explicit(&q->head, memory_order_acquire);
+        hf_event_queue_publish(q);
+    }
     if (t - q->head_seen >= q->capacity || atomic_load_explicit(&q->closed, memory_order_relaxed)) {
         atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
         return NULL;
@@ -130,7 +135,7 @@ hf_event_queue_commit(struct hf_event_queue *q)
 {
     q->ring[q->next++ % q->capacity] = q->pending;
     q->pending = NULL;
-    if (q->next - q->published >= PUBLISH_ITEMS)
+    if (q->next - q->published >= q->publish_items)
         hf_event_queue_publish(q);
 }
 

@@ -129,6 +129,44 @@ test_queue_bounds(void)
     CHECK(done_calls == made, "every block handed to done once (%u of %u)", done_calls, made);
 }
 
+/* A small queue publishes in batches smaller than itself (a batch larger
+ * than the ring would hold events back while capture drops): 3 items of an
+ * 8-place queue reach the consumer without a publish. */
+static void *
+take_once(void *arg)
+{
+    void *out[8];
+    bool empty;
+    struct hf_event_queue *q = arg;
+    size_t n = hf_event_queue_take(q, out, 8, &empty);
+
+    hf_event_queue_release(q, n);
+    return (void *)(uintptr_t)n;
+}
+
+static void
+test_queue_small_batches(void)
+{
+    struct hf_event_queue *q = hf_event_queue_new(8, sizeof(struct item));
+    struct timespec until;
+    pthread_t t;
+    void *got = NULL;
+
+    for (int i = 0; i < 3; i++)
+        push(q, i);
+    pthread_create(&t, NULL, take_once, q);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    bool in_time = pthread_timedjoin_np(t, &got, &until) == 0;
+    CHECK(in_time && (uintptr_t)got == 3, "8 places: 3 items published by themselves (%s)",
+          in_time ? "taken" : "not within 5 s");
+    if (!in_time) {
+        hf_event_queue_close(q);     /* lets the consumer go */
+        pthread_join(t, NULL);
+    }
+    hf_event_queue_free(q, NULL);
+}
+
 #define THREAD_LINES 200000
 
 struct consumer {
@@ -487,6 +525,7 @@ main(void)
 {
     test_uuid7();
     test_queue_bounds();
+    test_queue_small_batches();
     test_queue_threads();
     test_reverse_key();
     test_json_line();
