@@ -107,6 +107,16 @@ wake_consumer(struct hf_event_queue *q)
     pthread_mutex_unlock(&q->lock);
 }
 
+/* The next spare block was last read by the writer, on another core: its
+ * lines are asked for now, to be ours by the next item (a store to a line
+ * another core holds otherwise waits for it). */
+static inline void
+prefetch_for_writing(const char *block, size_t size)
+{
+    for (size_t at = 0; at < size; at += CACHE_LINE)
+        __builtin_prefetch(block + at, 1);
+}
+
 void *
 hf_event_queue_reserve(struct hf_event_queue *q)
 {
@@ -126,6 +136,8 @@ hf_event_queue_reserve(struct hf_event_queue *q)
             q->spare_tail_seen = atomic_load_explicit(&q->spare_tail, memory_order_acquire);
         q->pending = q->spare_head != q->spare_tail_seen
                      ? q->spare[q->spare_head++ % q->capacity] : g_malloc0(q->item_size);
+        if (q->spare_head != q->spare_tail_seen)
+            prefetch_for_writing(q->spare[q->spare_head % q->capacity], q->item_size);
     }
     return q->pending;
 }
