@@ -234,8 +234,7 @@ put_addr(struct jw *j, uint8_t ip_version, const uint8_t a[16])
     if (ip_version == 6)
         j->p += hf_ipv6_text(a, j->p);
     else
-        j->p += hf_ipv4_text((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16
-                             | (uint32_t)a[2] << 8 | a[3], j->p);
+        j->p += hf_ipv4_text(hf_ipv4_of_bytes(a), j->p);
     *j->p++ = '"';
 }
 

@@ -9,6 +9,7 @@
 #include "app_label.h"
 #include "flow_fill.h"
 #include "flow_names.h"
+#include "ip_text.h"
 #include "names.h"
 #include "proto.h"
 #include "uuid7.h"
@@ -42,12 +43,6 @@ struct hf_events {
     uint64_t seq;
 };
 
-static uint32_t
-ipv4_of(const uint8_t a[16])
-{
-    return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
-}
-
 static const char *
 device_of(const struct hf_names *names, const struct hf_event *ev, bool src)
 {
@@ -55,7 +50,7 @@ device_of(const struct hf_names *names, const struct hf_event *ev, bool src)
     bool v6 = ev->ip_version == 6;
 
     return hf_names_device_of(names, src ? ev->src_mac : ev->dst_mac, v6, a,
-                              v6 ? 0 : ipv4_of(a));
+                              v6 ? 0 : hf_ipv4_of_bytes(a));
 }
 
 /* On the writer thread: device names (the names layer is read-only, safe

@@ -68,8 +68,7 @@ hf_ipv6_text(const uint8_t a[16], char *out)
             out[n++] = ':';
         /* ::a.b.c.d and ::ffff:a.b.c.d keep their IPv4 tail, as inet_ntop */
         if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
-            return n + hf_ipv4_text((uint32_t)a[12] << 24 | a[13] << 16 | a[14] << 8 | a[15],
-                                    out + n);
+            return n + hf_ipv4_text(hf_ipv4_of_bytes(a + 12), out + n);
         int shift = w[i] >= 0x1000 ? 12 : w[i] >= 0x100 ? 8 : w[i] >= 0x10 ? 4 : 0;
         for (; shift >= 0; shift -= 4)
             out[n++] = hex[w[i] >> shift & 15];
