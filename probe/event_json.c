@@ -6,6 +6,7 @@
 #include "proto.h"
 #include "record_format.h"
 #include "safe_text.h"
+#include "app_label.h"
 #include "digits.h"
 #include "ip_text.h"
 #include "uuid7.h"
@@ -13,12 +14,12 @@
 #define TCP_RST 0x04
 
 const char *
-hf_event_end_reason(const hf_flow_record_t *r)
+hf_event_end_reason(uint8_t flow_end_reason, uint8_t tcp_flags)
 {
-    switch (r->flowEndReason) {
+    switch (flow_end_reason) {
     case HF_END_IDLE: return "idle";
     case HF_END_ACTIVE: return "active";
-    case HF_END_EOF: return r->tcpControlBits & TCP_RST ? "tcp-rst" : "tcp-fin";
+    case HF_END_EOF: return tcp_flags & TCP_RST ? "tcp-rst" : "tcp-fin";
     case HF_END_RESOURCES: return "evicted";
     default: return "shutdown";
     }
@@ -129,7 +130,7 @@ second_text(uint64_t sec, char *out)
 
 /* "...T...Z": the text of the last few seconds kept (a line's three times
  * and the lines around it mostly fall in them). */
-static void
+static inline __attribute__((always_inline)) void
 put_time(struct jw *j, uint64_t ms)
 {
     static __thread struct { uint64_t sec_1; uint8_t len; char text[40]; } seen[4];
@@ -146,9 +147,12 @@ put_time(struct jw *j, uint64_t ms)
      * and what goes past the text is written over next */
     memcpy(j->p, c->text, sizeof(c->text));
     j->p += c->len;
-    char f[6] = { '.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
-                  (char)('0' + frac % 10), 'Z', '"' };
-    put_bytes(j, f, 6);
+    j->p[0] = '.';
+    j->p[1] = (char)('0' + frac / 100);
+    memcpy(j->p + 2, hf_digit_pairs + 2 * (frac % 100), 2);
+    j->p[4] = 'Z';
+    j->p[5] = '"';
+    j->p += 6;
 }
 
 #define TIME(j, key, ms) do { KEY(j, key); put_time(j, ms); } while (0)
@@ -156,19 +160,26 @@ put_time(struct jw *j, uint64_t ms)
 static void
 put_uuid(struct jw *j, const uint8_t *u)
 {
-    char s[37];
-    hf_uuid_format(u, s);
-    put_quoted(j, s, 36);
+    /* in place: the room is there, the NUL is written over by the quote */
+    *j->p = '"';
+    hf_uuid_format(u, j->p + 1);
+    j->p[37] = '"';
+    j->p += 38;
 }
 
-/* Nothing in it that hf_escape_json_string would change. */
+/* Nothing in it that hf_escape_json_string would change: printable ASCII
+ * but the quote, the backslash and '<'.  A table: one load a byte. */
 static bool
 plain_text(const uint8_t *s, size_t len)
 {
+    static const bool escaped[256] = {
+        [0 ... 0x1f] = true, ['"'] = true, ['\\'] = true, ['<'] = true, [0x7f ... 0xff] = true,
+    };
+    bool any = false;
+
     for (size_t i = 0; i < len; i++)
-        if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\' || s[i] == '<')
-            return false;
-    return true;
+        any |= escaped[s[i]];
+    return !any;
 }
 
 /* Untrusted bytes: as they are when plain, else through safe_text's JSON
@@ -193,26 +204,18 @@ put_escaped(struct jw *j, const char *key, size_t key_len, const void *v, size_t
 }
 
 #define KEY_TEXT(key) ",\"" key "\":"
-#define NAME(j, key, v) do { if ((v)->len) \
-        put_escaped(j, KEY_TEXT(key), sizeof(KEY_TEXT(key)) - 1, (v)->buf, (v)->len); \
-    } while (0)
-#define DEVICE(j, key, name) do { if (name) \
-        put_escaped(j, KEY_TEXT(key), sizeof(KEY_TEXT(key)) - 1, name, strlen(name)); \
-    } while (0)
+#define NAME(j, key, s, len) \
+    put_escaped(j, KEY_TEXT(key), sizeof(KEY_TEXT(key)) - 1, s, len)
+#define POOLED(j, key, n) do { if (n) NAME(j, key, (n)->str, (n)->len); } while (0)
+#define DEVICE(j, key, name) do { if (name) NAME(j, key, name, strlen(name)); } while (0)
 
 static void
 put_mac(struct jw *j, const uint8_t m[6])
 {
-    static const char hex[] = "0123456789abcdef";
-
-    *j->p++ = '"';
-    for (int i = 0; i < 6; i++) {
-        j->p[0] = hex[m[i] >> 4];
-        j->p[1] = hex[m[i] & 15];
-        j->p[2] = ':';
-        j->p += 3;
-    }
-    j->p[-1] = '"';
+    *j->p = '"';
+    hf_mac_text(m, j->p + 1);
+    j->p[18] = '"';                       /* over the NUL */
+    j->p += 19;
 }
 
 static bool
@@ -225,75 +228,157 @@ mac_set(const uint8_t m[6])
 #define MAC(j, key, m) do { if (mac_set(m)) { KEY(j, key); put_mac(j, m); } } while (0)
 
 static void
-put_addr(struct jw *j, const hf_flow_record_t *r, bool src)
+put_addr(struct jw *j, uint8_t ip_version, const uint8_t a[16])
 {
     *j->p++ = '"';
-    if (r->ipVersion == 6)
-        j->p += hf_ipv6_text(src ? r->sourceIPv6Address : r->destinationIPv6Address, j->p);
+    if (ip_version == 6)
+        j->p += hf_ipv6_text(a, j->p);
     else
-        j->p += hf_ipv4_text(src ? r->sourceIPv4Address : r->destinationIPv4Address, j->p);
+        j->p += hf_ipv4_text(hf_ipv4_of_bytes(a), j->p);
     *j->p++ = '"';
 }
 
+/* The parts of a line that are the same for every event of a flow record
+ * (its id picks them: ids, key and link layer are set when the record
+ * starts) and the room each is given (their longest text, IPv6 addresses
+ * and 5-digit numbers, fits). */
+static void
+put_ids(struct jw *j, const struct hf_event *ev)
+{
+    KEY(j, "flow_id");
+    put_uuid(j, ev->flow_id);
+    KEY(j, "conversation_id");
+    put_uuid(j, ev->conversation_id);
+}
+
+static void
+put_key(struct jw *j, const struct hf_event *ev)
+{
+    UINT(j, "ip_version", ev->ip_version);
+    UINT(j, "protocol", ev->protocol);
+    KEY(j, "src_addr");
+    put_addr(j, ev->ip_version, ev->src_addr);
+    KEY(j, "dst_addr");
+    put_addr(j, ev->ip_version, ev->dst_addr);
+    if (hf_proto_is_icmp(ev->protocol)) {
+        UINT(j, "icmp_type", ev->icmp_type_code >> 8);
+        UINT(j, "icmp_code", ev->icmp_type_code & 0xff);
+    } else {
+        UINT(j, "src_port", ev->src_port);
+        UINT(j, "dst_port", ev->dst_port);
+    }
+}
+
+static void
+put_link(struct jw *j, const struct hf_event *ev)
+{
+    UINT(j, "vlan", ev->vlan);
+    UINT(j, "interface", ev->interface);
+    MAC(j, "src_mac", ev->src_mac);
+    MAC(j, "dst_mac", ev->dst_mac);
+}
+
+#define CACHE_SLOTS 512      /* flows whose text is kept; a power of two */
+
+struct flow_text {
+    uint8_t flow_id[16];
+    uint16_t ids_len, key_len, link_len;   /* ids_len 0: an empty slot */
+    char ids[112];           /* 106 */
+    char key[192];           /* 170, and an address's few bytes past it */
+    char link[112];          /* 95 */
+};
+
+struct hf_event_text_cache {
+    struct flow_text slot[CACHE_SLOTS];
+};
+
+struct hf_event_text_cache *
+hf_event_text_cache_new(void)
+{
+    return g_new0(struct hf_event_text_cache, 1);
+}
+
 void
-hf_event_json(GString *out, const struct hf_event *ev)
+hf_event_text_cache_free(struct hf_event_text_cache *c)
+{
+    g_free(c);
+}
+
+/* A part from the slot (hit: copied at its room's fixed size, the line's
+ * room is there, what goes past it is written over next) or made, and
+ * kept when there is a slot. */
+#define PART(j, t, hit, part, put, ev) do { \
+        if (hit) { \
+            memcpy((j)->p, (t)->part, sizeof((t)->part)); \
+            (j)->p += (t)->part##_len; \
+        } else { \
+            char *from_ = (j)->p; \
+            put(j, ev); \
+            if (t) { \
+                (t)->part##_len = (uint16_t)((j)->p - from_); \
+                memcpy((t)->part, from_, (t)->part##_len); \
+            } \
+        } \
+    } while (0)
+
+void
+hf_event_json(GString *out, const struct hf_event *ev, const char *src_device,
+              const char *dst_device, struct hf_event_text_cache *cache)
 {
     static const char *const types[] = { "start", "state", "name", "end" };
     static const size_t type_len[] = { 5, 5, 4, 3 };
-    const hf_flow_record_t *r = ev->rec;
+    static const char *const states[] = { "syn", "syn-ack", "established", "fin", "rst" };
     struct jw jw, *j = &jw;
+    struct flow_text *t = NULL;
+    bool hit = false;
 
+    if (cache) {
+        /* the id's last bytes are random */
+        uint32_t h;
+        memcpy(&h, ev->flow_id + 12, 4);
+        t = &cache->slot[h & (CACHE_SLOTS - 1)];
+        hit = t->ids_len && !memcmp(t->flow_id, ev->flow_id, 16);
+    }
     jw_start(j, out);
     LIT(j, "{\"event\":");
     put_quoted(j, types[ev->type], type_len[ev->type]);
     UINT(j, "seq", ev->seq);
     TIME(j, "time", ev->time_ms);
-    KEY(j, "flow_id");
-    put_uuid(j, ev->flow_id);
-    KEY(j, "conversation_id");
-    put_uuid(j, ev->conversation_id);
+    PART(j, t, hit, ids, put_ids, ev);
     if (ev->type == HF_EVENT_STATE)
-        STR(j, "state", ev->state, strlen(ev->state));
+        STR(j, "state", states[ev->state], strlen(states[ev->state]));
     if (ev->type == HF_EVENT_END) {
-        const char *reason = hf_event_end_reason(r);
+        const char *reason = hf_event_end_reason(ev->end_reason, ev->tcp_flags);
         STR(j, "reason", reason, strlen(reason));
     }
-    TIME(j, "first", r->flowStartMilliseconds);
-    TIME(j, "last", r->flowEndMilliseconds);
-    UINT(j, "ip_version", r->ipVersion);
-    UINT(j, "protocol", r->protocolIdentifier);
-    KEY(j, "src_addr");
-    put_addr(j, r, true);
-    KEY(j, "dst_addr");
-    put_addr(j, r, false);
-    if (hf_proto_is_icmp(r->protocolIdentifier)) {
-        uint16_t tc = r->icmpTypeCodeIPv4 | r->icmpTypeCodeIPv6;
-        UINT(j, "icmp_type", tc >> 8);
-        UINT(j, "icmp_code", tc & 0xff);
-    } else {
-        UINT(j, "src_port", r->sourceTransportPort);
-        UINT(j, "dst_port", r->destinationTransportPort);
-    }
-    if (r->protocolIdentifier == HF_PROTO_TCP)
-        UINT(j, "tcp_flags", r->tcpControlBits);
-    UINT(j, "vlan", r->vlanId);
-    UINT(j, "interface", r->ingressInterface);
-    MAC(j, "src_mac", r->sourceMacAddress);
-    MAC(j, "dst_mac", r->destinationMacAddress);
-    UINT(j, "packets", r->packetDeltaCount);
-    UINT(j, "bytes", r->octetDeltaCount);
+    TIME(j, "first", ev->first_ms);
+    TIME(j, "last", ev->last_ms);
+    PART(j, t, hit, key, put_key, ev);
+    if (ev->protocol == HF_PROTO_TCP)
+        UINT(j, "tcp_flags", ev->tcp_flags);
+    PART(j, t, hit, link, put_link, ev);
+    if (t && !hit)
+        memcpy(t->flow_id, ev->flow_id, 16);
+    UINT(j, "packets", ev->packets);
+    UINT(j, "bytes", ev->bytes);
     UINT(j, "rev_packets", ev->rev_packets);
     UINT(j, "rev_bytes", ev->rev_bytes);
-    if (r->hostflowHostname.len) {
-        NAME(j, "hostname", &r->hostflowHostname);
-        const char *src = hf_name_source_name(r->hostflowNameSource);
+    const struct hf_name *hostname = ev->app ? ev->app : ev->dns;
+    if (hostname) {
+        POOLED(j, "hostname", hostname);
+        const char *src = hf_name_source_name(ev->name_source);
         STR(j, "name_source", src, strlen(src));
     }
-    NAME(j, "dns_name", &r->hostflowDnsName);
-    NAME(j, "dns_query", &r->dnsQueryNtop);
-    NAME(j, "app", &r->applicationName);
-    DEVICE(j, "src_device", ev->src_device);
-    DEVICE(j, "dst_device", ev->dst_device);
+    POOLED(j, "dns_name", ev->dns);
+    POOLED(j, "dns_query", ev->query);
+    const char *label = hf_app_label_name(ev->app_label);
+    if (*label) {
+        /* ours: short and plain */
+        KEY(j, "app");
+        put_quoted(j, label, strlen(label));
+    }
+    DEVICE(j, "src_device", src_device);
+    DEVICE(j, "dst_device", dst_device);
     LIT(j, "}\n");
     jw_end(j);
 }

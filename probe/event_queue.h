@@ -2,12 +2,17 @@
  * waits on it.  An item that finds the queue full is dropped and counted;
  * the writer takes items in batches.
  *
- * Items are blocks used again and again: the writer reads them in place
- * and releases them to a spare ring, the producer fills a spare block
- * (growing or replacing it as it needs) before it makes a new one.
- * Capture so allocates nothing per event once there are as many blocks as
- * the writer ever lagged behind, and no block is freed by the other
- * thread.  The blocks stay until hf_event_queue_free. */
+ * Items are fixed-size blocks used again and again: the writer reads them
+ * in place and releases them to a spare ring, the producer fills a spare
+ * block before it makes a new one.  Capture so allocates nothing per event
+ * once there are as many blocks as the writer ever lagged behind, and no
+ * block is freed by the other thread.  The blocks stay until
+ * hf_event_queue_free.
+ *
+ * The producer hands items over in batches: they become visible to the
+ * writer every few dozen items and at hf_event_queue_publish (capture calls
+ * it when a batch of packets is done), so the line the writer watches is
+ * written once per batch, not once per event. */
 #ifndef HOSTFLOW_EVENT_QUEUE_H
 #define HOSTFLOW_EVENT_QUEUE_H
 
@@ -18,17 +23,22 @@
 /* One producer thread and one consumer thread. */
 struct hf_event_queue;
 
-struct hf_event_queue *hf_event_queue_new(uint32_t capacity);
-/* Frees (g_free) every block: queued, spare or being filled. */
-void hf_event_queue_free(struct hf_event_queue *q);
+/* Items of item_size bytes (a new block is zeroed). */
+struct hf_event_queue *hf_event_queue_new(uint32_t capacity, size_t item_size);
+/* Frees every block (queued, spare or being filled), each handed to done
+ * first when done is not NULL (what a block holds besides its bytes). */
+void hf_event_queue_free(struct hf_event_queue *q, void (*done)(void *item));
 
-/* Producer: where the next item goes: a spare block an earlier item left
- * (NULL when there is none) for the caller to fill, or to free and replace
- * (with a g_malloc'd one); NULL (a drop counted) when full or closed.
- * hf_event_queue_commit queues it. */
-void **hf_event_queue_reserve(struct hf_event_queue *q);
+/* Producer: the block the next item goes into: a spare one as an earlier
+ * item left it, or a new zeroed one; NULL (a drop counted) when full or
+ * closed.  hf_event_queue_commit queues it. */
+void *hf_event_queue_reserve(struct hf_event_queue *q);
 void hf_event_queue_commit(struct hf_event_queue *q);
-/* Producer: no more items; the consumer empties the queue and stops. */
+/* Producer: what is committed becomes visible to the consumer (and wakes
+ * it when enough waits). */
+void hf_event_queue_publish(struct hf_event_queue *q);
+/* Producer: no more items (what is committed is published); the consumer
+ * empties the queue and stops. */
 void hf_event_queue_close(struct hf_event_queue *q);
 
 /* Consumer: waits for items; puts up to max of them into out and returns

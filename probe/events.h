@@ -1,6 +1,7 @@
 /* Live flow events (hostflow-probe --events): start, TCP state, name and
- * end of every flow, each tested with --match, made a JSON line and handed
- * to the bounded queue the event writer (event_sink.c) empties. */
+ * end of every flow, each tested with --match and handed, as numbers and
+ * name references (struct hf_event), to the bounded queue the event writer
+ * (event_sink.c) empties and makes JSON lines of. */
 #ifndef HOSTFLOW_EVENTS_H
 #define HOSTFLOW_EVENTS_H
 
@@ -40,6 +41,11 @@ void hf_events_packet(struct hf_events *e, struct hf_flow *f, bool created,
 
 /* The flow's record is exported (rec: as the exporter gets it). */
 void hf_events_end(struct hf_events *e, const struct hf_flow *f, const hf_flow_record_t *rec);
+
+/* Hands what was told so far to the writer (capture calls it after each
+ * batch of packets; events are otherwise handed over a few dozen at a
+ * time). */
+void hf_events_publish(struct hf_events *e);
 
 /* Events lost so far: the queue was full, or a write to the reader failed. */
 uint64_t hf_events_dropped(struct hf_events *e);

@@ -415,6 +415,18 @@ set_var(fbVarfield_t *v, const struct hf_name *name)
     v->len = name ? name->len : 0;
 }
 
+uint8_t
+hf_namer_hostname_source(const struct hf_flow *f)
+{
+    const struct hf_flow_names *nm = &f->names;
+
+    if (nm->app)
+        return nm->app_source;
+    if (nm->dns)
+        return nm->dns_stale ? HF_NAME_DNS_STALE : HF_NAME_DNS;
+    return HF_NAME_NONE;
+}
+
 void
 hf_namer_fill_record(const struct hf_flow *f, hf_flow_record_t *r)
 {
@@ -423,17 +435,13 @@ hf_namer_fill_record(const struct hf_flow *f, hf_flow_record_t *r)
 
     set_var(&r->hostflowDnsName, nm->dns);
     set_var(&r->dnsQueryNtop, nm->query);
-    if (nm->app) {
-        set_var(&r->hostflowHostname, nm->app);
-        r->hostflowNameSource = nm->app_source;
-        if (nm->app_source == HF_NAME_HTTP)
-            set_var(&r->httpRequestHost, nm->app);
-        else
-            set_var(&r->sslServerNameNtop, nm->app);
-    } else if (nm->dns) {
-        set_var(&r->hostflowHostname, nm->dns);
-        r->hostflowNameSource = nm->dns_stale ? HF_NAME_DNS_STALE : HF_NAME_DNS;
-    }
+    /* the hostname: the application's name, else the DNS-paired one */
+    set_var(&r->hostflowHostname, nm->app ? nm->app : nm->dns);
+    r->hostflowNameSource = hf_namer_hostname_source(f);
+    if (nm->app && nm->app_source == HF_NAME_HTTP)
+        set_var(&r->httpRequestHost, nm->app);
+    else if (nm->app)
+        set_var(&r->sslServerNameNtop, nm->app);
     r->applicationName.buf = (uint8_t *)label;
     r->applicationName.len = strlen(label);
 }

@@ -44,6 +44,10 @@ void hf_namer_release(struct hf_namer *n, struct hf_flow *f);
  * flow: export before the flow is released). */
 void hf_namer_fill_record(const struct hf_flow *f, hf_flow_record_t *r);
 
+/* enum hf_name_source of the flow's hostname (the record's
+ * hostflowNameSource): its application's name, else its DNS-paired one. */
+uint8_t hf_namer_hostname_source(const struct hf_flow *f);
+
 struct hf_namer_stats hf_namer_stats(const struct hf_namer *n);
 
 #endif

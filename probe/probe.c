@@ -220,6 +220,8 @@ run_source(struct probe *pr, pcap_t *p)
     int rc = 0;
     while (!stop_requested) {
         rc = pcap_dispatch(p, pr->live ? -1 : 4096, on_packet, (u_char *)pr);
+        if (pr->events)
+            hf_events_publish(pr->events);     /* the batch's events to the writer */
         if (rc == PCAP_ERROR && !pr->live) {
             /* a cut or corrupt file ends its input; what came before counts */
             hf_log(HF_LOG_WARNING, "%s; flows up to here are exported", pcap_geterr(p));
@@ -238,6 +240,8 @@ run_source(struct probe *pr, pcap_t *p)
         }
         uint64_t now = hf_wall_us();
         hf_flow_table_expire(pr->flows, now);
+        if (pr->events)
+            hf_events_publish(pr->events);     /* the flows it ended */
         periodic(pr, now);
         GError *err = NULL;
         if (pr->exporter && !hf_exporter_flush(pr->exporter, &err))
@@ -257,6 +261,8 @@ open_events(struct probe *pr)
     struct hf_names_config nc = {
         .ethers = (const char *const *)pr->opt.ethers,
         .leases = (const char *const *)pr->opt.leases,
+        /* domains only for --match; lines name devices alone */
+        .devices_only = !pr->opt.match,
     };
 
     pr->query_names = hf_names_load(&nc, &err);

@@ -73,6 +73,8 @@ hf_names_load(const struct hf_names_config *c, GError **err)
 
     if (!c)
         c = &none;
+    if (c->devices_only)
+        goto devices;
     if (!(n->psl = hf_psl_load(c->psl_path, c->psl_private, err)))
         goto fail;
     n->merge = load_list(c->merge_path, "domain-merge.list", hf_default_merge_list,
@@ -85,6 +87,7 @@ hf_names_load(const struct hf_names_config *c, GError **err)
         goto fail;
     n->malformed = hf_glob_list_malformed(n->merge) + hf_glob_list_malformed(n->ignore);
 
+devices:
     /* precedence by order: ethers, then leases, then the config */
     n->devices = hf_devices_new();
     ethers = c->ethers ? c->ethers : ethers_default;
@@ -240,7 +243,7 @@ hf_names_domain(const struct hf_names *n, const char *host, size_t len,
         return NULL;
     if (!m.lookup || m.literal)
         return put(buf, size, m.name, m.len);
-    if (!n) {
+    if (!n || !n->psl) {
         d = last_two_labels(m.low, m.len, &dlen);
         return put(buf, size, d, dlen);
     }
@@ -259,7 +262,7 @@ hf_names_registrable(const struct hf_names *n, const char *host, size_t len,
     struct norm m;
     ptrdiff_t off;
 
-    if (!n || !buf || size == 0 || !normalise(host, len, &m) || !m.lookup
+    if (!n || !n->psl || !buf || size == 0 || !normalise(host, len, &m) || !m.lookup
         || m.literal)
         return NULL;
     off = hf_psl_registrable(n->psl, m.low);
@@ -273,7 +276,7 @@ hf_names_ignored(const struct hf_names *n, const char *host, size_t len)
 {
     struct norm m;
 
-    if (!n || !normalise(host, len, &m) || !m.lookup)
+    if (!n || !n->ignore || !normalise(host, len, &m) || !m.lookup)
         return false;
     return hf_glob_list_match(n->ignore, m.low, NULL);
 }
@@ -288,21 +291,28 @@ zero(const uint8_t *p, size_t len)
 }
 
 const char *
-hf_names_device(const struct hf_names *n, const hf_flow_record_t *r, bool src)
+hf_names_device_of(const struct hf_names *n, const uint8_t mac[6], bool is_v6,
+                   const uint8_t v6[16], uint32_t v4)
 {
-    const uint8_t *mac = src ? r->sourceMacAddress : r->destinationMacAddress;
-    const uint8_t *v6 = src ? r->sourceIPv6Address : r->destinationIPv6Address;
-    uint32_t v4 = src ? r->sourceIPv4Address : r->destinationIPv4Address;
     const char *name;
-    bool is_v6;
 
     if (!n)
         return NULL;
     if (!zero(mac, 6) && (name = hf_devices_by_mac(n->devices, mac)))
         return name;
-    /* ipVersion when the record has it, else whichever address is set */
-    is_v6 = r->ipVersion == 6 || (r->ipVersion != 4 && v4 == 0 && !zero(v6, 16));
     if (is_v6)
         return hf_devices_by_ipv6(n->devices, v6);
     return v4 ? hf_devices_by_ipv4(n->devices, v4) : NULL;
+}
+
+const char *
+hf_names_device(const struct hf_names *n, const hf_flow_record_t *r, bool src)
+{
+    const uint8_t *v6 = src ? r->sourceIPv6Address : r->destinationIPv6Address;
+    uint32_t v4 = src ? r->sourceIPv4Address : r->destinationIPv4Address;
+    /* ipVersion when the record has it, else whichever address is set */
+    bool is_v6 = r->ipVersion == 6 || (r->ipVersion != 4 && v4 == 0 && !zero(v6, 16));
+
+    return hf_names_device_of(n, src ? r->sourceMacAddress : r->destinationMacAddress,
+                              is_v6, v6, v4);
 }

@@ -39,6 +39,10 @@ struct hf_names_config {
     bool psl_private;            /* apply the PSL's PRIVATE section too
                                     (blogspot.com, cloudfront.net...): each
                                     customer its own domain; default off */
+    bool devices_only;           /* load the device sources alone, not the
+                                    PSL and the lists (reading the PSL costs
+                                    milliseconds): domains are then as with
+                                    no names at all, nothing is ignored */
 };
 
 /* The shipped default lists: DATADIR/hostflow/domain-merge.list and
@@ -90,5 +94,10 @@ bool hf_names_ignored(const struct hf_names *n, const char *host, size_t len);
  * MAC address, else by its IP address; NULL when unknown (n may be NULL). */
 const char *hf_names_device(const struct hf_names *n, const hf_flow_record_t *r,
                             bool src);
+
+/* The same for one side given as its MAC (all zero: none) and address
+ * (v6, else v4 in host byte order; 0: none). */
+const char *hf_names_device_of(const struct hf_names *n, const uint8_t mac[6], bool is_v6,
+                               const uint8_t v6[16], uint32_t v4);
 
 #endif

@@ -595,6 +595,30 @@ test_devices(void)
         DEVICE(n, NULL, "192.168.1.50", true, "lease-phone");
         hf_names_free(n);
     }
+
+    /* devices alone (the probe's events without --match): the same
+     * devices, the PSL not read (a path that does not exist is no error),
+     * domains as with no names, nothing ignored */
+    c.config = kf;
+    c.devices_only = true;
+    c.psl_path = "/nonexistent/public_suffix_list.dat";
+    n = hf_names_load(&c, &err);
+    CHECK(n != NULL, "devices only, no PSL read: %s", err ? err->message : "ok");
+    if (n) {
+        char buf[64];
+        DEVICE(n, "00:11:22:33:44:55", "10.0.0.1", true, "laptop");
+        DEVICE(n, NULL, "2001:db8::201", true, "odhcp-pc");
+        hf_names_stats(n, &st);
+        CHECK(st.psl_rules == 0 && st.merge_entries == 0 && st.ignore_entries == 0,
+              "devices only: no rules, no lists");
+        CHECK(streq(hf_names_domain(n, "www.example.co.uk", 17, buf, sizeof(buf)),
+                    hf_names_domain(NULL, "www.example.co.uk", 17, buf + 32, 32)),
+              "devices only: domain as without names (%s)", buf);
+        CHECK(hf_names_registrable(n, "www.example.com", 15, buf, sizeof(buf)) == NULL,
+              "devices only: no registrable domain");
+        CHECK(!hf_names_ignored(n, "doubleclick.net", 15), "devices only: nothing ignored");
+        hf_names_free(n);
+    }
 out:
     g_clear_error(&err);
     g_key_file_free(kf);
