@@ -1,0 +1,187 @@
+#include "export_out.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "flow_messages.h"
+
+struct hf_export_out {
+    enum hf_export_kind kind;
+    FILE *fp;                   /* file */
+    bool unflushed;             /* file: written since the last flush */
+    int fd;                     /* UDP, TCP */
+    char *where;                /* for messages: path or host:port */
+};
+
+static void
+set_errno_error(GError **err, int e, const char *what, const char *where)
+{
+    g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(e), "%s %s: %s", what,
+                where, g_strerror(e));
+}
+
+static bool
+open_file(struct hf_export_out *o, const char *path, GError **err)
+{
+    if (strcmp(path, "-") == 0) {
+        if (isatty(fileno(stdout))) {
+            g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "refusing to write IPFIX to a terminal (standard output)");
+            return false;
+        }
+        o->fp = stdout;
+        return true;
+    }
+    o->fp = fopen(path, "wb");
+    if (!o->fp) {
+        set_errno_error(err, errno, "cannot open", path);
+        return false;
+    }
+    return true;
+}
+
+/* The first address of host:port that connects (UDP: that takes a
+ * destination). */
+static bool
+open_socket(struct hf_export_out *o, const char *host, const char *port, GError **err)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_ADDRCONFIG };
+    struct addrinfo *ai = NULL;
+    int e = 0;
+
+    hints.ai_socktype = o->kind == HF_EXPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    int rc = getaddrinfo(host, port, &hints, &ai);
+    if (rc != 0) {
+        g_set_error(err, FB_ERROR_DOMAIN, FB_ERROR_CONN, "cannot resolve %s: %s",
+                    o->where, gai_strerror(rc));
+        return false;
+    }
+    for (struct addrinfo *a = ai; a && o->fd < 0; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+            o->fd = fd;
+        } else {
+            e = errno;
+            close(fd);
+        }
+    }
+    freeaddrinfo(ai);
+    if (o->fd < 0) {
+        set_errno_error(err, e, "cannot connect to", o->where);
+        return false;
+    }
+    if (o->kind == HF_EXPORT_UDP) {
+        /* room for bursts (as libfixbuf asked); the kernel caps it */
+        int size = 4 * 1024 * 1024;
+        (void)setsockopt(o->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    }
+    return true;
+}
+
+struct hf_export_out *
+hf_export_out_open(const struct hf_export_config *cfg, GError **err)
+{
+    struct hf_export_out *o = g_new0(struct hf_export_out, 1);
+    bool ok;
+
+    o->kind = cfg->kind;
+    o->fd = -1;
+    if (cfg->kind == HF_EXPORT_FILE) {
+        o->where = g_strdup(cfg->path);
+        ok = open_file(o, cfg->path, err);
+    } else {
+        o->where = g_strdup_printf(strchr(cfg->host, ':') ? "[%s]:%s" : "%s:%s",
+                                   cfg->host, cfg->port);
+        ok = open_socket(o, cfg->host, cfg->port, err);
+    }
+    if (!ok) {
+        g_free(o->where);
+        g_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+size_t
+hf_export_out_max_msg(const struct hf_export_out *o)
+{
+    return o->kind == HF_EXPORT_UDP ? HF_IPFIX_MSG_UDP
+         : o->kind == HF_EXPORT_TCP ? HF_IPFIX_MSG_TCP : HF_IPFIX_MSG_FILE;
+}
+
+bool
+hf_export_out_write(void *ctx, const uint8_t *msg, size_t len, GError **err)
+{
+    struct hf_export_out *o = ctx;
+
+    if (o->fp) {
+        o->unflushed = true;
+        if (fwrite(msg, 1, len, o->fp) != len) {
+            set_errno_error(err, errno, "cannot write", o->where);
+            return false;
+        }
+        return true;
+    }
+    if (o->kind == HF_EXPORT_UDP) {
+        /* one datagram; a collector not listening shows as ECONNREFUSED
+         * on some later send: the caller counts it */
+        if (send(o->fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len) {
+            set_errno_error(err, errno, "cannot send to", o->where);
+            return false;
+        }
+        return true;
+    }
+    while (len) {
+        ssize_t n = send(o->fd, msg, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            set_errno_error(err, n < 0 ? errno : EPIPE, "cannot send to", o->where);
+            return false;
+        }
+        msg += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+bool
+hf_export_out_flush(struct hf_export_out *o, GError **err)
+{
+    if (!o->fp || !o->unflushed)
+        return true;
+    o->unflushed = false;
+    if (fflush(o->fp) != 0) {
+        set_errno_error(err, errno, "cannot write", o->where);
+        return false;
+    }
+    return true;
+}
+
+bool
+hf_export_out_close(struct hf_export_out *o, GError **err)
+{
+    bool ok = true;
+
+    if (!o)
+        return true;
+    if (o->fp) {
+        ok = hf_export_out_flush(o, err);
+        if (o->fp != stdout && fclose(o->fp) != 0 && ok) {
+            set_errno_error(err, errno, "cannot write", o->where);
+            ok = false;
+        }
+    }
+    if (o->fd >= 0)
+        close(o->fd);
+    g_free(o->where);
+    g_free(o);
+    return ok;
+}

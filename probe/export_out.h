@@ -1,0 +1,33 @@
+/* Where the probe's IPFIX messages go: a file (or standard output), a
+ * connected UDP socket or a TCP connection.  Each write is one whole
+ * message (hf_flow_messages frames them). */
+#ifndef HOSTFLOW_EXPORT_OUT_H
+#define HOSTFLOW_EXPORT_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+#include "exporter.h"
+
+struct hf_export_out;
+
+/* Opens the file or connects the socket; NULL and err on failure. */
+struct hf_export_out *hf_export_out_open(const struct hf_export_config *cfg,
+                                         GError **err);
+
+/* The largest message for this output (libfixbuf's: a UDP datagram that
+ * fits a 1500-byte MTU, 8 KiB on TCP, 64 KiB in a file). */
+size_t hf_export_out_max_msg(const struct hf_export_out *o);
+
+/* One message (an hf_msg_write_fn: ctx is the output). */
+bool hf_export_out_write(void *ctx, const uint8_t *msg, size_t len, GError **err);
+
+/* Pushes what a file's stdio buffer holds (live export through a pipe must
+ * not wait); sockets send at once. */
+bool hf_export_out_flush(struct hf_export_out *o, GError **err);
+
+/* Closes and frees; false and err if the file's last write failed. */
+bool hf_export_out_close(struct hf_export_out *o, GError **err);
+
+#endif
