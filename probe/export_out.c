@@ -5,8 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "flow_messages.h"
+
+/* Messages wait to go out together: over UDP up to UDP_BATCH datagrams in
+ * one sendmmsg(), over TCP up to TCP_BUFFER bytes in one send().  A system
+ * call per 1420-byte datagram made UDP export dearer than writing a file.
+ * hf_export_out_flush() sends what waits (live: every capture wake-up). */
+#define UDP_BATCH 32
+#define TCP_BUFFER (64 << 10)
 
 struct hf_export_out {
     enum hf_export_kind kind;
@@ -14,6 +22,11 @@ struct hf_export_out {
     bool unflushed;             /* file: written since the last flush */
     int fd;                     /* UDP, TCP */
     char *where;                /* for messages: path or host:port */
+    uint8_t *pending;           /* UDP: UDP_BATCH slots of a message; TCP: bytes */
+    size_t pending_len;         /* TCP: bytes waiting */
+    unsigned npending;          /* UDP: datagrams waiting */
+    struct iovec iov[UDP_BATCH];
+    struct mmsghdr mm[UDP_BATCH];
 };
 
 static void
@@ -81,6 +94,14 @@ open_socket(struct hf_export_out *o, const char *host, const char *port, GError 
         /* room for bursts (as libfixbuf asked); the kernel caps it */
         int size = 4 * 1024 * 1024;
         (void)setsockopt(o->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+        o->pending = g_malloc((size_t)UDP_BATCH * HF_IPFIX_MSG_UDP);
+        for (unsigned i = 0; i < UDP_BATCH; i++) {
+            o->iov[i].iov_base = o->pending + (size_t)i * HF_IPFIX_MSG_UDP;
+            o->mm[i].msg_hdr.msg_iov = &o->iov[i];
+            o->mm[i].msg_hdr.msg_iovlen = 1;
+        }
+    } else {
+        o->pending = g_malloc(TCP_BUFFER);
     }
     return true;
 }
@@ -116,10 +137,60 @@ hf_export_out_max_msg(const struct hf_export_out *o)
          : o->kind == HF_EXPORT_TCP ? HF_IPFIX_MSG_TCP : HF_IPFIX_MSG_FILE;
 }
 
+/* The datagrams waiting, in as few sendmmsg() calls as the kernel takes;
+ * one that fails is lost (a collector not listening shows as ECONNREFUSED
+ * on some later send) and reported after the rest went. */
+static bool
+send_datagrams(struct hf_export_out *o, GError **err)
+{
+    unsigned sent = 0;
+    int failed = 0;
+
+    while (sent < o->npending) {
+        int n = sendmmsg(o->fd, o->mm + sent, o->npending - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            failed = n < 0 ? errno : EIO;
+            sent++;
+            continue;
+        }
+        sent += (unsigned)n;
+    }
+    o->npending = 0;
+    if (failed) {
+        set_errno_error(err, failed, "cannot send to", o->where);
+        return false;
+    }
+    return true;
+}
+
+static bool
+send_stream(struct hf_export_out *o, GError **err)
+{
+    const uint8_t *p = o->pending;
+    size_t len = o->pending_len;
+
+    o->pending_len = 0;
+    while (len) {
+        ssize_t n = send(o->fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            set_errno_error(err, n < 0 ? errno : EPIPE, "cannot send to", o->where);
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
 bool
 hf_export_out_write(void *ctx, const uint8_t *msg, size_t len, GError **err)
 {
     struct hf_export_out *o = ctx;
+    bool ok = true;
 
     if (o->fp) {
         o->unflushed = true;
@@ -130,32 +201,30 @@ hf_export_out_write(void *ctx, const uint8_t *msg, size_t len, GError **err)
         return true;
     }
     if (o->kind == HF_EXPORT_UDP) {
-        /* one datagram; a collector not listening shows as ECONNREFUSED
-         * on some later send: the caller counts it */
-        if (send(o->fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len) {
-            set_errno_error(err, errno, "cannot send to", o->where);
-            return false;
-        }
-        return true;
+        g_assert(len <= HF_IPFIX_MSG_UDP);
+        if (o->npending == UDP_BATCH)
+            ok = send_datagrams(o, err);
+        memcpy(o->iov[o->npending].iov_base, msg, len);
+        o->iov[o->npending].iov_len = len;
+        o->npending++;
+        return ok;
     }
-    while (len) {
-        ssize_t n = send(o->fd, msg, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            set_errno_error(err, n < 0 ? errno : EPIPE, "cannot send to", o->where);
-            return false;
-        }
-        msg += n;
-        len -= (size_t)n;
-    }
+    g_assert(len <= TCP_BUFFER);
+    if (o->pending_len + len > TCP_BUFFER && !send_stream(o, err))
+        return false;           /* the connection is gone */
+    memcpy(o->pending + o->pending_len, msg, len);
+    o->pending_len += len;
     return true;
 }
 
 bool
 hf_export_out_flush(struct hf_export_out *o, GError **err)
 {
-    if (!o->fp || !o->unflushed)
+    if (o->kind == HF_EXPORT_UDP)
+        return send_datagrams(o, err);
+    if (o->kind == HF_EXPORT_TCP)
+        return send_stream(o, err);
+    if (!o->unflushed)
         return true;
     o->unflushed = false;
     if (fflush(o->fp) != 0) {
@@ -172,15 +241,14 @@ hf_export_out_close(struct hf_export_out *o, GError **err)
 
     if (!o)
         return true;
-    if (o->fp) {
-        ok = hf_export_out_flush(o, err);
-        if (o->fp != stdout && fclose(o->fp) != 0 && ok) {
-            set_errno_error(err, errno, "cannot write", o->where);
-            ok = false;
-        }
+    ok = hf_export_out_flush(o, err);
+    if (o->fp && o->fp != stdout && fclose(o->fp) != 0 && ok) {
+        set_errno_error(err, errno, "cannot write", o->where);
+        ok = false;
     }
     if (o->fd >= 0)
         close(o->fd);
+    g_free(o->pending);
     g_free(o->where);
     g_free(o);
     return ok;

@@ -20,11 +20,13 @@ struct hf_export_out *hf_export_out_open(const struct hf_export_config *cfg,
  * fits a 1500-byte MTU, 8 KiB on TCP, 64 KiB in a file). */
 size_t hf_export_out_max_msg(const struct hf_export_out *o);
 
-/* One message (an hf_msg_write_fn: ctx is the output). */
+/* One message (an hf_msg_write_fn: ctx is the output).  Over UDP and TCP
+ * it may wait for the next ones, to go out in one system call; false and
+ * err if sending what waited before it failed. */
 bool hf_export_out_write(void *ctx, const uint8_t *msg, size_t len, GError **err);
 
-/* Pushes what a file's stdio buffer holds (live export through a pipe must
- * not wait); sockets send at once. */
+/* Sends what waits: datagrams, bytes for TCP, a file's stdio buffer (live
+ * export must not hold records back on a quiet network). */
 bool hf_export_out_flush(struct hf_export_out *o, GError **err);
 
 /* Closes and frees; false and err if the file's last write failed. */
