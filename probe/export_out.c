@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,11 +10,13 @@
 #include <unistd.h>
 #include "flow_messages.h"
 
-/* Messages wait to go out together: over UDP up to UDP_BATCH datagrams in
- * one sendmmsg(), over TCP up to TCP_BUFFER bytes in one send().  A system
+/* Messages wait to go out together: over UDP up to UDP_BATCH datagrams
+ * (and UDP_BATCH_BYTES of room) in one sendmmsg(), over TCP up to
+ * TCP_BUFFER bytes in one send().  A system
  * call per 1420-byte datagram made UDP export dearer than writing a file.
  * hf_export_out_flush() sends what waits (live: every capture wake-up). */
 #define UDP_BATCH 32
+#define UDP_BATCH_BYTES (256 << 10)
 #define TCP_BUFFER (64 << 10)
 
 struct hf_export_out {
@@ -25,6 +28,8 @@ struct hf_export_out {
     uint8_t *pending;           /* UDP: UDP_BATCH slots of a message; TCP: bytes */
     size_t pending_len;         /* TCP: bytes waiting */
     unsigned npending;          /* UDP: datagrams waiting */
+    unsigned batch;             /* UDP: ...at most */
+    size_t max_msg;             /* UDP: what the path MTU takes */
     struct iovec iov[UDP_BATCH];
     struct mmsghdr mm[UDP_BATCH];
 };
@@ -56,6 +61,26 @@ open_file(struct hf_export_out *o, const char *path, GError **err)
     return true;
 }
 
+/* The largest IPFIX message a datagram to the connected collector carries
+ * unfragmented: the MTU the kernel knows for its route (an interface's,
+ * or a smaller one learnt on the path) less the IP and UDP headers; 1420,
+ * libfixbuf's constant, if it knows none.  RFC 7011 10.3.3: at most the
+ * path MTU, 512 bytes at least.  On loopback (MTU 65536) that is a whole
+ * 64 KiB message per datagram. */
+static size_t
+udp_message_size(int fd, int family)
+{
+    int mtu = 0;
+    socklen_t len = sizeof(mtu);
+    bool v6 = family == AF_INET6;
+
+    if (getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu,
+                   &len) != 0 || mtu <= 0)
+        return HF_IPFIX_MSG_UDP;
+    size_t n = (size_t)mtu - (v6 ? 40 : 20) - 8;
+    return mtu < 512 + 48 ? 512 : n > HF_IPFIX_MSG_FILE ? HF_IPFIX_MSG_FILE : n;
+}
+
 /* The first address of host:port that connects (UDP: that takes a
  * destination). */
 static bool
@@ -63,7 +88,7 @@ open_socket(struct hf_export_out *o, const char *host, const char *port, GError 
 {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_ADDRCONFIG };
     struct addrinfo *ai = NULL;
-    int e = 0;
+    int e = 0, family = AF_INET;
 
     hints.ai_socktype = o->kind == HF_EXPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
     int rc = getaddrinfo(host, port, &hints, &ai);
@@ -80,6 +105,7 @@ open_socket(struct hf_export_out *o, const char *host, const char *port, GError 
         }
         if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
             o->fd = fd;
+            family = a->ai_family;
         } else {
             e = errno;
             close(fd);
@@ -94,9 +120,11 @@ open_socket(struct hf_export_out *o, const char *host, const char *port, GError 
         /* room for bursts (as libfixbuf asked); the kernel caps it */
         int size = 4 * 1024 * 1024;
         (void)setsockopt(o->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-        o->pending = g_malloc((size_t)UDP_BATCH * HF_IPFIX_MSG_UDP);
-        for (unsigned i = 0; i < UDP_BATCH; i++) {
-            o->iov[i].iov_base = o->pending + (size_t)i * HF_IPFIX_MSG_UDP;
+        o->max_msg = udp_message_size(o->fd, family);
+        o->batch = (unsigned)MIN(UDP_BATCH, MAX(1, UDP_BATCH_BYTES / o->max_msg));
+        o->pending = g_malloc((size_t)o->batch * o->max_msg);
+        for (unsigned i = 0; i < o->batch; i++) {
+            o->iov[i].iov_base = o->pending + (size_t)i * o->max_msg;
             o->mm[i].msg_hdr.msg_iov = &o->iov[i];
             o->mm[i].msg_hdr.msg_iovlen = 1;
         }
@@ -133,7 +161,7 @@ hf_export_out_open(const struct hf_export_config *cfg, GError **err)
 size_t
 hf_export_out_max_msg(const struct hf_export_out *o)
 {
-    return o->kind == HF_EXPORT_UDP ? HF_IPFIX_MSG_UDP
+    return o->kind == HF_EXPORT_UDP ? o->max_msg
          : o->kind == HF_EXPORT_TCP ? HF_IPFIX_MSG_TCP : HF_IPFIX_MSG_FILE;
 }
 
@@ -201,8 +229,8 @@ hf_export_out_write(void *ctx, const uint8_t *msg, size_t len, GError **err)
         return true;
     }
     if (o->kind == HF_EXPORT_UDP) {
-        g_assert(len <= HF_IPFIX_MSG_UDP);
-        if (o->npending == UDP_BATCH)
+        g_assert(len <= o->max_msg);
+        if (o->npending == o->batch)
             ok = send_datagrams(o, err);
         memcpy(o->iov[o->npending].iov_base, msg, len);
         o->iov[o->npending].iov_len = len;
