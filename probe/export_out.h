@@ -16,8 +16,9 @@ struct hf_export_out;
 struct hf_export_out *hf_export_out_open(const struct hf_export_config *cfg,
                                          GError **err);
 
-/* The largest message for this output (libfixbuf's: a UDP datagram that
- * fits a 1500-byte MTU, 8 KiB on TCP, 64 KiB in a file). */
+/* The largest message for this output: over UDP what the route's MTU
+ * carries in one datagram, 8 KiB on TCP and 65496 bytes in a file (as
+ * libfixbuf). */
 size_t hf_export_out_max_msg(const struct hf_export_out *o);
 
 /* One message (an hf_msg_write_fn: ctx is the output).  Over UDP and TCP
