@@ -9,7 +9,8 @@ its own (tests/hf/ipfix.py):
     fBufAppend), and hostflow-dump prints both the same;
 (b) its messages: within libfixbuf's file size (65496), the domain given,
     each sequence number the data records sent before, every template
-    defined before its first record, one statistics record at least;
+    defined before its first record; the last statistics record's
+    counters those the probe prints with -v;
 (c) the UDP (datagrams within loopback's MTU, templates re-sent with
     --template-interval) and TCP (messages of at most 8192 bytes) exports
     of a few captures carry the file's records in the same order."""
@@ -26,6 +27,13 @@ REENCODE = os.environ.get('HF_REENCODE',
                           os.path.join(hftest.BUILD, 'tests', 'libfixbuf_reencode'))
 NET_CAPTURES = ['1kxun.pcap', 'netflix.pcap', 'instagram.pcap', 'dns.pcap', 'http_ipv6.pcap']
 SYSTEM_INIT = (0, 160)          # systemInitTimeMilliseconds: the statistics record
+PEN = int(os.environ.get('HF_PEN', '32473'))
+# the statistics record's elements and the -v counter each must equal
+STATS_FIELDS = (((0, 149), None, 'observationDomainId'),
+                ((0, 86), 'packets', 'packetTotalCount'),
+                ((0, 164), 'skipped', 'ignoredPacketTotalCount'),
+                ((0, 42), 'records', 'exportedFlowRecordTotalCount'),
+                ((PEN, 4), 'evicted', 'hostflowEvictedFlowTotalCount'))
 FLOW_TIDS = set(range(0x401, 0x409))
 STATS_TID = 0x410
 
@@ -53,6 +61,15 @@ def check_framing(check, what, msgs, limit, domain):
     check.ok(split(msgs)[1], '%s: no statistics record' % what)
 
 
+def check_stats(check, what, rec, counters):
+    """The last statistics record, encoded by the probe, against its -v
+    counters at exit (and the domain given with -d 7)."""
+    for key, counter, element in STATS_FIELDS:
+        want = 7 if counter is None else counters.get(counter)
+        got = int.from_bytes(rec[key], 'big') if key in rec else None
+        check.eq('%s: statistics %s' % (what, element), want, got)
+
+
 def file_export(tmp, check):
     print('== (a, b) -o files of every capture against libfixbuf')
     rows = []
@@ -60,7 +77,7 @@ def file_export(tmp, check):
     def one(name):
         out = os.path.join(tmp, name + '.ipfix')
         ref = os.path.join(tmp, name + '.libfixbuf.ipfix')
-        p = hftest.probe_to_file(hftest.pcap(name), out, '-d', '7')
+        p = hftest.probe_to_file(hftest.pcap(name), out, '-d', '7', '-v')
         r = hftest.run([REENCODE, out, ref]) if p.returncode == 0 else None
         return name, out, ref, p, r
 
@@ -80,6 +97,7 @@ def file_export(tmp, check):
                     diff is not None and want[diff]))
         check.eq('%s: hostflow-dump of both' % name, hftest.dump_text(ref), hftest.dump_text(out))
         check_framing(check, name + ' (file)', msgs, 65496, 7)
+        check_stats(check, name, stats[-1] if stats else {}, hftest.probe_counters(p.stderr) or {})
         rows.append((name, len(msgs), len(flows), len(stats),
                      'same' if len(flows) == len(want) and diff is None else 'DIFFERENT'))
     hftest.table(['capture', 'messages', 'records', 'stats', 'vs libfixbuf'], rows)
