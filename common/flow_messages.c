@@ -2,23 +2,24 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
-/* libfixbuf's file exporters' limit (fbExporterAllocFile), not the
- * protocol's 65535: messages end where libfixbuf would end them */
-#define MSG_MAX 65496
 #define MSG_HDR 16
 #define SET_HDR 4
 
 struct hf_flow_messages {
     const struct hf_flow_encoder *enc;
-    FILE *fp;
+    hf_msg_write_fn write;
+    void *ctx;
+    size_t max;                 /* message size limit */
     uint32_t extime, domain;
+    uint32_t msg_time;          /* export time of the message being built */
     uint32_t seq;               /* data records before this message */
     uint32_t records;           /* ...and in it */
     size_t len;                 /* bytes in msg; 0: none started */
     size_t set;                 /* offset of the open set's header; 0: none */
-    uint16_t set_tid;
-    uint8_t msg[MSG_MAX];
+    uint16_t set_id;
+    uint8_t msg[];
 };
 
 static void
@@ -36,25 +37,51 @@ put32(uint8_t *p, uint32_t v)
 }
 
 struct hf_flow_messages *
+hf_flow_messages_new_to(const struct hf_flow_encoder *enc, size_t max_len,
+                        hf_msg_write_fn write, void *ctx, uint32_t extime,
+                        uint32_t domain)
+{
+    g_assert(max_len > MSG_HDR + SET_HDR && max_len <= 65535);
+    struct hf_flow_messages *m = g_malloc0(sizeof(*m) + max_len);
+
+    m->enc = enc;
+    m->write = write;
+    m->ctx = ctx;
+    m->max = max_len;
+    m->extime = extime;
+    m->domain = domain;
+    return m;
+}
+
+static bool
+write_file(void *ctx, const uint8_t *msg, size_t len, GError **err)
+{
+    if (fwrite(msg, 1, len, ctx) != len) {
+        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "cannot write: %s", g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+struct hf_flow_messages *
 hf_flow_messages_new(const struct hf_flow_encoder *enc, FILE *fp, uint32_t extime,
                      uint32_t domain)
 {
-    struct hf_flow_messages *m = g_malloc(sizeof(*m));
-
-    m->enc = enc;
-    m->fp = fp;
-    m->extime = extime;
-    m->domain = domain;
-    m->seq = m->records = 0;
-    m->len = m->set = 0;
-    m->set_tid = 0;
-    return m;
+    return hf_flow_messages_new_to(enc, HF_IPFIX_MSG_FILE, write_file, fp, extime,
+                                   domain);
 }
 
 void
 hf_flow_messages_free(struct hf_flow_messages *m)
 {
     g_free(m);
+}
+
+void
+hf_flow_messages_set_time(struct hf_flow_messages *m, uint32_t extime)
+{
+    m->extime = extime;
 }
 
 static void
@@ -73,30 +100,62 @@ hf_flow_messages_end(struct hf_flow_messages *m, GError **err)
     close_set(m);
     put16(m->msg, 10);
     put16(m->msg + 2, (uint16_t)m->len);
-    put32(m->msg + 4, m->extime);
+    put32(m->msg + 4, m->msg_time);
     put32(m->msg + 8, m->seq);
     put32(m->msg + 12, m->domain);
     size_t len = m->len;
     m->len = 0;
     m->seq += m->records;
     m->records = 0;
-    if (fwrite(m->msg, 1, len, m->fp) != len) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot write: %s", g_strerror(errno));
-        return false;
-    }
-    return true;
+    return m->write(m->ctx, m->msg, len, err);
 }
 
 static void
-open_set(struct hf_flow_messages *m, uint16_t tid)
+open_set(struct hf_flow_messages *m, uint16_t set_id)
 {
-    if (!m->len)
+    if (!m->len) {
         m->len = MSG_HDR;
+        m->msg_time = m->extime ? m->extime : (uint32_t)time(NULL);
+    }
     m->set = m->len;
-    m->set_tid = tid;
-    put16(m->msg + m->len, tid);
+    m->set_id = set_id;
+    put16(m->msg + m->len, set_id);
     m->len += SET_HDR;
+}
+
+/* Room for a record of n bytes in a set of set_id (min_len: that set's
+ * shortest record), ending the message first if need be.  false and err
+ * only if the message could not be written; the room is there anyway. */
+static bool
+make_room(struct hf_flow_messages *m, uint16_t set_id, size_t n, size_t min_len,
+          GError **err)
+{
+    bool ok = true;
+
+    /* libfixbuf's rules: a set is opened if its template's shortest record
+     * fits; a record that does not fit ends the message (leaving a set just
+     * opened empty) and goes to the next */
+    if (!m->set || set_id != m->set_id) {
+        close_set(m);
+        if (m->len + SET_HDR + min_len > m->max)
+            ok = hf_flow_messages_end(m, err);
+        open_set(m, set_id);
+    }
+    if (m->len + n > m->max) {
+        ok = hf_flow_messages_end(m, err) && ok;
+        open_set(m, set_id);
+    }
+    return ok;
+}
+
+static bool
+too_long(const struct hf_flow_messages *m, size_t n, GError **err)
+{
+    if (n <= m->max - MSG_HDR - SET_HDR)
+        return false;
+    g_set_error(err, FB_ERROR_DOMAIN, FB_ERROR_EOM,
+                "record of %zu bytes does not fit a message of %zu", n, m->max);
+    return true;
 }
 
 bool
@@ -112,27 +171,25 @@ hf_flow_messages_add(struct hf_flow_messages *m, const hf_flow_record_t *rec,
                     hf_flow_template_flags(rec));
         return false;
     }
-    if (n > MSG_MAX - MSG_HDR - SET_HDR) {
-        g_set_error(err, FB_ERROR_DOMAIN, FB_ERROR_EOM,
-                    "record of %zu bytes does not fit a message", n);
+    if (too_long(m, n, err))
         return false;
-    }
-    /* libfixbuf's rules: a set is opened if its template's shortest record
-     * fits; a record that does not fit ends the message (leaving a set just
-     * opened empty) and goes to the next */
-    if (!m->set || tid != m->set_tid) {
-        close_set(m);
-        if (m->len + SET_HDR + min_len > MSG_MAX && !hf_flow_messages_end(m, err))
-            return false;
-        open_set(m, tid);
-    }
-    if (m->len + n > MSG_MAX) {
-        if (!hf_flow_messages_end(m, err))
-            return false;
-        open_set(m, tid);
-    }
+    bool ok = make_room(m, tid, n, min_len, err);
     hf_flow_encode(m->enc, tid, rec, m->msg + m->len);
     m->len += n;
     m->records++;
-    return true;
+    return ok;
+}
+
+bool
+hf_flow_messages_add_encoded(struct hf_flow_messages *m, uint16_t set_id,
+                             const uint8_t *rec, size_t len, bool data, GError **err)
+{
+    if (too_long(m, len, err))
+        return false;
+    bool ok = make_room(m, set_id, len, len, err);
+    memcpy(m->msg + m->len, rec, len);
+    m->len += len;
+    if (data)
+        m->records++;
+    return ok;
 }

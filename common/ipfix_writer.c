@@ -49,3 +49,38 @@ hf_ipfix_append_flow(fBuf_t *fbuf, const hf_flow_record_t *rec, GError **err)
         && fBufSetExportTemplate(fbuf, hf_flow_template_id(flags), err)
         && fBufAppend(fbuf, (uint8_t *)rec, names ? sizeof(*rec) : HF_FLOW_FIXED_LEN, err);
 }
+
+size_t
+hf_ipfix_template_record(fbTemplate_t *t, uint16_t tid, uint8_t *out, size_t room)
+{
+    uint32_t count = fbTemplateCountElements(t);
+    uint32_t scope = fbTemplateGetOptionsScope(t);
+    size_t n = scope ? 6 : 4;
+
+    for (uint32_t i = 0; i < count; i++)
+        n += fbTemplateGetIndexedIE(t, i)->ent ? 8 : 4;
+    if (n > room || count > UINT16_MAX)
+        return 0;
+    uint8_t *p = out;
+    /* RFC 7011 3.4.1, 3.4.2: id, field count, [scope count], fields */
+    p[0] = (uint8_t)(tid >> 8), p[1] = (uint8_t)tid;
+    p[2] = (uint8_t)(count >> 8), p[3] = (uint8_t)count;
+    p += 4;
+    if (scope) {
+        p[0] = (uint8_t)(scope >> 8), p[1] = (uint8_t)scope;
+        p += 2;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(t, i);
+        uint16_t id = (uint16_t)(ie->num | (ie->ent ? 0x8000 : 0));
+        p[0] = (uint8_t)(id >> 8), p[1] = (uint8_t)id;
+        p[2] = (uint8_t)(ie->len >> 8), p[3] = (uint8_t)ie->len;
+        p += 4;
+        if (ie->ent) {
+            p[0] = (uint8_t)(ie->ent >> 24), p[1] = (uint8_t)(ie->ent >> 16);
+            p[2] = (uint8_t)(ie->ent >> 8), p[3] = (uint8_t)ie->ent;
+            p += 4;
+        }
+    }
+    return n;
+}

@@ -28,4 +28,10 @@ fbSession_t *hf_ipfix_flow_session(fbInfoModel_t *model, uint32_t domain,
 bool hf_ipfix_append_flow(fBuf_t *fbuf, const hf_flow_record_t *rec,
                           GError **err);
 
+/* Template t as the template record tid (a template set's or, with a
+ * scope, an options template set's) at out: its length, or 0 if it does
+ * not fit room.  For exporters that frame their own messages. */
+size_t hf_ipfix_template_record(fbTemplate_t *t, uint16_t tid, uint8_t *out,
+                                size_t room);
+
 #endif

@@ -4,9 +4,11 @@
 #include <glib.h>
 
 #include "hash.h"
+#include "oa_index.h"
 
 struct entry {
     struct hf_flow_key key;
+    uint32_t hash;           /* key_hash(&key) */
     struct hf_name *app;
     uint64_t seen_us;
     uint8_t source, label;
@@ -14,36 +16,40 @@ struct entry {
 };
 
 struct hf_conn_memory {
-    GHashTable *table;       /* key → entry */
+    struct hf_oa_index index;   /* entries by key */
     GQueue lru;              /* oldest at head */
     uint32_t max_entries;
     uint64_t keep_us;
 };
 
-static guint
-key_hash(gconstpointer p)
+/* Ports and addresses are the sender's to choose: a seed drawn at start
+ * keeps them from aiming at one run of slots. */
+static uint64_t hash_seed;
+
+static uint32_t
+key_hash(const struct hf_flow_key *p)
 {
-    uint64_t h = 0, w;       /* 44-byte key: five words and a tail */
+    uint64_t h = hash_seed, w;       /* 44-byte key: five words and a tail */
     for (int i = 0; i < 5; i++) {
         memcpy(&w, (const uint8_t *)p + 8 * i, 8);
         h = hf_mix64(h ^ w);
     }
     uint32_t tail;
     memcpy(&tail, (const uint8_t *)p + 40, 4);
-    return (guint)hf_mix64(h ^ tail);
+    return (uint32_t)hf_mix64(h ^ tail);
 }
 
-static gboolean
-key_equal(gconstpointer a, gconstpointer b)
+static bool
+key_equal(const void *entry, const void *key)
 {
-    return memcmp(a, b, sizeof(struct hf_flow_key)) == 0;
+    return memcmp(&((const struct entry *)entry)->key, key, sizeof(struct hf_flow_key)) == 0;
 }
 
 static void
 entry_drop(struct hf_conn_memory *m, struct entry *e)
 {
     g_queue_unlink(&m->lru, &e->link);
-    g_hash_table_remove(m->table, &e->key);
+    hf_oa_remove(&m->index, e->hash, e);
     hf_name_unref(e->app);
     g_free(e);
 }
@@ -53,7 +59,9 @@ hf_conn_memory_new(uint32_t max_entries, uint64_t keep_us)
 {
     struct hf_conn_memory *m = g_new0(struct hf_conn_memory, 1);
 
-    m->table = g_hash_table_new(key_hash, key_equal);
+    hf_oa_init(&m->index);
+    while (!hash_seed)
+        hash_seed = (uint64_t)g_random_int() << 32 | g_random_int();
     g_queue_init(&m->lru);
     m->max_entries = max_entries ? max_entries : 1;
     m->keep_us = keep_us;
@@ -67,7 +75,7 @@ hf_conn_memory_free(struct hf_conn_memory *m)
         return;
     while (m->lru.head)
         entry_drop(m, m->lru.head->data);
-    g_hash_table_destroy(m->table);
+    hf_oa_free(&m->index);
     g_free(m);
 }
 
@@ -76,18 +84,20 @@ hf_conn_memory_put(struct hf_conn_memory *m, const struct hf_flow_key *k,
                    struct hf_name *app, uint8_t source, uint8_t label,
                    uint64_t now_us)
 {
-    struct entry *e = g_hash_table_lookup(m->table, k);
+    uint32_t hash = key_hash(k);
+    struct entry *e = hf_oa_find(&m->index, hash, key_equal, k);
 
     if (e) {
         g_queue_unlink(&m->lru, &e->link);
         hf_name_unref(e->app);
     } else {
-        if (g_hash_table_size(m->table) >= m->max_entries)
+        if (m->index.count >= m->max_entries)
             entry_drop(m, m->lru.head->data);
         e = g_new0(struct entry, 1);
         e->key = *k;
+        e->hash = hash;
         e->link.data = e;
-        g_hash_table_insert(m->table, &e->key, e);
+        hf_oa_insert(&m->index, hash, e);
     }
     e->app = hf_name_ref(app);
     e->source = source;
@@ -100,7 +110,7 @@ struct hf_name *
 hf_conn_memory_get(struct hf_conn_memory *m, const struct hf_flow_key *k,
                    uint64_t now_us, uint8_t *source, uint8_t *label)
 {
-    struct entry *e = g_hash_table_lookup(m->table, k);
+    struct entry *e = hf_oa_find(&m->index, key_hash(k), key_equal, k);
 
     if (!e)
         return NULL;
@@ -116,5 +126,5 @@ hf_conn_memory_get(struct hf_conn_memory *m, const struct hf_flow_key *k,
 uint32_t
 hf_conn_memory_count(const struct hf_conn_memory *m)
 {
-    return g_hash_table_size(m->table);
+    return m->index.count;
 }

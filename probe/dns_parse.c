@@ -89,9 +89,10 @@ read_name(const struct hf_cursor *c, uint32_t off, struct name *out,
             return NAME_BAD;
         if (out->len)
             out->str[out->len++] = '.';
+        /* the label's bytes are in c (checked just above): read directly */
+        const uint8_t *label = c->p + pos + 1;
         for (uint32_t i = 0; i < len; i++) {
-            uint8_t ch = 0;
-            hf_cur_u8(c, pos + 1 + i, &ch);   /* checked just above */
+            uint8_t ch = label[i];
             printable &= label_char_ok(ch);
             out->str[out->len++] =
                 (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);

@@ -1,4 +1,6 @@
-/* IPFIX export through libfixbuf: UDP, TCP or an IPFIX file (RFC 5655). */
+/* IPFIX export: UDP, TCP or an IPFIX file (RFC 5655); templates built by
+ * libfixbuf, records and messages framed here (common/flow_encode.c,
+ * common/flow_messages.c), sent by probe/export_out.c. */
 #ifndef HOSTFLOW_EXPORTER_H
 #define HOSTFLOW_EXPORTER_H
 

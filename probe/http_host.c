@@ -8,7 +8,8 @@
  * CONNECT names its host in the request line; an absolute-form target
  * (proxy requests) stands in for a missing Host.  Headers not complete
  * within HTTP_HEADER_CAP bytes give NO_NAME.  Bounds-checked reads
- * (extract.h) only; nothing allocates. */
+ * (extract.h), and scans kept within the cursor's length; nothing
+ * allocates. */
 #include "app_parse.h"
 
 #include <stdbool.h>
@@ -58,6 +59,10 @@ static enum hf_parse_status match_method(const struct hf_cursor *c,
 {
     bool prefix = false;
 
+    /* every method is upper-case letters: TLS, QUIC and the rest of the
+     * binary protocols leave at their first byte */
+    if (c->len && (at(c, 0) < 'A' || at(c, 0) > 'Z'))
+        return HF_PARSE_NOT_MINE;
     for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
         const char *s = methods[m];
         uint32_t i = 0;
@@ -79,22 +84,27 @@ static enum hf_parse_status match_method(const struct hf_cursor *c,
 static bool line_at(const struct hf_cursor *c, uint32_t off,
                     struct span *line, uint32_t *next)
 {
-    for (uint32_t i = off; i < c->len; i++) {
-        if (at(c, i) != '\n')
-            continue;
-        line->off = off;
-        line->end = i > off && at(c, i - 1) == '\r' ? i - 1 : i;
-        *next = i + 1;
-        return true;
-    }
-    return false;
+    /* memchr over the cursor's bytes: a header block is scanned again as
+     * each packet adds to it, byte by byte through at() that was a tenth
+     * of name extraction */
+    const uint8_t *lf = off < c->len ? memchr(c->p + off, '\n', c->len - off) : NULL;
+
+    if (!lf)
+        return false;
+    uint32_t i = (uint32_t)(lf - c->p);
+    line->off = off;
+    line->end = i > off && c->p[i - 1] == '\r' ? i - 1 : i;
+    *next = i + 1;
+    return true;
 }
 
 /* Control bytes (other than CR, LF) do not occur in a request line. */
 static bool has_control(const struct hf_cursor *c, uint32_t off, uint32_t end)
 {
+    if (end > c->len)
+        end = c->len;
     for (uint32_t i = off; i < end; i++) {
-        uint8_t ch = at(c, i);
+        uint8_t ch = c->p[i];
         if ((ch < 0x20 && ch != '\r' && ch != '\n') || ch == 0x7f)
             return true;
     }

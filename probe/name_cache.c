@@ -1,6 +1,7 @@
 /* DNS answers remembered for pairing with flows.
  *
- * One GHashTable holds both kinds of entry (the key says which); every
+ * One open-addressed index (common/oa_index.h) holds both kinds of entry
+ * (the key says which); every
  * entry is also on one LRU list, newest first, so lookups, refreshes and
  * evictions are O(1).  Expired entries are dropped when met: by a lookup,
  * or at the old end of the list when room is needed (counted as
@@ -13,6 +14,7 @@
 #include <glib.h>
 
 #include "hash.h"
+#include "oa_index.h"
 
 #define DEFAULT_MAX_ENTRIES 262144
 #define DEFAULT_MAX_BYTES   (64ull << 20)
@@ -33,7 +35,8 @@ struct key {
 _Static_assert(sizeof(struct key) == 40, "key has no hidden padding");
 
 struct entry {
-    struct key key;         /* first: the table hashes entries as keys */
+    struct key key;
+    uint32_t hash;          /* key_hash(&key) */
     struct entry *newer, *older;
     struct hf_name *name;   /* one reference held */
     uint64_t expires_us;
@@ -41,19 +44,17 @@ struct entry {
 
 struct hf_name_cache {
     struct hf_name_cache_config cfg;
-    GHashTable *table;      /* entry → entry (a set keyed by entry->key) */
+    struct hf_oa_index index;   /* entries by key */
     struct entry *newest, *oldest;
     struct hf_name_cache_stats st;
 };
 
-/* Per-entry cost in the byte cap: the entry, roughly two hash-table slots
- * (the table runs at most about half full) and, though pooled, its name. */
-#define TABLE_SLOT_BYTES (sizeof(void *) + sizeof(guint))
-
+/* Per-entry cost in the byte cap: the entry, its share of the index's
+ * slots (at most) and, though pooled, its name. */
 static uint64_t
 entry_bytes(const struct hf_name *name)
 {
-    return sizeof(struct entry) + 2 * TABLE_SLOT_BYTES + name->len;
+    return sizeof(struct entry) + HF_OA_BYTES_PER_ITEM + name->len;
 }
 
 /* ---- keys -------------------------------------------------------------- */
@@ -62,23 +63,23 @@ entry_bytes(const struct hf_name *name)
  * drawn at start keeps them from aiming at one hash chain. */
 static uint64_t hash_seed;
 
-static guint
-key_hash(gconstpointer p)
+static uint32_t
+key_hash(const struct key *k)
 {
-    const uint8_t *b = p;
+    const uint8_t *b = (const uint8_t *)k;
     uint64_t h = hash_seed, w;
 
     for (size_t i = 0; i < sizeof(struct key); i += 8) {
         memcpy(&w, b + i, 8);
         h = hf_mix64(h ^ w);
     }
-    return (guint)h;
+    return (uint32_t)h;
 }
 
-static gboolean
-key_equal(gconstpointer a, gconstpointer b)
+static bool
+key_equal(const void *entry, const void *key)
 {
-    return memcmp(a, b, sizeof(struct key)) == 0;
+    return memcmp(&((const struct entry *)entry)->key, key, sizeof(struct key)) == 0;
 }
 
 static bool
@@ -135,7 +136,7 @@ lru_touch(struct hf_name_cache *c, struct entry *e)
 static void
 entry_remove(struct hf_name_cache *c, struct entry *e)
 {
-    g_hash_table_remove(c->table, e);
+    hf_oa_remove(&c->index, e->hash, e);
     lru_unlink(c, e);
     c->st.entries--;
     c->st.bytes -= entry_bytes(e->name);
@@ -170,9 +171,9 @@ make_room(struct hf_name_cache *c, uint32_t extra_entries,
 }
 
 static struct entry *
-lookup(struct hf_name_cache *c, const struct key *k)
+lookup(struct hf_name_cache *c, const struct key *k, uint32_t hash)
 {
-    return g_hash_table_lookup(c->table, k);
+    return hf_oa_find(&c->index, hash, key_equal, k);
 }
 
 static void
@@ -199,7 +200,8 @@ insert(struct hf_name_cache *c, const struct key *k, struct hf_name *name,
        uint64_t expires_us, uint64_t now_us)
 {
     uint64_t bytes = entry_bytes(name);
-    struct entry *e = lookup(c, k);
+    uint32_t hash = key_hash(k);
+    struct entry *e = lookup(c, k, hash);
 
     if (e) {
         refresh(c, e, name, expires_us, now_us);
@@ -209,9 +211,10 @@ insert(struct hf_name_cache *c, const struct key *k, struct hf_name *name,
         return;                 /* caps smaller than one entry */
     e = g_new0(struct entry, 1);
     e->key = *k;
+    e->hash = hash;
     e->name = hf_name_ref(name);
     e->expires_us = expires_us;
-    g_hash_table_add(c->table, e);
+    hf_oa_insert(&c->index, hash, e);
     lru_push_newest(c, e);
     c->st.entries++;
     c->st.bytes += bytes;
@@ -241,7 +244,7 @@ hf_name_cache_new(const struct hf_name_cache_config *cfg)
         c->cfg.ttl_ceiling_s = c->cfg.ttl_floor_s;
     while (!hash_seed)
         hash_seed = (uint64_t)g_random_int() << 32 | g_random_int();
-    c->table = g_hash_table_new(key_hash, key_equal);
+    hf_oa_init(&c->index);
     return c;
 }
 
@@ -255,7 +258,7 @@ hf_name_cache_free(struct hf_name_cache *c)
         hf_name_unref(e->name);
         g_free(e);
     }
-    g_hash_table_destroy(c->table);
+    hf_oa_free(&c->index);
     g_free(c);
 }
 
@@ -289,7 +292,7 @@ hf_name_cache_put(struct hf_name_cache *c, uint8_t family,
 static struct entry *
 find_live(struct hf_name_cache *c, const struct key *k, uint64_t now_us)
 {
-    struct entry *e = lookup(c, k);
+    struct entry *e = lookup(c, k, key_hash(k));
 
     if (e && expired(e, now_us)) {
         c->st.expirations++;
@@ -315,7 +318,7 @@ hf_name_cache_get(struct hf_name_cache *c, uint8_t family,
         *stale = false;
     if (!c)
         return NULL;
-    if (make_key(&k, KIND_PAIR, family, client, addr) && (e = lookup(c, &k))) {
+    if (make_key(&k, KIND_PAIR, family, client, addr) && (e = lookup(c, &k, key_hash(&k)))) {
         lru_touch(c, e);
         if (expired(e, now_us)) {
             c->st.stale_hits++;

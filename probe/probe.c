@@ -384,12 +384,12 @@ main(int argc, char **argv)
     if (!pr.exporter && !pr.opt.no_export) {
         hf_log(HF_LOG_ERROR, "cannot open the export: %s", err ? err->message : "?");
         g_clear_error(&err);
-        pcap_close(first);
+        hf_capture_close(first);
         hf_probe_options_free(&pr.opt);
         return 1;
     }
     if (pr.opt.user && !drop_privileges(pr.opt.user)) {
-        pcap_close(first);
+        hf_capture_close(first);
         hf_exporter_close(pr.exporter, NULL);
         hf_probe_options_free(&pr.opt);
         return 1;
@@ -399,7 +399,7 @@ main(int argc, char **argv)
     if (!pr.opt.no_names)
         pr.names = hf_namer_new(&pr.opt.names, pr.flows);
     if (pr.opt.events && !open_events(&pr)) {
-        pcap_close(first);
+        hf_capture_close(first);
         hf_exporter_close(pr.exporter, NULL);
         hf_flow_table_free(pr.flows);
         hf_namer_free(pr.names);
@@ -419,7 +419,7 @@ main(int argc, char **argv)
     int rc = 0;
     if (run_source(&pr, first) < 0)
         rc = 1;
-    pcap_close(first);
+    hf_capture_close(first);
     for (int i = 1; !pr.live && pr.opt.read_files[i] && !stop_requested; i++) {
         pcap_t *p = hf_capture_open_file(pr.opt.read_files[i], pr.opt.filter);
         if (!p) {
@@ -428,7 +428,7 @@ main(int argc, char **argv)
         }
         if (run_source(&pr, p) < 0)
             rc = 1;
-        pcap_close(p);
+        hf_capture_close(p);
     }
 
     /* end of input or a signal: everything still open is reported */

@@ -29,16 +29,29 @@ def read_ipfix(path):
     fields with 1- or 3-byte lengths)."""
     with open(path, 'rb') as f:
         data = f.read()
-    templates, out, off = {}, [], 0
+    return [r for m in ipfix_messages(data, path) for r in m['records']]
+
+
+def ipfix_messages(data, what='IPFIX'):
+    """The messages of IPFIX bytes (a file, datagrams or a TCP stream put
+    end to end), each a dict: length, export_s, seq, domain, 'sets' (set
+    ids in order), 'templates' (template ids defined in it) and 'records'
+    (its data records as {(pen, id): bytes}).  Templates carry over from
+    message to message, as on one transport session."""
+    templates, msgs, off = {}, [], 0
     while off + 16 <= len(data):
-        ver, mlen = struct.unpack_from('!HH', data, off)
+        ver, mlen, export_s, seq, domain = struct.unpack_from('!HHIII', data, off)
         if ver != 10 or mlen < 16 or off + mlen > len(data):
-            raise ValueError('%s: bad message header at %d' % (path, off))
+            raise ValueError('%s: bad message header at %d' % (what, off))
+        msg = {'length': mlen, 'export_s': export_s, 'seq': seq, 'domain': domain,
+               'sets': [], 'templates': [], 'records': []}
+        msgs.append(msg)
         s, end = off + 16, off + mlen
         while s + 4 <= end:
             sid, slen = struct.unpack_from('!HH', data, s)
             if slen < 4 or s + slen > end:
-                raise ValueError('%s: bad set at %d' % (path, s))
+                raise ValueError('%s: bad set at %d' % (what, s))
+            msg['sets'].append(sid)
             body, s_end = s + 4, s + slen
             if sid in (2, 3):
                 p = body
@@ -55,6 +68,7 @@ def read_ipfix(path):
                             p += 4
                         fields.append(((pen, fid & 0x7fff), flen))
                     templates[tid] = fields
+                    msg['templates'].append(tid)
             elif sid >= 256 and sid in templates:
                 fields = templates[sid]
                 least = sum(1 if n == VARLEN else n for _, n in fields)
@@ -71,11 +85,13 @@ def read_ipfix(path):
                         rec[key] = data[p:p + n]
                         p += n
                     if p > s_end:
-                        raise ValueError('%s: record past its set at %d' % (path, s))
-                    out.append(rec)
+                        raise ValueError('%s: record past its set at %d' % (what, s))
+                    msg['records'].append(rec)
             s = s_end
         off = end
-    return out
+    if off != len(data):
+        raise ValueError('%s: %d bytes after the last message' % (what, len(data) - off))
+    return msgs
 
 
 def flow_values(i, now_ms=None, v6=False):
