@@ -27,7 +27,7 @@
 static char *config_arg, *store_arg, *state_arg, *max_size_arg, *rebuild_rrd_arg;
 static char **listen_args;
 static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1, hourly_retention_arg = -1;
-static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg, columns_arg, no_rrd_arg;
+static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg, columns_arg, no_columns_arg, no_rrd_arg;
 static gboolean check_config_arg;
 static char *web_arg;
 static gboolean schema_arg;
@@ -61,6 +61,8 @@ static GOptionEntry entries[] = {
      "Remove flows older than N days; 0 keeps them (default 28)", "N"},
     {"max-size", 0, 0, G_OPTION_ARG_STRING, &max_size_arg,
      "Remove the oldest flows beyond SIZE (e.g. 50G)", "SIZE"},
+    {"no-columns", 0, 0, G_OPTION_ARG_NONE, &no_columns_arg,
+     "Do not write the columns of completed slot files (queries read the IPFIX files)", NULL},
     {"no-hourly", 0, 0, G_OPTION_ARG_NONE, &no_hourly_arg,
      "Do not summarise complete hours into STORE/.hourly", NULL},
     {"hourly-retention-days", 0, 0, G_OPTION_ARG_INT, &hourly_retention_arg,
@@ -148,6 +150,8 @@ apply_options(struct hf_collector_config *c, GError **err)
         c->accept_unknown = false;
     if (no_hourly_arg)
         c->hourly = false;
+    if (no_columns_arg)
+        c->columns = false;
     if (no_rrd_arg)
         c->rrd = false;
     if (hourly_retention_arg != -1) {
@@ -204,7 +208,8 @@ print_config(const struct hf_conf *cf, const struct hf_collector_config *c,
     printf("\nstore = %s\nstate = %s\nslot-seconds = %u\nretention-days = %u\n",
            c->store_dir, c->state_dir, c->slot_seconds, c->retention_days);
     hf_conf_print_size(stdout, "max-store-size", c->max_store_bytes);
-    printf("hourly = %s\nhourly-retention-days = %u\naccept-unknown = %s\nrcvbuf = %d\n",
+    printf("columns = %s\nhourly = %s\nhourly-retention-days = %u\naccept-unknown = %s\n"
+           "rcvbuf = %d\n", c->columns ? "true" : "false",
            c->hourly ? "true" : "false", c->hourly_retention_days,
            c->accept_unknown ? "true" : "false", c->rcvbuf);
     printf("max-exporters = %u\nmax-sessions-per-exporter = %u\nmax-templates = %u\n"
@@ -463,8 +468,9 @@ main(int argc, char **argv)
         .max_age_days = cfg.retention_days, .max_bytes = cfg.max_store_bytes,
     };
     /* each completed slot's columns, for the queries (query/columns.h) */
-    struct hf_columns_indexer *indexer = hf_columns_indexer_start(cfg.store_dir);
-    sc.completed = hf_columns_indexer_completed;
+    struct hf_columns_indexer *indexer = cfg.columns ? hf_columns_indexer_start(cfg.store_dir)
+                                                     : NULL;
+    sc.completed = indexer ? hf_columns_indexer_completed : NULL;
     sc.completed_ctx = indexer;
     struct hf_store *store = hf_store_open(&sc, &err);
     if (!store) {

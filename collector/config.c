@@ -255,6 +255,7 @@ hf_collector_config_defaults(struct hf_collector_config *c)
     c->state_dir = g_strdup("/var/lib/hostflow/state");
     c->slot_seconds = 300;
     c->retention_days = 28;
+    c->columns = true;
     c->hourly = true;
     c->hourly_retention_days = 365;
     c->accept_unknown = true;
@@ -309,6 +310,7 @@ hf_collector_config_load(struct hf_collector_config *c, const struct hf_conf *cf
         || !get_u32(cf, "hourly-retention-days", 0, INT32_MAX, &c->hourly_retention_days, err)
         || !hf_conf_bool(cf, g, "accept-unknown", &c->accept_unknown, err)
         || !hf_conf_bool(cf, g, "hourly", &c->hourly, err)
+        || !hf_conf_bool(cf, g, "columns", &c->columns, err)
         || !hf_conf_bool(cf, g, "rrd", &c->rrd, err)
         || !hf_conf_string(cf, g, "rrdcached", &c->rrdcached, err)
         || !hf_conf_seconds(cf, g, "log-stats", 0, 86400, &log_stats, err))

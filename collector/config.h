@@ -8,6 +8,7 @@
  *   slot-seconds = 300
  *   retention-days = 28
  *   max-store-size = 50G
+ *   columns = true               (each slot's columns, see query/columns.h)
  *   hourly = true                (hourly summaries, see rollup.h)
  *   hourly-retention-days = 365
  *   accept-unknown = true
@@ -72,6 +73,7 @@ struct hf_collector_config {
     uint32_t slot_seconds;
     uint32_t retention_days;
     uint64_t max_store_bytes;
+    bool columns;               /* write completed slots' columns */
     bool hourly;                /* summarise complete hours */
     uint32_t hourly_retention_days;
     bool accept_unknown;

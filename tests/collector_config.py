@@ -186,6 +186,27 @@ def reject_unknown(check, tmp):
                               [hftest.flow_key(r) for r in col.records('gamma')])
 
 
+def columns_switch(check, tmp):
+    print('\n== columns: written by default, not with --no-columns or columns = false')
+    for how in ('default', '--no-columns', 'columns = false'):
+        ports = free_ports(3)
+        extra = 'columns = false\n' if how.startswith('columns') else ''
+        name = 'columns-%s' % how.strip('-').split()[0]
+        cfg = write(os.path.join(tmp, name + '.conf'), config_text(ports, extra=extra))
+        col = hftest.Collector(tmp, name, listen=[], config=cfg, nports=3,
+                               args=['--no-columns'] if how == '--no-columns' else [])
+        with col:
+            col.start()
+            send_flows(ports[0], '127.0.0.61', 5, 0)
+            check.ok(col.wait(lambda st: st['store']['records'] >= 5) is not None,
+                     '%s: records stored' % how)
+            col.check_exit(check, how, col.stop())
+        slots = col.files()
+        cols = [f for f in slots if os.path.exists(f[:-len('.ipfix')] + '.cols')]
+        check.ok(slots and len(cols) == (len(slots) if how == 'default' else 0),
+                 '%s: columns beside %d of %d slot files' % (how, len(cols), len(slots)))
+
+
 def stats_option(check, tmp):
     print('\n== --stats')
     col = hftest.Collector(tmp, 'stats', listen=['udp:127.0.0.1:0'])
@@ -430,6 +451,7 @@ def main():
         sources_and_reload(check, tmp)
         ipv6(check, tmp)
         reject_unknown(check, tmp)
+        columns_switch(check, tmp)
         stats_option(check, tmp)
         periodic_stats(check, tmp)
         documented_defaults(check, tmp)
