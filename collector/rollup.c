@@ -190,7 +190,7 @@ hf_rollup_free(struct hf_rollup *r)
     hf_rollup_stop(r);
     g_mutex_clear(&r->lock);
     g_cond_clear(&r->wake);
-    fbInfoModelFree(r->model);
+    hf_infomodel_free(r->model);
     g_free(r->dir);
     g_free(r->store_dir);
     g_free(r);

@@ -208,7 +208,7 @@ hf_store_open(const struct hf_store_config *cfg, GError **err)
         goto fail;
     s->enc = hf_flow_encoder_new(s->model, 0, err);
     if (!s->enc) {
-        fbInfoModelFree(s->model);
+        hf_infomodel_free(s->model);
         goto fail;
     }
     s->slots = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, slot_free);
@@ -425,7 +425,7 @@ hf_store_close(struct hf_store *s)
     hf_store_log_flush(s, hf_wall_ms(), true);
     g_hash_table_unref(s->slots);
     hf_flow_encoder_free(s->enc);
-    fbInfoModelFree(s->model);
+    hf_infomodel_free(s->model);
     close(s->lock_fd);
     g_free(s->dir);
     g_free(s);

@@ -7,7 +7,10 @@
 /* hostflow's private enterprise number (meson option enterprise_number). */
 extern const uint32_t hf_enterprise_number;
 
-/* A new model with every element hostflow uses; NULL and err on failure. */
+/* A new model with every element hostflow uses; NULL and err on failure.
+ * Models are made and freed one at a time (libfixbuf shares state between
+ * them): free them with hf_infomodel_free, from any thread. */
 fbInfoModel_t *hf_infomodel_new(GError **err);
+void hf_infomodel_free(fbInfoModel_t *model);
 
 #endif

@@ -41,7 +41,7 @@ reader_new(fbCollector_t *(*alloc)(const void *src, GError **err),
 
 fail:
     if (r->model)
-        fbInfoModelFree(r->model);
+        hf_infomodel_free(r->model);
     g_free(r);
     return NULL;
 }
@@ -128,6 +128,6 @@ hf_ipfix_reader_close(struct hf_ipfix_reader *r)
     if (!r)
         return;
     fBufFree(r->fbuf);
-    fbInfoModelFree(r->model);
+    hf_infomodel_free(r->model);
     g_free(r);
 }

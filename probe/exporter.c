@@ -193,7 +193,7 @@ hf_exporter_close(struct hf_exporter *x, GError **err)
     hf_flow_messages_free(x->msgs);
     hf_flow_encoder_free(x->enc);
     if (x->model)
-        fbInfoModelFree(x->model);
+        hf_infomodel_free(x->model);
     g_free(x->templates);
     g_free(x);
     return ok;

@@ -81,7 +81,7 @@ fields_init(GError **err)
             }
             off += size;
         }
-        fbInfoModelFree(model);
+        hf_infomodel_free(model);
         g_assert(!ok || off == sizeof(hf_flow_record_t));
         if (ok) {
             nfields = n;

@@ -25,6 +25,6 @@ main(int argc, char **argv)
             printf("%s %u %u %u %u\n", argv[i], (unsigned)ie->ent, (unsigned)ie->num,
                    (unsigned)ie->type, (unsigned)((ie->flags >> 8) & 0xff));
     }
-    fbInfoModelFree(model);
+    hf_infomodel_free(model);
     return 0;
 }

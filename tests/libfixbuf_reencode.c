@@ -42,6 +42,6 @@ main(int argc, char **argv)
     if (r)
         hf_ipfix_reader_close(r);
     if (model)
-        fbInfoModelFree(model);
+        hf_infomodel_free(model);
     return ok ? 0 : 1;
 }

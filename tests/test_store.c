@@ -774,20 +774,20 @@ write_templates_only(const char *path)
     if (!session) {
         g_clear_error(&err);
         if (m)
-            fbInfoModelFree(m);
+            hf_infomodel_free(m);
         return false;
     }
     fp = fopen(path, "wb");
     if (!fp) {
         fbSessionFree(session);
-        fbInfoModelFree(m);
+        hf_infomodel_free(m);
         return false;
     }
     b = fBufAllocForExport(session, fbExporterAllocFP(fp));
     ok = fbSessionExportTemplates(session, &err) && fBufEmit(b, &err);
     g_clear_error(&err);
     fBufFree(b);
-    fbInfoModelFree(m);
+    hf_infomodel_free(m);
     return fclose(fp) == 0 && ok;
 }
 
@@ -1306,7 +1306,7 @@ write_flows(const char *path, bool encode, uint32_t with, struct exp *x, int n)
     if (fp && fclose(fp) != 0)
         ok = false;
     if (m)
-        fbInfoModelFree(m);
+        hf_infomodel_free(m);
     return ok;
 }
 
@@ -1361,7 +1361,7 @@ test_encode_same_bytes(void)
     hf_flow_messages_free(msgs);
     hf_flow_encoder_free(enc);
     if (m)
-        fbInfoModelFree(m);
+        hf_infomodel_free(m);
     unlink(a);
     unlink(b);
     g_free(a);

@@ -439,7 +439,7 @@ write_file(const char *path, uint32_t with, int n, bool direct)
     if (fp && fclose(fp) != 0)
         ok = false;
     if (m)
-        fbInfoModelFree(m);
+        hf_infomodel_free(m);
     return ok;
 }
 
