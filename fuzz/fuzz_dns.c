@@ -24,7 +24,8 @@ check_msg(const struct hf_dns_msg *d)
         abort();
     for (uint16_t i = 0; i < d->qname_len; i++) {
         char ch = d->qname[i];
-        if (ch <= 0x20 || ch >= 0x7f || (ch >= 'A' && ch <= 'Z'))
+        /* printable ASCII, spaces included (DNS-SD instance names) */
+        if (ch < 0x20 || ch >= 0x7f || (ch >= 'A' && ch <= 'Z'))
             abort();
     }
     for (uint32_t i = 0; i < d->n_addrs; i++)
