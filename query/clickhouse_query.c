@@ -203,7 +203,7 @@ take_rows(struct reader *rd)
     const uint8_t *done = c.p;
     char source[256];
     hf_flow_record_t r;
-    fbVarfield_t src;
+    fbVarfield_t src = { 0 };
     struct hf_sums sums;
 
     while (c.p < c.end && !rd->bad) {
