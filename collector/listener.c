@@ -14,11 +14,15 @@
 #define RX_VLEN 32
 #define RX_BUF 65536
 #define RX_ROUNDS 32            /* recvmmsg calls per socket per wake-up */
-/* A batch waits up to this long for more datagrams before it is handed to
- * the decoder: a thread wake-up costs more than decoding a datagram, and
- * a paced exporter sends one or two at a time.  At full rate batches fill
- * first; either way each thread wakes about once per RX_LINGER_US. */
-#define RX_LINGER_US 2000
+/* A batch waits for more datagrams before it is handed to the decoder: a
+ * thread wake-up costs more than decoding a datagram, and a paced
+ * exporter sends one or two at a time.  At full rate batches fill first;
+ * either way each thread wakes about once per linger.  The linger is as
+ * long as the smallest socket buffer holds at LINGER_BYTES_PER_US (about
+ * a million records a second in 1.4 KB datagrams), within these bounds. */
+#define LINGER_MIN_US 2000
+#define LINGER_MAX_US 20000
+#define LINGER_BYTES_PER_US 100
 #define TCP_MAX_CONNS 256
 #define DROP_EXPORTERS_MAX 4096 /* exporters counted one by one */
 
@@ -34,6 +38,7 @@ struct sock {
     bool tcp;
     uint16_t port;              /* local port */
     uint32_t drops;             /* the kernel's running count for it */
+    int rcvbuf;                 /* in effect (UDP) */
 };
 
 struct hf_listener {
@@ -50,6 +55,7 @@ struct hf_listener {
     uint8_t (*rxbuf)[RX_BUF];
     struct hf_rx_batch *batch;
     gint64 batch_t0;            /* monotonic us of its first datagram */
+    gint64 linger_us;
 };
 
 static void
@@ -70,7 +76,7 @@ addr_to_id(const struct sockaddr_storage *ss, struct hf_exporter_id *id)
 
 static int
 open_socket(const struct hf_listen_spec *spec, int rcvbuf, uint16_t *bound,
-            GError **err)
+            int *rcvbuf_set, GError **err)
 {
     struct addrinfo hints, *res = NULL;
     char port[8];
@@ -101,6 +107,9 @@ open_socket(const struct hf_listen_spec *spec, int rcvbuf, uint16_t *bound,
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
         setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+        socklen_t sl = sizeof(*rcvbuf_set);
+        if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf_set, &sl) != 0)
+            *rcvbuf_set = rcvbuf;
     }
     if (bind(fd, res->ai_addr, res->ai_addrlen) < 0)
         goto fail;
@@ -152,7 +161,7 @@ hf_listener_open(GArray *specs, int rcvbuf, GError **err)
     for (guint i = 0; i < specs->len; i++) {
         const struct hf_listen_spec *spec = &g_array_index(specs, struct hf_listen_spec, i);
         struct sock s = { .tcp = spec->tcp };
-        s.fd = open_socket(spec, rcvbuf, &s.port, err);
+        s.fd = open_socket(spec, rcvbuf, &s.port, &s.rcvbuf, err);
         if (s.fd < 0) {
             hf_listener_free(l);
             return NULL;
@@ -363,7 +372,7 @@ rx_thread(gpointer p)
         bool pending = l->batch && l->batch->n;
         if (pending && !more) {
             /* let datagrams gather (in the socket buffer) for the batch */
-            gint64 wait = l->batch_t0 + RX_LINGER_US - g_get_monotonic_time();
+            gint64 wait = l->batch_t0 + l->linger_us - g_get_monotonic_time();
             if (wait > 0)
                 g_usleep((gulong)wait);
         }
@@ -403,7 +412,7 @@ rx_thread(gpointer p)
             }
         }
         if (l->batch && l->batch->n
-            && g_get_monotonic_time() - l->batch_t0 >= RX_LINGER_US)
+            && g_get_monotonic_time() - l->batch_t0 >= l->linger_us)
             ship(l);
     }
     ship(l);
@@ -418,6 +427,13 @@ hf_listener_start(struct hf_listener *l, GAsyncQueue *out, GAsyncQueue *recycle,
     l->out = g_async_queue_ref(out);
     l->recycle = g_async_queue_ref(recycle);
     l->mem = mem;
+    l->linger_us = LINGER_MAX_US;
+    for (guint i = 0; i < l->socks->len; i++) {
+        const struct sock *sk = &g_array_index(l->socks, struct sock, i);
+        if (!sk->tcp)
+            l->linger_us = MIN(l->linger_us, sk->rcvbuf / LINGER_BYTES_PER_US);
+    }
+    l->linger_us = MAX(l->linger_us, LINGER_MIN_US);
     l->rxbuf = g_malloc(sizeof(*l->rxbuf) * RX_VLEN);
     l->thread = g_thread_new("hf-rx", rx_thread, l);
 }
