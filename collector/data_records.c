@@ -31,8 +31,9 @@ struct record_side {
 };
 
 struct record_state {
-    hf_flow_record_t rec;
+    hf_flow_record_t *rec;      /* the consumer's slot, or own */
     struct record_side x;
+    hf_flow_record_t own;
 };
 
 static uint64_t
@@ -66,7 +67,7 @@ static inline __attribute__((always_inline)) void
 apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
       uint32_t n)
 {
-    hf_flow_record_t *r = &s->rec;
+    hf_flow_record_t *r = s->rec;
     uint64_t v = 0;
 
     hf_cur_uint(f, 0, n, &v);
@@ -202,36 +203,43 @@ resolve_times(const struct hf_msg_ctx *m, struct record_state *s)
         s->x.tm.end_ms = s->x.tm.start_ms ? s->x.tm.start_ms : export_ms;
     if (!s->x.tm.start_ms)
         s->x.tm.start_ms = s->x.tm.end_ms;
-    s->rec.flowStartMilliseconds = s->x.tm.start_ms;
-    s->rec.flowEndMilliseconds = s->x.tm.end_ms;
+    s->rec->flowStartMilliseconds = s->x.tm.start_ms;
+    s->rec->flowEndMilliseconds = s->x.tm.end_ms;
 }
 
 /* Variable-length field (RFC 7011 7): a 1-byte length, or 255 and a
  * 2-byte length. */
 #define VARLEN_LONG 255
 
-/* Readies s, zeroed for the set's first record, for the next one.  A
- * fixed-length template writes the same fields of the flow record in
- * every record (each field's length was checked with the template), so
- * only what the record's own fields may leave unwritten is cleared: the
- * side state and the fields derived when the template lacks them.  A
- * variable-length field may be skipped (a bad length): all of it is. */
+/* Readies s for the next record.  Into the consumer's slot (stale
+ * memory) the record is zeroed whole.  Into the decoder's own, zeroed for
+ * the set's first record: a fixed-length template writes the same fields
+ * of every record (each field's length was checked with the template), so
+ * only what the record's own fields may leave unwritten is cleared, the
+ * side state and the fields derived when the template lacks them; with a
+ * variable-length field, which may be skipped (a bad length), all of it. */
 static inline void
-record_reset(struct record_state *s, const struct hf_template *t)
+record_reset(struct hf_decoder *d, struct record_state *s, const struct hf_template *t)
 {
-    /* copied from a zero struct: vector moves, where memset() of a
-     * struct this size is a rep stos that costs more to start than to
-     * clear (half of decoding a record) */
+    /* copied from zero structs: vector moves, where memset() of a struct
+     * this size is a rep stos that costs more to start than to clear */
     static const struct record_side no_side;
+    static const hf_flow_record_t no_record;
 
-    if (t->varlen) {
-        memset(s, 0, sizeof(*s));
+    s->x = no_side;
+    s->rec = d->slot && !t->scope_count ? d->slot(d->ctx) : NULL;
+    if (s->rec) {
+        *s->rec = no_record;
         return;
     }
-    s->x = no_side;
-    s->rec.ipVersion = 0;
-    s->rec.icmpTypeCodeIPv4 = s->rec.icmpTypeCodeIPv6 = 0;
-    s->rec.destinationTransportPort = 0;
+    s->rec = &s->own;
+    if (t->varlen) {
+        s->own = no_record;
+        return;
+    }
+    s->own.ipVersion = 0;
+    s->own.icmpTypeCodeIPv4 = s->own.icmpTypeCodeIPv6 = 0;
+    s->own.destinationTransportPort = 0;
 }
 
 /* Decodes the record at the start of set into s (record_reset() first);
@@ -246,7 +254,7 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
      * each field is then read at offset 0, one bounds check) */
     struct hf_cursor c = *set;
 
-    record_reset(s, t);
+    record_reset(d, s, t);
     for (uint16_t i = 0; i < t->nfields; i++) {
         const struct hf_tmpl_field *tf = &t->f[i];
         uint32_t n = tf->len;
@@ -282,7 +290,7 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
         learn_options(d, m, s);
         return off;
     }
-    hf_flow_record_t *r = &s->rec;
+    hf_flow_record_t *r = s->rec;
     if (!s->x.has_octets)
         r->octetDeltaCount = s->x.octets_total;
     if (!s->x.has_packets)

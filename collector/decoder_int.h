@@ -108,6 +108,7 @@ struct hf_msg_ctx {
 struct hf_decoder {
     struct hf_decoder_config cfg;
     hf_record_fn fn;
+    hf_record_slot_fn slot;    /* may be NULL */
     void *ctx;
     GHashTable *templates;     /* hf_tmpl_key → hf_template */
     GHashTable *sessions;      /* hf_exporter_id → hf_session */

@@ -148,6 +148,31 @@ strings_len(const hf_flow_record_t *r)
          + r->sslServerNameNtop.len + r->dnsQueryNtop.len + r->applicationName.len;
 }
 
+/* A batch to add records to (NULL: the queues' memory is full). */
+static struct rec_batch *
+open_batch(struct hf_pipeline *p)
+{
+    if (!p->batch) {
+        p->batch = hf_batch_get(p->rec_recycle, p->mem, sizeof(struct rec_batch));
+        if (!p->batch)
+            return NULL;
+        p->batch->n = p->batch->used = 0;
+    }
+    return p->batch;
+}
+
+/* The decoder decodes the next record straight into the batch. */
+static hf_flow_record_t *
+record_slot(void *ctx)
+{
+    struct hf_pipeline *p = ctx;
+
+    if (p->batch && p->batch->n == REC_BATCH)
+        ship_records(p);
+    struct rec_batch *b = open_batch(p);
+    return b ? &b->r[b->n].rec : NULL;
+}
+
 static void
 on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec,
           uint64_t arrival_ms)
@@ -155,6 +180,8 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
     struct hf_pipeline *p = ctx;
     const char *source = source_name(p, exp);
     size_t slen = strings_len(rec);
+    bool in_place = p->batch && rec == &p->batch->r[p->batch->n].rec;
+    hf_flow_record_t moved;
 
     if (!source) {
         p->rejected++;
@@ -162,19 +189,23 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
     }
     if (slen > REC_ARENA)
         return;                  /* cannot happen: one message < 64 KiB */
-    if (p->batch && (p->batch->n == REC_BATCH || p->batch->used + slen > REC_ARENA))
-        ship_records(p);
-    if (!p->batch) {
-        p->batch = hf_batch_get(p->rec_recycle, p->mem, sizeof(struct rec_batch));
-        if (!p->batch) {
-            p->record_queue_drops++;    /* the queues' memory is full */
-            return;
+    if (p->batch && (p->batch->n == REC_BATCH || p->batch->used + slen > REC_ARENA)) {
+        if (in_place) {          /* its strings go to the next batch: it too */
+            moved = *rec;
+            rec = &moved;
+            in_place = false;
         }
-        p->batch->n = p->batch->used = 0;
-        p->batch_ms = arrival_ms;
+        ship_records(p);
     }
-    struct rec_batch *b = p->batch;
-    b->r[b->n].rec = *rec;
+    struct rec_batch *b = open_batch(p);
+    if (!b) {
+        p->record_queue_drops++;    /* the queues' memory is full */
+        return;
+    }
+    if (b->n == 0)
+        p->batch_ms = arrival_ms;
+    if (!in_place)
+        b->r[b->n].rec = *rec;
     b->r[b->n].source = source;
     b->r[b->n].now_ms = arrival_ms;
     if (slen) {
@@ -368,6 +399,7 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
     p->log_stats_ms = cfg->log_stats_seconds * 1000u;
     p->last_log_ms = hf_wall_ms();
     p->decoder = hf_decoder_new(&dc, on_record, p);
+    hf_decoder_set_slot(p->decoder, record_slot);
     if (cfg->rrd) {
         p->nprofiles = 1 + cfg->profiles->len;
         p->profiles = g_new0(struct hf_rrd_profile_def, p->nprofiles);
