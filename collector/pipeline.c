@@ -10,7 +10,10 @@
 #include <string.h>
 
 #define REC_BATCH 1024
-#define REC_ARENA (256 * 1024)
+/* the strings of a batch's records (most carry none; a probe's named
+ * flows about 50 bytes): a batch takes its whole size from the queues'
+ * budget, so this is not larger than the records need */
+#define REC_ARENA (64 * 1024)
 /* A batch of records waits up to this long to fill before the writer gets
  * it: a thread wake-up costs more than storing a record, and the store
  * writes out once a second anyway. */
@@ -188,7 +191,7 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
         return;
     }
     if (slen > REC_ARENA)
-        return;                  /* cannot happen: one message < 64 KiB */
+        return;                  /* cannot happen: strings of one record < 64 KiB - header */
     if (p->batch && (p->batch->n == REC_BATCH || p->batch->used + slen > REC_ARENA)) {
         if (in_place) {          /* its strings go to the next batch: it too */
             moved = *rec;
