@@ -255,35 +255,51 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
     struct hf_cursor c = *set;
 
     record_reset(d, s, t);
-    for (uint16_t i = 0; i < t->nfields; i++) {
-        const struct hf_tmpl_field *tf = &t->f[i];
-        uint32_t n = tf->len;
-        if (n == HF_VARLEN) {
-            uint8_t short_len;
-            uint16_t long_len;
-            if (!hf_cur_u8(&c, 0, &short_len))
-                return 0;
-            hf_cur_skip(&c, 1);
-            n = short_len;
-            if (n == VARLEN_LONG) {
-                if (!hf_cur_u16(&c, 0, &long_len))
-                    return 0;
-                hf_cur_skip(&c, 2);
-                n = long_len;
+    uint32_t off;
+    if (!t->varlen) {
+        /* the template's plan: one bounds check for the record, each
+         * field at the offset the template gave it */
+        if (!hf_cur_has(&c, t->min_len))
+            return 0;
+        for (uint16_t i = 0; i < t->nfields; i++) {
+            const struct hf_tmpl_field *tf = &t->f[i];
+            if (tf->action != IE_SKIP) {
+                struct hf_cursor f = { c.p + tf->off, tf->len };
+                apply(s, (enum hf_ie_action)tf->action, &f, tf->len);
             }
         }
-        if (!hf_cur_has(&c, n))
-            return 0;
-        if (tf->action != IE_SKIP) {
-            /* fixed lengths were checked with the template */
-            if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
-                apply(s, (enum hf_ie_action)tf->action, &c, n);
-            else
-                hf_bad(m, HF_BAD_FIELD);
+        off = t->min_len;
+    } else {
+        for (uint16_t i = 0; i < t->nfields; i++) {
+            const struct hf_tmpl_field *tf = &t->f[i];
+            uint32_t n = tf->len;
+            if (n == HF_VARLEN) {
+                uint8_t short_len;
+                uint16_t long_len;
+                if (!hf_cur_u8(&c, 0, &short_len))
+                    return 0;
+                hf_cur_skip(&c, 1);
+                n = short_len;
+                if (n == VARLEN_LONG) {
+                    if (!hf_cur_u16(&c, 0, &long_len))
+                        return 0;
+                    hf_cur_skip(&c, 2);
+                    n = long_len;
+                }
+            }
+            if (!hf_cur_has(&c, n))
+                return 0;
+            if (tf->action != IE_SKIP) {
+                /* fixed lengths were checked with the template */
+                if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
+                    apply(s, (enum hf_ie_action)tf->action, &c, n);
+                else
+                    hf_bad(m, HF_BAD_FIELD);
+            }
+            hf_cur_skip(&c, n);
         }
-        hf_cur_skip(&c, n);
+        off = set->len - c.len;
     }
-    uint32_t off = set->len - c.len;
 
     m->data_records++;          /* IPFIX sequence numbers count options too */
     if (t->scope_count) {
