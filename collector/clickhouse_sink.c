@@ -28,6 +28,7 @@ struct hf_ch_sink {
     char *collector;
     struct hf_ch_spool *spool;         /* NULL: spool-size 0 */
     GAsyncQueue *queue;                /* struct hf_ch_block*, oldest first */
+    struct hf_queue_memory *mem;       /* what the queued blocks take */
     GThread *thread;
     volatile gint stop;
 
@@ -58,6 +59,14 @@ exporter(struct hf_ch_sink *s, const char *source)
     return c;
 }
 
+/* A block done with: its memory back to the budget. */
+static void
+block_done(struct hf_ch_sink *s, struct hf_ch_block *b)
+{
+    hf_queue_memory_give(s->mem, b->charged);
+    hf_ch_block_free(b);
+}
+
 /* A block nothing can take: its records are counted, per exporter. */
 static void
 drop_block(struct hf_ch_sink *s, struct hf_ch_block *b)
@@ -70,17 +79,19 @@ drop_block(struct hf_ch_sink *s, struct hf_ch_block *b)
         exporter(s, c->source)->dropped += c->records;
     }
     g_mutex_unlock(&s->lock);
-    hf_ch_block_free(b);
+    block_done(s, b);
 }
 
-/* Memory while the spool is empty (so that the order holds), else the
- * spool's back, else dropped. */
+/* Memory while the spool is empty (so that the order holds) and the
+ * queue and the budget have room, else the spool's back, else dropped. */
 static void
 hand_on(struct hf_ch_sink *s, struct hf_ch_block *b)
 {
     bool spool_empty = !s->spool || hf_ch_spool_empty(s->spool);
 
-    if (spool_empty && g_async_queue_length(s->queue) < MEMORY_BLOCKS) {
+    if (spool_empty && g_async_queue_length(s->queue) < MEMORY_BLOCKS
+        && hf_queue_memory_take(s->mem, b->rows->len)) {
+        b->charged = b->rows->len;
         g_async_queue_push(s->queue, b);
     } else if (s->spool && hf_ch_spool_put(s->spool, b, false)) {
         hf_ch_block_free(b);
@@ -183,7 +194,7 @@ sent(struct hf_ch_sink *s, struct hf_ch_block *b, bool was_retry)
         exporter(s, c->source)->sent += c->records;
     }
     g_mutex_unlock(&s->lock);
-    hf_ch_block_free(b);
+    block_done(s, b);
 }
 
 /* The next block in order: the memory queue, then the spool. */
@@ -228,7 +239,7 @@ spool_rest(struct hf_ch_sink *s, struct hf_ch_block *held)
     for (guint i = rest->len; i-- > 0;) {
         b = g_ptr_array_index(rest, i);
         if (s->spool && hf_ch_spool_put(s->spool, b, true))
-            hf_ch_block_free(b);
+            block_done(s, b);
         else
             drop_block(s, b);
     }
@@ -290,7 +301,8 @@ insert_url(CURL *curl, const struct hf_clickhouse_config *c)
 }
 
 struct hf_ch_sink *
-hf_ch_sink_start(const struct hf_clickhouse_config *c, const char *state_dir, GError **err)
+hf_ch_sink_start(const struct hf_clickhouse_config *c, const char *state_dir,
+                 struct hf_queue_memory *mem, GError **err)
 {
     char *dir = c->spool_dir ? g_strdup(c->spool_dir)
                              : g_build_filename(state_dir, "clickhouse-spool", NULL);
@@ -311,6 +323,7 @@ hf_ch_sink_start(const struct hf_clickhouse_config *c, const char *state_dir, GE
     s->batch_ms = (uint64_t)c->batch_seconds * 1000;
     s->collector = g_strdup(c->collector_name);
     s->queue = g_async_queue_new();
+    s->mem = mem;
     s->answer = g_string_new(NULL);
     s->exporters = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     g_mutex_init(&s->lock);

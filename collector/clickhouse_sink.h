@@ -19,13 +19,17 @@
 #include <glib.h>
 #include "clickhouse_config.h"
 #include "flow_record.h"
+#include "queue_memory.h"
 
 struct hf_ch_sink;
 
 /* Opens the spool (default STATE/clickhouse-spool) and starts sending;
- * NULL + err when the spool cannot be made. */
+ * NULL + err when the spool cannot be made.  Blocks in the memory queue
+ * take their size from mem (the collector's queue budget; NULL: none): a
+ * block that does not fit goes to the spool, as when the queue is full. */
 struct hf_ch_sink *hf_ch_sink_start(const struct hf_clickhouse_config *c,
-                                    const char *state_dir, GError **err);
+                                    const char *state_dir, struct hf_queue_memory *mem,
+                                    GError **err);
 
 /* Writer thread: one record from SOURCE (interned) that arrived at now_ms. */
 void hf_ch_sink_add(struct hf_ch_sink *s, const char *source,

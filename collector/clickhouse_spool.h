@@ -23,6 +23,7 @@ struct hf_ch_block {
     uint64_t first_ms;          /* arrival of its first record */
     GArray *sources;            /* struct hf_ch_source_count, per exporter */
     uint64_t spool_seq;         /* its spool file; 0 = in memory only */
+    size_t charged;             /* taken from the queues' memory budget */
 };
 
 struct hf_ch_block *hf_ch_block_new(void);

@@ -25,6 +25,7 @@
 #include "store_format.h"
 
 static char *config_arg, *store_arg, *state_arg, *max_size_arg, *rebuild_rrd_arg;
+static char *queue_memory_arg;
 static char **listen_args;
 static int slot_arg = -1, retention_arg = -1, rcvbuf_arg = -1, hourly_retention_arg = -1;
 static gboolean reject_unknown_arg, stats_arg, version_arg, no_hourly_arg, rollup_arg, columns_arg, no_columns_arg, no_rrd_arg;
@@ -82,6 +83,9 @@ static GOptionEntry entries[] = {
      "Drop flows from exporters no [source] names", NULL},
     {"rcvbuf", 0, 0, G_OPTION_ARG_INT, &rcvbuf_arg,
      "UDP socket receive buffer in bytes (default 33554432)", "BYTES"},
+    {"queue-memory", 0, 0, G_OPTION_ARG_STRING, &queue_memory_arg,
+     "Memory for every queue between receiving, decoding and storing together; what "
+     "does not fit is dropped and counted (default 64M, at least 4M)", "SIZE"},
     {"stats", 0, 0, G_OPTION_ARG_NONE, &stats_arg,
      "Print the running collector's counters (STATE/status.json) and exit", NULL},
     {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config_arg,
@@ -146,6 +150,16 @@ apply_options(struct hf_collector_config *c, GError **err)
         g_set_error(err, G_OPTION_ERROR, 0, "--max-size wants a size like 50G");
         return false;
     }
+    if (queue_memory_arg) {
+        uint64_t v;
+        if (!hf_size_parse(queue_memory_arg, &v) || v < HF_QUEUE_MEMORY_MIN
+            || v > UINT64_C(1) << 40) {
+            g_set_error(err, G_OPTION_ERROR, 0,
+                        "--queue-memory wants a size from 4M to 1T, like 64M");
+            return false;
+        }
+        c->queue_memory = v;
+    }
     if (reject_unknown_arg)
         c->accept_unknown = false;
     if (no_hourly_arg)
@@ -208,8 +222,14 @@ print_config(const struct hf_conf *cf, const struct hf_collector_config *c,
     printf("\nstore = %s\nstate = %s\nslot-seconds = %u\nretention-days = %u\n",
            c->store_dir, c->state_dir, c->slot_seconds, c->retention_days);
     hf_conf_print_size(stdout, "max-store-size", c->max_store_bytes);
-    printf("columns = %s\nhourly = %s\nhourly-retention-days = %u\naccept-unknown = %s\n"
-           "rcvbuf = %d\n", c->columns ? "true" : "false",
+    hf_conf_print_size(stdout, "queue-memory", c->queue_memory);
+    printf("columns = %s
+hourly = %s
+hourly-retention-days = %u
+accept-unknown = %s
+"
+           "rcvbuf = %d
+", c->columns ? "true" : "false",
            c->hourly ? "true" : "false", c->hourly_retention_days,
            c->accept_unknown ? "true" : "false", c->rcvbuf);
     printf("max-exporters = %u\nmax-sessions-per-exporter = %u\nmax-templates = %u\n"
@@ -527,9 +547,12 @@ main(int argc, char **argv)
         g_free(url);
     }
 
+    /* one budget for every queue between the threads (queue_memory.h) */
+    static struct hf_queue_memory queue_memory;
+    hf_queue_memory_init(&queue_memory, cfg.queue_memory);
     struct hf_ch_sink *ch = NULL;
     if (cfg.clickhouse.url) {
-        ch = hf_ch_sink_start(&cfg.clickhouse, cfg.state_dir, &err);
+        ch = hf_ch_sink_start(&cfg.clickhouse, cfg.state_dir, &queue_memory, &err);
         if (!ch) {
             fprintf(stderr, "hostflow-collector: %s\n", err->message);
             g_error_free(err);
@@ -546,10 +569,9 @@ main(int argc, char **argv)
     }
     GAsyncQueue *rxq = g_async_queue_new_full(g_free);
     GAsyncQueue *rx_free = g_async_queue_new_full(g_free);
-    struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, ch, rxq, rx_free, &err);
-    /* 2048 batches of at most 512 KiB: seconds of datagrams at full rate
-     * (decoding outpaces receiving; the record queue absorbs the disk) */
-    hf_listener_start(listener, rxq, rx_free, 2048);
+    struct hf_pipeline *pipe = hf_pipeline_start(&cfg, listener, store, ch, rxq, rx_free,
+                                                 &queue_memory, &err);
+    hf_listener_start(listener, rxq, rx_free, &queue_memory);
     struct hf_rollup *rollup = cfg.hourly ? rollup_new(&cfg) : NULL;
     if (rollup) {
         hf_pipeline_set_rollup(pipe, rollup);

@@ -270,6 +270,7 @@ hf_collector_config_defaults(struct hf_collector_config *c)
     c->limits.max_templates_per_exporter = 4096;
     c->limits.max_held_per_exporter = 4u << 20;
     c->held_bytes = 16u << 20;
+    c->queue_memory = HF_QUEUE_MEMORY_DEFAULT;
     hf_clickhouse_config_defaults(&c->clickhouse);
 }
 
@@ -304,6 +305,8 @@ hf_collector_config_load(struct hf_collector_config *c, const struct hf_conf *cf
         || !hf_conf_string(cf, g, "store", &c->store_dir, err)
         || !hf_conf_string(cf, g, "state", &c->state_dir, err)
         || !hf_conf_size(cf, g, "max-store-size", 0, UINT64_MAX, &c->max_store_bytes, err)
+        || !hf_conf_size(cf, g, "queue-memory", HF_QUEUE_MEMORY_MIN, UINT64_C(1) << 40,
+                         &c->queue_memory, err)
         || !hf_conf_int(cf, g, "slot-seconds", 60, 86400, &slot, err)
         || !get_u32(cf, "retention-days", 0, INT32_MAX, &c->retention_days, err)
         || !hf_conf_int(cf, g, "rcvbuf", 4096, INT32_MAX, &rcvbuf, err)

@@ -44,6 +44,7 @@
 #include "decoder.h"
 #include "filter.h"
 #include "names.h"
+#include "queue_memory.h"
 #include "size_parse.h"
 
 struct hf_listen_spec {
@@ -80,6 +81,7 @@ struct hf_collector_config {
     int rcvbuf;
     struct hf_decoder_limits limits;   /* 0 = the decoder's default */
     uint32_t held_bytes;        /* data held for templates; 0 = default */
+    uint64_t queue_memory;      /* every queue between the threads together */
     uint32_t status_exporters;
     uint32_t log_stats_seconds;  /* an info line of counters this often; 0: none */
     char *config_path;

@@ -17,8 +17,8 @@ struct times {
     bool has_start_delta, has_end_delta;
 };
 
-struct record_state {
-    hf_flow_record_t rec;
+/* What a record's fields say besides the flow record itself. */
+struct record_side {
     struct times tm;
     uint64_t octets_total, packets_total;
     bool has_octets, has_packets;
@@ -28,6 +28,12 @@ struct record_state {
     uint64_t sysinit_ms;
     uint8_t icmp_type, icmp_code;
     bool has_icmp_parts, has_v4, has_v6;
+};
+
+struct record_state {
+    hf_flow_record_t *rec;      /* the consumer's slot, or own */
+    struct record_side x;
+    hf_flow_record_t own;
 };
 
 static uint64_t
@@ -61,24 +67,24 @@ static inline __attribute__((always_inline)) void
 apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
       uint32_t n)
 {
-    hf_flow_record_t *r = &s->rec;
+    hf_flow_record_t *r = s->rec;
     uint64_t v = 0;
 
     hf_cur_uint(f, 0, n, &v);
     switch (a) {
-    case IE_OCTETS:        r->octetDeltaCount = v; s->has_octets = true; break;
-    case IE_PACKETS:       r->packetDeltaCount = v; s->has_packets = true; break;
-    case IE_OCTETS_TOTAL:  s->octets_total = v; break;
-    case IE_PACKETS_TOTAL: s->packets_total = v; break;
+    case IE_OCTETS:        r->octetDeltaCount = v; s->x.has_octets = true; break;
+    case IE_PACKETS:       r->packetDeltaCount = v; s->x.has_packets = true; break;
+    case IE_OCTETS_TOTAL:  s->x.octets_total = v; break;
+    case IE_PACKETS_TOTAL: s->x.packets_total = v; break;
     case IE_PROTO:         r->protocolIdentifier = (uint8_t)v; break;
     case IE_TOS:           r->ipClassOfService = (uint8_t)v; break;
     case IE_TCP_FLAGS:     r->tcpControlBits = (uint16_t)v; break;
     case IE_SPORT:         r->sourceTransportPort = (uint16_t)v; break;
     case IE_DPORT:         r->destinationTransportPort = (uint16_t)v; break;
-    case IE_SRC4:          r->sourceIPv4Address = (uint32_t)v; s->has_v4 = true; break;
-    case IE_DST4:          r->destinationIPv4Address = (uint32_t)v; s->has_v4 = true; break;
-    case IE_SRC6:          hf_cur_copy(f, 0, r->sourceIPv6Address, 16); s->has_v6 = true; break;
-    case IE_DST6:          hf_cur_copy(f, 0, r->destinationIPv6Address, 16); s->has_v6 = true; break;
+    case IE_SRC4:          r->sourceIPv4Address = (uint32_t)v; s->x.has_v4 = true; break;
+    case IE_DST4:          r->destinationIPv4Address = (uint32_t)v; s->x.has_v4 = true; break;
+    case IE_SRC6:          hf_cur_copy(f, 0, r->sourceIPv6Address, 16); s->x.has_v6 = true; break;
+    case IE_DST6:          hf_cur_copy(f, 0, r->destinationIPv6Address, 16); s->x.has_v6 = true; break;
     case IE_IN_IF:         r->ingressInterface = (uint32_t)v; break;
     case IE_OUT_IF:        r->egressInterface = (uint32_t)v; break;
     case IE_VLAN:          r->vlanId = (uint16_t)v & 0x0fff; break;
@@ -86,29 +92,29 @@ apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
     case IE_DST_MAC:       hf_cur_copy(f, 0, r->destinationMacAddress, 6); break;
     case IE_ICMP4:         r->icmpTypeCodeIPv4 = (uint16_t)v; break;
     case IE_ICMP6:         r->icmpTypeCodeIPv6 = (uint16_t)v; break;
-    case IE_ICMP_TYPE:     s->icmp_type = (uint8_t)v; s->has_icmp_parts = true; break;
-    case IE_ICMP_CODE:     s->icmp_code = (uint8_t)v; s->has_icmp_parts = true; break;
+    case IE_ICMP_TYPE:     s->x.icmp_type = (uint8_t)v; s->x.has_icmp_parts = true; break;
+    case IE_ICMP_CODE:     s->x.icmp_code = (uint8_t)v; s->x.has_icmp_parts = true; break;
     case IE_IPVER:         r->ipVersion = (uint8_t)v; break;
     case IE_END_REASON:    r->flowEndReason = (uint8_t)v; break;
-    case IE_START_S:       s->tm.start_ms = v * 1000; break;
-    case IE_END_S:         s->tm.end_ms = v * 1000; break;
-    case IE_START_MS:      s->tm.start_ms = v; break;
-    case IE_END_MS:        s->tm.end_ms = v; break;
+    case IE_START_S:       s->x.tm.start_ms = v * 1000; break;
+    case IE_END_S:         s->x.tm.end_ms = v * 1000; break;
+    case IE_START_MS:      s->x.tm.start_ms = v; break;
+    case IE_END_MS:        s->x.tm.end_ms = v; break;
     case IE_START_US: case IE_START_NS:
-        if (n == 8) s->tm.start_ms = ntp_to_ms(v);
+        if (n == 8) s->x.tm.start_ms = ntp_to_ms(v);
         break;
     case IE_END_US: case IE_END_NS:
-        if (n == 8) s->tm.end_ms = ntp_to_ms(v);
+        if (n == 8) s->x.tm.end_ms = ntp_to_ms(v);
         break;
-    case IE_START_UPTIME:  s->tm.start_up = v; s->tm.has_start_up = true; break;
-    case IE_END_UPTIME:    s->tm.end_up = v; s->tm.has_end_up = true; break;
-    case IE_START_DELTA_US: s->tm.start_delta_us = v; s->tm.has_start_delta = true; break;
-    case IE_END_DELTA_US:  s->tm.end_delta_us = v; s->tm.has_end_delta = true; break;
-    case IE_SAMPLING_INTERVAL: s->interval = (uint32_t)v; break;
-    case IE_SAMPLER_ID:    s->sampler_id = (uint32_t)v; s->has_sampler = true; break;
-    case IE_SYSINIT_MS:    s->sysinit_ms = v; break;
-    case IE_SAMPLING_SIZE: s->sampling_size = (uint32_t)v; break;
-    case IE_SAMPLING_POPULATION: s->sampling_population = (uint32_t)v; break;
+    case IE_START_UPTIME:  s->x.tm.start_up = v; s->x.tm.has_start_up = true; break;
+    case IE_END_UPTIME:    s->x.tm.end_up = v; s->x.tm.has_end_up = true; break;
+    case IE_START_DELTA_US: s->x.tm.start_delta_us = v; s->x.tm.has_start_delta = true; break;
+    case IE_END_DELTA_US:  s->x.tm.end_delta_us = v; s->x.tm.has_end_delta = true; break;
+    case IE_SAMPLING_INTERVAL: s->x.interval = (uint32_t)v; break;
+    case IE_SAMPLER_ID:    s->x.sampler_id = (uint32_t)v; s->x.has_sampler = true; break;
+    case IE_SYSINIT_MS:    s->x.sysinit_ms = v; break;
+    case IE_SAMPLING_SIZE: s->x.sampling_size = (uint32_t)v; break;
+    case IE_SAMPLING_POPULATION: s->x.sampling_population = (uint32_t)v; break;
     case IE_HOSTNAME:      set_string(&r->hostflowHostname, f->p, n); break;
     case IE_NAME_SOURCE:   r->hostflowNameSource = (uint8_t)v; break;
     case IE_DNS_NAME:      set_string(&r->hostflowDnsName, f->p, n); break;
@@ -126,30 +132,30 @@ static void
 teach(struct hf_exporter_opts *o, struct hf_msg_ctx *m, struct record_state *s)
 {
     /* random n-out-of-N (Cisco): one packet in population/size */
-    if (s->sampling_size && s->sampling_population / s->sampling_size > s->interval)
-        s->interval = s->sampling_population / s->sampling_size;
+    if (s->x.sampling_size && s->x.sampling_population / s->x.sampling_size > s->x.interval)
+        s->x.interval = s->x.sampling_population / s->x.sampling_size;
     m->sess->st.options_records++;
-    if (s->sysinit_ms)
-        o->sysinit_ms = s->sysinit_ms;
-    if (!s->interval)
+    if (s->x.sysinit_ms)
+        o->sysinit_ms = s->x.sysinit_ms;
+    if (!s->x.interval)
         return;
-    m->sess->st.sampling_interval = s->interval;
-    if (!s->has_sampler) {
-        o->default_interval = s->interval;
+    m->sess->st.sampling_interval = s->x.interval;
+    if (!s->x.has_sampler) {
+        o->default_interval = s->x.interval;
         return;
     }
     for (uint32_t i = 0; i < o->n_samplers; i++) {
-        if (o->samplers[i].id == s->sampler_id) {
-            o->samplers[i].interval = s->interval;
+        if (o->samplers[i].id == s->x.sampler_id) {
+            o->samplers[i].interval = s->x.interval;
             return;
         }
     }
     if (o->n_samplers < G_N_ELEMENTS(o->samplers)) {
-        o->samplers[o->n_samplers].id = s->sampler_id;
-        o->samplers[o->n_samplers++].interval = s->interval;
+        o->samplers[o->n_samplers].id = s->x.sampler_id;
+        o->samplers[o->n_samplers++].interval = s->x.interval;
     }
     if (o->default_interval == 0)
-        o->default_interval = s->interval;  /* data without a sampler id */
+        o->default_interval = s->x.interval;  /* data without a sampler id */
 }
 
 static void
@@ -165,11 +171,11 @@ learn_options(struct hf_decoder *d, struct hf_msg_ctx *m, struct record_state *s
 static uint32_t
 sampling_for(const struct hf_exporter_opts *o, const struct record_state *s)
 {
-    if (s->interval)
-        return s->interval;                 /* carried in the record itself */
-    if (s->has_sampler)
+    if (s->x.interval)
+        return s->x.interval;                 /* carried in the record itself */
+    if (s->x.has_sampler)
         for (uint32_t i = 0; i < o->n_samplers; i++)
-            if (o->samplers[i].id == s->sampler_id)
+            if (o->samplers[i].id == s->x.sampler_id)
                 return o->samplers[i].interval;
     return o->default_interval;
 }
@@ -185,83 +191,130 @@ resolve_times(const struct hf_msg_ctx *m, struct record_state *s)
         boot_ms = export_ms - m->uptime_ms;
     else if (m->sess->opts->sysinit_ms)
         boot_ms = m->sess->opts->sysinit_ms;
-    if (!s->tm.start_ms && s->tm.has_start_up)
-        s->tm.start_ms = boot_ms ? boot_ms + s->tm.start_up : export_ms;
-    if (!s->tm.end_ms && s->tm.has_end_up)
-        s->tm.end_ms = boot_ms ? boot_ms + s->tm.end_up : export_ms;
-    if (!s->tm.start_ms && s->tm.has_start_delta)
-        s->tm.start_ms = export_ms - s->tm.start_delta_us / 1000;
-    if (!s->tm.end_ms && s->tm.has_end_delta)
-        s->tm.end_ms = export_ms - s->tm.end_delta_us / 1000;
-    if (!s->tm.end_ms)
-        s->tm.end_ms = s->tm.start_ms ? s->tm.start_ms : export_ms;
-    if (!s->tm.start_ms)
-        s->tm.start_ms = s->tm.end_ms;
-    s->rec.flowStartMilliseconds = s->tm.start_ms;
-    s->rec.flowEndMilliseconds = s->tm.end_ms;
+    if (!s->x.tm.start_ms && s->x.tm.has_start_up)
+        s->x.tm.start_ms = boot_ms ? boot_ms + s->x.tm.start_up : export_ms;
+    if (!s->x.tm.end_ms && s->x.tm.has_end_up)
+        s->x.tm.end_ms = boot_ms ? boot_ms + s->x.tm.end_up : export_ms;
+    if (!s->x.tm.start_ms && s->x.tm.has_start_delta)
+        s->x.tm.start_ms = export_ms - s->x.tm.start_delta_us / 1000;
+    if (!s->x.tm.end_ms && s->x.tm.has_end_delta)
+        s->x.tm.end_ms = export_ms - s->x.tm.end_delta_us / 1000;
+    if (!s->x.tm.end_ms)
+        s->x.tm.end_ms = s->x.tm.start_ms ? s->x.tm.start_ms : export_ms;
+    if (!s->x.tm.start_ms)
+        s->x.tm.start_ms = s->x.tm.end_ms;
+    s->rec->flowStartMilliseconds = s->x.tm.start_ms;
+    s->rec->flowEndMilliseconds = s->x.tm.end_ms;
 }
 
 /* Variable-length field (RFC 7011 7): a 1-byte length, or 255 and a
  * 2-byte length. */
 #define VARLEN_LONG 255
 
-/* Decodes the record at the start of set; returns the bytes it takes, 0
- * if it runs past the end. */
+/* Readies s for the next record.  Into the consumer's slot (stale
+ * memory) the record is zeroed whole.  Into the decoder's own, zeroed for
+ * the set's first record: a fixed-length template writes the same fields
+ * of every record (each field's length was checked with the template), so
+ * only what the record's own fields may leave unwritten is cleared, the
+ * side state and the fields derived when the template lacks them; with a
+ * variable-length field, which may be skipped (a bad length), all of it. */
+static inline void
+record_reset(struct hf_decoder *d, struct record_state *s, const struct hf_template *t)
+{
+    /* copied from zero structs: vector moves, where memset() of a struct
+     * this size is a rep stos that costs more to start than to clear */
+    static const struct record_side no_side;
+    static const hf_flow_record_t no_record;
+
+    s->x = no_side;
+    s->rec = d->slot && !t->scope_count ? d->slot(d->ctx) : NULL;
+    if (s->rec) {
+        *s->rec = no_record;
+        return;
+    }
+    s->rec = &s->own;
+    if (t->varlen) {
+        s->own = no_record;
+        return;
+    }
+    s->own.ipVersion = 0;
+    s->own.icmpTypeCodeIPv4 = s->own.icmpTypeCodeIPv6 = 0;
+    s->own.destinationTransportPort = 0;
+}
+
+/* Decodes the record at the start of set into s (record_reset() first);
+ * returns the bytes it takes, 0 if it runs past the end. */
 static uint32_t
 decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
-              const struct hf_template *t, const struct hf_cursor *set)
+              const struct hf_template *t, const struct hf_cursor *set,
+              struct record_state *restrict s)
 {
-    struct record_state s;
     /* the rest of the record, advanced field by field (a local copy:
      * stores into the record cannot alias it, so it stays in registers;
      * each field is then read at offset 0, one bounds check) */
     struct hf_cursor c = *set;
 
-    memset(&s, 0, sizeof(s));
-    for (uint16_t i = 0; i < t->nfields; i++) {
-        const struct hf_tmpl_field *tf = &t->f[i];
-        uint32_t n = tf->len;
-        if (n == HF_VARLEN) {
-            uint8_t short_len;
-            uint16_t long_len;
-            if (!hf_cur_u8(&c, 0, &short_len))
-                return 0;
-            hf_cur_skip(&c, 1);
-            n = short_len;
-            if (n == VARLEN_LONG) {
-                if (!hf_cur_u16(&c, 0, &long_len))
-                    return 0;
-                hf_cur_skip(&c, 2);
-                n = long_len;
+    record_reset(d, s, t);
+    uint32_t off;
+    if (!t->varlen) {
+        /* the template's plan: one bounds check for the record, each
+         * field at the offset the template gave it */
+        if (!hf_cur_has(&c, t->min_len))
+            return 0;
+        for (uint16_t i = 0; i < t->nfields; i++) {
+            const struct hf_tmpl_field *tf = &t->f[i];
+            if (tf->action != IE_SKIP) {
+                struct hf_cursor f = { c.p + tf->off, tf->len };
+                apply(s, (enum hf_ie_action)tf->action, &f, tf->len);
             }
         }
-        if (!hf_cur_has(&c, n))
-            return 0;
-        if (tf->action != IE_SKIP) {
-            /* fixed lengths were checked with the template */
-            if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
-                apply(&s, (enum hf_ie_action)tf->action, &c, n);
-            else
-                hf_bad(m, HF_BAD_FIELD);
+        off = t->min_len;
+    } else {
+        for (uint16_t i = 0; i < t->nfields; i++) {
+            const struct hf_tmpl_field *tf = &t->f[i];
+            uint32_t n = tf->len;
+            if (n == HF_VARLEN) {
+                uint8_t short_len;
+                uint16_t long_len;
+                if (!hf_cur_u8(&c, 0, &short_len))
+                    return 0;
+                hf_cur_skip(&c, 1);
+                n = short_len;
+                if (n == VARLEN_LONG) {
+                    if (!hf_cur_u16(&c, 0, &long_len))
+                        return 0;
+                    hf_cur_skip(&c, 2);
+                    n = long_len;
+                }
+            }
+            if (!hf_cur_has(&c, n))
+                return 0;
+            if (tf->action != IE_SKIP) {
+                /* fixed lengths were checked with the template */
+                if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
+                    apply(s, (enum hf_ie_action)tf->action, &c, n);
+                else
+                    hf_bad(m, HF_BAD_FIELD);
+            }
+            hf_cur_skip(&c, n);
         }
-        hf_cur_skip(&c, n);
+        off = set->len - c.len;
     }
-    uint32_t off = set->len - c.len;
 
     m->data_records++;          /* IPFIX sequence numbers count options too */
     if (t->scope_count) {
-        learn_options(d, m, &s);
+        learn_options(d, m, s);
         return off;
     }
-    hf_flow_record_t *r = &s.rec;
-    if (!s.has_octets)
-        r->octetDeltaCount = s.octets_total;
-    if (!s.has_packets)
-        r->packetDeltaCount = s.packets_total;
+    hf_flow_record_t *r = s->rec;
+    if (!s->x.has_octets)
+        r->octetDeltaCount = s->x.octets_total;
+    if (!s->x.has_packets)
+        r->packetDeltaCount = s->x.packets_total;
     if (!r->ipVersion)
-        r->ipVersion = s.has_v6 && !s.has_v4 ? 6 : 4;
-    if (s.has_icmp_parts && !r->icmpTypeCodeIPv4 && !r->icmpTypeCodeIPv6) {
-        uint16_t tc = (uint16_t)(s.icmp_type << 8 | s.icmp_code);
+        r->ipVersion = s->x.has_v6 && !s->x.has_v4 ? 6 : 4;
+    if (s->x.has_icmp_parts && !r->icmpTypeCodeIPv4 && !r->icmpTypeCodeIPv6) {
+        uint16_t tc = (uint16_t)(s->x.icmp_type << 8 | s->x.icmp_code);
         if (r->ipVersion == 6) r->icmpTypeCodeIPv6 = tc;
         else r->icmpTypeCodeIPv4 = tc;
     }
@@ -270,9 +323,9 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
         && r->destinationTransportPort == 0)
         r->destinationTransportPort = r->ipVersion == 6 ? r->icmpTypeCodeIPv6
                                                         : r->icmpTypeCodeIPv4;
-    uint32_t interval = sampling_for(m->sess->opts, &s);
+    uint32_t interval = sampling_for(m->sess->opts, s);
     r->samplingPacketInterval = interval > 1 ? interval : 0;
-    resolve_times(m, &s);
+    resolve_times(m, s);
     m->sess->st.records++;
     d->fn(d->ctx, m->id, r, m->now_ms);
     return off;
@@ -296,8 +349,10 @@ hf_decode_data_set(struct hf_decoder *d, struct hf_msg_ctx *m,
             }
         }
     }
+    struct record_state s;
+    memset(&s, 0, sizeof(s));           /* once a set: see record_reset() */
     while (set.len >= t->min_len) {
-        uint32_t used = decode_record(d, m, t, &set);
+        uint32_t used = decode_record(d, m, t, &set, &s);
         if (used == 0) {
             hf_bad(m, HF_BAD_RECORD);
             return;

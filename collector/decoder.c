@@ -33,6 +33,12 @@ hf_decoder_new(const struct hf_decoder_config *cfg, hf_record_fn fn, void *ctx)
 }
 
 void
+hf_decoder_set_slot(struct hf_decoder *d, hf_record_slot_fn slot)
+{
+    d->slot = slot;
+}
+
+void
 hf_decoder_free(struct hf_decoder *d)
 {
     if (!d)

@@ -122,6 +122,14 @@ struct hf_decoder;
 
 struct hf_decoder *hf_decoder_new(const struct hf_decoder_config *cfg,
                                   hf_record_fn fn, void *ctx);
+
+/* Where the next IPFIX or v9 data record is decoded (the consumer's batch
+ * memory, so that it is not copied there): a record the decoder zeroes
+ * and fills, then hands to fn at that address (or drops, an options
+ * record); slot returning NULL: into the decoder's own.  Each pointer is
+ * used for one record. */
+typedef hf_flow_record_t *(*hf_record_slot_fn)(void *ctx);
+void hf_decoder_set_slot(struct hf_decoder *d, hf_record_slot_fn slot);
 void hf_decoder_free(struct hf_decoder *d);
 
 /* One datagram (or one IPFIX message from a TCP stream) from exp's address

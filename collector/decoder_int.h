@@ -26,6 +26,9 @@ struct hf_tmpl_field {
     uint16_t id;
     uint16_t len;            /* HF_VARLEN: variable length (IPFIX) */
     uint8_t  action;         /* enum hf_ie_action */
+    uint8_t  spare;
+    uint16_t off;            /* in the record, for a template without
+                                variable-length fields (hf_template_layout) */
 };
 
 struct hf_template {
@@ -108,6 +111,7 @@ struct hf_msg_ctx {
 struct hf_decoder {
     struct hf_decoder_config cfg;
     hf_record_fn fn;
+    hf_record_slot_fn slot;    /* may be NULL */
     void *ctx;
     GHashTable *templates;     /* hf_tmpl_key → hf_template */
     GHashTable *sessions;      /* hf_exporter_id → hf_session */
@@ -196,6 +200,9 @@ void hf_templates_withdraw(struct hf_decoder *d, const struct hf_exporter_id *id
                            uint16_t tid);
 struct hf_template *hf_template_new(uint16_t tid, uint16_t nfields,
                                     uint16_t scope_count, uint8_t version);
+/* The record length and the fields' offsets from their lengths: once all
+ * fields are set, and for a template loaded from the state directory. */
+void hf_template_layout(struct hf_template *t);
 /* Sets field i and its action; false if the length is impossible. */
 bool hf_template_set_field(struct hf_decoder *d, struct hf_template *t,
                            uint16_t i, uint32_t pen, uint16_t id, uint16_t len);

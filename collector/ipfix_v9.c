@@ -64,6 +64,7 @@ template_learned(struct hf_decoder *d, struct hf_msg_ctx *m,
 {
     uint16_t tid = t->tid;
 
+    hf_template_layout(t);
     m->sess->st.templates++;
     if (hf_templates_add(d, m->sess, t))
         hf_pending_release(d, m->id, tid);

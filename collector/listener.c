@@ -14,12 +14,17 @@
 #define RX_VLEN 32
 #define RX_BUF 65536
 #define RX_ROUNDS 32            /* recvmmsg calls per socket per wake-up */
-/* A batch waits up to this long for more datagrams before it is handed to
- * the decoder: a thread wake-up costs more than decoding a datagram, and
- * a paced exporter sends one or two at a time.  At full rate batches fill
- * first; either way each thread wakes about once per RX_LINGER_US. */
-#define RX_LINGER_US 2000
+/* A batch waits for more datagrams before it is handed to the decoder: a
+ * thread wake-up costs more than decoding a datagram, and a paced
+ * exporter sends one or two at a time.  At full rate batches fill first;
+ * either way each thread wakes about once per linger.  The linger is as
+ * long as the smallest socket buffer holds at LINGER_BYTES_PER_US (about
+ * a million records a second in 1.4 KB datagrams), within these bounds. */
+#define LINGER_MIN_US 2000
+#define LINGER_MAX_US 20000
+#define LINGER_BYTES_PER_US 100
 #define TCP_MAX_CONNS 256
+#define DROP_EXPORTERS_MAX 4096 /* exporters counted one by one */
 
 struct tcp_conn {
     int fd;
@@ -33,6 +38,7 @@ struct sock {
     bool tcp;
     uint16_t port;              /* local port */
     uint32_t drops;             /* the kernel's running count for it */
+    int rcvbuf;                 /* in effect (UDP) */
 };
 
 struct hf_listener {
@@ -40,13 +46,16 @@ struct hf_listener {
     GArray *conns;              /* struct tcp_conn */
     GThread *thread;
     GAsyncQueue *out, *recycle;
-    guint max_queued;
+    struct hf_queue_memory *mem;
     volatile gint stop;
-    GMutex lock;                /* guards stats */
+    GMutex lock;                /* guards stats and drops */
     struct hf_listener_stats st;
+    GHashTable *drops;          /* struct hf_exporter_drops, by id */
+    uint64_t drops_unlisted;    /* of exporters past DROP_EXPORTERS_MAX */
     uint8_t (*rxbuf)[RX_BUF];
     struct hf_rx_batch *batch;
     gint64 batch_t0;            /* monotonic us of its first datagram */
+    gint64 linger_us;
 };
 
 static void
@@ -67,7 +76,7 @@ addr_to_id(const struct sockaddr_storage *ss, struct hf_exporter_id *id)
 
 static int
 open_socket(const struct hf_listen_spec *spec, int rcvbuf, uint16_t *bound,
-            GError **err)
+            int *rcvbuf_set, GError **err)
 {
     struct addrinfo hints, *res = NULL;
     char port[8];
@@ -98,6 +107,9 @@ open_socket(const struct hf_listen_spec *spec, int rcvbuf, uint16_t *bound,
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
         setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+        socklen_t sl = sizeof(*rcvbuf_set);
+        if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf_set, &sl) != 0)
+            *rcvbuf_set = rcvbuf;
     }
     if (bind(fd, res->ai_addr, res->ai_addrlen) < 0)
         goto fail;
@@ -122,6 +134,21 @@ fail:
     return -1;
 }
 
+static guint
+drops_hash(gconstpointer p)
+{
+    const struct hf_exporter_id *id = p;
+    return hf_exporter_addr_hash(id, (guint)id->port << 16 | id->local_port);
+}
+
+static gboolean
+drops_equal(gconstpointer a, gconstpointer b)
+{
+    const struct hf_exporter_id *x = a, *y = b;
+    return x->port == y->port && x->local_port == y->local_port
+        && memcmp(x->addr, y->addr, 16) == 0;
+}
+
 struct hf_listener *
 hf_listener_open(GArray *specs, int rcvbuf, GError **err)
 {
@@ -129,11 +156,12 @@ hf_listener_open(GArray *specs, int rcvbuf, GError **err)
 
     l->socks = g_array_new(FALSE, TRUE, sizeof(struct sock));
     l->conns = g_array_new(FALSE, TRUE, sizeof(struct tcp_conn));
+    l->drops = g_hash_table_new_full(drops_hash, drops_equal, g_free, NULL);
     g_mutex_init(&l->lock);
     for (guint i = 0; i < specs->len; i++) {
         const struct hf_listen_spec *spec = &g_array_index(specs, struct hf_listen_spec, i);
         struct sock s = { .tcp = spec->tcp };
-        s.fd = open_socket(spec, rcvbuf, &s.port, err);
+        s.fd = open_socket(spec, rcvbuf, &s.port, &s.rcvbuf, err);
         if (s.fd < 0) {
             hf_listener_free(l);
             return NULL;
@@ -149,7 +177,29 @@ hf_listener_port(struct hf_listener *l, guint i)
     return i < l->socks->len ? g_array_index(l->socks, struct sock, i).port : 0;
 }
 
-/* Hands the current batch over (or drops it if the decoder lags). */
+/* A datagram no batch could take: counted, under its exporter. */
+static void
+drop(struct hf_listener *l, const struct hf_exporter_id *from)
+{
+    g_mutex_lock(&l->lock);
+    l->st.queue_drops++;
+    struct hf_exporter_drops *d = g_hash_table_lookup(l->drops, from);
+    if (d) {
+        d->datagrams++;
+    } else if (g_hash_table_size(l->drops) < DROP_EXPORTERS_MAX) {
+        d = g_new0(struct hf_exporter_drops, 1);
+        memcpy(d->id.addr, from->addr, 16);
+        d->id.port = from->port;
+        d->id.local_port = from->local_port;
+        d->datagrams = 1;
+        g_hash_table_add(l->drops, d);
+    } else {
+        l->drops_unlisted++;
+    }
+    g_mutex_unlock(&l->lock);
+}
+
+/* Hands the current batch over. */
 static void
 ship(struct hf_listener *l)
 {
@@ -157,13 +207,6 @@ ship(struct hf_listener *l)
 
     if (!b || b->n == 0)
         return;
-    if (g_async_queue_length(l->out) >= (gint)l->max_queued) {   /* < 0: consumers wait */
-        g_mutex_lock(&l->lock);
-        l->st.queue_drops += b->n;
-        g_mutex_unlock(&l->lock);
-        b->n = b->used = 0;
-        return;
-    }
     g_async_queue_push(l->out, b);
     l->batch = NULL;
 }
@@ -175,9 +218,11 @@ append(struct hf_listener *l, const struct hf_exporter_id *from, uint64_t now,
     if (l->batch && (l->batch->n == HF_BATCH_MAX || l->batch->used + len > HF_BATCH_ARENA))
         ship(l);
     if (!l->batch) {
-        l->batch = g_async_queue_try_pop(l->recycle);
-        if (!l->batch)
-            l->batch = g_malloc(sizeof(struct hf_rx_batch));
+        l->batch = hf_batch_get(l->recycle, l->mem, sizeof(struct hf_rx_batch));
+        if (!l->batch) {
+            drop(l, from);      /* the queues' memory is full */
+            return;
+        }
         l->batch->n = l->batch->used = 0;
     }
     struct hf_rx_batch *b = l->batch;
@@ -327,7 +372,7 @@ rx_thread(gpointer p)
         bool pending = l->batch && l->batch->n;
         if (pending && !more) {
             /* let datagrams gather (in the socket buffer) for the batch */
-            gint64 wait = l->batch_t0 + RX_LINGER_US - g_get_monotonic_time();
+            gint64 wait = l->batch_t0 + l->linger_us - g_get_monotonic_time();
             if (wait > 0)
                 g_usleep((gulong)wait);
         }
@@ -367,7 +412,7 @@ rx_thread(gpointer p)
             }
         }
         if (l->batch && l->batch->n
-            && g_get_monotonic_time() - l->batch_t0 >= RX_LINGER_US)
+            && g_get_monotonic_time() - l->batch_t0 >= l->linger_us)
             ship(l);
     }
     ship(l);
@@ -377,11 +422,18 @@ rx_thread(gpointer p)
 
 void
 hf_listener_start(struct hf_listener *l, GAsyncQueue *out, GAsyncQueue *recycle,
-                  guint max_queued)
+                  struct hf_queue_memory *mem)
 {
     l->out = g_async_queue_ref(out);
     l->recycle = g_async_queue_ref(recycle);
-    l->max_queued = max_queued;
+    l->mem = mem;
+    l->linger_us = LINGER_MAX_US;
+    for (guint i = 0; i < l->socks->len; i++) {
+        const struct sock *sk = &g_array_index(l->socks, struct sock, i);
+        if (!sk->tcp)
+            l->linger_us = MIN(l->linger_us, sk->rcvbuf / LINGER_BYTES_PER_US);
+    }
+    l->linger_us = MAX(l->linger_us, LINGER_MIN_US);
     l->rxbuf = g_malloc(sizeof(*l->rxbuf) * RX_VLEN);
     l->thread = g_thread_new("hf-rx", rx_thread, l);
 }
@@ -418,8 +470,12 @@ hf_listener_free(struct hf_listener *l)
         g_async_queue_unref(l->out);
     if (l->recycle)
         g_async_queue_unref(l->recycle);
-    g_free(l->batch);
+    if (l->batch) {
+        g_free(l->batch);
+        hf_queue_memory_give(l->mem, sizeof(*l->batch));
+    }
     g_free(l->rxbuf);
+    g_hash_table_destroy(l->drops);
     g_mutex_clear(&l->lock);
     g_free(l);
 }
@@ -431,4 +487,38 @@ hf_listener_stats(struct hf_listener *l)
     struct hf_listener_stats st = l->st;
     g_mutex_unlock(&l->lock);
     return st;
+}
+
+static gint
+more_drops(gconstpointer a, gconstpointer b)
+{
+    const struct hf_exporter_drops *x = a, *y = b;
+    return x->datagrams > y->datagrams ? -1 : x->datagrams < y->datagrams;
+}
+
+unsigned
+hf_listener_drops(struct hf_listener *l, struct hf_exporter_drops *out, unsigned max,
+                  uint64_t *rest)
+{
+    GHashTableIter it;
+    gpointer k;
+    GArray *all = g_array_new(FALSE, FALSE, sizeof(struct hf_exporter_drops));
+
+    g_mutex_lock(&l->lock);
+    *rest = l->drops_unlisted;
+    g_hash_table_iter_init(&it, l->drops);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        g_array_append_vals(all, k, 1);
+    g_mutex_unlock(&l->lock);
+    g_array_sort(all, more_drops);
+    unsigned n = 0;
+    for (guint i = 0; i < all->len; i++) {
+        const struct hf_exporter_drops *d = &g_array_index(all, struct hf_exporter_drops, i);
+        if (n < max)
+            out[n++] = *d;
+        else
+            *rest += d->datagrams;
+    }
+    g_array_free(all, TRUE);
+    return n;
 }

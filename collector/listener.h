@@ -1,8 +1,9 @@
 /* Receiving flow exports: UDP sockets (IPv4 and IPv6) and IPFIX over TCP,
  * in one thread that never waits on decoding or disk.  Datagrams are
- * copied into batches handed to the decoder thread through a queue; when
- * the queue is full the batch is dropped and counted, never the receiver
- * blocked. */
+ * copied into batches handed to the decoder thread through a queue; a
+ * batch takes its memory from the queues' budget (queue_memory.h), and a
+ * datagram no batch can take is dropped and counted, per exporter, never
+ * the receiver blocked. */
 #ifndef HOSTFLOW_LISTENER_H
 #define HOSTFLOW_LISTENER_H
 
@@ -11,6 +12,7 @@
 #include <glib.h>
 #include "config.h"
 #include "decoder.h"
+#include "queue_memory.h"
 
 #define HF_BATCH_ARENA (512 * 1024)
 #define HF_BATCH_MAX 256
@@ -30,22 +32,47 @@ struct hf_rx_batch {
 struct hf_listener_stats {
     uint64_t datagrams, bytes;
     uint64_t kernel_drops;      /* SO_RXQ_OVFL: datagrams the socket dropped */
-    uint64_t queue_drops;       /* datagrams dropped because decoding lagged */
+    uint64_t queue_drops;       /* datagrams dropped: the queues' memory full */
     uint64_t tcp_connections, tcp_messages, tcp_bad_streams;
 };
 
 /* Batches go back to a free queue instead of the allocator: a 0.5 MiB
  * malloc/free per batch costs page faults on every one.  Last in, first
- * out: the batch used last is still in the cache. */
-#define HF_BATCHES_KEPT 64
+ * out: the batch used last is still in the cache.  Kept batches stay in
+ * the budget; one freed gives its size back. */
+#define HF_BATCHES_KEPT 8
 static inline void
-hf_batch_recycle(GAsyncQueue *free_queue, gpointer batch)
+hf_batch_recycle(GAsyncQueue *free_queue, gpointer batch, struct hf_queue_memory *mem,
+                 size_t size)
 {
-    if (g_async_queue_length(free_queue) < HF_BATCHES_KEPT)
+    if (g_async_queue_length(free_queue) < HF_BATCHES_KEPT) {
         g_async_queue_push_front(free_queue, batch);
-    else
+    } else {
         g_free(batch);
+        hf_queue_memory_give(mem, size);
+    }
 }
+
+/* A batch for the producer: a kept one, else a new one if the budget has
+ * room for it; NULL when it has not. */
+static inline gpointer
+hf_batch_get(GAsyncQueue *free_queue, struct hf_queue_memory *mem, size_t size)
+{
+    gpointer b = g_async_queue_try_pop(free_queue);
+
+    if (!b && hf_queue_memory_take(mem, size))
+        b = g_malloc(size);
+    return b;
+}
+
+/* Datagrams dropped from one exporter (address and source port, the
+ * listening port): the busiest HF_DROPS_LISTED are listed in status.json,
+ * the rest summed. */
+#define HF_DROPS_LISTED 32
+struct hf_exporter_drops {
+    struct hf_exporter_id id;   /* addr, port, local_port */
+    uint64_t datagrams;
+};
 
 struct hf_listener;
 
@@ -54,16 +81,23 @@ struct hf_listener;
 struct hf_listener *hf_listener_open(GArray *specs, int rcvbuf, GError **err);
 
 /* Starts the receiving thread; batches go to out (GAsyncQueue of
- * struct hf_rx_batch*); max_queued bounds it.  The consumer hands used
- * batches back through recycle (hf_batch_recycle). */
+ * struct hf_rx_batch*), each taken from mem (must outlive the listener).
+ * The consumer hands used batches back through recycle
+ * (hf_batch_recycle). */
 void hf_listener_start(struct hf_listener *l, GAsyncQueue *out,
-                       GAsyncQueue *recycle, guint max_queued);
+                       GAsyncQueue *recycle, struct hf_queue_memory *mem);
 
 /* Stops the thread and closes the sockets; the counters stay readable. */
 void hf_listener_stop(struct hf_listener *l);
 void hf_listener_free(struct hf_listener *l);
 
 struct hf_listener_stats hf_listener_stats(struct hf_listener *l);
+
+/* The exporters whose datagrams were dropped, busiest first: up to max
+ * into out, the number written returned; *rest: the datagrams of those
+ * not written. */
+unsigned hf_listener_drops(struct hf_listener *l, struct hf_exporter_drops *out,
+                           unsigned max, uint64_t *rest);
 
 /* The ports actually bound, in spec order (port 0 in a spec picks one:
  * tests use that). */

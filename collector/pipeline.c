@@ -10,8 +10,17 @@
 #include <string.h>
 
 #define REC_BATCH 1024
-#define REC_ARENA (256 * 1024)
-#define MAX_QUEUED_RECORD_BATCHES 4096  /* 4 M records in flight at most */
+/* the strings of a batch's records (most carry none; a probe's named
+ * flows about 50 bytes): a batch takes its whole size from the queues'
+ * budget, so this is not larger than the records need */
+#define REC_ARENA (64 * 1024)
+/* A batch of records waits up to this long to fill before the writer gets
+ * it: a thread wake-up costs more than storing a record, and the store
+ * writes out once a second anyway. */
+#define REC_LINGER_MS 50
+/* Tests only: while this file exists the writer takes nothing from its
+ * queue (a stalled disk, without one). */
+#define HOLD_WRITER_ENV "HOSTFLOW_TEST_HOLD_WRITER"
 
 struct rec_batch {
     uint32_t n, used;
@@ -35,11 +44,14 @@ struct hf_pipeline {
     struct hf_rollup *rollup;   /* set once, atomically; may stay NULL */
     struct hf_decoder *decoder;
     GAsyncQueue *rx_queue, *rx_recycle, *rec_queue, *rec_recycle;
+    struct hf_queue_memory *mem;        /* the budget of every queue */
+    const char *hold_writer;            /* HOLD_WRITER_ENV */
     GThread *decode_thread, *write_thread;
     volatile gint stop_decode, stop_write;
 
     /* decoder thread only */
     struct rec_batch *batch;
+    uint64_t batch_ms;          /* when its first record was added */
     GHashTable *names;          /* hf_exporter_id → interned name or "" (rejected) */
     struct hf_exporter_id last_id;  /* a datagram's records share one exporter */
     const char *last_name;
@@ -118,11 +130,6 @@ ship_records(struct hf_pipeline *p)
 {
     if (!p->batch || p->batch->n == 0)
         return;
-    if (g_async_queue_length(p->rec_queue) >= MAX_QUEUED_RECORD_BATCHES) {
-        p->record_queue_drops += p->batch->n;
-        p->batch->n = p->batch->used = 0;
-        return;
-    }
     g_async_queue_push(p->rec_queue, p->batch);
     p->batch = NULL;
 }
@@ -144,6 +151,31 @@ strings_len(const hf_flow_record_t *r)
          + r->sslServerNameNtop.len + r->dnsQueryNtop.len + r->applicationName.len;
 }
 
+/* A batch to add records to (NULL: the queues' memory is full). */
+static struct rec_batch *
+open_batch(struct hf_pipeline *p)
+{
+    if (!p->batch) {
+        p->batch = hf_batch_get(p->rec_recycle, p->mem, sizeof(struct rec_batch));
+        if (!p->batch)
+            return NULL;
+        p->batch->n = p->batch->used = 0;
+    }
+    return p->batch;
+}
+
+/* The decoder decodes the next record straight into the batch. */
+static hf_flow_record_t *
+record_slot(void *ctx)
+{
+    struct hf_pipeline *p = ctx;
+
+    if (p->batch && p->batch->n == REC_BATCH)
+        ship_records(p);
+    struct rec_batch *b = open_batch(p);
+    return b ? &b->r[b->n].rec : NULL;
+}
+
 static void
 on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec,
           uint64_t arrival_ms)
@@ -151,32 +183,43 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
     struct hf_pipeline *p = ctx;
     const char *source = source_name(p, exp);
     size_t slen = strings_len(rec);
+    bool in_place = p->batch && rec == &p->batch->r[p->batch->n].rec;
+    hf_flow_record_t moved;
 
     if (!source) {
         p->rejected++;
         return;
     }
     if (slen > REC_ARENA)
-        return;                  /* cannot happen: one message < 64 KiB */
-    if (p->batch && (p->batch->n == REC_BATCH || p->batch->used + slen > REC_ARENA))
+        return;                  /* cannot happen: strings of one record < 64 KiB - header */
+    if (p->batch && (p->batch->n == REC_BATCH || p->batch->used + slen > REC_ARENA)) {
+        if (in_place) {          /* its strings go to the next batch: it too */
+            moved = *rec;
+            rec = &moved;
+            in_place = false;
+        }
         ship_records(p);
-    if (!p->batch) {
-        p->batch = g_async_queue_try_pop(p->rec_recycle);
-        if (!p->batch)
-            p->batch = g_malloc(sizeof(struct rec_batch));
-        p->batch->n = p->batch->used = 0;
     }
-    struct rec_batch *b = p->batch;
-    b->r[b->n].rec = *rec;
+    struct rec_batch *b = open_batch(p);
+    if (!b) {
+        p->record_queue_drops++;    /* the queues' memory is full */
+        return;
+    }
+    if (b->n == 0)
+        p->batch_ms = arrival_ms;
+    if (!in_place)
+        b->r[b->n].rec = *rec;
     b->r[b->n].source = source;
     b->r[b->n].now_ms = arrival_ms;
-    hf_flow_record_t *r = &b->r[b->n].rec;
-    copy_string(b, &r->hostflowHostname);
-    copy_string(b, &r->hostflowDnsName);
-    copy_string(b, &r->httpRequestHost);
-    copy_string(b, &r->sslServerNameNtop);
-    copy_string(b, &r->dnsQueryNtop);
-    copy_string(b, &r->applicationName);
+    if (slen) {
+        hf_flow_record_t *r = &b->r[b->n].rec;
+        copy_string(b, &r->hostflowHostname);
+        copy_string(b, &r->hostflowDnsName);
+        copy_string(b, &r->httpRequestHost);
+        copy_string(b, &r->sslServerNameNtop);
+        copy_string(b, &r->dnsQueryNtop);
+        copy_string(b, &r->applicationName);
+    }
     b->n++;
 }
 
@@ -193,6 +236,7 @@ log_stats(struct hf_pipeline *p, uint64_t now)
     struct hf_listener_stats ls = hf_listener_stats(p->listener);
     struct hf_exporter_stats t = hf_decoder_totals(p->decoder);
     struct hf_decoder_counters dc = hf_decoder_counters(p->decoder);
+    struct hf_queue_memory_stats qm = hf_queue_memory_stats(p->mem);
     g_mutex_lock(&p->stats_lock);
     struct stats_snapshot s = {
         ls.datagrams, ls.kernel_drops, ls.queue_drops, p->record_queue_drops,
@@ -205,12 +249,15 @@ log_stats(struct hf_pipeline *p, uint64_t now)
     hf_log(HF_LOG_INFO, "last %.0f s: %" G_GUINT64_FORMAT " datagrams, %" G_GUINT64_FORMAT
            " records decoded (%.0f/s), %" G_GUINT64_FORMAT " stored, %" G_GUINT64_FORMAT
            " not stored; drops: %" G_GUINT64_FORMAT " kernel, %" G_GUINT64_FORMAT
-           " queue, %" G_GUINT64_FORMAT " record queue; %" G_GUINT64_FORMAT " sessions, %"
+           " queue, %" G_GUINT64_FORMAT " record queue (queue memory %" G_GUINT64_FORMAT
+           " of %" G_GUINT64_FORMAT " KiB, peak %" G_GUINT64_FORMAT " KiB); %" G_GUINT64_FORMAT
+           " sessions, %"
            G_GUINT64_FORMAT " templates", secs, s.datagrams - l->datagrams,
            s.records - l->records, (double)(s.records - l->records) / secs,
            s.stored - l->stored, s.not_stored - l->not_stored,
            s.kernel_drops - l->kernel_drops, s.queue_drops - l->queue_drops,
-           s.record_queue_drops - l->record_queue_drops, dc.sessions, dc.templates);
+           s.record_queue_drops - l->record_queue_drops, qm.used >> 10, qm.cap >> 10,
+           qm.peak >> 10, dc.sessions, dc.templates);
     *l = s;
     p->last_log_ms = now;
 }
@@ -222,15 +269,18 @@ decode_thread(gpointer data)
     uint64_t last_tick = hf_wall_ms();
 
     for (;;) {
-        struct hf_rx_batch *b = g_async_queue_timeout_pop(p->rx_queue, 200000);
+        /* a partial record batch waits at most REC_LINGER_MS */
+        guint64 wait_us = p->batch && p->batch->n ? REC_LINGER_MS * 1000 / 2 : 200000;
+        struct hf_rx_batch *b = g_async_queue_timeout_pop(p->rx_queue, wait_us);
         if (b) {
             for (uint32_t i = 0; i < b->n; i++)
                 hf_decoder_feed(p->decoder, &b->d[i].from, b->arena + b->d[i].off,
                                 b->d[i].len, b->d[i].now_ms);
-            hf_batch_recycle(p->rx_recycle, b);
+            hf_batch_recycle(p->rx_recycle, b, p->mem, sizeof(*b));
         }
-        ship_records(p);
         uint64_t now = hf_wall_ms();
+        if (p->batch && p->batch->n && now - p->batch_ms >= REC_LINGER_MS)
+            ship_records(p);
         if (now - last_tick >= 1000) {
             hf_decoder_tick(p->decoder, now);
             write_status(p);
@@ -257,6 +307,11 @@ write_thread(gpointer data)
     uint64_t last_rotate = 0, last_expire = 0, not_stored = 0;
 
     for (;;) {
+        if (p->hold_writer && g_file_test(p->hold_writer, G_FILE_TEST_EXISTS)
+            && !g_atomic_int_get(&p->stop_write)) {
+            g_usleep(20000);
+            continue;
+        }
         struct rec_batch *b = g_async_queue_timeout_pop(p->rec_queue, 200000);
         if (b) {
             for (uint32_t i = 0; i < b->n; i++) {
@@ -272,7 +327,7 @@ write_thread(gpointer data)
                                       b->r[i].now_ms);
                 }
             }
-            hf_batch_recycle(p->rec_recycle, b);
+            hf_batch_recycle(p->rec_recycle, b, p->mem, sizeof(*b));
         }
         uint64_t now = hf_wall_ms();
         if (p->ch)
@@ -315,7 +370,7 @@ write_thread(gpointer data)
 struct hf_pipeline *
 hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
                   struct hf_store *store, struct hf_ch_sink *ch, GAsyncQueue *rx_queue,
-                  GAsyncQueue *rx_recycle, GError **err)
+                  GAsyncQueue *rx_recycle, struct hf_queue_memory *mem, GError **err)
 {
     struct hf_pipeline *p = g_new0(struct hf_pipeline, 1);
     (void)err;
@@ -330,6 +385,8 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
     p->store_files = !ch || cfg->clickhouse.store_files;
     p->rx_queue = g_async_queue_ref(rx_queue);
     p->rx_recycle = g_async_queue_ref(rx_recycle);
+    p->mem = mem;
+    p->hold_writer = g_getenv(HOLD_WRITER_ENV);
     p->rec_recycle = g_async_queue_new_full(g_free);
     p->rec_queue = g_async_queue_new();
     p->names = g_hash_table_new_full(exporter_hash, exporter_equal, g_free, NULL);
@@ -345,6 +402,7 @@ hf_pipeline_start(struct hf_collector_config *cfg, struct hf_listener *listener,
     p->log_stats_ms = cfg->log_stats_seconds * 1000u;
     p->last_log_ms = hf_wall_ms();
     p->decoder = hf_decoder_new(&dc, on_record, p);
+    hf_decoder_set_slot(p->decoder, record_slot);
     if (cfg->rrd) {
         p->nprofiles = 1 + cfg->profiles->len;
         p->profiles = g_new0(struct hf_rrd_profile_def, p->nprofiles);
@@ -418,6 +476,22 @@ write_status(struct hf_pipeline *p)
             ", \"tcp_bad_streams\": %" G_GUINT64_FORMAT "},\n",
             ls.datagrams, ls.bytes, ls.kernel_drops, ls.queue_drops,
             ls.tcp_connections, ls.tcp_messages, ls.tcp_bad_streams);
+    struct hf_exporter_drops drops[HF_DROPS_LISTED];
+    uint64_t drops_rest;
+    unsigned ndrops = hf_listener_drops(p->listener, drops, HF_DROPS_LISTED, &drops_rest);
+    fprintf(f, "  \"queue_drops_by_exporter\": [");
+    for (unsigned i = 0; i < ndrops; i++) {
+        char addr[64];
+        hf_exporter_addr_str(drops[i].id.addr, addr, sizeof(addr));
+        fprintf(f, "%s{\"exporter\": \"%s\", \"port\": %u, \"listen_port\": %u, "
+                "\"datagrams\": %" G_GUINT64_FORMAT "}", i ? ", " : "", addr,
+                drops[i].id.port, drops[i].id.local_port, drops[i].datagrams);
+    }
+    fprintf(f, "],\n  \"queue_drops_other_exporters\": %" G_GUINT64_FORMAT ",\n", drops_rest);
+    struct hf_queue_memory_stats qm = hf_queue_memory_stats(p->mem);
+    fprintf(f, "  \"queue_memory\": {\"cap\": %" G_GUINT64_FORMAT ", \"used\": %"
+            G_GUINT64_FORMAT ", \"peak\": %" G_GUINT64_FORMAT ", \"refused\": %"
+            G_GUINT64_FORMAT "},\n", qm.cap, qm.used, qm.peak, qm.refused);
     fprintf(f, "  \"store\": {\"records\": %" G_GUINT64_FORMAT ", \"records_buffered\": %" G_GUINT64_FORMAT
             ", \"records_write_failed\": %" G_GUINT64_FORMAT ", \"files_completed\": %" G_GUINT64_FORMAT
             ", \"files_recovered\": %" G_GUINT64_FORMAT ", \"records_recovered\": %" G_GUINT64_FORMAT

@@ -27,6 +27,12 @@ struct hf_rrd_series {
     uint64_t next_flush;        /* the next slot to write */
     uint64_t last_wall, last_mono;
     uint64_t late;
+    /* the last record's sums: records come in runs per exporter and
+     * slot, so most skip the name check and the lookups.  Keyed by the
+     * interned name; dropped whenever an open slot goes. */
+    const char *last_source;
+    uint64_t last_start;
+    struct hf_rrd_sums *last_sums;
 };
 
 static uint64_t
@@ -48,6 +54,7 @@ open_slot_free(gpointer p)
 static void
 restart(struct hf_rrd_series *s, uint64_t now_ms)
 {
+    s->last_sums = NULL;
     g_ptr_array_set_size(s->open, 0);
     s->next_flush = slot_of(s, now_ms);
     s->first_full = s->next_flush + s->step;
@@ -105,6 +112,10 @@ hf_rrd_series_add(struct hf_rrd_series *s, const char *source,
         s->late++;
         return;
     }
+    if (s->last_sums && source == s->last_source && start == s->last_start) {
+        hf_rrd_sums_add(s->last_sums, s->profiles, s->n, s->names, source, rec);
+        return;
+    }
     if (!hf_rrd_name_ok(source) || strcmp(source, HF_RRD_TOTAL) == 0)
         return;
     source = g_intern_string(source);
@@ -132,6 +143,9 @@ hf_rrd_series_add(struct hf_rrd_series *s, const char *source,
         sums = g_new0(struct hf_rrd_sums, s->n);
         g_hash_table_insert(o->sources, (gpointer)source, sums);
     }
+    s->last_source = source;
+    s->last_start = start;
+    s->last_sums = sums;
     hf_rrd_sums_add(sums, s->profiles, s->n, s->names, source, rec);
 }
 
@@ -171,8 +185,10 @@ flush(struct hf_rrd_series *s, uint64_t start)
             hf_rrd_files_write(s->files, s->profiles[p].name, HF_RRD_TOTAL, start, &total[p]);
         g_free(total);
     }
-    if (o)
+    if (o) {
+        s->last_sums = NULL;
         g_ptr_array_remove_index(s->open, 0);
+    }
 }
 
 static void
@@ -181,8 +197,10 @@ flush_until(struct hf_rrd_series *s, uint64_t limit_ms)
     /* slots older than the next to write (cannot be: records of them are
      * late) never stay */
     while (s->open->len
-           && ((struct open_slot *)g_ptr_array_index(s->open, 0))->start < s->next_flush)
+           && ((struct open_slot *)g_ptr_array_index(s->open, 0))->start < s->next_flush) {
+        s->last_sums = NULL;
         g_ptr_array_remove_index(s->open, 0);
+    }
     while ((s->next_flush + s->step) * 1000 <= limit_ms) {
         flush(s, s->next_flush);
         s->next_flush += s->step;

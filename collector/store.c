@@ -61,6 +61,7 @@ slot_new(struct hf_store *s, const char *source, uint64_t start_s)
     char ymd[32];
 
     sl->source = g_strdup(source);
+    sl->interned = g_intern_string(source);
     sl->start_s = start_s;
     store_slot_names(start_s, sl->stamp, ymd);
     sl->dir = g_build_filename(s->dir, source, ymd, NULL);
@@ -243,7 +244,8 @@ hf_store_add(struct hf_store *s, const char *source,
     GError *e = NULL;
 
     sl = s->last_slot;
-    if (sl && !sl->failed && strcmp(source, sl->source) == 0) {
+    if (sl && !sl->failed
+        && (source == sl->interned || strcmp(source, sl->source) == 0)) {
         if (now_ms > s->now_ms)
             s->now_ms = now_ms;
         if (slot_start(s, now_ms) <= sl->start_s)

@@ -53,7 +53,8 @@ struct hf_store *hf_store_open(const struct hf_store_config *cfg, GError **err);
 /* Appends one record for source at arrival time now_ms (UTC ms); false
  * (err set, the fault logged) if it is refused: a bad source name, a slot
  * that failed within the last 10 s, a failed write, a record no template
- * fits. */
+ * fits.  An interned source (g_intern_string) is matched to the last
+ * record's slot by its pointer, any other by its text. */
 bool hf_store_add(struct hf_store *s, const char *source,
                   const hf_flow_record_t *rec, uint64_t now_ms, GError **err);
 

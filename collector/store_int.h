@@ -51,6 +51,8 @@ struct writer {
 
 struct slot {
     char *source;               /* hash key */
+    const char *interned;       /* g_intern_string(source): callers that
+                                 * pass interned names skip the strcmp */
     uint64_t start_s;
     char stamp[32];
     char *dir;                  /* DIR/SOURCE/YYYY/MM/DD */

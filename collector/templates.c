@@ -147,6 +147,24 @@ hf_template_new(uint16_t tid, uint16_t nfields, uint16_t scope_count,
     return t;
 }
 
+void
+hf_template_layout(struct hf_template *t)
+{
+    t->min_len = 0;
+    t->varlen = false;
+    for (uint16_t i = 0; i < t->nfields; i++) {
+        struct hf_tmpl_field *f = &t->f[i];
+        /* (a record over 64 KiB never fits a set: its offsets are not used) */
+        f->off = (uint16_t)t->min_len;
+        if (f->len == HF_VARLEN) {
+            t->varlen = true;
+            t->min_len += 1;
+        } else {
+            t->min_len += f->len;
+        }
+    }
+}
+
 bool
 hf_template_set_field(struct hf_decoder *d, struct hf_template *t, uint16_t i,
                       uint32_t pen, uint16_t id, uint16_t len)
@@ -157,12 +175,6 @@ hf_template_set_field(struct hf_decoder *d, struct hf_template *t, uint16_t i,
     f->pen = pen;
     f->id = id;
     f->len = len;
-    if (len == HF_VARLEN) {
-        t->varlen = true;
-        t->min_len += 1;
-    } else {
-        t->min_len += len;
-    }
     if (len != HF_VARLEN && !hf_ie_length_fits(a, len)) {
         /* keep decoding the rest of the record, just not this field */
         f->action = IE_SKIP;
@@ -286,6 +298,7 @@ accept_template(struct hf_decoder *d, const struct hf_tmpl_key *k,
                                            d->cfg.enterprise_number);
         t->f[i].action = (uint8_t)(hf_ie_length_fits(a, t->f[i].len) ? a : IE_SKIP);
     }
+    hf_template_layout(t);
     return t;
 }
 

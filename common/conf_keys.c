@@ -13,7 +13,8 @@ static const char *const probe_keys[] = {
 };
 static const char *const collector_keys[] = {
     "listen", "store", "state", "slot-seconds", "retention-days", "max-store-size",
-    "columns", "hourly", "hourly-retention-days", "accept-unknown", "rcvbuf", "max-exporters",
+    "columns", "hourly", "hourly-retention-days", "accept-unknown", "rcvbuf", "queue-memory",
+    "max-exporters",
     "max-sessions-per-exporter", "max-templates", "max-templates-per-exporter",
     "held-data", "max-held-per-exporter", "status-exporters", "log-stats", "rrd", "rrdcached", NULL
 };

@@ -2,21 +2,22 @@
 
 #include <string.h>
 
-/* one switch per field: integers by their size, octets as they are */
-enum how { INT8, INT16, INT32, INT64, OCTETS, VARLEN };
-
-struct op {
-    uint16_t off;               /* in hf_flow_record_t */
-    uint8_t len;                /* fixed fields */
-    uint8_t how;
+/* A plan copies runs of the record's big-endian image (big_endian_image():
+ * every field as the wire has it, in the record's own layout), one run per
+ * stretch of the template's fields that lie side by side there, then the
+ * strings.  A loop over one op per field, dispatched by a switch, cost a
+ * mispredicted jump a field. */
+struct run {
+    uint16_t off;               /* in hf_flow_record_t and its image */
+    uint16_t len;
 };
 
 struct plan {
     uint16_t fixed;             /* bytes of the fixed-length fields */
     uint16_t min_len;           /* ...and one length octet per string */
-    uint8_t nops;
-    bool varlen;
-    struct op ops[32];
+    uint8_t nruns, nvar;
+    struct run runs[32];
+    uint16_t var_off[8];        /* the strings' fbVarfield_t, in order */
 };
 
 /* one per external template: HF_FLOW_VARIANTS flows or summaries */
@@ -29,6 +30,31 @@ struct hf_flow_encoder {
  * offsets follow from the lengths. */
 G_STATIC_ASSERT(offsetof(hf_flow_record_t, hostflowHostname) == 128);
 G_STATIC_ASSERT(sizeof(hf_flow_record_t) == 128 + 6 * sizeof(fbVarfield_t));
+
+/* The fixed-length fields as IPFIX encodes them: integers of 2, 4 and 8
+ * bytes big-endian (make_plan() checks that the information model has
+ * every such field of the spec as an integer), octets as they are. */
+static void
+big_endian_image(const hf_flow_record_t *r, hf_flow_record_t *be)
+{
+    memcpy(be, r, HF_FLOW_FIXED_LEN);           /* octets and single bytes */
+    be->flowStartMilliseconds = GUINT64_TO_BE(r->flowStartMilliseconds);
+    be->flowEndMilliseconds = GUINT64_TO_BE(r->flowEndMilliseconds);
+    be->octetDeltaCount = GUINT64_TO_BE(r->octetDeltaCount);
+    be->packetDeltaCount = GUINT64_TO_BE(r->packetDeltaCount);
+    be->deltaFlowCount = GUINT64_TO_BE(r->deltaFlowCount);
+    be->sourceIPv4Address = GUINT32_TO_BE(r->sourceIPv4Address);
+    be->destinationIPv4Address = GUINT32_TO_BE(r->destinationIPv4Address);
+    be->ingressInterface = GUINT32_TO_BE(r->ingressInterface);
+    be->egressInterface = GUINT32_TO_BE(r->egressInterface);
+    be->samplingPacketInterval = GUINT32_TO_BE(r->samplingPacketInterval);
+    be->sourceTransportPort = GUINT16_TO_BE(r->sourceTransportPort);
+    be->destinationTransportPort = GUINT16_TO_BE(r->destinationTransportPort);
+    be->vlanId = GUINT16_TO_BE(r->vlanId);
+    be->icmpTypeCodeIPv4 = GUINT16_TO_BE(r->icmpTypeCodeIPv4);
+    be->icmpTypeCodeIPv6 = GUINT16_TO_BE(r->icmpTypeCodeIPv6);
+    be->tcpControlBits = GUINT16_TO_BE(r->tcpControlBits);
+}
 
 static bool
 make_plan(fbInfoModel_t *model, uint32_t flags, struct plan *p, GError **err)
@@ -43,35 +69,26 @@ make_plan(fbInfoModel_t *model, uint32_t flags, struct plan *p, GError **err)
          * the template's flags */
         if ((s->flags & flags) == s->flags) {
             const fbInfoElement_t *ie = fbInfoModelGetElementByName(model, s->name);
-            bool sized = varlen || size == 1 || size == 2 || size == 4 || size == 8;
-            if (!ie || p->nops == G_N_ELEMENTS(p->ops)
-                || (!sized && (ie->flags & FB_IE_F_ENDIAN))) {
-                /* (an integer of another size: not in hf_flow_spec[]) */
+            bool integer = size == 2 || size == 4 || size == 8;
+            bool endian = ie && (ie->flags & FB_IE_F_ENDIAN);
+            /* the image swaps exactly the 2-, 4- and 8-byte fields */
+            if (!ie || p->nruns == G_N_ELEMENTS(p->runs) || p->nvar == G_N_ELEMENTS(p->var_off)
+                || (!varlen && size != 1 && integer != endian)
+                || (!varlen && p->nvar)) {      /* strings come last */
                 g_set_error(err, FB_ERROR_DOMAIN, FB_ERROR_NOELEMENT,
                             "flow encoder: cannot encode %s", s->name);
                 return false;
             }
-            bool octets = !varlen && (!(ie->flags & FB_IE_F_ENDIAN) || size == 1);
-            struct op *prev = p->nops ? &p->ops[p->nops - 1] : NULL;
-            if (octets && prev && (prev->how == OCTETS || prev->how == INT8)
-                && prev->off + prev->len == off && prev->len + size <= 255) {
-                /* octets right after octets in both layouts: one copy */
-                prev->len = (uint8_t)(prev->len + size);
-                prev->how = OCTETS;
+            if (varlen) {
+                p->var_off[p->nvar++] = (uint16_t)off;
             } else {
-                struct op *o = &p->ops[p->nops++];
-                o->off = (uint16_t)off;
-                o->len = varlen ? 0 : (uint8_t)size;
-                if (varlen)
-                    o->how = VARLEN;
-                else if (octets)
-                    o->how = size == 1 ? INT8 : OCTETS;
+                struct run *prev = p->nruns ? &p->runs[p->nruns - 1] : NULL;
+                if (prev && prev->off + prev->len == off)
+                    prev->len = (uint16_t)(prev->len + size);   /* side by side */
                 else
-                    o->how = size == 2 ? INT16 : size == 4 ? INT32 : INT64;
-            }
-            p->varlen |= varlen;
-            if (!varlen)
+                    p->runs[p->nruns++] = (struct run){ (uint16_t)off, (uint16_t)size };
                 p->fixed = (uint16_t)(p->fixed + size);
+            }
             p->min_len = (uint16_t)(p->min_len + (varlen ? 1 : size));
         }
         off += size;
@@ -119,11 +136,9 @@ hf_flow_encode_size(const struct hf_flow_encoder *e, const hf_flow_record_t *rec
         return false;
     const struct plan *p = &e->plan[t - e->first_tid];
     size_t n = p->fixed;
-    for (unsigned i = 0; p->varlen && i < p->nops; i++) {
-        if (p->ops[i].how == VARLEN) {
-            size_t l = varfield(rec, p->ops[i].off)->len;
-            n += (l < 255 ? 1 : 3) + l;
-        }
+    for (unsigned i = 0; i < p->nvar; i++) {
+        size_t l = varfield(rec, p->var_off[i])->len;
+        n += (l < 255 ? 1 : 3) + l;
     }
     *tid = t;
     *len = n;
@@ -136,56 +151,26 @@ hf_flow_encode(const struct hf_flow_encoder *e, uint16_t tid,
                const hf_flow_record_t *rec, uint8_t *out)
 {
     const struct plan *p = &e->plan[tid - e->first_tid];
-    const uint8_t *r = (const uint8_t *)rec;
+    hf_flow_record_t be;
+    const uint8_t *img = (const uint8_t *)&be;
 
-    for (unsigned i = 0; i < p->nops; i++) {
-        const struct op *o = &p->ops[i];
-        const uint8_t *f = r + o->off;
-        uint16_t v16;
-        uint32_t v32;
-        uint64_t v64;
-
-        switch (o->how) {
-        case INT8:
-            *out++ = *f;
-            break;
-        case INT16:
-            memcpy(&v16, f, 2);
-            v16 = GUINT16_TO_BE(v16);
-            memcpy(out, &v16, 2);
-            out += 2;
-            break;
-        case INT32:
-            memcpy(&v32, f, 4);
-            v32 = GUINT32_TO_BE(v32);
-            memcpy(out, &v32, 4);
-            out += 4;
-            break;
-        case INT64:
-            memcpy(&v64, f, 8);
-            v64 = GUINT64_TO_BE(v64);
-            memcpy(out, &v64, 8);
-            out += 8;
-            break;
-        case OCTETS:
-            memcpy(out, f, o->len);
-            out += o->len;
-            break;
-        case VARLEN: {
-            /* RFC 7011 7: one length octet, or 255 and two */
-            const fbVarfield_t *v = varfield(rec, o->off);
-            if (v->len < 255) {
-                *out++ = (uint8_t)v->len;
-            } else {
-                *out++ = 255;
-                *out++ = (uint8_t)(v->len >> 8);
-                *out++ = (uint8_t)v->len;
-            }
-            if (v->len)
-                memcpy(out, v->buf, v->len);
-            out += v->len;
-            break;
+    big_endian_image(rec, &be);
+    for (unsigned i = 0; i < p->nruns; i++) {
+        memcpy(out, img + p->runs[i].off, p->runs[i].len);
+        out += p->runs[i].len;
+    }
+    for (unsigned i = 0; i < p->nvar; i++) {
+        /* RFC 7011 7: one length octet, or 255 and two */
+        const fbVarfield_t *v = varfield(rec, p->var_off[i]);
+        if (v->len < 255) {
+            *out++ = (uint8_t)v->len;
+        } else {
+            *out++ = 255;
+            *out++ = (uint8_t)(v->len >> 8);
+            *out++ = (uint8_t)v->len;
         }
-        }
+        if (v->len)
+            memcpy(out, v->buf, v->len);
+        out += v->len;
     }
 }

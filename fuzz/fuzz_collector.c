@@ -2,7 +2,9 @@
  * sFlow v5).
  * The input is a sequence of messages, each prefixed by a 2-byte length and
  * a 1-byte exporter source-port selector, so templates from one message
- * meet data in the next, across ports of the same exporter. */
+ * meet data in the next, across ports of the same exporter.  Inputs of odd
+ * length decode into a consumer's slot (hf_decoder_set_slot), handed out
+ * full of junk, as the collector's pipeline does into its batches. */
 #include <stdint.h>
 #include <string.h>
 
@@ -24,6 +26,16 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
             *sum += v[i]->buf[j];
 }
 
+static hf_flow_record_t *
+junk_slot(void *ctx)
+{
+    static hf_flow_record_t slot;
+
+    (void)ctx;
+    memset(&slot, 0xa5, sizeof(slot));
+    return &slot;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,6 +43,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct hf_decoder_config cfg = { .enterprise_number = 32473,
                                      .pending_max_bytes = 1 << 16 };
     struct hf_decoder *d = hf_decoder_new(&cfg, on_record, &sum);
+    if (size % 2)
+        hf_decoder_set_slot(d, junk_slot);
     struct hf_exporter_id id;
     uint64_t now = 1700000000000ULL;
 

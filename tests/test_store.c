@@ -196,6 +196,7 @@ make_rec(struct exp *x, unsigned i, unsigned kind)
     r->octetDeltaCount = 100000ULL * i + 77;
     r->packetDeltaCount = 10 + i;
     r->ingressInterface = 3 + i;
+    r->egressInterface = 7 + 2 * i;  /* every integer field nonzero: a byte order slip shows */
     if (i % 4 == 1)             /* the sampled template variants too */
         r->samplingPacketInterval = 100;
     r->sourceTransportPort = (uint16_t)(1024 + i);
