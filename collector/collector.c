@@ -223,13 +223,8 @@ print_config(const struct hf_conf *cf, const struct hf_collector_config *c,
            c->store_dir, c->state_dir, c->slot_seconds, c->retention_days);
     hf_conf_print_size(stdout, "max-store-size", c->max_store_bytes);
     hf_conf_print_size(stdout, "queue-memory", c->queue_memory);
-    printf("columns = %s
-hourly = %s
-hourly-retention-days = %u
-accept-unknown = %s
-"
-           "rcvbuf = %d
-", c->columns ? "true" : "false",
+    printf("columns = %s\nhourly = %s\nhourly-retention-days = %u\naccept-unknown = %s\n"
+           "rcvbuf = %d\n", c->columns ? "true" : "false",
            c->hourly ? "true" : "false", c->hourly_retention_days,
            c->accept_unknown ? "true" : "false", c->rcvbuf);
     printf("max-exporters = %u\nmax-sessions-per-exporter = %u\nmax-templates = %u\n"
