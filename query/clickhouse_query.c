@@ -122,7 +122,7 @@ get_mac(struct cursor *c, uint8_t mac[6])
  * its source; false when the row is not all here yet. */
 static bool
 read_row(struct cursor *c, const struct hf_ch_sql *sql, hf_flow_record_t *r,
-         fbVarfield_t *source, struct hf_sums *sums)
+         fbVarfield_t *source, fbVarfield_t *collector, struct hf_sums *sums)
 {
     memset(r, 0, sizeof(*r));
     for (unsigned col = 0; col < HF_CHC_COUNT; col++) {
@@ -154,6 +154,7 @@ read_row(struct cursor *c, const struct hf_ch_sql *sql, hf_flow_record_t *r,
         case HF_CHC_APP: get_string(c, &r->applicationName); break;
         case HF_CHC_START: r->flowStartMilliseconds = get_le(c, 8); break;
         case HF_CHC_END: r->flowEndMilliseconds = get_le(c, 8); break;
+        case HF_CHC_COLLECTOR: get_string(c, collector); break;
         case HF_CHC_COUNT: break;
         }
     }
@@ -195,29 +196,40 @@ residual_match(const struct reader *rd, const hf_flow_record_t *r, const char *s
     return true;
 }
 
+/* v as a C string in buf (cut at size - 1 bytes) */
+static void
+cut_text(char *buf, size_t size, const fbVarfield_t *v)
+{
+    size_t n = MIN(v->len, size - 1);
+
+    memcpy(buf, v->buf ? (const char *)v->buf : "", n);
+    buf[n] = '\0';
+}
+
 /* The rows wholly in rd->buf, counted; the rest kept for the next bytes. */
 static void
 take_rows(struct reader *rd)
 {
     struct cursor c = { rd->buf->data, rd->buf->data + rd->buf->len, false };
     const uint8_t *done = c.p;
-    char source[256];
+    char source[256], collector[256];
     hf_flow_record_t r;
-    fbVarfield_t src = { 0 };
+    fbVarfield_t src = { 0 }, col = { 0 };
     struct hf_sums sums;
 
     while (c.p < c.end && !rd->bad) {
-        if (!read_row(&c, rd->sql, &r, &src, &sums))
+        if (!read_row(&c, rd->sql, &r, &src, &col, &sums))
             break;
         done = c.p;
         rd->rows++;
         /* a source name never holds a NUL; a longer one cannot be a store's */
-        size_t n = MIN(src.len, sizeof(source) - 1);
-        memcpy(source, src.buf ? (const char *)src.buf : "", n);
-        source[n] = '\0';
+        cut_text(source, sizeof(source), &src);
+        cut_text(collector, sizeof(collector), &col);
         if (!residual_match(rd, &r, source))
             continue;
-        hf_query_worker_take(rd->w, &r, source, rd->sql->grouped ? &sums : NULL);
+        hf_query_worker_take(rd->w, &r, source,
+                             rd->sql->cols & (1u << HF_CHC_COLLECTOR) ? collector : NULL,
+                             rd->sql->grouped ? &sums : NULL);
         if (g_atomic_int_get(&rd->w->stop->flag))
             rd->bad = true;             /* too many groups: stop reading */
     }

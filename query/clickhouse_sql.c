@@ -30,6 +30,7 @@ static const char *const col_sql[HF_CHC_COUNT] = {
     [HF_CHC_VLAN] = "vlan",
     [HF_CHC_NAMES] = "hostname, name_source, dns_name, http_host, sni, dns_query",
     [HF_CHC_APP] = "app",
+    [HF_CHC_COLLECTOR] = "collector",
     [HF_CHC_START] = "start_ms",
     [HF_CHC_END] = "end_ms",
 };
@@ -50,6 +51,7 @@ key_cols(const struct hf_key *k)
     case HF_KEY_HOSTNAME: case HF_KEY_DOMAIN: return BIT(HF_CHC_NAMES);
     case HF_KEY_APP: return BIT(HF_CHC_APP);
     case HF_KEY_EXPORTER: return BIT(HF_CHC_SOURCE);
+    case HF_KEY_COLLECTOR: return BIT(HF_CHC_COLLECTOR);
     case HF_KEY_IN_IF: return BIT(HF_CHC_IN_IF);
     case HF_KEY_OUT_IF: return BIT(HF_CHC_OUT_IF);
     case HF_KEY_SRCMAC: return BIT(HF_CHC_SRCMAC);

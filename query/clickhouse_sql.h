@@ -51,6 +51,7 @@ enum hf_ch_col {
     HF_CHC_APP,             /* String */
     HF_CHC_START,           /* start_ms UInt64 (in time steps when grouped) */
     HF_CHC_END,             /* end_ms UInt64 (every record only) */
+    HF_CHC_COLLECTOR,       /* collector String */
     HF_CHC_COUNT
 };
 

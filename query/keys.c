@@ -17,6 +17,7 @@ static const char *const key_names[HF_KEY_COUNT] = {
     [HF_KEY_DOMAIN] = "domain", [HF_KEY_DEVICE] = "device", [HF_KEY_APP] = "app",
     [HF_KEY_EXPORTER] = "exporter", [HF_KEY_IN_IF] = "in_if", [HF_KEY_OUT_IF] = "out_if",
     [HF_KEY_SRCMAC] = "srcmac", [HF_KEY_DSTMAC] = "dstmac", [HF_KEY_TIME] = "time",
+    [HF_KEY_COLLECTOR] = "collector",
 };
 
 static const struct { const char *name; uint32_t s; } steps[] = {
@@ -43,8 +44,8 @@ hf_keys_parse(const char *text, struct hf_key *keys, unsigned *n, GError **err)
         if (kind < 0) {
             g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "unknown key '%s' (keys: srcip dstip ip srcport dstport port proto "
-                        "client server service hostname domain device app exporter in_if "
-                        "out_if srcmac dstmac time/5min time/hour time/day)", name);
+                        "client server service hostname domain device app exporter collector "
+                        "in_if out_if srcmac dstmac time/5min time/hour time/day)", name);
             ok = false;
             break;
         }
@@ -110,7 +111,8 @@ hf_key_in_summaries(enum hf_key_kind k)
 {
     return k == HF_KEY_PROTO || k == HF_KEY_CLIENT || k == HF_KEY_SERVICE
         || k == HF_KEY_HOSTNAME || k == HF_KEY_DOMAIN || k == HF_KEY_DEVICE
-        || k == HF_KEY_APP || k == HF_KEY_EXPORTER || k == HF_KEY_TIME;
+        || k == HF_KEY_APP || k == HF_KEY_EXPORTER || k == HF_KEY_COLLECTOR
+        || k == HF_KEY_TIME;
 }
 
 bool
@@ -268,6 +270,9 @@ hf_keys_encode(const struct hf_key *keys, unsigned n, const hf_flow_record_t *r,
             break;
         case HF_KEY_EXPORTER:
             o = put_str(o, env->source, env->source ? strlen(env->source) : 0);
+            break;
+        case HF_KEY_COLLECTOR:
+            o = put_str(o, env->collector, env->collector ? strlen(env->collector) : 0);
             break;
         case HF_KEY_IN_IF:   o = put_u32(o, r->ingressInterface); break;
         case HF_KEY_OUT_IF:  o = put_u32(o, r->egressInterface); break;

@@ -31,6 +31,7 @@ enum hf_key_kind {
     HF_KEY_IN_IF, HF_KEY_OUT_IF,
     HF_KEY_SRCMAC, HF_KEY_DSTMAC,
     HF_KEY_TIME,        /* flow start, in steps of step_s: the time series */
+    HF_KEY_COLLECTOR,   /* the collector that received it (hf_key_env.collector) */
     HF_KEY_COUNT
 };
 
@@ -56,6 +57,7 @@ bool hf_key_in_summaries(enum hf_key_kind k);
 struct hf_key_env {
     const char *source;
     const struct hf_names *names;
+    const char *collector;      /* ClickHouse: the row's; the files: hf_query.collector */
 };
 
 /* Encodes the keys of one record into out (HF_KEY_BYTES_MAX bytes);

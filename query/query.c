@@ -23,7 +23,7 @@ over_share(const struct hf_query_worker *w)
 
 void
 hf_query_worker_take(struct hf_query_worker *w, const hf_flow_record_t *r, const char *source,
-                     const struct hf_sums *sums)
+                     const char *collector, const struct hf_sums *sums)
 {
     const struct hf_query *q = w->q;
     bool ignored = false;
@@ -33,7 +33,9 @@ hf_query_worker_take(struct hf_query_worker *w, const hf_flow_record_t *r, const
         const fbVarfield_t *name = hf_flow_name(r, &name_source);
         ignored = name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len);
     }
-    struct hf_key_env kenv = { source, q->names };
+    struct hf_key_env kenv = { source, q->names,
+                               collector ? collector
+                                         : q->collector ? q->collector : g_get_host_name() };
     struct hf_sums own = { 0 };
     if (!sums) {
         hf_sums_add_record(&own, r);
@@ -70,7 +72,7 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
         if (!hf_filter_match(w->filter, r, &env))
             return;
     }
-    hf_query_worker_take(w, r, f->source, NULL);
+    hf_query_worker_take(w, r, f->source, NULL, NULL);
 }
 
 /* ---- which input ------------------------------------------------------------ */
@@ -225,7 +227,7 @@ key_groups(const struct hf_key *k)
         return HF_COLS_ADDR;
     case HF_KEY_SRCPORT: case HF_KEY_DSTPORT: case HF_KEY_PORT:
         return HF_COLS_PORT;
-    case HF_KEY_PROTO: case HF_KEY_EXPORTER: case HF_KEY_TIME:
+    case HF_KEY_PROTO: case HF_KEY_EXPORTER: case HF_KEY_COLLECTOR: case HF_KEY_TIME:
         return 0;
     case HF_KEY_CLIENT: case HF_KEY_SERVER: case HF_KEY_SERVICE: case HF_KEY_DEVICE:
         return HF_COLS_ADDR | HF_COLS_PORT | HF_COLS_MAC;

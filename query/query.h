@@ -33,6 +33,9 @@ struct hf_query {
      * [clickhouse] url, database, table, user, password); input, threads
      * and store are then unused */
     const struct hf_clickhouse_config *clickhouse;
+    /* the files' collector for the key "collector" (ClickHouse rows carry
+     * their own); NULL: this host's name, as the sink's collector-name */
+    const char *collector;
     const char *const *sources;     /* NULL-terminated; NULL = all */
     uint64_t from_ms, to_ms;        /* records that overlap [from, to) */
     const struct hf_filter *filter; /* NULL = every record */

@@ -33,10 +33,12 @@ struct hf_query_worker *hf_query_workers_new(const struct hf_query *q, unsigned 
                                              struct hf_decode_stop *stop);
 
 /* Counts r (already within the window and through the filter) from the
- * store source 'source' into w's tables or conversations; sums: what r
- * stands for when it is a group of records (tables only), NULL: r's own. */
+ * store source 'source', received by collector (NULL: the query's), into
+ * w's tables or conversations; sums: what r stands for when it is a group
+ * of records (tables only), NULL: r's own. */
 void hf_query_worker_take(struct hf_query_worker *w, const hf_flow_record_t *r,
-                          const char *source, const struct hf_sums *sums);
+                          const char *source, const char *collector,
+                          const struct hf_sums *sums);
 
 /* Merges the n workers into res (agg, more, convs, matched, ignored) and
  * frees them. */

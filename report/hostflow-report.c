@@ -128,6 +128,11 @@ load_config(const struct hf_conf *cf, GError **err)
     if (clickhouse_arg && (!hf_clickhouse_config_load(&clickhouse, cf, err)
                            || !hf_clickhouse_config_require_url(&clickhouse, cf, "report", err)))
         return false;
+    /* the files' collector, for --by collector: the name this host's
+     * collector gives ClickHouse */
+    if (!clickhouse_arg
+        && !hf_conf_string(cf, "clickhouse", "collector-name", &clickhouse.collector_name, err))
+        return false;
     if (input_arg && strcmp(input_arg, "auto") && strcmp(input_arg, "flows")
         && strcmp(input_arg, "ipfix") && strcmp(input_arg, "hourly") && input_from_file) {
         hf_conf_error(cf, err, "report", "input", "'%s': want auto, flows, ipfix or hourly",
@@ -301,6 +306,7 @@ main(int argc, char **argv)
         goto out;
     }
     q.store = store_arg;
+    q.collector = clickhouse.collector_name;
     if (clickhouse_arg)
         q.clickhouse = &clickhouse;
     else if (access(q.store, R_OK | X_OK) != 0) {

@@ -128,6 +128,21 @@ def two_shards(check, tmp):
                 rows.append([name, len(recs), sum(v[0] for v in got_proto.values()),
                              st['batches_sent']])
             hftest.table(['collector', 'file store records', 'cluster records', 'inserts'], rows)
+            # the report over the cluster shows both collectors, collector and
+            # exporter as columns, each as its own file store says
+            key = ('--by', 'collector,exporter', '-n', '0')
+            cluster, p = hftest.report_rows(None, *key, clickhouse=conf_a)
+            check.ok(p.returncode == 0, '--clickhouse --by collector,exporter: %s' % p.stderr)
+            for col, conf, name in ((a, conf_a, 'collector-a'), (b, conf_b, 'collector-b')):
+                files, p = hftest.report_rows(col.store, '-c', conf, *key)
+                check.ok(p.returncode == 0 and files, '%s: files --by collector,exporter: %s'
+                         % (name, p.stderr))
+                want = sorted((r['collector'], r['exporter'], r['flows'], r['bytes'])
+                              for r in files if r['rank'] not in ('total', 'other'))
+                got = sorted((r['collector'], r['exporter'], r['flows'], r['bytes'])
+                             for r in cluster if r['collector'] == name)
+                check.eq('%s: the cluster\'s rows by collector and exporter vs its files'
+                         % name, want, got)
             # both shards hold some of A's records: the Distributed table spread them
             for i, s in enumerate(shards):
                 n = int(s.query("SELECT count() FROM %s.flows_local WHERE collector = "

@@ -79,7 +79,7 @@ check_keys(const char *text, bool shares)
     struct hf_key keys[HF_KEYS_MAX];
     unsigned n;
     GError *err = NULL;
-    struct hf_key_env env = { "src", NULL };
+    struct hf_key_env env = { "src", NULL, "col" };
     GHashTable *model = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
                                               (GDestroyNotify)g_bytes_unref, g_free);
 
