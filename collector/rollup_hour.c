@@ -178,44 +178,23 @@ bool
 hf_hour_sums_write(struct hf_hour_sums *h, fbInfoModel_t *model,
                    const char *path, uint64_t *written, GError **err)
 {
-    char *dir = g_path_get_dirname(path);
-    char *tmp = NULL;
+    struct hf_atomic_file file;
     fbSession_t *session = NULL;
     fBuf_t *fbuf = NULL;
-    FILE *fp = NULL;
     GPtrArray *rows = NULL;
     bool ok = false;
-    int fd;
 
-    if (g_mkdir_with_parents(dir, 0755) != 0) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot create directory %s: %s", dir, g_strerror(errno));
-        goto out;
-    }
-    tmp = g_strdup_printf("%s/.hourly-XXXXXX", dir);
-    fd = g_mkstemp(tmp);
-    if (fd < 0) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot create %s: %s", tmp, g_strerror(errno));
-        goto out;
-    }
-    fchmod(fd, 0644);
-    fp = fdopen(fd, "wb");
-    if (!fp) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot open %s: %s", tmp, g_strerror(errno));
-        close(fd);
-        goto out_unlink;
-    }
+    if (!hf_atomic_file_open(&file, path, err))
+        return false;
     session = hf_ipfix_flow_session(model, 0, HF_TMPL_FLOWS, err);
     if (!session)
-        goto out_unlink;
+        goto out;
     /* our FILE, as the store's writer does: synced before it is closed */
-    fbuf = fBufAllocForExport(session, fbExporterAllocFP(fp));
+    fbuf = fBufAllocForExport(session, fbExporterAllocFP(file.fp));
     session = NULL;                 /* the buffer owns it */
     fBufSetExportTime(fbuf, (uint32_t)h->hour_s);
     if (!fbSessionExportTemplates(fBufGetSession(fbuf), err))
-        goto out_unlink;
+        goto out;
 
     rows = g_ptr_array_new();
     GHashTableIter it;
@@ -231,46 +210,23 @@ hf_hour_sums_write(struct hf_hour_sums *h, fbInfoModel_t *model,
         s->rec.packetDeltaCount = s->packets;
         s->rec.deltaFlowCount = s->flows;
         if (!hf_ipfix_append_flow(fbuf, &s->rec, err))
-            goto out_unlink;
+            goto out;
     }
     if (!fBufEmit(fbuf, err))
-        goto out_unlink;
-    fBufFree(fbuf);
+        goto out;
+    fBufFree(fbuf);                 /* flushes into file.fp, does not close it */
     fbuf = NULL;
-    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot write %s: %s", tmp, g_strerror(errno));
-        goto out_unlink;
-    }
-    int rc = fclose(fp);
-    fp = NULL;
-    if (rc != 0) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot close %s: %s", tmp, g_strerror(errno));
-        goto out_unlink;
-    }
-    if (rename(tmp, path) != 0) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot rename %s to %s: %s", tmp, path, g_strerror(errno));
-        goto out_unlink;
-    }
-    ok = hf_fsync_dir(dir, err);
+    ok = hf_atomic_file_commit(&file, err);
     *written = rows->len;
-    goto out;
-
-out_unlink:
+out:
     if (fbuf)
         fBufFree(fbuf);
-    if (fp)
-        fclose(fp);
-    unlink(tmp);
-out:
+    if (!ok)
+        hf_atomic_file_abort(&file);
     if (session)
         fbSessionFree(session);
     if (rows)
         g_ptr_array_unref(rows);
-    g_free(tmp);
-    g_free(dir);
     return ok;
 }
 

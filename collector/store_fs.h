@@ -3,6 +3,7 @@
 #define HOSTFLOW_STORE_FS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <glib.h>
 
 /* fsync() of a directory, so that a rename or unlink in it is durable;
@@ -12,5 +13,26 @@ bool hf_fsync_dir(const char *dir, GError **err);
 /* Removes dir and then up to levels - 1 of its parents, stopping at the
  * first that is not empty (or cannot be removed). */
 void hf_remove_empty_dirs(const char *dir, int levels);
+
+/* A file written whole or not at all: made under a temporary name in the
+ * same directory (.NAME-XXXXXX, mode 0644, the directory created), then
+ * synced, closed and renamed over path, the rename synced.  Readers see
+ * the old file or the new one, never a part (the hourly summaries, the
+ * slots' columns). */
+struct hf_atomic_file {
+    char *path;
+    char *tmp;
+    FILE *fp;
+};
+
+bool hf_atomic_file_open(struct hf_atomic_file *f, const char *path, GError **err);
+
+/* Flush, fsync, close, rename, fsync of the directory; false (err) and
+ * the temporary file removed when one fails. */
+bool hf_atomic_file_commit(struct hf_atomic_file *f, GError **err);
+
+/* Closes and removes the temporary file (after open, instead of commit;
+ * also after a failed commit or open: a no-op then). */
+void hf_atomic_file_abort(struct hf_atomic_file *f);
 
 #endif

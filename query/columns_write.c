@@ -4,6 +4,7 @@
  * value when all are equal, strings as a dictionary of the block. */
 #include "columns.h"
 #include "columns_format.h"
+#include "store_fs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -330,20 +331,6 @@ mtime_ns(const struct stat *st)
     return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-/* dir/.NAME.tmp for dir/NAME */
-static char *
-temp_path(const char *path)
-{
-    char *dir = g_path_get_dirname(path), *base = g_path_get_basename(path);
-    char *name = g_strdup_printf(".%s.tmp", base);
-    char *tmp = g_build_filename(dir, name, NULL);
-
-    g_free(dir);
-    g_free(base);
-    g_free(name);
-    return tmp;
-}
-
 bool
 hf_columns_build(const char *ipfix_path, GError **err)
 {
@@ -362,13 +349,13 @@ hf_columns_build(const char *ipfix_path, GError **err)
     struct hf_store_decoder *d = hf_store_decoder_new(err);
     if (!d)
         return false;
-    char *path = hf_columns_path(ipfix_path), *tmp = temp_path(path);
-    FILE *fp = fopen(tmp, "w");
-    if (!fp) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", tmp,
-                    g_strerror(errno));
+    /* synced before it is renamed: after a crash the side file is whole
+     * or absent, never blocks of zeros behind a good header */
+    char *path = hf_columns_path(ipfix_path);
+    struct hf_atomic_file file;
+    if (!hf_atomic_file_open(&file, path, err))
         goto out;
-    }
+    FILE *fp = file.fp;
     builder_init(&b, fp);
     memset(&h, 0, sizeof(h));
     put(&b, &h, sizeof(h));             /* written again at the end */
@@ -399,25 +386,16 @@ hf_columns_build(const char *ipfix_path, GError **err)
         }
         ok = !b.failed;
         if (!ok)
-            g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(b.err), "%s: %s", tmp,
-                        g_strerror(b.err));
+            g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(b.err), "%s: %s",
+                        file.tmp, g_strerror(b.err));
     }
     builder_clear(&b);
-    if (fclose(fp) != 0 && ok) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", tmp,
-                    g_strerror(errno));
-        ok = false;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
-                    g_strerror(errno));
-        ok = false;
-    }
-    if (!ok)
-        unlink(tmp);
+    if (ok)
+        ok = hf_atomic_file_commit(&file, err);
+    else
+        hf_atomic_file_abort(&file);
 out:
     hf_store_decoder_free(d);
-    g_free(tmp);
     g_free(path);
     return ok;
 }
