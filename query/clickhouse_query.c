@@ -6,9 +6,9 @@
  * names, the ignore list and the residual filter terms are hostflow's own
  * code on either back end. */
 #include <string.h>
-#include <curl/curl.h>
 
 #include "clickhouse_config.h"
+#include "clickhouse_curl.h"
 #include "clickhouse_sql.h"
 #include "filter_env.h"
 #include "filter_int.h"
@@ -16,6 +16,13 @@
 
 #define HTTP_ERROR_MAX 4096
 #define CH_ERROR g_quark_from_static_string("hf-clickhouse-query")
+
+/* libcurl, loaded by hf_ch_query_run() before anything here runs */
+static inline const struct hf_curl *
+api(void)
+{
+    return hf_curl_load(NULL);
+}
 
 struct reader {
     const struct hf_query *q;
@@ -243,7 +250,7 @@ on_bytes(char *data, size_t size, size_t n, void *ctx)
     size_t len = size * n;
 
     if (!rd->status)
-        curl_easy_getinfo(rd->curl, CURLINFO_RESPONSE_CODE, &rd->status);
+        api()->easy_getinfo(rd->curl, CURLINFO_RESPONSE_CODE, &rd->status);
     if (rd->status != 200) {
         if (rd->error->len < HTTP_ERROR_MAX)
             g_string_append_len(rd->error, data, (gssize)MIN(len, HTTP_ERROR_MAX));
@@ -261,14 +268,14 @@ on_bytes(char *data, size_t size, size_t n, void *ctx)
 static char *
 query_url(CURL *curl, const struct hf_clickhouse_config *c, const struct hf_ch_sql *sql)
 {
-    char *q = curl_easy_escape(curl, sql->text->str, (int)sql->text->len);
-    char *st = curl_easy_escape(curl, HF_CH_PARAMS_STRUCTURE, 0);
+    char *q = api()->easy_escape(curl, sql->text->str, (int)sql->text->len);
+    char *st = api()->easy_escape(curl, HF_CH_PARAMS_STRUCTURE, 0);
     char *url = g_strdup_printf("%s%sdatabase=%s&wait_end_of_query=1&query=%s%s%s%s", c->url,
                                 strchr(c->url, '?') ? "&" : "?", c->database, q,
                                 sql->nparams ? "&_p_format=RowBinary&_p_structure=" : "",
                                 sql->nparams ? st : "", "");
-    curl_free(st);
-    curl_free(q);
+    api()->free(st);
+    api()->free(q);
     return url;
 }
 
@@ -301,12 +308,12 @@ explain(GString *out, const struct hf_query *q, const struct hf_ch_sql *sql)
 static curl_mime *
 params_part(CURL *curl, const struct hf_ch_sql *sql)
 {
-    curl_mime *mime = curl_mime_init(curl);
-    curl_mimepart *part = curl_mime_addpart(mime);
+    curl_mime *mime = api()->mime_init(curl);
+    curl_mimepart *part = api()->mime_addpart(mime);
 
-    curl_mime_name(part, "_p");
-    curl_mime_filename(part, "_p");    /* ClickHouse takes file parts as tables */
-    curl_mime_data(part, (const char *)sql->params->data, sql->params->len);
+    api()->mime_name(part, "_p");
+    api()->mime_filename(part, "_p");    /* ClickHouse takes file parts as tables */
+    api()->mime_data(part, (const char *)sql->params->data, sql->params->len);
     return mime;
 }
 
@@ -322,6 +329,8 @@ run_one(const struct hf_query *q, struct hf_query_result *res, GError **err)
 
     memset(res, 0, sizeof(*res));
     res->explain = g_string_new(NULL);
+    if (!hf_curl_load(err))
+        return false;
     hf_ch_sql_build(q, c->database, c->table, &sql);
     explain(res->explain, q, &sql);
 
@@ -330,27 +339,27 @@ run_one(const struct hf_query *q, struct hf_query_result *res, GError **err)
     rd.w = hf_query_workers_new(q, 1, &stop);
     rd.buf = g_byte_array_new();
     rd.error = g_string_new(NULL);
-    rd.curl = curl_easy_init();
+    rd.curl = api()->easy_init();
     char *url = query_url(rd.curl, c, &sql);
-    curl_easy_setopt(rd.curl, CURLOPT_URL, url);
-    curl_easy_setopt(rd.curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(rd.curl, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(rd.curl, CURLOPT_USERNAME, c->user);
-    curl_easy_setopt(rd.curl, CURLOPT_PASSWORD, c->password ? c->password : "");
-    curl_easy_setopt(rd.curl, CURLOPT_WRITEFUNCTION, on_bytes);
-    curl_easy_setopt(rd.curl, CURLOPT_WRITEDATA, &rd);
+    api()->easy_setopt(rd.curl, CURLOPT_URL, url);
+    api()->easy_setopt(rd.curl, CURLOPT_NOSIGNAL, 1L);
+    api()->easy_setopt(rd.curl, CURLOPT_CONNECTTIMEOUT, 5L);
+    api()->easy_setopt(rd.curl, CURLOPT_USERNAME, c->user);
+    api()->easy_setopt(rd.curl, CURLOPT_PASSWORD, c->password ? c->password : "");
+    api()->easy_setopt(rd.curl, CURLOPT_WRITEFUNCTION, on_bytes);
+    api()->easy_setopt(rd.curl, CURLOPT_WRITEDATA, &rd);
     if (q->deadline_us) {
         gint64 left = (q->deadline_us - g_get_monotonic_time()) / 1000;
-        curl_easy_setopt(rd.curl, CURLOPT_TIMEOUT_MS, (long)MAX(left, 1));
+        api()->easy_setopt(rd.curl, CURLOPT_TIMEOUT_MS, (long)MAX(left, 1));
     }
     if (sql.nparams) {
         mime = params_part(rd.curl, &sql);
-        curl_easy_setopt(rd.curl, CURLOPT_MIMEPOST, mime);
+        api()->easy_setopt(rd.curl, CURLOPT_MIMEPOST, mime);
     } else {
-        curl_easy_setopt(rd.curl, CURLOPT_POSTFIELDS, "");
+        api()->easy_setopt(rd.curl, CURLOPT_POSTFIELDS, "");
     }
-    CURLcode rc = curl_easy_perform(rd.curl);
-    curl_easy_getinfo(rd.curl, CURLINFO_RESPONSE_CODE, &rd.status);
+    CURLcode rc = api()->easy_perform(rd.curl);
+    api()->easy_getinfo(rd.curl, CURLINFO_RESPONSE_CODE, &rd.status);
 
     if (g_atomic_int_get(&stop.flag) == HF_QUERY_STOP_GROUPS) {
         res->stopped = HF_QUERY_TOO_MANY_GROUPS;
@@ -358,7 +367,7 @@ run_one(const struct hf_query *q, struct hf_query_result *res, GError **err)
         res->stopped = HF_QUERY_TIMED_OUT;
     } else if (rc != CURLE_OK) {
         g_set_error(err, CH_ERROR, 1, "ClickHouse %s: %s", c->url,
-                    curl_easy_strerror(rc));
+                    api()->easy_strerror(rc));
         ok = false;
     } else if (rd.status != 200) {
         g_strchomp(rd.error->str);
@@ -379,8 +388,8 @@ run_one(const struct hf_query *q, struct hf_query_result *res, GError **err)
         g_string_append_printf(res->explain, "stopped early: %s\n",
                                res->stopped == HF_QUERY_TIMED_OUT ? "out of time"
                                                                  : "too many groups");
-    curl_mime_free(mime);
-    curl_easy_cleanup(rd.curl);
+    api()->mime_free(mime);
+    api()->easy_cleanup(rd.curl);
     g_free(url);
     g_byte_array_unref(rd.buf);
     g_string_free(rd.error, TRUE);

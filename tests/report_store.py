@@ -341,6 +341,10 @@ def check_columns(check, store):
 
 def check_cli(check, store):
     print('\n== the command line', flush=True)
+    # libcurl (and its thirty libraries) is loaded only for --clickhouse
+    p = hftest.run(['ldd', REPORT])
+    check.ok(p.returncode == 0 and 'libcurl' not in p.stdout,
+             'hostflow-report starts without libcurl: %s' % p.stdout.strip())
     p = report(store, *WIDE, 'prot tcp')
     check.ok(p.returncode == 2 and "'prot'" in p.stderr and 'column 1' in p.stderr,
              'filter error: exit %d %s' % (p.returncode, p.stderr.strip()))
