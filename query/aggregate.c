@@ -63,6 +63,11 @@ struct hf_agg {
      * 32 bytes, not 48; the keys of the rows it gives out made whole in wide */
     struct hf_agg *narrow;
     GStringChunk *wide;
+    /* keys of one or two bytes (protocol, a port): sums in an array
+     * indexed by the key, no hashing; put into the table when it is read */
+    struct hf_sums *direct;
+    uint8_t *direct_used;
+    uint32_t direct_groups;
 };
 
 #define ADDR_KEY 17             /* keys.c: family, 16 bytes */
@@ -224,6 +229,10 @@ hf_agg_new(const struct hf_key *keys, unsigned n)
 {
     struct hf_agg *a = agg_new(keys, n, hf_keys_fixed_width(keys, n));
 
+    if (a->fixed == 1 || a->fixed == 2) {
+        a->direct = g_new0(struct hf_sums, 1u << (8 * a->fixed));
+        a->direct_used = g_new0(uint8_t, 1u << (8 * a->fixed));
+    }
     if (n == 1 && a->fixed == ADDR_KEY) {
         a->narrow = agg_new(keys, n, NARROW_KEY);
         a->wide = g_string_chunk_new(1 << 16);
@@ -282,6 +291,8 @@ hf_agg_free(struct hf_agg *a)
     hf_agg_free(a->narrow);
     if (a->wide)
         g_string_chunk_free(a->wide);
+    g_free(a->direct);
+    g_free(a->direct_used);
     g_free(a);
 }
 
@@ -458,6 +469,17 @@ hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key
 
     if (a->part == 0)
         hf_sums_add(&a->total, &one);       /* every share sees the record */
+    if (a->direct) {
+        for (int side = 0; side < (a->either ? 2 : 1); side++) {
+            uint8_t k[HF_KEY_BYTES_MAX];
+            hf_keys_encode(a->keys, a->n, r, env, side, k);
+            uint32_t i = a->fixed == 1 ? k[0] : (uint32_t)k[0] << 8 | k[1];
+            a->direct_groups += !a->direct_used[i];
+            a->direct_used[i] = 1;
+            hf_sums_add(&a->direct[i], &one);
+        }
+        return;
+    }
     for (int side = 0; side < (a->either ? 2 : 1); side++) {
         struct pending *p = ring_take(a);
         size_t len = hf_keys_encode(a->keys, a->n, r, env, side, p->key);
@@ -483,9 +505,44 @@ hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key
     }
 }
 
+/* The direct array's groups into the table (keys as keys.c encodes them:
+ * the byte, or the two bytes big-endian); the table alone from then on. */
+static void
+direct_spill(struct hf_agg *a)
+{
+    if (!a->direct)
+        return;
+    uint32_t n = 1u << (8 * a->fixed);
+    struct hf_sums *direct = a->direct;
+    uint8_t *used = a->direct_used;
+
+    a->direct = NULL;
+    a->direct_used = NULL;
+    a->direct_groups = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!used[i])
+            continue;
+        struct pending *p = ring_take(a);
+        if (a->fixed == 1) {
+            p->key[0] = (uint8_t)i;
+        } else {
+            p->key[0] = (uint8_t)(i >> 8);
+            p->key[1] = (uint8_t)i;
+        }
+        p->len = (uint16_t)a->fixed;
+        p->hash = key_hash(p->key, a->fixed);
+        p->sums = direct[i];
+        ring_put(a, p);
+    }
+    flush(a);
+    g_free(direct);
+    g_free(used);
+}
+
 void
 hf_agg_partition(struct hf_agg *a, unsigned part, unsigned parts)
 {
+    direct_spill(a);            /* shares are counted by hash */
     a->part = part;
     a->parts = parts;
     if (a->narrow)
@@ -520,6 +577,8 @@ void
 hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
 {
     g_assert(!from->adopted);       /* shares are adopted, not merged */
+    direct_spill(into);
+    direct_spill(from);
     if (from->narrow)
         hf_agg_merge(into->narrow, from->narrow);
     flush(from);
@@ -560,7 +619,8 @@ hf_agg_total(const struct hf_agg *a)
 guint
 hf_agg_size(const struct hf_agg *a)
 {
-    guint n = a->count + a->waiting + (a->narrow ? hf_agg_size(a->narrow) : 0);
+    guint n = a->count + a->waiting + a->direct_groups
+              + (a->narrow ? hf_agg_size(a->narrow) : 0);
 
     for (guint i = 0; a->adopted && i < a->adopted->len; i++)
         n += hf_agg_size(g_ptr_array_index(a->adopted, i));
@@ -646,6 +706,7 @@ tables_of(struct hf_agg *a)
 
     for (guint i = 0; i < n; i++) {
         struct hf_agg *x = i ? g_ptr_array_index(a->adopted, i - 1) : a;
+        direct_spill(x);
         flush(x);
         g_ptr_array_add(t, x);
         if (x->narrow) {

@@ -187,5 +187,7 @@ main(void)
     check_keys("proto,hostname", true);
     check_keys("port", false);
     check_keys("port", true);
+    check_keys("proto", false);         /* one byte: counted in an array */
+    check_keys("dstport", false);       /* two bytes: likewise */
     return check_summary();
 }
