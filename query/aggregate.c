@@ -210,7 +210,9 @@ hf_sums_add(struct hf_sums *s, const struct hf_sums *b)
 static struct hf_agg *
 agg_new(const struct hf_key *keys, unsigned n, size_t fixed)
 {
-    struct hf_agg *a = g_new0(struct hf_agg, 1);
+    /* on cache lines of its own, as its arrays: each thread has its tables,
+     * updated per record, and they must not share lines */
+    struct hf_agg *a = g_aligned_alloc0(1, sizeof(*a), 64);
 
     memcpy(a->keys, keys, n * sizeof(*keys));
     a->n = n;
@@ -230,8 +232,8 @@ hf_agg_new(const struct hf_key *keys, unsigned n)
     struct hf_agg *a = agg_new(keys, n, hf_keys_fixed_width(keys, n));
 
     if (a->fixed == 1 || a->fixed == 2) {
-        a->direct = g_new0(struct hf_sums, 1u << (8 * a->fixed));
-        a->direct_used = g_new0(uint8_t, 1u << (8 * a->fixed));
+        a->direct = g_aligned_alloc0(1u << (8 * a->fixed), sizeof(struct hf_sums), 64);
+        a->direct_used = g_aligned_alloc0(1u << (8 * a->fixed), 1, 64);
     }
     if (n == 1 && a->fixed == ADDR_KEY) {
         a->narrow = agg_new(keys, n, NARROW_KEY);
@@ -291,9 +293,9 @@ hf_agg_free(struct hf_agg *a)
     hf_agg_free(a->narrow);
     if (a->wide)
         g_string_chunk_free(a->wide);
-    g_free(a->direct);
-    g_free(a->direct_used);
-    g_free(a);
+    g_aligned_free(a->direct);
+    g_aligned_free(a->direct_used);
+    g_aligned_free(a);
 }
 
 /* Twice the slots when more than three quarters are taken (linear probing
@@ -535,8 +537,8 @@ direct_spill(struct hf_agg *a)
         ring_put(a, p);
     }
     flush(a);
-    g_free(direct);
-    g_free(used);
+    g_aligned_free(direct);
+    g_aligned_free(used);
 }
 
 void

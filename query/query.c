@@ -326,7 +326,9 @@ hf_query_hides_names(const struct hf_query *q)
 struct hf_query_worker *
 hf_query_workers_new(const struct hf_query *q, unsigned n, struct hf_decode_stop *stop)
 {
-    struct hf_query_worker *w = g_new0(struct hf_query_worker, n);
+    /* each thread's worker on cache lines of its own: the counters it
+     * bumps per record must not share a line with another thread's */
+    struct hf_query_worker *w = g_aligned_alloc0(n, sizeof(*w), HF_CACHE_LINE);
     bool hides = !q->all_names && q->names;
 
     for (unsigned i = 0; i < n; i++) {
@@ -380,7 +382,7 @@ hf_query_workers_finish(struct hf_query_worker *w, unsigned n, struct hf_query_r
     for (unsigned t = 0; t < q->nmore; t++)
         res->more[t] = w[0].more[t];
     res->convs = w[0].convs;
-    g_free(w);
+    g_aligned_free(w);
 }
 
 bool

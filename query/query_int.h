@@ -8,8 +8,11 @@
 #include "query.h"
 #include "store_decode.h"
 
-/* One reading thread's share of a query. */
-struct hf_query_worker {
+#define HF_CACHE_LINE 64
+
+/* One reading thread's share of a query (a whole number of cache lines:
+ * threads' workers sit side by side). */
+struct __attribute__((aligned(HF_CACHE_LINE))) hf_query_worker {
     const struct hf_query *q;
     const struct hf_filter *filter;     /* q's, NULL when it takes every record */
     struct hf_decode_stop *stop;
