@@ -3,6 +3,7 @@
 #include <string.h>
 #include "extract.h"
 #include "flow_rules.h"
+#include "record_fields.h"
 
 /* The store's record fields, one column each (names as hostflow-dump's
  * columns where they exist), plus the two names that say where a record
@@ -146,7 +147,7 @@ hf_ch_encode_row(GByteArray *out, const hf_flow_record_t *r, const char *source,
     hf_ch_put_le(out, r->protocolIdentifier, 1);
     hf_ch_put_le(out, r->tcpControlBits, 2);
     hf_ch_put_le(out, r->ipClassOfService, 1);
-    hf_ch_put_le(out, r->icmpTypeCodeIPv4 ? r->icmpTypeCodeIPv4 : r->icmpTypeCodeIPv6, 2);
+    hf_ch_put_le(out, hf_record_icmp_type_code(r), 2);
     hf_ch_put_le(out, r->flowEndReason, 1);
     hf_ch_put_le(out, r->packetDeltaCount, 8);
     hf_ch_put_le(out, r->octetDeltaCount, 8);

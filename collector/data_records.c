@@ -6,6 +6,7 @@
 
 #include "decoder_int.h"
 #include "proto.h"
+#include "record_fields.h"
 
 #define NTP_UNIX_OFFSET 2208988800ULL
 
@@ -314,15 +315,13 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
     if (!r->ipVersion)
         r->ipVersion = s->x.has_v6 && !s->x.has_v4 ? 6 : 4;
     if (s->x.has_icmp_parts && !r->icmpTypeCodeIPv4 && !r->icmpTypeCodeIPv6) {
-        uint16_t tc = (uint16_t)(s->x.icmp_type << 8 | s->x.icmp_code);
-        if (r->ipVersion == 6) r->icmpTypeCodeIPv6 = tc;
-        else r->icmpTypeCodeIPv4 = tc;
+        hf_record_set_icmp_type_code(r, r->ipVersion == 6 ? HF_PROTO_ICMPV6 : HF_PROTO_ICMP,
+                                     (uint16_t)(s->x.icmp_type << 8 | s->x.icmp_code));
     }
     /* NetFlow tools put ICMP type/code in the destination port */
     if (hf_proto_is_icmp(r->protocolIdentifier)
         && r->destinationTransportPort == 0)
-        r->destinationTransportPort = r->ipVersion == 6 ? r->icmpTypeCodeIPv6
-                                                        : r->icmpTypeCodeIPv4;
+        r->destinationTransportPort = hf_record_icmp_type_code(r);
     uint32_t interval = sampling_for(m->sess->opts, s);
     r->samplingPacketInterval = interval > 1 ? interval : 0;
     resolve_times(m, s);

@@ -17,4 +17,11 @@ void hf_record_set_addresses(hf_flow_record_t *r, uint8_t ip_version,
 void hf_record_set_icmp_type_code(hf_flow_record_t *r, uint8_t proto,
                                   uint16_t type_code);
 
+/* The record's ICMP type << 8 | code: the element of its IP version. */
+static inline uint16_t
+hf_record_icmp_type_code(const hf_flow_record_t *r)
+{
+    return r->ipVersion == 6 ? r->icmpTypeCodeIPv6 : r->icmpTypeCodeIPv4;
+}
+
 #endif
