@@ -478,6 +478,17 @@ main(int argc, char **argv)
         return cs.failed ? 1 : 0;
     }
 
+    /* signals are taken synchronously in the loop below, never inside a
+     * worker thread: blocked before the first thread (the columns') starts,
+     * as every thread inherits the mask of the one that starts it */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     struct hf_store_config sc = {
         .dir = cfg.store_dir, .slot_seconds = cfg.slot_seconds,
         .max_age_days = cfg.retention_days, .max_bytes = cfg.max_store_bytes,
@@ -511,14 +522,6 @@ main(int argc, char **argv)
                ls->tcp ? "tcp" : "udp", v6 ? "[" : "", ls->host ? ls->host : "",
                v6 ? "]" : "", ls->host ? ":" : "", hf_listener_port(listener, i));
     }
-    /* signals are taken synchronously here, never inside a worker thread */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     /* after the mask: the web server's threads must not take SIGTERM */
     struct hf_web_embed *web = NULL;

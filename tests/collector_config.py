@@ -22,6 +22,7 @@
   (by another program or another collector) or a store in use exits 1
   with a message."""
 import os
+import subprocess
 import re
 import signal
 import socket
@@ -205,6 +206,44 @@ def columns_switch(check, tmp):
         cols = [f for f in slots if os.path.exists(f[:-len('.ipfix')] + '.cols')]
         check.ok(slots and len(cols) == (len(slots) if how == 'default' else 0),
                  '%s: columns beside %d of %d slot files' % (how, len(cols), len(slots)))
+
+
+def signals_blocked(check, tmp):
+    """Every thread of the collector blocks SIGTERM, SIGINT and SIGHUP, which
+    the main loop takes with sigwaitinfo(): a thread that did not (one
+    started before the mask) could take SIGTERM and kill the collector
+    before its slots are complete (seen once under systemd).  Started with
+    an empty signal mask, as systemd starts it."""
+    print('\n== signals: blocked in every thread')
+    store, state = os.path.join(tmp, 'sig-store'), os.path.join(tmp, 'sig-state')
+    p = subprocess.Popen([hftest.COLLECTOR, '-l', 'udp:127.0.0.1:0', '-w', store, '-s', state,
+                          '--no-rrd'], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE,
+                         preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, set()))
+    try:
+        deadline = time.time() + 20
+        while not os.path.exists(os.path.join(state, 'status.json')) and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)                 # the threads started after the status
+        want = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGHUP - 1))
+        threads = {}
+        for tid in os.listdir('/proc/%d/task' % p.pid):
+            if tid == str(p.pid):
+                continue    # the main thread, in sigwaitinfo: the signals open for it there
+            try:
+                with open('/proc/%d/task/%s/status' % (p.pid, tid)) as f:
+                    st = dict(l.split(':', 1) for l in f if ':' in l)
+            except OSError:
+                continue
+            threads[st['Name'].strip()] = int(st['SigBlk'], 16) & want == want
+        check.ok(len(threads) >= 3 and all(threads.values()),
+                 'threads blocking SIGTERM, SIGINT, SIGHUP: %s' % threads)
+        p.terminate()
+        check.eq('exit at SIGTERM', 0, p.wait(20))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def stats_option(check, tmp):
@@ -452,6 +491,7 @@ def main():
         ipv6(check, tmp)
         reject_unknown(check, tmp)
         columns_switch(check, tmp)
+        signals_blocked(check, tmp)
         stats_option(check, tmp)
         periodic_stats(check, tmp)
         documented_defaults(check, tmp)
