@@ -21,7 +21,6 @@ elements and hostflow-ie.xml)."""
 import os
 import re
 import shutil
-import struct
 import sys
 import time
 
@@ -44,39 +43,11 @@ SEMANTICS = ['default', 'quantity', 'totalCounter', 'deltaCounter', 'identifier'
 def templates(path):
     """{(set kind, template id): [(pen, id, length)]} of every template
     record in an IPFIX file; kind 2 = template, 3 = options template."""
-    data = open(path, 'rb').read()
-    found = {}
-    off = 0
-    while off + 16 <= len(data):
-        version, mlen = struct.unpack_from('>HH', data, off)
-        if version != 10 or mlen < 16 or off + mlen > len(data):
-            raise ValueError('%s: bad message header at %d' % (path, off))
-        pos, end = off + 16, off + mlen
-        while pos + 4 <= end:
-            sid, slen = struct.unpack_from('>HH', data, pos)
-            if slen < 4 or pos + slen > end:
-                raise ValueError('%s: bad set at %d' % (path, pos))
-            if sid in (2, 3):
-                rec, send = pos + 4, pos + slen
-                while rec + 4 <= send:
-                    tid, count = struct.unpack_from('>HH', data, rec)
-                    rec += 4
-                    if sid == 3 and count:
-                        rec += 2          # scope field count (not in a withdrawal)
-                    fields = []
-                    for _ in range(count):
-                        fid, flen = struct.unpack_from('>HH', data, rec)
-                        rec += 4
-                        pen = 0
-                        if fid & 0x8000:
-                            pen, = struct.unpack_from('>I', data, rec)
-                            rec += 4
-                        fields.append((pen, fid & 0x7fff, flen))
-                    if count:
-                        found[(sid, tid)] = fields
-            pos += slen
-        off += mlen
-    return found
+    with open(path, 'rb') as f:
+        data = f.read()
+    return {(sid, tid): [(pen, fid, flen) for (pen, fid), flen in fields]
+            for m in hftest.ipfix_messages(data, path)
+            for sid, tid, fields in m['template_records'] if fields}
 
 
 def union(tmpls, kind):

@@ -35,8 +35,10 @@ def read_ipfix(path):
 def ipfix_messages(data, what='IPFIX'):
     """The messages of IPFIX bytes (a file, datagrams or a TCP stream put
     end to end), each a dict: length, export_s, seq, domain, 'sets' (set
-    ids in order), 'templates' (template ids defined in it) and 'records'
-    (its data records as {(pen, id): bytes}).  Templates carry over from
+    ids in order), 'templates' (template ids defined in it),
+    'template_records' ((set id, template id, [((pen, id), length)]) of each
+    template record, withdrawals included) and 'records' (its data records
+    as {(pen, id): bytes}).  Templates carry over from
     message to message, as on one transport session."""
     templates, msgs, off = {}, [], 0
     while off + 16 <= len(data):
@@ -44,7 +46,7 @@ def ipfix_messages(data, what='IPFIX'):
         if ver != 10 or mlen < 16 or off + mlen > len(data):
             raise ValueError('%s: bad message header at %d' % (what, off))
         msg = {'length': mlen, 'export_s': export_s, 'seq': seq, 'domain': domain,
-               'sets': [], 'templates': [], 'records': []}
+               'sets': [], 'templates': [], 'template_records': [], 'records': []}
         msgs.append(msg)
         s, end = off + 16, off + mlen
         while s + 4 <= end:
@@ -69,6 +71,7 @@ def ipfix_messages(data, what='IPFIX'):
                         fields.append(((pen, fid & 0x7fff), flen))
                     templates[tid] = fields
                     msg['templates'].append(tid)
+                    msg['template_records'].append((sid, tid, fields))
             elif sid >= 256 and sid in templates:
                 fields = templates[sid]
                 least = sum(1 if n == VARLEN else n for _, n in fields)
