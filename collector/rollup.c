@@ -134,7 +134,7 @@ walk_summaries(const char *path, const char *source, int depth,
             f->path = child;
             f->source = g_strdup(source);
             f->hour_s = hour_s;
-            f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+            f->mtime_ns = hf_stat_mtime_ns(&st);
             g_ptr_array_add(out, f);
             continue;
         }

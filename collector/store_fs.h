@@ -3,8 +3,18 @@
 #define HOSTFLOW_STORE_FS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <glib.h>
+
+/* A file's modification time in ns (the store's files are told apart by
+ * it, and the slots' columns by their IPFIX file's). */
+static inline int64_t
+hf_stat_mtime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
 
 /* fsync() of a directory, so that a rename or unlink in it is durable;
  * file systems that cannot sync directories (EINVAL, EROFS) pass. */

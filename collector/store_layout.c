@@ -264,7 +264,7 @@ store_walk(const char *path, const char *rel, int depth, GPtrArray *out)
             e->start_s = start_s;
             e->seq = seq;
             e->size = (uint64_t)st.st_size;
-            e->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+            e->mtime_ns = hf_stat_mtime_ns(&st);
             if (k == K_FINAL) {
                 char *side = hf_store_side_path(child, HF_STORE_COLUMNS_EXT);
                 if (stat(side, &st) == 0)

@@ -15,6 +15,7 @@
 
 #include "columns.h"
 #include "columns_format.h"
+#include "store_fs.h"
 #include "fuzz_record.h"
 
 static char *ipfix_path;
@@ -46,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     h.ncols = HF_C_COUNT;
     h.nblocks = nblocks;
     h.ipfix_size = (uint64_t)st.st_size;
-    h.ipfix_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    h.ipfix_mtime_ns = hf_stat_mtime_ns(&st);
     h.records = (uint64_t)nblocks * HF_COLS_BLOCK;
     h.index_offset = sizeof(h) + body;
     memcpy(buf, &h, sizeof(h));

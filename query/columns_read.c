@@ -4,6 +4,7 @@
  * into records that stay in the cache while they are delivered. */
 #include "columns.h"
 #include "columns_format.h"
+#include "store_fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,8 +54,7 @@ header_fits(const struct hf_cols_header *h, const struct stat *ipfix, uint64_t s
         && h->byte_order == HF_COLS_BYTE_ORDER && h->version == HF_COLS_VERSION
         && h->ncols == HF_C_COUNT
         && h->ipfix_size == (uint64_t)ipfix->st_size
-        && h->ipfix_mtime_ns == (int64_t)ipfix->st_mtim.tv_sec * 1000000000
-                                + ipfix->st_mtim.tv_nsec
+        && h->ipfix_mtime_ns == hf_stat_mtime_ns(ipfix)
         && h->index_offset >= sizeof(*h)
         && h->nblocks <= (size - h->index_offset) / 8
         && h->index_offset + ((uint64_t)h->nblocks + 1) * 8 == size

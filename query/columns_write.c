@@ -325,12 +325,6 @@ add_record(void *ctx, const hf_flow_record_t *r)
         flush_block(b);
 }
 
-static int64_t
-mtime_ns(const struct stat *st)
-{
-    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-}
-
 bool
 hf_columns_build(const char *ipfix_path, GError **err)
 {
@@ -363,7 +357,7 @@ hf_columns_build(const char *ipfix_path, GError **err)
         g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: %s", ipfix_path,
                     res.why[0] ? res.why : "cannot be read");
     } else if (stat(ipfix_path, &after) != 0 || after.st_size != before.st_size
-               || mtime_ns(&after) != mtime_ns(&before)) {
+               || hf_stat_mtime_ns(&after) != hf_stat_mtime_ns(&before)) {
         g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_AGAIN, "%s: changed while read",
                     ipfix_path);
     } else {
@@ -374,7 +368,7 @@ hf_columns_build(const char *ipfix_path, GError **err)
         h.ncols = HF_C_COUNT;
         h.nblocks = b.offsets->len;
         h.ipfix_size = (uint64_t)before.st_size;
-        h.ipfix_mtime_ns = mtime_ns(&before);
+        h.ipfix_mtime_ns = hf_stat_mtime_ns(&before);
         h.records = b.records;
         h.options_records = res.options_records;
         h.index_offset = b.at;

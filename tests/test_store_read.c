@@ -37,6 +37,7 @@
 #include "store_scan.h"
 #include "columns.h"
 #include "columns_format.h"
+#include "store_fs.h"
 
 /* ---- records as comparable bytes ---------------------------------------- */
 
@@ -790,7 +791,7 @@ check_columns_kept(char **paths, int n)
             /* the header made to fit the copy, then damage past it */
             struct hf_cols_header h;
             memcpy(&h, bytes, sizeof(h));
-            h.ipfix_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+            h.ipfix_mtime_ns = hf_stat_mtime_ns(&st);
             memcpy(bytes, &h, sizeof(h));
             GByteArray *d = g_byte_array_new();
             g_byte_array_append(d, (const guint8 *)bytes, (guint)len);
