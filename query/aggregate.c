@@ -285,8 +285,7 @@ hf_agg_free(struct hf_agg *a)
     if (!a)
         return;
     free_blocks(a);
-    if (a->slots)
-        table_free(a->slots, ((size_t)a->mask + 1) * sizeof(struct slot));
+    table_free(a->slots, ((size_t)a->mask + 1) * sizeof(struct slot));    /* NULL: adopted */
     g_byte_array_unref(a->arena);
     if (a->adopted)
         g_ptr_array_unref(a->adopted);
@@ -551,28 +550,30 @@ hf_agg_partition(struct hf_agg *a, unsigned part, unsigned parts)
         hf_agg_partition(a->narrow, part, parts);
 }
 
+/* A table only read from now on: its waiting records counted, its slots
+ * (needed only to find a group) given back. */
+static void
+drop_slots(struct hf_agg *t)
+{
+    flush(t);
+    table_free(t->slots, ((size_t)t->mask + 1) * sizeof(struct slot));
+    t->slots = NULL;
+    t->mask = 0;
+}
+
 void
 hf_agg_adopt(struct hf_agg *into, struct hf_agg *from)
 {
-    flush(from);
-    if (from->narrow) {
-        flush(from->narrow);
-        table_free(from->narrow->slots, ((size_t)from->narrow->mask + 1) * sizeof(struct slot));
-        from->narrow->slots = NULL;
-    }
+    drop_slots(from);
+    if (from->narrow)
+        drop_slots(from->narrow);
     hf_sums_add(&into->total, &from->total);
     memset(&from->total, 0, sizeof(from->total));
     if (!into->adopted)
         into->adopted = g_ptr_array_new_with_free_func((GDestroyNotify)hf_agg_free);
-    /* its slots are not needed to read it */
-    table_free(from->slots, ((size_t)from->mask + 1) * sizeof(struct slot));
-    from->slots = NULL;
-    from->mask = 0;
     g_ptr_array_add(into->adopted, from);
-    if (from->adopted) {
-        for (guint i = 0; i < from->adopted->len; i++)
-            g_ptr_array_add(into->adopted, g_ptr_array_steal_index(from->adopted, i--));
-    }
+    while (from->adopted && from->adopted->len)
+        g_ptr_array_add(into->adopted, g_ptr_array_steal_index(from->adopted, 0));
 }
 
 void
