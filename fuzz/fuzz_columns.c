@@ -72,7 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (c) {
         struct hf_store_decode_result res;
         uint64_t sum = 0;
-        bool ok = hf_columns_read(c, 0, hf_columns_blocks(c), HF_COLS_ALL, fuzz_touch_record,
+        bool ok = hf_columns_read(c, 0, hf_columns_blocks(c), HF_COLS_ALL, fuzz_touch_records,
                                   &sum, NULL, &res);
         if (ok == res.damaged || res.records > hf_columns_blocks(c) * (uint64_t)HF_COLS_BLOCK)
             abort();

@@ -19,4 +19,12 @@ fuzz_touch_record(void *ctx, const hf_flow_record_t *r)
     *sum += r->octetDeltaCount + r->sourceIPv6Address[15] + r->sourceMacAddress[5];
 }
 
+/* The same for each of a chunk of records (hf_columns_read). */
+static inline void
+fuzz_touch_records(void *ctx, const hf_flow_record_t *recs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        fuzz_touch_record(ctx, &recs[i]);
+}
+
 #endif

@@ -7,8 +7,10 @@
 #include "flow_rules.h"
 #include "hash.h"
 
-/* The table: open addressing over a power-of-two slot array, each slot the
- * group's hash and index + 1 (0 = empty); the groups themselves in blocks
+/* The table: open addressing over a power-of-two slot array of 32-bit
+ * slots (0 = empty; else the group's index + 1 in the bits below the
+ * slot count, which the index never reaches, and the key hash's bits above
+ * them, so most other keys fail without reading their entry); the groups themselves in blocks
  * of fixed-size entries (sums, then the key), so the table grows without
  * copying them and a merge can free them as it goes.  Keys of a fixed
  * width (addresses, ports...) are stored as they are; others with their
@@ -23,10 +25,7 @@
 #define BLOCK (1u << BLOCK_SHIFT)
 #define RING 16
 
-struct slot {
-    uint32_t hash;
-    uint32_t idx;
-};
+typedef uint32_t slot_t;
 
 /* A record (or a merged group) waiting to be counted. */
 struct pending {
@@ -42,7 +41,7 @@ struct hf_agg {
     bool either;
     size_t fixed;               /* key width when every key has one, else 0 */
     size_t stride;              /* bytes an entry takes */
-    struct slot *slots;
+    slot_t *slots;
     uint32_t mask;              /* slots - 1 */
     uint8_t **blocks;
     guint nblocks;
@@ -60,7 +59,7 @@ struct hf_agg {
     GPtrArray *adopted;
     /* a table by one address: its IPv4 groups in a table of their own with
      * 5-byte keys (family, address: the 12 zero bytes left out), entries of
-     * 32 bytes, not 48; the keys of the rows it gives out made whole in wide */
+     * 29 bytes, not 48; the keys of the rows it gives out made whole in wide */
     struct hf_agg *narrow;
     GStringChunk *wide;
     /* keys of one or two bytes (protocol, a port): sums in an array
@@ -68,6 +67,20 @@ struct hf_agg {
     struct hf_sums *direct;
     uint8_t *direct_used;
     uint32_t direct_groups;
+    /* hf_agg_add_batch's keys on their way to a table */
+    struct batch_key *batch;
+    uint8_t *batch_bytes;
+    size_t batch_cap, batch_bytes_cap;
+};
+
+/* A key of a batch: its table (the table or its narrow one), its hash, its
+ * bytes in batch_bytes and the sums to count under it. */
+struct batch_key {
+    struct hf_agg *table;
+    uint32_t hash;
+    uint32_t at;
+    uint16_t len;
+    const struct hf_sums *sums;
 };
 
 #define ADDR_KEY 17             /* keys.c: family, 16 bytes */
@@ -125,7 +138,7 @@ table_free(void *p, size_t size)
 /* Each 8-byte word times its own odd constant, summed, then one finalizer:
  * the multiplications run side by side, where a finalizer per word would
  * chain them (keys are short: an address is 17 bytes). */
-static uint32_t
+static inline __attribute__((always_inline)) uint32_t
 key_hash(const uint8_t *p, size_t len)
 {
     static const uint64_t k[4] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
@@ -138,9 +151,17 @@ key_hash(const uint8_t *p, size_t len)
         memcpy(&v, p, 8);
         h += (v ^ (i >> 2)) * k[i & 3];
     }
+    /* the last 0-7 bytes as a little-endian number, from two loads that
+     * overlap (the bytes they share land on the same bits) */
     uint64_t v = 0;
-    for (unsigned j = 0; j < len; j++)     /* in registers: see put_addr() */
-        v |= (uint64_t)p[j] << (8 * j);
+    if (len >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + len - 4, 4);
+        v = GUINT32_FROM_LE(lo) | (uint64_t)GUINT32_FROM_LE(hi) << (8 * (len - 4));
+    } else if (len) {
+        v = p[0] | (uint64_t)p[len / 2] << (8 * (len / 2)) | (uint64_t)p[len - 1] << (8 * (len - 1));
+    }
     h += (v + 1) * k[i & 3];
     return (uint32_t)(hf_mix64(h) >> 16);
 }
@@ -219,9 +240,12 @@ agg_new(const struct hf_key *keys, unsigned n, size_t fixed)
     a->either = hf_keys_either_side(keys, n);
     a->fixed = fixed;
     a->stride = sizeof(struct hf_sums) + (a->fixed ? a->fixed : sizeof(uint16_t) + INLINE_KEY);
-    a->stride = (a->stride + 7) & ~(size_t)7;
+    /* narrow entries (the millions of an address table) packed at 29
+     * bytes; the others 8-byte aligned */
+    if (fixed != NARROW_KEY)
+        a->stride = (a->stride + 7) & ~(size_t)7;
     a->mask = 1023;
-    a->slots = table_alloc(((size_t)a->mask + 1) * sizeof(struct slot));
+    a->slots = table_alloc(((size_t)a->mask + 1) * sizeof(slot_t));
     a->arena = g_byte_array_new();
     return a;
 }
@@ -285,7 +309,7 @@ hf_agg_free(struct hf_agg *a)
     if (!a)
         return;
     free_blocks(a);
-    table_free(a->slots, ((size_t)a->mask + 1) * sizeof(struct slot));    /* NULL: adopted */
+    table_free(a->slots, ((size_t)a->mask + 1) * sizeof(slot_t));    /* NULL: adopted */
     g_byte_array_unref(a->arena);
     if (a->adopted)
         g_ptr_array_unref(a->adopted);
@@ -294,27 +318,29 @@ hf_agg_free(struct hf_agg *a)
         g_string_chunk_free(a->wide);
     g_aligned_free(a->direct);
     g_aligned_free(a->direct_used);
+    g_free(a->batch);
+    g_free(a->batch_bytes);
     g_aligned_free(a);
 }
 
 /* Twice the slots when more than three quarters are taken (linear probing
- * with a well-mixed hash stays short at that load). */
+ * with a well-mixed hash stays short at that load).  The slots keep only
+ * part of each hash: the groups' keys are hashed again, in entry order. */
 static void
 grow(struct hf_agg *a)
 {
     uint32_t mask = a->mask * 2 + 1;
-    struct slot *slots = table_alloc(((size_t)mask + 1) * sizeof(struct slot));
+    slot_t *slots = table_alloc(((size_t)mask + 1) * sizeof(slot_t));
 
-    for (uint32_t i = 0; i <= a->mask; i++) {
-        struct slot sl = a->slots[i];
-        if (!sl.idx)
-            continue;
-        uint32_t j = sl.hash & mask;
-        while (slots[j].idx)
+    for (uint32_t i = 0; i < a->count; i++) {
+        size_t len;
+        const uint8_t *k = entry_key(a, entry_at(a, i), &len);
+        uint32_t hash = key_hash(k, len), j = hash & mask;
+        while (slots[j])
             j = (j + 1) & mask;
-        slots[j] = sl;
+        slots[j] = (hash & ~mask) | (i + 1);
     }
-    table_free(a->slots, ((size_t)a->mask + 1) * sizeof(struct slot));
+    table_free(a->slots, ((size_t)a->mask + 1) * sizeof(slot_t));
     a->slots = slots;
     a->mask = mask;
 }
@@ -366,44 +392,73 @@ keys_equal(const uint8_t *x, const uint8_t *y, size_t len)
     }
 }
 
+/* An entry's sums plus b (narrow entries are not 8-byte aligned). */
+static inline void
+entry_add(uint8_t *e, const struct hf_sums *b)
+{
+    struct hf_sums s;
+
+    memcpy(&s, e, sizeof(s));
+    hf_sums_add(&s, b);
+    memcpy(e, &s, sizeof(s));
+}
+
+/* Counts sums under the group of key (its hash given), made if new. */
+static void
+count_key(struct hf_agg *a, uint32_t hash, const uint8_t *key, size_t klen,
+          const struct hf_sums *sums)
+{
+    uint32_t i = hash & a->mask, tag = hash & ~a->mask;
+
+    for (;; i = (i + 1) & a->mask) {
+        slot_t sl = a->slots[i];
+        if (!sl)
+            break;
+        if ((sl & ~a->mask) != tag)
+            continue;
+        uint8_t *e = entry_at(a, (sl & a->mask) - 1);
+        size_t len;
+        const uint8_t *k = entry_key(a, e, &len);
+        if (len == klen && keys_equal(k, key, len)) {
+            entry_add(e, sums);
+            return;
+        }
+    }
+    entry_add(new_entry(a, key, klen), sums);
+    a->slots[i] = tag | a->count;
+    if ((uint64_t)a->count * 4 > (uint64_t)(a->mask + 1) * 3)
+        grow(a);
+}
+
 /* Counts a waiting record under its group, made if new. */
 static void
 count(struct hf_agg *a, const struct pending *p)
 {
-    uint32_t i = p->hash & a->mask;
-    struct hf_sums *s;
+    count_key(a, p->hash, p->key, p->len, &p->sums);
+}
 
-    for (;; i = (i + 1) & a->mask) {
-        struct slot *sl = &a->slots[i];
-        if (!sl->idx)
-            break;
-        if (sl->hash != p->hash)
-            continue;
-        uint8_t *e = entry_at(a, sl->idx - 1);
-        size_t len;
-        const uint8_t *k = entry_key(a, e, &len);
-        if (len == p->len && keys_equal(k, p->key, len)) {
-            s = (struct hf_sums *)(void *)e;
-            hf_sums_add(s, &p->sums);
-            return;
-        }
-    }
-    s = (struct hf_sums *)(void *)new_entry(a, p->key, p->len);
-    hf_sums_add(s, &p->sums);
-    a->slots[i].hash = p->hash;
-    a->slots[i].idx = a->count;
-    if ((uint64_t)a->count * 4 > (uint64_t)(a->mask + 1) * 3)
-        grow(a);
+/* Where the slot of a key's hash is, to prefetch. */
+static inline const slot_t *
+slot_of(const struct hf_agg *a, uint32_t hash)
+{
+    return &a->slots[hash & a->mask];
+}
+
+/* The entry a key of this hash will probably land on, to prefetch. */
+static inline void
+prefetch_entry_of(const struct hf_agg *a, uint32_t hash)
+{
+    slot_t sl = *slot_of(a, hash);
+
+    if (sl && (sl & ~a->mask) == (hash & ~a->mask))
+        __builtin_prefetch(entry_at(a, (sl & a->mask) - 1), 1);
 }
 
 /* The entry a waiting record will probably land on, to prefetch. */
 static void
 prefetch_entry(const struct hf_agg *a, const struct pending *p)
 {
-    const struct slot *sl = &a->slots[p->hash & a->mask];
-
-    if (sl->idx && sl->hash == p->hash)
-        __builtin_prefetch(entry_at(a, sl->idx - 1), 1);
+    prefetch_entry_of(a, p->hash);
 }
 
 /* The next free place in the ring, counting the oldest record first when
@@ -431,7 +486,7 @@ ring_give_back(struct hf_agg *a)
 static void
 ring_put(struct hf_agg *a, struct pending *p)
 {
-    __builtin_prefetch(&a->slots[p->hash & a->mask], 1);
+    __builtin_prefetch(slot_of(a, p->hash), 1);
     if (a->waiting > RING / 2)
         prefetch_entry(a, &a->ring[(a->head + RING - RING / 2) % RING]);
     a->head = (a->head + 1) % RING;
@@ -453,6 +508,21 @@ share_of(uint32_t hash, uint32_t parts)
     return (uint32_t)(((uint64_t)hash * parts) >> 32);
 }
 
+/* A direct array's share of a record (keys of one or two bytes). */
+static void
+direct_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env,
+           const struct hf_sums *sums)
+{
+    for (int side = 0; side < (a->either ? 2 : 1); side++) {
+        uint8_t k[HF_KEY_BYTES_MAX];
+        hf_keys_encode(a->keys, a->n, r, env, side, k);
+        uint32_t i = a->fixed == 1 ? k[0] : (uint32_t)k[0] << 8 | k[1];
+        a->direct_groups += !a->direct_used[i];
+        a->direct_used[i] = 1;
+        hf_sums_add(&a->direct[i], sums);
+    }
+}
+
 void
 hf_agg_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env)
 {
@@ -471,14 +541,7 @@ hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key
     if (a->part == 0)
         hf_sums_add(&a->total, &one);       /* every share sees the record */
     if (a->direct) {
-        for (int side = 0; side < (a->either ? 2 : 1); side++) {
-            uint8_t k[HF_KEY_BYTES_MAX];
-            hf_keys_encode(a->keys, a->n, r, env, side, k);
-            uint32_t i = a->fixed == 1 ? k[0] : (uint32_t)k[0] << 8 | k[1];
-            a->direct_groups += !a->direct_used[i];
-            a->direct_used[i] = 1;
-            hf_sums_add(&a->direct[i], &one);
-        }
+        direct_add(a, r, env, &one);
         return;
     }
     for (int side = 0; side < (a->either ? 2 : 1); side++) {
@@ -503,6 +566,70 @@ hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key
         p->hash = hash;
         p->sums = one;
         ring_put(t, p);
+    }
+}
+
+/* Lookups this many keys ahead: a slot's line is asked for first, its
+ * entry's when the slot has arrived, the key counted when both have. */
+#define AHEAD_SLOT 8
+#define AHEAD_ENTRY 4
+
+void
+hf_agg_add_batch(struct hf_agg *a, const hf_flow_record_t *const *recs,
+                 const struct hf_sums *sums, unsigned n, const struct hf_key_env *env)
+{
+    unsigned sides = a->either ? 2 : 1, m = 0;
+    size_t at = 0;
+
+    for (unsigned i = 0; a->part == 0 && i < n; i++)
+        hf_sums_add(&a->total, &sums[i]);      /* every share sees the record */
+    if (a->direct) {
+        for (unsigned i = 0; i < n; i++)
+            direct_add(a, recs[i], env, &sums[i]);
+        return;
+    }
+    flush(a);                   /* records of hf_agg_add_sums first */
+    if (a->narrow)
+        flush(a->narrow);
+    if (a->batch_cap < (size_t)n * sides) {
+        a->batch_cap = (size_t)n * sides;
+        a->batch = g_renew(struct batch_key, a->batch, a->batch_cap);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        for (unsigned side = 0; side < sides; side++) {
+            if (a->batch_bytes_cap - at < HF_KEY_BYTES_MAX) {
+                a->batch_bytes_cap = MAX(2 * a->batch_bytes_cap, at + HF_KEY_BYTES_MAX);
+                a->batch_bytes = g_realloc(a->batch_bytes, a->batch_bytes_cap);
+            }
+            uint8_t *k = a->batch_bytes + at;
+            int src = hf_keys_addr_src(a->keys, a->n, (int)side);
+            size_t len = src >= 0 ? (size_t)(hf_key_put_addr(k, recs[i], src) - k)
+                                  : hf_keys_encode(a->keys, a->n, recs[i], env, (int)side, k);
+            struct hf_agg *t = a;
+            uint32_t hash;
+            if (a->narrow && k[0] == 4) {
+                t = a->narrow;      /* IPv4: its first 5 bytes, as hf_agg_add_sums */
+                len = NARROW_KEY;
+                hash = key_hash(k, NARROW_KEY);     /* a constant length: no loop */
+            } else {
+                hash = key_hash(k, len);
+            }
+            if (a->parts > 1 && share_of(hash, a->parts) != a->part)
+                continue;
+            a->batch[m++] = (struct batch_key){ t, hash, (uint32_t)at, (uint16_t)len,
+                                                &sums[i] };
+            at += len;
+        }
+    }
+    const struct batch_key *b = a->batch;
+    for (unsigned j = 0; j < MIN(m, AHEAD_SLOT); j++)
+        __builtin_prefetch(slot_of(b[j].table, b[j].hash), 1);
+    for (unsigned j = 0; j < m; j++) {
+        if (j + AHEAD_SLOT < m)
+            __builtin_prefetch(slot_of(b[j + AHEAD_SLOT].table, b[j + AHEAD_SLOT].hash), 1);
+        if (j + AHEAD_ENTRY < m)
+            prefetch_entry_of(b[j + AHEAD_ENTRY].table, b[j + AHEAD_ENTRY].hash);
+        count_key(b[j].table, b[j].hash, a->batch_bytes + b[j].at, b[j].len, b[j].sums);
     }
 }
 
@@ -556,7 +683,7 @@ static void
 drop_slots(struct hf_agg *t)
 {
     flush(t);
-    table_free(t->slots, ((size_t)t->mask + 1) * sizeof(struct slot));
+    table_free(t->slots, ((size_t)t->mask + 1) * sizeof(slot_t));
     t->slots = NULL;
     t->mask = 0;
 }
@@ -586,9 +713,9 @@ hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
         hf_agg_merge(into->narrow, from->narrow);
     flush(from);
     /* from's groups are read in entry order: its slots can go now */
-    table_free(from->slots, ((size_t)from->mask + 1) * sizeof(struct slot));
+    table_free(from->slots, ((size_t)from->mask + 1) * sizeof(slot_t));
     from->mask = 1023;
-    from->slots = table_alloc(((size_t)from->mask + 1) * sizeof(struct slot));
+    from->slots = table_alloc(((size_t)from->mask + 1) * sizeof(slot_t));
     hf_sums_add(&into->total, &from->total);
     memset(&from->total, 0, sizeof(from->total));
     for (uint32_t i = 0; i < from->count; i++) {

@@ -38,6 +38,12 @@ void hf_agg_add(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key
 void hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env,
                      const struct hf_sums *sums);
 
+/* The same for n records at once (sums[i]: what recs[i] stands for): the
+ * keys first, then their lookups, each prefetched a few keys ahead (a
+ * table of millions of groups is a cache miss per key). */
+void hf_agg_add_batch(struct hf_agg *a, const hf_flow_record_t *const *recs,
+                      const struct hf_sums *sums, unsigned n, const struct hf_key_env *env);
+
 /* Moves everything of from into into; from is left empty. */
 void hf_agg_merge(struct hf_agg *into, struct hf_agg *from);
 

@@ -52,14 +52,17 @@ uint32_t hf_columns_blocks(const struct hf_columns *c);
 uint64_t hf_columns_records(const struct hf_columns *c);
 uint64_t hf_columns_options_records(const struct hf_columns *c);
 
-/* Delivers the records of blocks [from, to) in file order, with the
- * fields of groups filled (string fields point into memory valid during
- * the call).  Stops early when stop says so (res->stopped).  A block
+/* n records at a time, in file order (recs[0..n), valid during the call). */
+typedef void (*hf_columns_batch_fn)(void *ctx, const hf_flow_record_t *recs, uint32_t n);
+
+/* Delivers the records of blocks [from, to) in file order, a chunk of
+ * them per call, with the fields of groups filled (string fields point
+ * into memory valid during the call).  Stops early when stop says so (res->stopped).  A block
  * that does not decode (the file damaged since it was opened) ends the
  * read: false, res->why saying where; the records before it were
  * delivered. */
 bool hf_columns_read(struct hf_columns *c, uint32_t from, uint32_t to, uint32_t groups,
-                     hf_store_decode_fn fn, void *ctx, struct hf_decode_stop *stop,
+                     hf_columns_batch_fn fn, void *ctx, struct hf_decode_stop *stop,
                      struct hf_store_decode_result *res);
 
 #endif

@@ -335,7 +335,7 @@ still_constant(struct hf_columns *c, unsigned col, const struct colview *v)
 }
 
 static bool
-read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_store_decode_fn fn,
+read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_columns_batch_fn fn,
            void *ctx, struct hf_store_decode_result *res)
 {
     bool skip[HF_C_COUNT];
@@ -377,8 +377,7 @@ read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_store_decode_fn
                 return damaged(res, "columns: block %u, column %u: a string out of range", b,
                                col);
         }
-        for (uint32_t i = 0; i < n; i++)
-            fn(ctx, &c->recs[i]);
+        fn(ctx, c->recs, n);
         res->records += n;
     }
     return true;
@@ -386,7 +385,7 @@ read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_store_decode_fn
 
 bool
 hf_columns_read(struct hf_columns *c, uint32_t from, uint32_t to, uint32_t groups,
-                hf_store_decode_fn fn, void *ctx, struct hf_decode_stop *stop,
+                hf_columns_batch_fn fn, void *ctx, struct hf_decode_stop *stop,
                 struct hf_store_decode_result *res)
 {
     memset(res, 0, sizeof(*res));

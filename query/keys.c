@@ -138,32 +138,6 @@ hf_keys_either_side(const struct hf_key *keys, unsigned n)
 
 /* ---- encoding ------------------------------------------------------------ */
 
-/* The family, then the address in 16 bytes (IPv4 in the first 4, network
- * order).  Stored as two 8-byte words and a byte: the aggregation reads the
- * key back as words at once, and a word read over narrower stores stalls
- * until they reach the cache. */
-static uint8_t *
-put_addr(uint8_t *o, const hf_flow_record_t *r, bool src)
-{
-    uint64_t w0, w1 = 0;
-    uint8_t last = 0;
-
-    if (r->ipVersion == 6) {
-        const uint8_t *a = src ? r->sourceIPv6Address : r->destinationIPv6Address;
-        memcpy(&w0, a, 8);
-        memcpy(&w1, a + 7, 8);
-        last = a[15];
-        w0 = GUINT64_TO_LE(GUINT64_FROM_LE(w0) << 8 | 6);
-    } else {
-        uint32_t a = htonl(src ? r->sourceIPv4Address : r->destinationIPv4Address);
-        w0 = GUINT64_TO_LE((uint64_t)GUINT32_FROM_LE(a) << 8 | 4);
-    }
-    memcpy(o, &w0, 8);
-    memcpy(o + 8, &w1, 8);
-    o[16] = last;
-    return o + 17;
-}
-
 static uint8_t *
 put_u16(uint8_t *o, uint16_t v)
 {
@@ -233,19 +207,22 @@ hf_keys_encode(const struct hf_key *keys, unsigned n, const hf_flow_record_t *r,
     const fbVarfield_t *name;
     char buf[256];
 
+    int src = hf_keys_addr_src(keys, n, side);
+    if (src >= 0)               /* tables of millions: no loop */
+        return (size_t)(hf_key_put_addr(o, r, src) - o);
     for (unsigned i = 0; i < n; i++) {
         switch (keys[i].kind) {
-        case HF_KEY_SRCIP:   o = put_addr(o, r, true); break;
-        case HF_KEY_DSTIP:   o = put_addr(o, r, false); break;
-        case HF_KEY_IP:      o = put_addr(o, r, side == 0); break;
+        case HF_KEY_SRCIP:   o = hf_key_put_addr(o, r, true); break;
+        case HF_KEY_DSTIP:   o = hf_key_put_addr(o, r, false); break;
+        case HF_KEY_IP:      o = hf_key_put_addr(o, r, side == 0); break;
         case HF_KEY_SRCPORT: o = put_u16(o, r->sourceTransportPort); break;
         case HF_KEY_DSTPORT: o = put_u16(o, r->destinationTransportPort); break;
         case HF_KEY_PORT:
             o = put_u16(o, side == 0 ? r->sourceTransportPort : r->destinationTransportPort);
             break;
         case HF_KEY_PROTO:   *o++ = r->protocolIdentifier; break;
-        case HF_KEY_CLIENT:  o = put_addr(o, r, !hf_flow_from_service(r)); break;
-        case HF_KEY_SERVER:  o = put_addr(o, r, hf_flow_from_service(r)); break;
+        case HF_KEY_CLIENT:  o = hf_key_put_addr(o, r, !hf_flow_from_service(r)); break;
+        case HF_KEY_SERVER:  o = hf_key_put_addr(o, r, hf_flow_from_service(r)); break;
         case HF_KEY_SERVICE:
             from_service = hf_flow_from_service(r);
             *o++ = r->protocolIdentifier;

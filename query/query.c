@@ -75,6 +75,58 @@ on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
     hf_query_worker_take(w, r, f->source, NULL, NULL);
 }
 
+#define BATCH 256
+
+/* on_record() for a chunk of records: the window, the filter and the
+ * ignore list record by record, then the table's lookups for the chunk
+ * at once (hf_agg_add_batch prefetches them).  Workers with more tables
+ * or with conversations take the records one by one. */
+static void
+on_records(void *ctx, const hf_flow_record_t *recs, unsigned n, const struct hf_scan_file *f)
+{
+    struct hf_query_worker *w = ctx;
+    const struct hf_query *q = w->q;
+
+    if (!w->agg || q->nmore || n == 1) {
+        for (unsigned i = 0; i < n; i++)
+            on_record(ctx, &recs[i], f);
+        return;
+    }
+    struct hf_filter_env env = { .source = f->source };
+    struct hf_key_env kenv = { f->source, q->names,
+                               q->collector ? q->collector : g_get_host_name() };
+    const hf_flow_record_t *take[BATCH];
+    struct hf_sums sums[BATCH];
+
+    hf_filter_env_names(&env, q->names);
+    for (unsigned from = 0; from < n; from += BATCH) {
+        unsigned m = 0;
+        for (unsigned i = from; i < MIN(n, from + BATCH); i++) {
+            const hf_flow_record_t *r = &recs[i];
+            if (r->flowEndMilliseconds < q->from_ms || r->flowStartMilliseconds >= q->to_ms)
+                continue;
+            if (w->filter && !hf_filter_match(w->filter, r, &env))
+                continue;
+            if (w->hide_ignored) {
+                uint8_t name_source;
+                const fbVarfield_t *name = hf_flow_name(r, &name_source);
+                if (name->len
+                    && hf_names_ignored(q->names, (const char *)name->buf, name->len)) {
+                    w->ignored += w->counts_records;
+                    continue;
+                }
+            }
+            memset(&sums[m], 0, sizeof(sums[m]));
+            hf_sums_add_record(&sums[m], r);
+            take[m++] = r;
+        }
+        w->matched += (uint64_t)m * w->counts_records;
+        hf_agg_add_batch(w->agg, take, sums, m, &kenv);
+        if (w->max_groups && over_share(w))
+            g_atomic_int_compare_and_exchange(&w->stop->flag, 0, HF_QUERY_STOP_GROUPS);
+    }
+}
+
 /* ---- which input ------------------------------------------------------------ */
 
 /* What a filter may read and get the same answer from summaries: they keep
@@ -426,7 +478,7 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
             hf_agg_partition(w[i].more[t], i, n);
     }
     uint32_t groups = q->input == HF_INPUT_IPFIX ? 0 : query_groups(q, w[0].any_hide);
-    ok = hf_scan_run_fields(files, n, groups, shared, on_record, ctxs,
+    ok = hf_scan_run_fields(files, n, groups, shared, on_records, ctxs,
                             q->deadline_us || q->max_groups ? &stop : NULL, &res->scan, err);
     if (res->scan.stopped || g_atomic_int_get(&stop.flag))
         res->stopped = g_atomic_int_get(&stop.flag) == HF_QUERY_STOP_GROUPS

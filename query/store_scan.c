@@ -149,7 +149,8 @@ struct item {
 struct run {
     GPtrArray *files;
     GArray *items;              /* struct item */
-    hf_scan_record_fn fn;
+    hf_scan_record_fn fn;       /* one of the two */
+    hf_scan_batch_fn batch;
     void **ctxs;
     uint32_t groups;            /* enum hf_cols_group: the fields needed; 0: no columns */
     bool every;                 /* every thread reads every item */
@@ -173,7 +174,23 @@ deliver(void *ctx, const hf_flow_record_t *r)
 {
     struct worker *w = ctx;
 
-    w->run->fn(w->ctx, r, w->file);
+    if (w->run->batch)
+        w->run->batch(w->ctx, r, 1, w->file);
+    else
+        w->run->fn(w->ctx, r, w->file);
+}
+
+static void
+deliver_chunk(void *ctx, const hf_flow_record_t *recs, uint32_t n)
+{
+    struct worker *w = ctx;
+
+    if (w->run->batch) {
+        w->run->batch(w->ctx, recs, n, w->file);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        w->run->fn(w->ctx, &recs[i], w->file);
 }
 
 /* Blocks [from, to) of the file's columns; its options records are
@@ -191,7 +208,7 @@ read_columns(struct worker *w, const struct item *it, struct hf_store_decode_res
         return false;
     }
     bool ok = hf_columns_read(c, (uint32_t)it->from, (uint32_t)it->to, w->run->groups,
-                              deliver, w, w->run->stop, res);
+                              deliver_chunk, w, w->run->stop, res);
     if (it->from == 0)
         res->options_records = hf_columns_options_records(c);
     hf_columns_close(c);
@@ -319,26 +336,12 @@ plan(GPtrArray *files, unsigned n, bool columns)
     return items;
 }
 
-bool
-hf_scan_run(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ctxs,
-            struct hf_scan_stats *st, GError **err)
+static bool
+scan(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
+     hf_scan_record_fn fn, hf_scan_batch_fn batch, void **ctxs, struct hf_decode_stop *stop,
+     struct hf_scan_stats *st, GError **err)
 {
-    return hf_scan_run_until(files, nthreads, fn, ctxs, NULL, st, err);
-}
-
-bool
-hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ctxs,
-                  struct hf_decode_stop *stop, struct hf_scan_stats *st, GError **err)
-{
-    return hf_scan_run_fields(files, nthreads, HF_COLS_ALL, false, fn, ctxs, stop, st, err);
-}
-
-bool
-hf_scan_run_fields(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
-                   hf_scan_record_fn fn, void **ctxs, struct hf_decode_stop *stop,
-                   struct hf_scan_stats *st, GError **err)
-{
-    struct run run = { .files = files, .fn = fn, .ctxs = ctxs, .stop = stop,
+    struct run run = { .files = files, .fn = fn, .batch = batch, .ctxs = ctxs, .stop = stop,
                        .groups = groups, .every = every_thread && nthreads != 1 };
     unsigned n = nthreads ? nthreads : g_get_num_processors();
     struct worker *w;
@@ -399,4 +402,26 @@ hf_scan_run_fields(GPtrArray *files, unsigned nthreads, uint32_t groups, bool ev
     if (run.err)
         g_error_free(run.err);
     return true;
+}
+
+bool
+hf_scan_run(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ctxs,
+            struct hf_scan_stats *st, GError **err)
+{
+    return hf_scan_run_until(files, nthreads, fn, ctxs, NULL, st, err);
+}
+
+bool
+hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ctxs,
+                  struct hf_decode_stop *stop, struct hf_scan_stats *st, GError **err)
+{
+    return scan(files, nthreads, HF_COLS_ALL, false, fn, NULL, ctxs, stop, st, err);
+}
+
+bool
+hf_scan_run_fields(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
+                   hf_scan_batch_fn fn, void **ctxs, struct hf_decode_stop *stop,
+                   struct hf_scan_stats *st, GError **err)
+{
+    return scan(files, nthreads, groups, every_thread, NULL, fn, ctxs, stop, st, err);
 }

@@ -43,6 +43,11 @@ GPtrArray *hf_scan_files(const char *store, const char *const *sources, uint64_t
 typedef void (*hf_scan_record_fn)(void *ctx, const hf_flow_record_t *r,
                                   const struct hf_scan_file *f);
 
+/* The same for n records at once: recs[0..n) (a chunk read from a file's
+ * columns; one record at a time from an IPFIX file). */
+typedef void (*hf_scan_batch_fn)(void *ctx, const hf_flow_record_t *recs, unsigned n,
+                                 const struct hf_scan_file *f);
+
 struct hf_scan_stats {
     uint64_t files;             /* files read (bad ones included) */
     uint64_t bytes;             /* their sizes */
@@ -85,9 +90,9 @@ bool hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn
  * calls above take every field, from the columns where there are some.)
  * every_thread: each of the nthreads threads reads every file, for a
  * caller that shares the work out by key (each thread its own keys); the
- * stats count the files once. */
+ * stats count the files once.  Records come to fn in chunks. */
 bool hf_scan_run_fields(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
-                        hf_scan_record_fn fn, void **ctxs, struct hf_decode_stop *stop,
+                        hf_scan_batch_fn fn, void **ctxs, struct hf_decode_stop *stop,
                         struct hf_scan_stats *st, GError **err);
 
 #endif

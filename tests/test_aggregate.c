@@ -1,7 +1,9 @@
 /* The aggregation table (query/aggregate.c) against a plain model: many
  * thousands of groups (several entry blocks, table growth, the prefetch
  * ring), fixed-width and variable keys (long names in the arena), IPv4 and
- * IPv6, either-side keys, a merge of two tables, and top-N with "other". */
+ * IPv6, either-side keys, a merge of two tables, and top-N with "other";
+ * records one by one and in batches of every size (hf_agg_add_batch), and
+ * both mixed. */
 #include <string.h>
 
 #include "aggregate.h"
@@ -70,11 +72,40 @@ model_add(GHashTable *m, const struct hf_key *keys, unsigned n, const hf_flow_re
     }
 }
 
+/* Records [from, from + n) into t: one by one, or (batch) in batches of
+ * sizes 1 to 300 with one record alone now and then between them. */
+static void
+feed(struct hf_agg *t, uint64_t from, uint64_t n, bool batch, const struct hf_key_env *env)
+{
+    enum { MOST = 300 };
+    hf_flow_record_t recs[MOST];
+    const hf_flow_record_t *take[MOST];
+    struct hf_sums sums[MOST];
+    uint64_t size = 1;
+
+    for (uint64_t i = from; i < from + n;) {
+        if (!batch || i % 7 == 0) {
+            make_record(i++, &recs[0]);
+            hf_agg_add(t, &recs[0], env);
+            continue;
+        }
+        size = size % MOST + 1 + i % 13;
+        unsigned m = (unsigned)MIN(MIN(size, (uint64_t)MOST), from + n - i);
+        for (unsigned k = 0; k < m; k++, i++) {
+            make_record(i, &recs[k]);
+            take[k] = &recs[k];
+            memset(&sums[k], 0, sizeof(sums[k]));
+            hf_sums_add_record(&sums[k], &recs[k]);
+        }
+        hf_agg_add_batch(t, take, sums, m, env);
+    }
+}
+
 /* shares: the table in three shares of the keys, each fed every record,
  * adopted into one (as threads that each read every record), else two
  * halves of the records merged. */
 static void
-check_keys(const char *text, bool shares)
+check_keys(const char *text, bool shares, bool batch)
 {
     struct hf_key keys[HF_KEYS_MAX];
     unsigned n;
@@ -93,14 +124,15 @@ check_keys(const char *text, bool shares)
     for (uint64_t i = 0; i < RECORDS; i++) {
         hf_flow_record_t r;
         make_record(i, &r);
-        if (shares) {
-            hf_agg_add(a, &r, &env);
-            hf_agg_add(b, &r, &env);
-            hf_agg_add(c, &r, &env);
-        } else {
-            hf_agg_add(i % 2 ? a : b, &r, &env);
-        }
         model_add(model, keys, n, &r, &env);
+    }
+    if (shares) {
+        feed(a, 0, RECORDS, batch, &env);
+        feed(b, 0, RECORDS, batch, &env);
+        feed(c, 0, RECORDS, batch, &env);
+    } else {
+        feed(a, 0, RECORDS / 2, batch, &env);
+        feed(b, RECORDS / 2, RECORDS - RECORDS / 2, batch, &env);
     }
     if (shares) {
         CHECK(hf_agg_size(a) && hf_agg_size(b) && hf_agg_size(c),
@@ -113,7 +145,8 @@ check_keys(const char *text, bool shares)
         hf_agg_free(b);
         hf_agg_free(c);
     }
-    text = g_strdup_printf("%s%s", text, shares ? " (3 shares)" : "");
+    text = g_strdup_printf("%s%s%s", text, shares ? " (3 shares)" : "",
+                           batch ? " (batches)" : "");
 
     /* every group, with its sums */
     guint groups = g_hash_table_size(model);
@@ -175,19 +208,15 @@ main(void)
         for (int k = 0; i % 3 == 0 && k < 40 + i; k++)
             len += snprintf(names[i] + len, sizeof(names[i]) - (size_t)len, "x");
     }
-    check_keys("srcip", false);
-    check_keys("srcip", true);
-    check_keys("ip", false);
-    check_keys("ip", true);
-    check_keys("dstip,dstport", false);
-    check_keys("dstip,dstport", true);
-    check_keys("hostname", false);
-    check_keys("hostname", true);
-    check_keys("proto,hostname", false);
-    check_keys("proto,hostname", true);
-    check_keys("port", false);
-    check_keys("port", true);
-    check_keys("proto", false);         /* one byte: counted in an array */
-    check_keys("dstport", false);       /* two bytes: likewise */
+    static const char *const tuples[] = { "srcip", "ip", "dstip,dstport", "hostname",
+                                          "proto,hostname", "port" };
+    for (int batch = 0; batch < 2; batch++) {
+        for (size_t i = 0; i < G_N_ELEMENTS(tuples); i++) {
+            check_keys(tuples[i], false, batch);
+            check_keys(tuples[i], true, batch);
+        }
+        check_keys("proto", false, batch);      /* one byte: counted in an array */
+        check_keys("dstport", false, batch);    /* two bytes: likewise */
+    }
     return check_summary();
 }

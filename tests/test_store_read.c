@@ -128,6 +128,14 @@ collect(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
     g_ptr_array_add(g_hash_table_lookup(per_file, f), flatten(r));
 }
 
+/* the same, a chunk at a time (hf_scan_run_fields) */
+static void
+collect_chunk(void *ctx, const hf_flow_record_t *recs, unsigned n, const struct hf_scan_file *f)
+{
+    for (unsigned i = 0; i < n; i++)
+        collect(ctx, &recs[i], f);
+}
+
 static struct hf_scan_file *
 scan_file(const char *path)
 {
@@ -193,7 +201,8 @@ compare_files(char **paths, int n, unsigned threads, bool columns)
         CHECK(built, "%s: columns written: %s", paths[i], err ? err->message : "ok");
         g_clear_error(&err);
     }
-    bool ok = hf_scan_run_fields(files, threads, columns ? HF_COLS_ALL : 0, false, collect, ctxs,
+    bool ok = hf_scan_run_fields(files, threads, columns ? HF_COLS_ALL : 0, false, collect_chunk,
+                                 ctxs,
                                  NULL, &st, &err);
     CHECK(ok, "hf_scan_run over %d files on %u threads%s: %s", n, threads,
           columns ? ", from their columns" : "", err ? err->message : "ok");
