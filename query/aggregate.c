@@ -87,29 +87,37 @@ struct batch_key {
 #define NARROW_KEY 5
 
 /* Big tables are mostly TLB misses on 4 KiB pages: they get 2 MiB pages
- * where the kernel gives them on request (transparent huge pages). */
+ * where the kernel gives them on request (transparent huge pages), from a
+ * huge-page boundary; the tail past the last whole one stays in small
+ * pages, so a block of entries partly filled holds only what it touched. */
 #define HUGE_PAGE (2u << 20)
 
-static size_t
-table_size(size_t size)
-{
-    return size < HUGE_PAGE ? size : (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-}
+/* Tables from this size are mapped, not taken from malloc: given back, they
+ * return to the kernel (a freed malloc chunk of a thread's arena stays in
+ * the process, and the tables double through every size up to here). */
+#define MAP_MIN (256u << 10)
 
-/* Zeroed memory for a table: small ones from malloc, big ones mapped on a
- * huge-page boundary (fresh pages come zeroed: no second pass over them). */
+/* Zeroed memory for a table: small ones from malloc, others mapped (fresh
+ * pages come zeroed: no second pass over them), big ones on a huge-page
+ * boundary. */
 static void *
 table_alloc(size_t size)
 {
     void *p;
 
-    if (size < HUGE_PAGE) {
+    if (size < MAP_MIN) {
         p = calloc(1, size);
         if (!p)
             g_error("aggregation: out of memory for %zu bytes", size);
         return p;
     }
-    size = table_size(size);
+    if (size < HUGE_PAGE) {
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            g_error("aggregation: out of memory for %zu bytes", size);
+        return p;
+    }
+    size = (size + 4095) & ~(size_t)4095;  /* the unmapped tail from a page boundary */
     uint8_t *m = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
@@ -129,10 +137,10 @@ table_free(void *p, size_t size)
 {
     if (!p)
         return;
-    if (size < HUGE_PAGE)
+    if (size < MAP_MIN)
         free(p);
     else
-        munmap(p, table_size(size));
+        munmap(p, size);
 }
 
 /* Each 8-byte word times its own odd constant, summed, then one finalizer:
