@@ -98,7 +98,8 @@ struct batch_key {
 #define MAP_MIN (256u << 10)
 
 /* Zeroed memory for a table: small ones from malloc, others mapped (fresh
- * pages come zeroed: no second pass over them), big ones on a huge-page
+ * pages come zeroed: no second pass over them, and pages never touched,
+ * as in a sparse array, take no memory), big ones on a huge-page
  * boundary. */
 static void *
 table_alloc(size_t size)
@@ -106,10 +107,10 @@ table_alloc(size_t size)
     void *p;
 
     if (size < MAP_MIN) {
-        p = calloc(1, size);
-        if (!p)
+        /* on cache lines of their own: each thread has its tables */
+        if (posix_memalign(&p, 64, size) != 0)
             g_error("aggregation: out of memory for %zu bytes", size);
-        return p;
+        return memset(p, 0, size);
     }
     if (size < HUGE_PAGE) {
         p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -258,14 +259,21 @@ agg_new(const struct hf_key *keys, unsigned n, size_t fixed)
     return a;
 }
 
+/* A direct array's places: one per value of a key of one or two bytes. */
+static size_t
+direct_size(const struct hf_agg *a)
+{
+    return (size_t)1 << (8 * a->fixed);
+}
+
 struct hf_agg *
 hf_agg_new(const struct hf_key *keys, unsigned n)
 {
     struct hf_agg *a = agg_new(keys, n, hf_keys_fixed_width(keys, n));
 
     if (a->fixed == 1 || a->fixed == 2) {
-        a->direct = g_aligned_alloc0(1u << (8 * a->fixed), sizeof(struct hf_sums), 64);
-        a->direct_used = g_aligned_alloc0(1u << (8 * a->fixed), 1, 64);
+        a->direct = table_alloc(direct_size(a) * sizeof(struct hf_sums));
+        a->direct_used = table_alloc(direct_size(a));
     }
     if (n == 1 && a->fixed == ADDR_KEY) {
         a->narrow = agg_new(keys, n, NARROW_KEY);
@@ -324,8 +332,10 @@ hf_agg_free(struct hf_agg *a)
     hf_agg_free(a->narrow);
     if (a->wide)
         g_string_chunk_free(a->wide);
-    g_aligned_free(a->direct);
-    g_aligned_free(a->direct_used);
+    if (a->direct) {
+        table_free(a->direct, direct_size(a) * sizeof(struct hf_sums));
+        table_free(a->direct_used, direct_size(a));
+    }
     g_free(a->batch);
     g_free(a->batch_bytes);
     g_aligned_free(a);
@@ -671,8 +681,8 @@ direct_spill(struct hf_agg *a)
         ring_put(a, p);
     }
     flush(a);
-    g_aligned_free(direct);
-    g_aligned_free(used);
+    table_free(direct, n * sizeof(struct hf_sums));
+    table_free(used, n);
 }
 
 void
