@@ -20,13 +20,15 @@
 /* Which fields of the records a reader fills (the rest stay zero). */
 enum hf_cols_group {
     HF_COLS_BASE  = 1u << 0,    /* times, counters, sampling, IP version, protocol */
-    HF_COLS_ADDR  = 1u << 1,    /* addresses */
+    HF_COLS_SRC   = 1u << 1,    /* the source address */
     HF_COLS_PORT  = 1u << 2,    /* ports and ICMP type/code */
     HF_COLS_IF    = 1u << 3,    /* interfaces */
     HF_COLS_MISC  = 1u << 4,    /* TCP flags, ToS, VLAN, end reason */
     HF_COLS_MAC   = 1u << 5,
     HF_COLS_NAMES = 1u << 6,    /* the name strings, their source, the application */
-    HF_COLS_ALL   = (1u << 7) - 1,
+    HF_COLS_DST   = 1u << 7,    /* the destination address */
+    HF_COLS_ADDR  = HF_COLS_SRC | HF_COLS_DST,
+    HF_COLS_ALL   = (1u << 8) - 1,
 };
 
 /* FLOWS.ipfix -> FLOWS.cols (g_free it). */

@@ -249,7 +249,8 @@ static uint32_t
 filter_groups(const struct hf_filter *f)
 {
     static const struct { uint64_t fields; uint32_t groups; } map[] = {
-        { HF_FIELD_SRCADDR | HF_FIELD_DSTADDR, HF_COLS_ADDR },
+        { HF_FIELD_SRCADDR, HF_COLS_SRC },
+        { HF_FIELD_DSTADDR, HF_COLS_DST },
         { HF_FIELD_IPVERSION | HF_FIELD_PROTO | HF_FIELD_PACKETS | HF_FIELD_BYTES
           | HF_FIELD_SAMPLING | HF_FIELD_FLOWS | HF_FIELD_TIME | HF_FIELD_EXPORTER, 0 },
         { HF_FIELD_SRCPORT | HF_FIELD_DSTPORT, HF_COLS_PORT },
@@ -275,7 +276,11 @@ static uint32_t
 key_groups(const struct hf_key *k)
 {
     switch (k->kind) {
-    case HF_KEY_SRCIP: case HF_KEY_DSTIP: case HF_KEY_IP:
+    case HF_KEY_SRCIP:
+        return HF_COLS_SRC;
+    case HF_KEY_DSTIP:
+        return HF_COLS_DST;
+    case HF_KEY_IP:
         return HF_COLS_ADDR;
     case HF_KEY_SRCPORT: case HF_KEY_DSTPORT: case HF_KEY_PORT:
         return HF_COLS_PORT;
