@@ -344,19 +344,29 @@ hf_agg_free(struct hf_agg *a)
 /* Twice the slots when more than three quarters are taken (linear probing
  * with a well-mixed hash stays short at that load).  The slots keep only
  * part of each hash: the groups' keys are hashed again, in entry order. */
+#define GROW_AHEAD 16
+
 static void
 grow(struct hf_agg *a)
 {
     uint32_t mask = a->mask * 2 + 1;
     slot_t *slots = table_alloc(((size_t)mask + 1) * sizeof(slot_t));
 
-    for (uint32_t i = 0; i < a->count; i++) {
-        size_t len;
-        const uint8_t *k = entry_key(a, entry_at(a, i), &len);
-        uint32_t hash = key_hash(k, len), j = hash & mask;
-        while (slots[j])
-            j = (j + 1) & mask;
-        slots[j] = (hash & ~mask) | (i + 1);
+    /* each group's new slot prefetched GROW_AHEAD groups before it is set */
+    uint32_t hashes[GROW_AHEAD];
+    for (uint32_t i = 0; i < a->count + GROW_AHEAD; i++) {
+        if (i >= GROW_AHEAD) {
+            uint32_t g = i - GROW_AHEAD, hash = hashes[g % GROW_AHEAD], j = hash & mask;
+            while (slots[j])
+                j = (j + 1) & mask;
+            slots[j] = (hash & ~mask) | (g + 1);
+        }
+        if (i < a->count) {
+            size_t len;
+            const uint8_t *k = entry_key(a, entry_at(a, i), &len);
+            hashes[i % GROW_AHEAD] = key_hash(k, len);
+            __builtin_prefetch(&slots[hashes[i % GROW_AHEAD] & mask], 1);
+        }
     }
     table_free(a->slots, ((size_t)a->mask + 1) * sizeof(slot_t));
     a->slots = slots;
