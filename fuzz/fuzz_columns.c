@@ -72,10 +72,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (c) {
         struct hf_store_decode_result res;
         uint64_t sum = 0;
-        bool ok = hf_columns_read(c, 0, hf_columns_blocks(c), HF_COLS_ALL, fuzz_touch_records,
-                                  &sum, NULL, &res);
-        if (ok == res.damaged || res.records > hf_columns_blocks(c) * (uint64_t)HF_COLS_BLOCK)
-            abort();
+        for (int choose = 0; choose < 2; choose++) {
+            bool ok = hf_columns_read(c, 0, hf_columns_blocks(c), HF_COLS_ALL, HF_COLS_TIME,
+                                      choose ? fuzz_every_other : NULL, fuzz_touch_records,
+                                      &sum, NULL, &res);
+            if (ok == res.damaged
+                || res.records > hf_columns_blocks(c) * (uint64_t)HF_COLS_BLOCK)
+                abort();
+        }
         hf_columns_close(c);
     }
     return 0;

@@ -62,6 +62,7 @@ struct hf_agg {
      * 29 bytes, not 48; the keys of the rows it gives out made whole in wide */
     struct hf_agg *narrow;
     GStringChunk *wide;
+    int addr_src[2];            /* per side, hf_keys_addr_src() */
     /* keys of one or two bytes (protocol, a port): sums in an array
      * indexed by the key, no hashing; put into the table when it is read */
     struct hf_sums *direct;
@@ -247,6 +248,8 @@ agg_new(const struct hf_key *keys, unsigned n, size_t fixed)
     memcpy(a->keys, keys, n * sizeof(*keys));
     a->n = n;
     a->either = hf_keys_either_side(keys, n);
+    for (int side = 0; side < 2; side++)
+        a->addr_src[side] = hf_keys_addr_src(keys, n, side);
     a->fixed = fixed;
     a->stride = sizeof(struct hf_sums) + (a->fixed ? a->fixed : sizeof(uint16_t) + INLINE_KEY);
     /* narrow entries (the millions of an address table) packed at 29
@@ -566,9 +569,8 @@ hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key
 {
     struct hf_sums one = *sums;
 
-    if (a->part == 0)
-        hf_sums_add(&a->total, &one);       /* every share sees the record */
     if (a->direct) {
+        hf_sums_add(&a->total, &one);
         direct_add(a, r, env, &one);
         return;
     }
@@ -590,11 +592,41 @@ hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key
             ring_give_back(t);
             continue;
         }
+        if (side == 0)
+            hf_sums_add(&a->total, &one);  /* in the share of its first key */
         p->len = (uint16_t)len;
         p->hash = hash;
         p->sums = one;
         ring_put(t, p);
     }
+}
+
+/* A record's key of one side into k (HF_KEY_BYTES_MAX bytes), its
+ * length, the table it goes to (a's narrow one for IPv4 addresses: their
+ * first 5 bytes, as hf_agg_add_sums cuts them) and its hash. */
+static inline uint32_t
+side_key(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env, int side,
+         uint8_t *k, size_t *len, struct hf_agg **t)
+{
+    int src = a->addr_src[side];
+
+    if (src >= 0 && a->narrow && r->ipVersion != 6) {
+        /* the common case, from the address straight to the narrow key */
+        uint64_t w = hf_key_addr4_word(src ? r->sourceIPv4Address : r->destinationIPv4Address);
+        memcpy(k, &w, sizeof(w));
+        *t = a->narrow;
+        *len = NARROW_KEY;
+        return key_hash(k, NARROW_KEY);
+    }
+    *len = src >= 0 ? (size_t)(hf_key_put_addr(k, r, src) - k)
+                    : hf_keys_encode(a->keys, a->n, r, env, side, k);
+    *t = a;
+    if (a->narrow && k[0] == 4) {
+        *t = a->narrow;
+        *len = NARROW_KEY;
+        return key_hash(k, NARROW_KEY);     /* a constant length: no loop */
+    }
+    return key_hash(k, *len);
 }
 
 /* Lookups this many keys ahead: a slot's line is asked for first, its
@@ -609,11 +641,11 @@ hf_agg_add_batch(struct hf_agg *a, const hf_flow_record_t *const *recs,
     unsigned sides = a->either ? 2 : 1, m = 0;
     size_t at = 0;
 
-    for (unsigned i = 0; a->part == 0 && i < n; i++)
-        hf_sums_add(&a->total, &sums[i]);      /* every share sees the record */
     if (a->direct) {
-        for (unsigned i = 0; i < n; i++)
+        for (unsigned i = 0; i < n; i++) {
+            hf_sums_add(&a->total, &sums[i]);
             direct_add(a, recs[i], env, &sums[i]);
+        }
         return;
     }
     flush(a);                   /* records of hf_agg_add_sums first */
@@ -630,20 +662,13 @@ hf_agg_add_batch(struct hf_agg *a, const hf_flow_record_t *const *recs,
                 a->batch_bytes = g_realloc(a->batch_bytes, a->batch_bytes_cap);
             }
             uint8_t *k = a->batch_bytes + at;
-            int src = hf_keys_addr_src(a->keys, a->n, (int)side);
-            size_t len = src >= 0 ? (size_t)(hf_key_put_addr(k, recs[i], src) - k)
-                                  : hf_keys_encode(a->keys, a->n, recs[i], env, (int)side, k);
-            struct hf_agg *t = a;
-            uint32_t hash;
-            if (a->narrow && k[0] == 4) {
-                t = a->narrow;      /* IPv4: its first 5 bytes, as hf_agg_add_sums */
-                len = NARROW_KEY;
-                hash = key_hash(k, NARROW_KEY);     /* a constant length: no loop */
-            } else {
-                hash = key_hash(k, len);
-            }
+            struct hf_agg *t;
+            size_t len;
+            uint32_t hash = side_key(a, recs[i], env, (int)side, k, &len, &t);
             if (a->parts > 1 && share_of(hash, a->parts) != a->part)
                 continue;
+            if (side == 0)
+                hf_sums_add(&a->total, &sums[i]);
             a->batch[m++] = (struct batch_key){ t, hash, (uint32_t)at, (uint16_t)len,
                                                 &sums[i] };
             at += len;

@@ -48,9 +48,10 @@ void hf_agg_add_batch(struct hf_agg *a, const hf_flow_record_t *const *recs,
 void hf_agg_merge(struct hf_agg *into, struct hf_agg *from);
 
 /* A table for one share of the keys (part of parts, by hash): records
- * whose key falls in another share are not counted (their totals are, in
- * share 0), so threads that each see every record can count each key
- * once, in one table, without a merge. */
+ * whose key falls in another share are not counted, so threads that each
+ * see every record can count each key once, in one table, without a
+ * merge.  A record's total is counted in the share of its first key (for
+ * either-side keys: its source's). */
 void hf_agg_partition(struct hf_agg *a, unsigned part, unsigned parts);
 
 /* Takes from (a table of another share: no key in common with into's)

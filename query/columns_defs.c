@@ -13,14 +13,14 @@
     { HF_COL_DICT, 0, offsetof(hf_flow_record_t, field), HF_COLS_NAMES }
 
 const struct hf_col_def hf_col_defs[HF_C_COUNT] = {
-    [HF_C_START]     = INT(flowStartMilliseconds, HF_COLS_BASE),
-    [HF_C_END]       = INT(flowEndMilliseconds, HF_COLS_BASE),
-    [HF_C_OCTETS]    = INT(octetDeltaCount, HF_COLS_BASE),
-    [HF_C_PACKETS]   = INT(packetDeltaCount, HF_COLS_BASE),
-    [HF_C_FLOWS]     = INT(deltaFlowCount, HF_COLS_BASE),
-    [HF_C_SAMPLING]  = INT(samplingPacketInterval, HF_COLS_BASE),
-    [HF_C_IPVER]     = INT(ipVersion, HF_COLS_BASE),
-    [HF_C_PROTO]     = INT(protocolIdentifier, HF_COLS_BASE),
+    [HF_C_START]     = INT(flowStartMilliseconds, HF_COLS_TIME),
+    [HF_C_END]       = INT(flowEndMilliseconds, HF_COLS_TIME),
+    [HF_C_OCTETS]    = INT(octetDeltaCount, HF_COLS_COUNT),
+    [HF_C_PACKETS]   = INT(packetDeltaCount, HF_COLS_COUNT),
+    [HF_C_FLOWS]     = INT(deltaFlowCount, HF_COLS_COUNT),
+    [HF_C_SAMPLING]  = INT(samplingPacketInterval, HF_COLS_COUNT),
+    [HF_C_IPVER]     = INT(ipVersion, HF_COLS_PROTO),
+    [HF_C_PROTO]     = INT(protocolIdentifier, HF_COLS_PROTO),
     [HF_C_SRC4]      = INT(sourceIPv4Address, HF_COLS_SRC),
     [HF_C_DST4]      = INT(destinationIPv4Address, HF_COLS_DST),
     [HF_C_SRC6]      = RAW(sourceIPv6Address, HF_COLS_SRC),

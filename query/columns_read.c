@@ -22,6 +22,8 @@ struct hf_columns {
     uint64_t *index;            /* nblocks + 1 offsets */
     GByteArray *buf[HF_C_COUNT];
     hf_flow_record_t *recs;     /* CHUNK */
+    uint32_t keep[CHUNK];       /* the records a select chose */
+    uint32_t all[CHUNK];        /* 0, 1, 2...: every record */
     /* columns whose value is one for a block (IPv6 addresses of IPv4
      * traffic, sampling, flow counts): set in all CHUNK records once, and
      * not again while the next blocks have the same one */
@@ -231,6 +233,18 @@ value_at(const uint8_t *p, uint8_t w, uint32_t i)
     }
 }
 
+/* An integer of def->size bytes into the record field at p. */
+static inline void
+put_int(uint8_t *p, uint8_t size, uint64_t x)
+{
+    switch (size) {
+    case 1: *p = (uint8_t)x; break;
+    case 2: { uint16_t y = (uint16_t)x; memcpy(p, &y, 2); break; }
+    case 4: { uint32_t y = (uint32_t)x; memcpy(p, &y, 4); break; }
+    default: memcpy(p, &x, 8); break;
+    }
+}
+
 /* Records [at, at + n) of the block: column col into recs. */
 static void
 fill_int(hf_flow_record_t *recs, const struct hf_col_def *def, const struct colview *v,
@@ -246,70 +260,96 @@ fill_int(hf_flow_record_t *recs, const struct hf_col_def *def, const struct colv
     default: for (uint32_t i = 0; i < n; i++) val[i] = v->base + value_at(v->data, 8, at + i); break;
     }
     uint8_t *p = (uint8_t *)recs + def->off;
-    switch (def->size) {
-    case 1:
-        for (uint32_t i = 0; i < n; i++)
-            p[i * sizeof(*recs)] = (uint8_t)val[i];
-        break;
-    case 2:
-        for (uint32_t i = 0; i < n; i++) {
-            uint16_t x = (uint16_t)val[i];
-            memcpy(p + i * sizeof(*recs), &x, 2);
-        }
-        break;
-    case 4:
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t x = (uint32_t)val[i];
-            memcpy(p + i * sizeof(*recs), &x, 4);
-        }
-        break;
-    default:
-        for (uint32_t i = 0; i < n; i++)
-            memcpy(p + i * sizeof(*recs), &val[i], 8);
-        break;
+    switch (def->size) {    /* sizes known to the compiler: plain moves */
+    case 1: for (uint32_t i = 0; i < n; i++) put_int(p + i * sizeof(*recs), 1, val[i]); break;
+    case 2: for (uint32_t i = 0; i < n; i++) put_int(p + i * sizeof(*recs), 2, val[i]); break;
+    case 4: for (uint32_t i = 0; i < n; i++) put_int(p + i * sizeof(*recs), 4, val[i]); break;
+    default: for (uint32_t i = 0; i < n; i++) put_int(p + i * sizeof(*recs), 8, val[i]); break;
+    }
+}
+
+/* The same for the records keep[0..n) of [at, at + CHUNK) alone. */
+static inline __attribute__((always_inline)) void
+kept_of_width(hf_flow_record_t *recs, const struct hf_col_def *def, const struct colview *v,
+              uint32_t at, const uint32_t *keep, uint32_t n, uint8_t width)
+{
+    uint8_t *p = (uint8_t *)recs + def->off;
+
+    for (uint32_t i = 0; i < n; i++)
+        put_int(p + keep[i] * sizeof(*recs), def->size,
+                v->base + value_at(v->data, width, at + keep[i]));
+}
+
+static void
+fill_int_kept(hf_flow_record_t *recs, const struct hf_col_def *def, const struct colview *v,
+              uint32_t at, const uint32_t *keep, uint32_t n)
+{
+    switch (v->width) {     /* one loop per width, as fill_int() */
+    case 0: kept_of_width(recs, def, v, at, keep, n, 0); break;
+    case 1: kept_of_width(recs, def, v, at, keep, n, 1); break;
+    case 2: kept_of_width(recs, def, v, at, keep, n, 2); break;
+    case 4: kept_of_width(recs, def, v, at, keep, n, 4); break;
+    default: kept_of_width(recs, def, v, at, keep, n, 8); break;
     }
 }
 
 static void
 fill_raw(hf_flow_record_t *recs, const struct hf_col_def *def, const struct colview *v,
-         uint32_t at, uint32_t n)
+         uint32_t at, const uint32_t *keep, uint32_t n)
 {
     uint8_t *p = (uint8_t *)recs + def->off;
     size_t step = v->width ? def->size : 0;
     const uint8_t *q = v->data + (size_t)at * step;
 
-    /* sizes known to the compiler: plain moves, not a call per record */
-    switch (def->size) {
-    case 16:
-        for (uint32_t i = 0; i < n; i++)
-            memcpy(p + i * sizeof(*recs), q + i * step, 16);
-        break;
-    case 6:
-        for (uint32_t i = 0; i < n; i++)
-            memcpy(p + i * sizeof(*recs), q + i * step, 6);
-        break;
-    default:
-        for (uint32_t i = 0; i < n; i++)
-            memcpy(p + i * sizeof(*recs), q + i * step, def->size);
-        break;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = keep ? keep[i] : i;
+        /* sizes known to the compiler: plain moves, not a call per record */
+        if (def->size == 16)
+            memcpy(p + r * sizeof(*recs), q + r * step, 16);
+        else if (def->size == 6)
+            memcpy(p + r * sizeof(*recs), q + r * step, 6);
+        else
+            memcpy(p + r * sizeof(*recs), q + r * step, def->size);
     }
 }
 
 static bool
 fill_dict(hf_flow_record_t *recs, const struct hf_col_def *def, const struct colview *v,
-          uint32_t at, uint32_t n)
+          uint32_t at, const uint32_t *keep, uint32_t n)
 {
     uint8_t *p = (uint8_t *)recs + def->off;
 
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t k = value_at(v->data, v->width, at + i);
+        uint32_t r = keep ? keep[i] : i;
+        uint64_t k = value_at(v->data, v->width, at + r);
         if (k >= v->count)
             return false;
         fbVarfield_t s = { .len = v->offsets[k + 1] - v->offsets[k],
                            .buf = (uint8_t *)v->strings + v->offsets[k] };
-        memcpy(p + i * sizeof(*recs), &s, sizeof(s));
+        memcpy(p + r * sizeof(*recs), &s, sizeof(s));
     }
     return true;
+}
+
+/* Column col of the records [at, at + n), or of keep[0..n) of them. */
+static bool
+fill_column(hf_flow_record_t *recs, unsigned col, const struct colview *v, uint32_t at,
+            const uint32_t *keep, uint32_t n)
+{
+    const struct hf_col_def *def = &hf_col_defs[col];
+
+    if (def->enc == HF_COL_INT) {
+        if (keep)
+            fill_int_kept(recs, def, v, at, keep, n);
+        else
+            fill_int(recs, def, v, at, n);
+        return true;
+    }
+    if (def->enc == HF_COL_RAW) {
+        fill_raw(recs, def, v, at, keep, n);
+        return true;
+    }
+    return fill_dict(recs, def, v, at, keep, n);
 }
 
 /* True when column col of every CHUNK record already holds the value of
@@ -334,9 +374,30 @@ still_constant(struct hf_columns *c, unsigned col, const struct colview *v)
     return false;
 }
 
+/* What a read is asked for (hf_columns_read). */
+struct want {
+    uint32_t groups, first;
+    hf_columns_select_fn select;
+    hf_columns_batch_fn fn;
+    void *ctx;
+};
+
+/* The columns of groups of records [at, at + n) (or of keep[0..n)) that
+ * are not one value set once for the block; false when one is damaged. */
 static bool
-read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_columns_batch_fn fn,
-           void *ctx, struct hf_store_decode_result *res)
+fill_groups(struct hf_columns *c, uint32_t groups, const bool *skip, const struct colview *v,
+            uint32_t at, const uint32_t *keep, uint32_t n)
+{
+    for (unsigned col = 0; col < HF_C_COUNT; col++)
+        if ((hf_col_defs[col].group & groups) && !skip[col]
+            && !fill_column(c->recs, col, &v[col], at, keep, n))
+            return false;
+    return true;
+}
+
+static bool
+read_block(struct hf_columns *c, uint32_t b, const struct want *w,
+           struct hf_store_decode_result *res)
 {
     bool skip[HF_C_COUNT];
     struct hf_cols_block head;
@@ -348,36 +409,32 @@ read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_columns_batch_f
     if (head.length != len || head.records == 0 || head.records > HF_COLS_BLOCK)
         return damaged(res, "columns: block %u has a bad header", b);
     for (unsigned col = 0; col < HF_C_COUNT; col++) {
-        if (!(hf_col_defs[col].group & groups))
+        if (!(hf_col_defs[col].group & w->groups))
             continue;
         if (!load_column(c, col, &head.col[col], at, head.length, head.records, &v[col]))
             return damaged(res, "columns: block %u, column %u is damaged", b, col);
         skip[col] = still_constant(c, col, &v[col]);
         if (v[col].width == 0 && hf_col_defs[col].enc != HF_COL_DICT && !skip[col]) {
             /* the block's one value into every record, then left alone */
-            if (hf_col_defs[col].enc == HF_COL_INT)
-                fill_int(c->recs, &hf_col_defs[col], &v[col], 0, CHUNK);
-            else
-                fill_raw(c->recs, &hf_col_defs[col], &v[col], 0, CHUNK);
+            fill_column(c->recs, col, &v[col], 0, NULL, CHUNK);
             c->constant[col] = true;
             skip[col] = true;
         }
     }
+    uint32_t first = w->select ? w->first & w->groups : 0;
     for (uint32_t k = 0; k < head.records; k += CHUNK) {
-        uint32_t n = MIN(CHUNK, head.records - k);
-        for (unsigned col = 0; col < HF_C_COUNT; col++) {
-            const struct hf_col_def *def = &hf_col_defs[col];
-            if (!(def->group & groups) || skip[col])
-                continue;
-            if (def->enc == HF_COL_INT)
-                fill_int(c->recs, def, &v[col], k, n);
-            else if (def->enc == HF_COL_RAW)
-                fill_raw(c->recs, def, &v[col], k, n);
-            else if (!fill_dict(c->recs, def, &v[col], k, n))
-                return damaged(res, "columns: block %u, column %u: a string out of range", b,
-                               col);
+        uint32_t n = MIN(CHUNK, head.records - k), m = n;
+        const uint32_t *keep = NULL;
+        if (first && !fill_groups(c, first, skip, v, k, NULL, n))
+            return damaged(res, "columns: block %u: a string out of range", b);
+        if (w->select) {
+            m = w->select(w->ctx, c->recs, n, c->keep);
+            keep = m < n ? c->keep : NULL;      /* all chosen: filled in a row */
         }
-        fn(ctx, c->recs, n);
+        if (m && !fill_groups(c, w->groups & ~first, skip, v, k, keep, m))
+            return damaged(res, "columns: block %u: a string out of range", b);
+        if (m)
+            w->fn(w->ctx, c->recs, keep ? keep : c->all, m);
         res->records += n;
     }
     return true;
@@ -385,14 +442,19 @@ read_block(struct hf_columns *c, uint32_t b, uint32_t groups, hf_columns_batch_f
 
 bool
 hf_columns_read(struct hf_columns *c, uint32_t from, uint32_t to, uint32_t groups,
-                hf_columns_batch_fn fn, void *ctx, struct hf_decode_stop *stop,
-                struct hf_store_decode_result *res)
+                uint32_t first, hf_columns_select_fn select, hf_columns_batch_fn fn,
+                void *ctx, struct hf_decode_stop *stop, struct hf_store_decode_result *res)
 {
+    const struct want w = { groups, first, select, fn, ctx };
+
     memset(res, 0, sizeof(*res));
-    if (!c->recs)
+    if (!c->recs) {
         c->recs = g_new0(hf_flow_record_t, CHUNK);
-    else
+        for (uint32_t i = 0; i < CHUNK; i++)
+            c->all[i] = i;
+    } else {
         memset(c->recs, 0, CHUNK * sizeof(*c->recs));   /* fields not asked for: zero */
+    }
     memset(c->constant, 0, sizeof(c->constant));
     to = MIN(to, c->h.nblocks);
     for (uint32_t b = from; b < to; b++) {
@@ -400,7 +462,7 @@ hf_columns_read(struct hf_columns *c, uint32_t from, uint32_t to, uint32_t group
             res->stopped = true;
             return true;
         }
-        if (!read_block(c, b, groups, fn, ctx, res))
+        if (!read_block(c, b, &w, res))
             return false;
     }
     return true;

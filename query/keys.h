@@ -66,6 +66,14 @@ struct hf_key_env {
  * byte: the aggregation reads the key back as words at once, and a word
  * read over narrower stores stalls until they reach the cache.  Inline:
  * tables by address encode one per record in their loop. */
+/* The first 8 bytes of an IPv4 address's key (the family, the address in
+ * network order, zeros) as one little-endian word. */
+static inline uint64_t
+hf_key_addr4_word(uint32_t addr)
+{
+    return GUINT64_TO_LE((uint64_t)GUINT32_FROM_LE(GUINT32_TO_BE(addr)) << 8 | 4);
+}
+
 static inline uint8_t *
 hf_key_put_addr(uint8_t *o, const hf_flow_record_t *r, bool src)
 {
@@ -79,8 +87,7 @@ hf_key_put_addr(uint8_t *o, const hf_flow_record_t *r, bool src)
         last = a[15];
         w0 = GUINT64_TO_LE(GUINT64_FROM_LE(w0) << 8 | 6);
     } else {
-        uint32_t a = GUINT32_TO_BE(src ? r->sourceIPv4Address : r->destinationIPv4Address);
-        w0 = GUINT64_TO_LE((uint64_t)GUINT32_FROM_LE(a) << 8 | 4);
+        w0 = hf_key_addr4_word(src ? r->sourceIPv4Address : r->destinationIPv4Address);
     }
     memcpy(o, &w0, 8);
     memcpy(o + 8, &w1, 8);

@@ -58,69 +58,75 @@ hf_query_worker_take(struct hf_query_worker *w, const hf_flow_record_t *r, const
         g_atomic_int_compare_and_exchange(&w->stop->flag, 0, HF_QUERY_STOP_GROUPS);
 }
 
-static void
-on_record(void *ctx, const hf_flow_record_t *r, const struct hf_scan_file *f)
+/* Records are taken in two steps: which are wanted, from the few fields
+ * the window, the filter and the ignore list read (on_select), then the
+ * chosen ones whole (on_take).  A worker that counts into one table alone
+ * counts a chunk at once (its lookups prefetched); others take each record
+ * through hf_query_worker_take(). */
+static bool
+one_table(const struct hf_query_worker *w)
+{
+    return w->agg && w->q->nmore == 0;
+}
+
+static uint32_t
+on_select(void *ctx, const hf_flow_record_t *recs, uint32_t n, uint32_t *keep,
+          const struct hf_scan_file *f)
 {
     struct hf_query_worker *w = ctx;
     const struct hf_query *q = w->q;
+    bool one = one_table(w);
+    struct hf_filter_env env = { .source = f->source };
+    uint32_t m = 0;
 
-    if (r->flowEndMilliseconds < q->from_ms || r->flowStartMilliseconds >= q->to_ms)
-        return;
-    if (w->filter) {
-        struct hf_filter_env env = { .source = f->source };
-        hf_filter_env_names(&env, q->names);
-        if (!hf_filter_match(w->filter, r, &env))
-            return;
+    hf_filter_env_names(&env, q->names);
+    for (uint32_t i = 0; i < n; i++) {
+        const hf_flow_record_t *r = &recs[i];
+        if (r->flowEndMilliseconds < q->from_ms || r->flowStartMilliseconds >= q->to_ms)
+            continue;
+        if (w->filter && !hf_filter_match(w->filter, r, &env))
+            continue;
+        if (one && w->hide_ignored) {
+            uint8_t name_source;
+            const fbVarfield_t *name = hf_flow_name(r, &name_source);
+            if (name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len)) {
+                w->ignored += w->counts_records;
+                continue;
+            }
+        }
+        if (one)
+            w->matched += w->counts_records;
+        keep[m++] = i;
     }
-    hf_query_worker_take(w, r, f->source, NULL, NULL);
+    return m;
 }
 
 #define BATCH 256
 
-/* on_record() for a chunk of records: the window, the filter and the
- * ignore list record by record, then the table's lookups for the chunk
- * at once (hf_agg_add_batch prefetches them).  Workers with more tables
- * or with conversations take the records one by one. */
 static void
-on_records(void *ctx, const hf_flow_record_t *recs, unsigned n, const struct hf_scan_file *f)
+on_take(void *ctx, const hf_flow_record_t *recs, const uint32_t *keep, uint32_t n,
+        const struct hf_scan_file *f)
 {
     struct hf_query_worker *w = ctx;
     const struct hf_query *q = w->q;
 
-    if (!w->agg || q->nmore || n == 1) {
-        for (unsigned i = 0; i < n; i++)
-            on_record(ctx, &recs[i], f);
+    if (!one_table(w)) {
+        for (uint32_t i = 0; i < n; i++)
+            hf_query_worker_take(w, &recs[keep[i]], f->source, NULL, NULL);
         return;
     }
-    struct hf_filter_env env = { .source = f->source };
     struct hf_key_env kenv = { f->source, q->names,
                                q->collector ? q->collector : g_get_host_name() };
     const hf_flow_record_t *take[BATCH];
     struct hf_sums sums[BATCH];
 
-    hf_filter_env_names(&env, q->names);
-    for (unsigned from = 0; from < n; from += BATCH) {
-        unsigned m = 0;
-        for (unsigned i = from; i < MIN(n, from + BATCH); i++) {
-            const hf_flow_record_t *r = &recs[i];
-            if (r->flowEndMilliseconds < q->from_ms || r->flowStartMilliseconds >= q->to_ms)
-                continue;
-            if (w->filter && !hf_filter_match(w->filter, r, &env))
-                continue;
-            if (w->hide_ignored) {
-                uint8_t name_source;
-                const fbVarfield_t *name = hf_flow_name(r, &name_source);
-                if (name->len
-                    && hf_names_ignored(q->names, (const char *)name->buf, name->len)) {
-                    w->ignored += w->counts_records;
-                    continue;
-                }
-            }
-            memset(&sums[m], 0, sizeof(sums[m]));
-            hf_sums_add_record(&sums[m], r);
-            take[m++] = r;
+    for (uint32_t from = 0; from < n; from += BATCH) {
+        uint32_t m = MIN(n - from, BATCH);
+        for (uint32_t i = 0; i < m; i++) {
+            take[i] = &recs[keep[from + i]];
+            memset(&sums[i], 0, sizeof(sums[i]));
+            hf_sums_add_record(&sums[i], take[i]);
         }
-        w->matched += (uint64_t)m * w->counts_records;
         hf_agg_add_batch(w->agg, take, sums, m, &kenv);
         if (w->max_groups && over_share(w))
             g_atomic_int_compare_and_exchange(&w->stop->flag, 0, HF_QUERY_STOP_GROUPS);
@@ -251,8 +257,11 @@ filter_groups(const struct hf_filter *f)
     static const struct { uint64_t fields; uint32_t groups; } map[] = {
         { HF_FIELD_SRCADDR, HF_COLS_SRC },
         { HF_FIELD_DSTADDR, HF_COLS_DST },
-        { HF_FIELD_IPVERSION | HF_FIELD_PROTO | HF_FIELD_PACKETS | HF_FIELD_BYTES
-          | HF_FIELD_SAMPLING | HF_FIELD_FLOWS | HF_FIELD_TIME | HF_FIELD_EXPORTER, 0 },
+        { HF_FIELD_IPVERSION | HF_FIELD_PROTO, HF_COLS_PROTO },
+        { HF_FIELD_PACKETS | HF_FIELD_BYTES | HF_FIELD_SAMPLING | HF_FIELD_FLOWS,
+          HF_COLS_COUNT },
+        { HF_FIELD_TIME, HF_COLS_TIME },
+        { HF_FIELD_EXPORTER, 0 },
         { HF_FIELD_SRCPORT | HF_FIELD_DSTPORT, HF_COLS_PORT },
         { HF_FIELD_IN_IF | HF_FIELD_OUT_IF, HF_COLS_IF },
         { HF_FIELD_TCPFLAGS | HF_FIELD_TOS | HF_FIELD_VLAN, HF_COLS_MISC },
@@ -316,6 +325,17 @@ query_groups(const struct hf_query *q, bool names_hidden)
         for (unsigned i = 0; i < q->more[t].nkeys; i++)
             g |= key_groups(&q->more[t].keys[i]);
     return g;
+}
+
+/* What on_select() reads: the times, the IP version and protocol, the
+ * filter's fields and the names when the ignore list hides some; the rest
+ * is read for the records it chooses alone. */
+static uint32_t
+select_groups(const struct hf_query *q)
+{
+    uint32_t g = HF_COLS_TIME | HF_COLS_PROTO | filter_groups(q->filter);
+
+    return hf_query_hides_names(q) ? g | HF_COLS_NAMES : g;
 }
 
 /* ---- sharing keys out -------------------------------------------------------- */
@@ -482,8 +502,12 @@ hf_query_run(const struct hf_query *q, struct hf_query_result *res, GError **err
         for (unsigned t = 0; t < q->nmore; t++)
             hf_agg_partition(w[i].more[t], i, n);
     }
-    uint32_t groups = q->input == HF_INPUT_IPFIX ? 0 : query_groups(q, w[0].any_hide);
-    ok = hf_scan_run_fields(files, n, groups, shared, on_records, ctxs,
+    struct hf_scan_reader rd = {
+        .groups = q->input == HF_INPUT_IPFIX ? 0 : query_groups(q, w[0].any_hide),
+        .first = select_groups(q), .select = on_select, .fn = on_take,
+        .every_thread = shared,
+    };
+    ok = hf_scan_run_fields(files, n, &rd, ctxs,
                             q->deadline_us || q->max_groups ? &stop : NULL, &res->scan, err);
     if (res->scan.stopped || g_atomic_int_get(&stop.flag))
         res->stopped = g_atomic_int_get(&stop.flag) == HF_QUERY_STOP_GROUPS

@@ -149,10 +149,9 @@ struct item {
 struct run {
     GPtrArray *files;
     GArray *items;              /* struct item */
-    hf_scan_record_fn fn;       /* one of the two */
-    hf_scan_batch_fn batch;
+    hf_scan_record_fn fn;       /* one by one, or as rd says */
+    struct hf_scan_reader rd;
     void **ctxs;
-    uint32_t groups;            /* enum hf_cols_group: the fields needed; 0: no columns */
     bool every;                 /* every thread reads every item */
     struct hf_decode_stop *stop;    /* may be NULL */
     gint next;                  /* the next item to take */
@@ -173,24 +172,33 @@ static void
 deliver(void *ctx, const hf_flow_record_t *r)
 {
     struct worker *w = ctx;
+    uint32_t keep = 0;
 
-    if (w->run->batch)
-        w->run->batch(w->ctx, r, 1, w->file);
-    else
+    if (w->run->fn)
         w->run->fn(w->ctx, r, w->file);
+    else if (!w->run->rd.select || w->run->rd.select(w->ctx, r, 1, &keep, w->file))
+        w->run->rd.fn(w->ctx, r, &keep, 1, w->file);
 }
 
-static void
-deliver_chunk(void *ctx, const hf_flow_record_t *recs, uint32_t n)
+static uint32_t
+select_chunk(void *ctx, const hf_flow_record_t *recs, uint32_t n, uint32_t *keep)
 {
     struct worker *w = ctx;
 
-    if (w->run->batch) {
-        w->run->batch(w->ctx, recs, n, w->file);
+    return w->run->rd.select(w->ctx, recs, n, keep, w->file);
+}
+
+static void
+deliver_chunk(void *ctx, const hf_flow_record_t *recs, const uint32_t *keep, uint32_t n)
+{
+    struct worker *w = ctx;
+
+    if (!w->run->fn) {
+        w->run->rd.fn(w->ctx, recs, keep, n, w->file);
         return;
     }
     for (uint32_t i = 0; i < n; i++)
-        w->run->fn(w->ctx, &recs[i], w->file);
+        w->run->fn(w->ctx, &recs[keep[i]], w->file);
 }
 
 /* Blocks [from, to) of the file's columns; its options records are
@@ -207,8 +215,10 @@ read_columns(struct worker *w, const struct item *it, struct hf_store_decode_res
         g_strlcpy(res->why, "its columns changed while it was read", sizeof(res->why));
         return false;
     }
-    bool ok = hf_columns_read(c, (uint32_t)it->from, (uint32_t)it->to, w->run->groups,
-                              deliver_chunk, w, w->run->stop, res);
+    const struct hf_scan_reader *rd = &w->run->rd;
+    bool ok = hf_columns_read(c, (uint32_t)it->from, (uint32_t)it->to, rd->groups, rd->first,
+                              rd->select ? select_chunk : NULL, deliver_chunk, w,
+                              w->run->stop, res);
     if (it->from == 0)
         res->options_records = hf_columns_options_records(c);
     hf_columns_close(c);
@@ -337,12 +347,11 @@ plan(GPtrArray *files, unsigned n, bool columns)
 }
 
 static bool
-scan(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
-     hf_scan_record_fn fn, hf_scan_batch_fn batch, void **ctxs, struct hf_decode_stop *stop,
-     struct hf_scan_stats *st, GError **err)
+scan(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, const struct hf_scan_reader *rd,
+     void **ctxs, struct hf_decode_stop *stop, struct hf_scan_stats *st, GError **err)
 {
-    struct run run = { .files = files, .fn = fn, .batch = batch, .ctxs = ctxs, .stop = stop,
-                       .groups = groups, .every = every_thread && nthreads != 1 };
+    struct run run = { .files = files, .fn = fn, .rd = *rd, .ctxs = ctxs, .stop = stop,
+                       .every = rd->every_thread && nthreads != 1 };
     unsigned n = nthreads ? nthreads : g_get_num_processors();
     struct worker *w;
     GThread **threads;
@@ -356,7 +365,7 @@ scan(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
         return false;
     hf_store_decoder_free(probe);
     g_mutex_init(&run.lock);
-    run.items = plan(files, n, groups != 0);
+    run.items = plan(files, n, run.rd.groups != 0);
     w = g_new0(struct worker, n);
     threads = g_new0(GThread *, n);
     for (unsigned i = 0; i < n; i++) {
@@ -415,13 +424,15 @@ bool
 hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn, void **ctxs,
                   struct hf_decode_stop *stop, struct hf_scan_stats *st, GError **err)
 {
-    return scan(files, nthreads, HF_COLS_ALL, false, fn, NULL, ctxs, stop, st, err);
+    const struct hf_scan_reader every_field = { .groups = HF_COLS_ALL };
+
+    return scan(files, nthreads, fn, &every_field, ctxs, stop, st, err);
 }
 
 bool
-hf_scan_run_fields(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
-                   hf_scan_batch_fn fn, void **ctxs, struct hf_decode_stop *stop,
-                   struct hf_scan_stats *st, GError **err)
+hf_scan_run_fields(GPtrArray *files, unsigned nthreads, const struct hf_scan_reader *rd,
+                   void **ctxs, struct hf_decode_stop *stop, struct hf_scan_stats *st,
+                   GError **err)
 {
-    return scan(files, nthreads, groups, every_thread, NULL, fn, ctxs, stop, st, err);
+    return scan(files, nthreads, NULL, rd, ctxs, stop, st, err);
 }

@@ -43,10 +43,28 @@ GPtrArray *hf_scan_files(const char *store, const char *const *sources, uint64_t
 typedef void (*hf_scan_record_fn)(void *ctx, const hf_flow_record_t *r,
                                   const struct hf_scan_file *f);
 
-/* The same for n records at once: recs[0..n) (a chunk read from a file's
- * columns; one record at a time from an IPFIX file). */
-typedef void (*hf_scan_batch_fn)(void *ctx, const hf_flow_record_t *recs, unsigned n,
-                                 const struct hf_scan_file *f);
+/* Which of n records a reader wants (hf_scan_reader): their indices
+ * (ascending) into keep, their number returned. */
+typedef uint32_t (*hf_scan_select_fn)(void *ctx, const hf_flow_record_t *recs, uint32_t n,
+                                      uint32_t *keep, const struct hf_scan_file *f);
+
+/* The records recs[keep[0..n)] (a chunk read from a file's columns; one
+ * record at a time from an IPFIX file). */
+typedef void (*hf_scan_batch_fn)(void *ctx, const hf_flow_record_t *recs, const uint32_t *keep,
+                                 uint32_t n, const struct hf_scan_file *f);
+
+/* What hf_scan_run_fields reads and for whom. */
+struct hf_scan_reader {
+    uint32_t groups;            /* the fields needed (enum hf_cols_group, columns.h);
+                                   0: the IPFIX files only, every field */
+    uint32_t first;             /* the fields select reads (filled before it) */
+    hf_scan_select_fn select;   /* NULL: every record */
+    hf_scan_batch_fn fn;
+    bool every_thread;          /* each thread reads every file, for a caller
+                                   that shares the work out by key (each
+                                   thread its own keys); the stats count the
+                                   files once */
+};
 
 struct hf_scan_stats {
     uint64_t files;             /* files read (bad ones included) */
@@ -85,14 +103,13 @@ bool hf_scan_run_until(GPtrArray *files, unsigned nthreads, hf_scan_record_fn fn
                        GError **err);
 
 /* The same, reading a slot file from its columns (columns.h) where it has
- * them: only the fields of groups (enum hf_cols_group) are filled then,
- * the others zero.  groups 0: the IPFIX files only, every field.  (The
+ * them: only the fields of rd->groups are filled then, the others zero;
+ * the fields of rd->first are filled for every record, rd->select chooses
+ * records, and the other fields are filled for the chosen alone.  (The
  * calls above take every field, from the columns where there are some.)
- * every_thread: each of the nthreads threads reads every file, for a
- * caller that shares the work out by key (each thread its own keys); the
- * stats count the files once.  Records come to fn in chunks. */
-bool hf_scan_run_fields(GPtrArray *files, unsigned nthreads, uint32_t groups, bool every_thread,
-                        hf_scan_batch_fn fn, void **ctxs, struct hf_decode_stop *stop,
-                        struct hf_scan_stats *st, GError **err);
+ * Records come to rd->fn in chunks. */
+bool hf_scan_run_fields(GPtrArray *files, unsigned nthreads, const struct hf_scan_reader *rd,
+                        void **ctxs, struct hf_decode_stop *stop, struct hf_scan_stats *st,
+                        GError **err);
 
 #endif
