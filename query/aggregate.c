@@ -506,14 +506,6 @@ ring_take(struct hf_agg *a)
     return p;
 }
 
-/* ring_take() undone: the place stays free (the oldest, if counted to
- * make room, is gone either way). */
-static void
-ring_give_back(struct hf_agg *a)
-{
-    a->waiting--;
-}
-
 static void
 ring_put(struct hf_agg *a, struct pending *p)
 {
@@ -537,6 +529,34 @@ static inline uint32_t
 share_of(uint32_t hash, uint32_t parts)
 {
     return (uint32_t)(((uint64_t)hash * parts) >> 32);
+}
+
+/* A record's key of one side into k (HF_KEY_BYTES_MAX bytes), its
+ * length, the table it goes to (a's narrow one for IPv4 addresses: their
+ * first 5 bytes) and its hash. */
+static inline uint32_t
+side_key(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env, int side,
+         uint8_t *k, size_t *len, struct hf_agg **t)
+{
+    int src = a->addr_src[side];
+
+    if (src >= 0 && a->narrow && r->ipVersion != 6) {
+        /* the common case, from the address straight to the narrow key */
+        uint64_t w = hf_key_addr4_word(src ? r->sourceIPv4Address : r->destinationIPv4Address);
+        memcpy(k, &w, sizeof(w));
+        *t = a->narrow;
+        *len = NARROW_KEY;
+        return key_hash(k, NARROW_KEY);
+    }
+    *len = src >= 0 ? (size_t)(hf_key_put_addr(k, r, src) - k)
+                    : hf_keys_encode(a->keys, a->n, r, env, side, k);
+    *t = a;
+    if (a->narrow && k[0] == 4) {
+        *t = a->narrow;
+        *len = NARROW_KEY;
+        return key_hash(k, NARROW_KEY);     /* a constant length: no loop */
+    }
+    return key_hash(k, *len);
 }
 
 /* A direct array's share of a record (keys of one or two bytes). */
@@ -567,66 +587,27 @@ void
 hf_agg_add_sums(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env,
                 const struct hf_sums *sums)
 {
-    struct hf_sums one = *sums;
-
     if (a->direct) {
-        hf_sums_add(&a->total, &one);
-        direct_add(a, r, env, &one);
+        hf_sums_add(&a->total, sums);
+        direct_add(a, r, env, sums);
         return;
     }
     for (int side = 0; side < (a->either ? 2 : 1); side++) {
-        struct pending *p = ring_take(a);
-        size_t len = hf_keys_encode(a->keys, a->n, r, env, side, p->key);
-        struct hf_agg *t = a;
-        if (a->narrow && p->key[0] == 4) {
-            /* IPv4: to the narrow table, its key cut to 5 bytes */
-            struct pending *q = ring_take(a->narrow);
-            memcpy(q->key, p->key, NARROW_KEY);
-            ring_give_back(a);
-            t = a->narrow;
-            p = q;
-            len = NARROW_KEY;
-        }
-        uint32_t hash = key_hash(p->key, len);
-        if (a->parts > 1 && share_of(hash, a->parts) != a->part) {
-            ring_give_back(t);
+        uint8_t k[HF_KEY_BYTES_MAX];
+        struct hf_agg *t;
+        size_t len;
+        uint32_t hash = side_key(a, r, env, side, k, &len, &t);
+        if (a->parts > 1 && share_of(hash, a->parts) != a->part)
             continue;
-        }
         if (side == 0)
-            hf_sums_add(&a->total, &one);  /* in the share of its first key */
+            hf_sums_add(&a->total, sums);  /* in the share of its first key */
+        struct pending *p = ring_take(t);
+        memcpy(p->key, k, len);
         p->len = (uint16_t)len;
         p->hash = hash;
-        p->sums = one;
+        p->sums = *sums;
         ring_put(t, p);
     }
-}
-
-/* A record's key of one side into k (HF_KEY_BYTES_MAX bytes), its
- * length, the table it goes to (a's narrow one for IPv4 addresses: their
- * first 5 bytes, as hf_agg_add_sums cuts them) and its hash. */
-static inline uint32_t
-side_key(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env, int side,
-         uint8_t *k, size_t *len, struct hf_agg **t)
-{
-    int src = a->addr_src[side];
-
-    if (src >= 0 && a->narrow && r->ipVersion != 6) {
-        /* the common case, from the address straight to the narrow key */
-        uint64_t w = hf_key_addr4_word(src ? r->sourceIPv4Address : r->destinationIPv4Address);
-        memcpy(k, &w, sizeof(w));
-        *t = a->narrow;
-        *len = NARROW_KEY;
-        return key_hash(k, NARROW_KEY);
-    }
-    *len = src >= 0 ? (size_t)(hf_key_put_addr(k, r, src) - k)
-                    : hf_keys_encode(a->keys, a->n, r, env, side, k);
-    *t = a;
-    if (a->narrow && k[0] == 4) {
-        *t = a->narrow;
-        *len = NARROW_KEY;
-        return key_hash(k, NARROW_KEY);     /* a constant length: no loop */
-    }
-    return key_hash(k, *len);
 }
 
 /* Lookups this many keys ahead: a slot's line is asked for first, its
