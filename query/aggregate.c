@@ -58,11 +58,13 @@ struct hf_agg {
     /* tables of the other shares, adopted whole (hf_agg_adopt) */
     GPtrArray *adopted;
     /* a table by one address: its IPv4 groups in a table of their own with
-     * 5-byte keys (family, address: the 12 zero bytes left out), entries of
-     * 29 bytes, not 48; the keys of the rows it gives out made whole in wide */
+     * 4-byte keys (the address: the family and the 12 zero bytes left out),
+     * entries of 24 bytes, not 48; the keys of the rows it gives out made
+     * whole in wide */
     struct hf_agg *narrow;
     GStringChunk *wide;
     int addr_src[2];            /* per side, hf_keys_addr_src() */
+    GHashTable *flows_over;     /* narrow: entry index -> its flows past 32 bits */
     /* keys of one or two bytes (protocol, a port): sums in an array
      * indexed by the key, no hashing; put into the table when it is read */
     struct hf_sums *direct;
@@ -85,7 +87,13 @@ struct batch_key {
 };
 
 #define ADDR_KEY 17             /* keys.c: family, 16 bytes */
-#define NARROW_KEY 5
+#define NARROW_KEY 4             /* an IPv4 address, the family implied */
+
+/* A narrow entry (the millions of an address table): its flows in 32 bits
+ * (a group's flows past them set aside in flows_over), the address, its
+ * packets and bytes: 24 bytes.  Other entries: struct hf_sums, the key. */
+#define NARROW_KEY_AT 4
+#define NARROW_STRIDE 24
 
 /* Big tables are mostly TLB misses on 4 KiB pages: they get 2 MiB pages
  * where the kernel gives them on request (transparent huge pages), from a
@@ -185,10 +193,16 @@ entry_at(const struct hf_agg *a, uint32_t idx)
 /* An entry: its sums first (8-byte aligned), then the key: fixed-width
  * keys as they are; others as a 16-bit length, then the key inline (up to
  * INLINE_KEY) or its 32-bit arena offset. */
+static inline size_t
+key_at(const struct hf_agg *a)
+{
+    return a->fixed == NARROW_KEY ? NARROW_KEY_AT : sizeof(struct hf_sums);
+}
+
 static const uint8_t *
 entry_key(const struct hf_agg *a, const uint8_t *e, size_t *len)
 {
-    const uint8_t *k = e + sizeof(struct hf_sums);
+    const uint8_t *k = e + key_at(a);
     uint16_t l;
     uint32_t off;
 
@@ -252,10 +266,7 @@ agg_new(const struct hf_key *keys, unsigned n, size_t fixed)
         a->addr_src[side] = hf_keys_addr_src(keys, n, side);
     a->fixed = fixed;
     a->stride = sizeof(struct hf_sums) + (a->fixed ? a->fixed : sizeof(uint16_t) + INLINE_KEY);
-    /* narrow entries (the millions of an address table) packed at 29
-     * bytes; the others 8-byte aligned */
-    if (fixed != NARROW_KEY)
-        a->stride = (a->stride + 7) & ~(size_t)7;
+    a->stride = fixed == NARROW_KEY ? NARROW_STRIDE : (a->stride + 7) & ~(size_t)7;
     a->mask = 1023;
     a->slots = table_alloc(((size_t)a->mask + 1) * sizeof(slot_t));
     a->arena = g_byte_array_new();
@@ -341,6 +352,8 @@ hf_agg_free(struct hf_agg *a)
     }
     g_free(a->batch);
     g_free(a->batch_bytes);
+    if (a->flows_over)
+        g_hash_table_unref(a->flows_over);
     g_aligned_free(a);
 }
 
@@ -381,9 +394,11 @@ new_entry(struct hf_agg *a, const uint8_t *key, size_t len)
 {
     make_room(a);
     uint8_t *e = entry_at(a, a->count++);
-    uint8_t *k = e + sizeof(struct hf_sums);
+    uint8_t *k = e + key_at(a);
 
-    memset(e, 0, sizeof(struct hf_sums));
+    memset(e, 0, key_at(a));
+    if (a->fixed == NARROW_KEY)
+        memset(e + NARROW_KEY_AT + NARROW_KEY, 0, NARROW_STRIDE - NARROW_KEY_AT - NARROW_KEY);
     if (a->fixed) {
         memcpy(k, key, len);
     } else {
@@ -411,7 +426,7 @@ keys_equal(const uint8_t *x, const uint8_t *y, size_t len)
     case NARROW_KEY:
         memcpy(&e, x, 4);
         memcpy(&f, y, 4);
-        return e == f && x[4] == y[4];
+        return e == f;
     case ADDR_KEY:
         memcpy(&a, x, 8);
         memcpy(&b, y, 8);
@@ -423,15 +438,62 @@ keys_equal(const uint8_t *x, const uint8_t *y, size_t len)
     }
 }
 
-/* An entry's sums plus b (narrow entries are not 8-byte aligned). */
-static inline void
-entry_add(uint8_t *e, const struct hf_sums *b)
+/* Entry idx's (at e) sums. */
+static inline struct hf_sums
+entry_sums(const struct hf_agg *a, uint32_t idx, const uint8_t *e)
 {
     struct hf_sums s;
+    uint32_t flows;
 
-    memcpy(&s, e, sizeof(s));
-    hf_sums_add(&s, b);
-    memcpy(e, &s, sizeof(s));
+    if (a->fixed != NARROW_KEY) {
+        memcpy(&s, e, sizeof(s));
+        return s;
+    }
+    memcpy(&flows, e, 4);
+    memcpy(&s.packets, e + 8, 8);
+    memcpy(&s.bytes, e + 16, 8);
+    s.flows = flows;
+    if (a->flows_over) {
+        const guint64 *over = g_hash_table_lookup(a->flows_over, GUINT_TO_POINTER(idx + 1));
+        s.flows += over ? *over : 0;
+    }
+    return s;
+}
+
+/* Entry idx's (at e) sums plus b. */
+static inline void
+entry_add(struct hf_agg *a, uint32_t idx, uint8_t *e, const struct hf_sums *b)
+{
+    if (a->fixed != NARROW_KEY) {
+        struct hf_sums s;
+        memcpy(&s, e, sizeof(s));
+        hf_sums_add(&s, b);
+        memcpy(e, &s, sizeof(s));
+        return;
+    }
+    uint32_t flows;
+    uint64_t packets, bytes;
+    memcpy(&flows, e, 4);
+    memcpy(&packets, e + 8, 8);
+    memcpy(&bytes, e + 16, 8);
+    uint64_t f = flows + b->flows;
+    if (f > UINT32_MAX) {
+        /* past 32 bits: the rest aside, in whole multiples of 2^32 */
+        if (!a->flows_over)
+            a->flows_over = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+        guint64 *over = g_hash_table_lookup(a->flows_over, GUINT_TO_POINTER(idx + 1));
+        if (!over) {
+            over = g_new0(guint64, 1);
+            g_hash_table_insert(a->flows_over, GUINT_TO_POINTER(idx + 1), over);
+        }
+        *over += f & ~(uint64_t)UINT32_MAX;
+    }
+    flows = (uint32_t)f;
+    packets += b->packets;
+    bytes += b->bytes;
+    memcpy(e, &flows, 4);
+    memcpy(e + 8, &packets, 8);
+    memcpy(e + 16, &bytes, 8);
 }
 
 /* Counts sums under the group of key (its hash given), made if new. */
@@ -451,11 +513,11 @@ count_key(struct hf_agg *a, uint32_t hash, const uint8_t *key, size_t klen,
         size_t len;
         const uint8_t *k = entry_key(a, e, &len);
         if (len == klen && keys_equal(k, key, len)) {
-            entry_add(e, sums);
+            entry_add(a, (sl & a->mask) - 1, e, sums);
             return;
         }
     }
-    entry_add(new_entry(a, key, klen), sums);
+    entry_add(a, a->count, new_entry(a, key, klen), sums);
     a->slots[i] = tag | a->count;
     if ((uint64_t)a->count * 4 > (uint64_t)(a->mask + 1) * 3)
         grow(a);
@@ -532,8 +594,8 @@ share_of(uint32_t hash, uint32_t parts)
 }
 
 /* A record's key of one side into k (HF_KEY_BYTES_MAX bytes), its
- * length, the table it goes to (a's narrow one for IPv4 addresses: their
- * first 5 bytes) and its hash. */
+ * length, the table it goes to (a's narrow one for IPv4 addresses: the
+ * 4 address bytes alone) and its hash. */
 static inline uint32_t
 side_key(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *env, int side,
          uint8_t *k, size_t *len, struct hf_agg **t)
@@ -542,8 +604,10 @@ side_key(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *e
 
     if (src >= 0 && a->narrow && r->ipVersion != 6) {
         /* the common case, from the address straight to the narrow key */
+        uint8_t whole[8];
         uint64_t w = hf_key_addr4_word(src ? r->sourceIPv4Address : r->destinationIPv4Address);
-        memcpy(k, &w, sizeof(w));
+        memcpy(whole, &w, sizeof(w));
+        memcpy(k, whole + 1, NARROW_KEY);
         *t = a->narrow;
         *len = NARROW_KEY;
         return key_hash(k, NARROW_KEY);
@@ -552,6 +616,7 @@ side_key(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *e
                     : hf_keys_encode(a->keys, a->n, r, env, side, k);
     *t = a;
     if (a->narrow && k[0] == 4) {
+        memmove(k, k + 1, NARROW_KEY);      /* the address; its family implied */
         *t = a->narrow;
         *len = NARROW_KEY;
         return key_hash(k, NARROW_KEY);     /* a constant length: no loop */
@@ -761,7 +826,7 @@ hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
         memcpy(p->key, k, len);
         p->len = (uint16_t)len;
         p->hash = key_hash(k, len);
-        memcpy(&p->sums, e, sizeof(p->sums));
+        p->sums = entry_sums(from, i, e);
         ring_put(into, p);
         /* a block merged is a block given back */
         if ((i & (BLOCK - 1)) == BLOCK - 1) {
@@ -772,6 +837,8 @@ hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
     flush(into);
     free_blocks(from);
     g_byte_array_set_size(from->arena, 0);
+    if (from->flows_over)
+        g_hash_table_remove_all(from->flows_over);
 }
 
 const struct hf_sums *
@@ -800,11 +867,15 @@ measure(const struct hf_sums *s, enum hf_order o)
 /* largest first; ties by the other counters, then by key, so the result
  * does not depend on hash order */
 static int
-row_order(const struct hf_agg_row *a, const struct hf_agg_row *b, enum hf_order order)
+row_order(const struct hf_agg_row *a, const struct hf_agg_row *b, enum hf_order order,
+          bool narrow)
 {
     uint64_t x, y;
 
     if (order == HF_ORDER_KEY) {
+        /* narrow: a 4-byte key is an IPv4 address, before every IPv6 one */
+        if (narrow && a->len != b->len)
+            return a->len < b->len ? -1 : 1;
         int c = memcmp(a->key, b->key, MIN(a->len, b->len));
         return c ? c : (a->len > b->len) - (a->len < b->len);
     }
@@ -826,7 +897,7 @@ row_order(const struct hf_agg_row *a, const struct hf_agg_row *b, enum hf_order 
 static gint
 row_cmp(gconstpointer pa, gconstpointer pb, gpointer data)
 {
-    return row_order(pa, pb, *(const enum hf_order *)data);
+    return row_order(pa, pb, *(const enum hf_order *)data, false);
 }
 
 static struct hf_agg_row
@@ -835,7 +906,7 @@ row_of(const struct hf_agg *a, uint32_t idx)
     const uint8_t *e = entry_at(a, idx);
     struct hf_agg_row row;
 
-    memcpy(&row.sums, e, sizeof(row.sums));
+    row.sums = entry_sums(a, idx, e);
     row.key = entry_key(a, e, &row.len);
     return row;
 }
@@ -843,13 +914,13 @@ row_of(const struct hf_agg *a, uint32_t idx)
 /* Restores the heap below i: the row that comes last in the order at the
  * root, so the root is the one a better row replaces. */
 static void
-sift_down(struct hf_agg_row *h, unsigned n, unsigned i, enum hf_order order)
+sift_down(struct hf_agg_row *h, unsigned n, unsigned i, enum hf_order order, bool narrow)
 {
     for (;;) {
         unsigned worst = i, l = 2 * i + 1, r = l + 1;
-        if (l < n && row_order(&h[l], &h[worst], order) > 0)
+        if (l < n && row_order(&h[l], &h[worst], order, narrow) > 0)
             worst = l;
-        if (r < n && row_order(&h[r], &h[worst], order) > 0)
+        if (r < n && row_order(&h[r], &h[worst], order, narrow) > 0)
             worst = r;
         if (worst == i)
             return;
@@ -888,7 +959,7 @@ hf_agg_top(struct hf_agg *a, enum hf_order order, unsigned n, struct hf_sums *ot
     struct hf_sums sum = { 0 };
     GPtrArray *tables = tables_of(a);
     guint count = hf_agg_size(a);
-    bool all = n == 0 || n >= count;
+    bool all = n == 0 || n >= count, narrow = a->narrow != NULL;
 
     memset(other, 0, sizeof(*other));
     rows = g_array_sized_new(FALSE, FALSE, sizeof(struct hf_agg_row), all ? count : n);
@@ -902,7 +973,7 @@ hf_agg_top(struct hf_agg *a, enum hf_order order, unsigned n, struct hf_sums *ot
         }
     } else {
         /* the n best in a bounded heap: memory follows n, not the groups
-         * (narrow keys order as their whole ones: the family first) */
+         * (narrow keys order as their whole ones: IPv4 first) */
         struct hf_agg_row *h = (struct hf_agg_row *)(void *)rows->data;
         uint64_t seen = 0;
         for (guint t = 0; t < tables->len; t++) {
@@ -914,10 +985,10 @@ hf_agg_top(struct hf_agg *a, enum hf_order order, unsigned n, struct hf_sums *ot
                     h[seen] = row;
                     if (seen == n - 1)
                         for (unsigned k = n / 2; k-- > 0;)
-                            sift_down(h, n, k, order);
-                } else if (row_order(&row, &h[0], order) < 0) {
+                            sift_down(h, n, k, order, narrow);
+                } else if (row_order(&row, &h[0], order, narrow) < 0) {
                     h[0] = row;
-                    sift_down(h, n, 0, order);
+                    sift_down(h, n, 0, order, narrow);
                 }
             }
         }
@@ -934,8 +1005,8 @@ hf_agg_top(struct hf_agg *a, enum hf_order order, unsigned n, struct hf_sums *ot
     for (guint i = 0; a->wide && i < rows->len; i++) {
         struct hf_agg_row *row = &g_array_index(rows, struct hf_agg_row, i);
         if (row->len == NARROW_KEY) {
-            uint8_t whole[ADDR_KEY] = { 0 };
-            memcpy(whole, row->key, NARROW_KEY);
+            uint8_t whole[ADDR_KEY] = { 4 };
+            memcpy(whole + 1, row->key, NARROW_KEY);
             row->key = (const uint8_t *)g_string_chunk_insert_len(a->wide, (const char *)whole,
                                                                   ADDR_KEY);
             row->len = ADDR_KEY;

@@ -173,8 +173,9 @@ check_keys(const char *text, bool shares, bool batch)
     CHECK(sum.flows == (hf_keys_either_side(keys, n) ? 2 : 1) * (uint64_t)RECORDS,
           "%s: groups' flows %" G_GUINT64_FORMAT, text, sum.flows);
 
-    /* top 10 by each order: the first 10 of the full sort, and other = the rest */
-    for (int o = HF_ORDER_BYTES; o <= HF_ORDER_FLOWS; o++) {
+    /* top 10 by each order (by key too: IPv4 before IPv6 addresses, held
+     * apart): the first 10 of the full sort, and other = the rest */
+    for (int o = HF_ORDER_BYTES; o <= HF_ORDER_KEY; o++) {
         struct hf_sums other;
         GArray *full = hf_agg_top(a, o, 0, &(struct hf_sums){ 0 });
         GArray *top = hf_agg_top(a, o, 10, &other);
@@ -199,6 +200,42 @@ check_keys(const char *text, bool shares, bool batch)
     g_free((gpointer)text);
 }
 
+/* A group's flows past 32 bits (an IPv4 address's entries keep 32 of
+ * them in place): counted exactly, one by one, in batches, merged. */
+static void
+check_many_flows(void)
+{
+    struct hf_key keys[HF_KEYS_MAX];
+    unsigned n;
+    struct hf_key_env env = { "src", NULL, "col" };
+    hf_flow_record_t r;
+
+    CHECK(hf_keys_parse("srcip", keys, &n, NULL), "srcip parses");
+    struct hf_agg *a = hf_agg_new(keys, n), *b = hf_agg_new(keys, n);
+    make_record(1, &r);
+    r.ipVersion = 4;
+    r.deltaFlowCount = 3000000000u;
+    const hf_flow_record_t *take[2] = { &r, &r };
+    struct hf_sums sums[2] = { { 0 } };
+    hf_sums_add_record(&sums[0], &r);
+    sums[1] = sums[0];
+    hf_agg_add(a, &r, &env);                /* 3 G */
+    hf_agg_add_batch(a, take, sums, 2, &env);   /* 9 G */
+    hf_agg_add(b, &r, &env);
+    hf_agg_add(b, &r, &env);                /* 6 G */
+    hf_agg_merge(a, b);
+    hf_agg_free(b);
+    struct hf_sums other;
+    GArray *top = hf_agg_top(a, HF_ORDER_FLOWS, 1, &other);
+    const struct hf_agg_row *row = &g_array_index(top, struct hf_agg_row, 0);
+    CHECK(top->len == 1 && row->sums.flows == 15000000000ULL && other.flows == 0,
+          "one address of 15 G flows: %" G_GUINT64_FORMAT, top->len ? row->sums.flows : 0);
+    CHECK(hf_agg_total(a)->flows == 15000000000ULL, "total 15 G flows: %" G_GUINT64_FORMAT,
+          hf_agg_total(a)->flows);
+    g_array_unref(top);
+    hf_agg_free(a);
+}
+
 int
 main(void)
 {
@@ -208,6 +245,7 @@ main(void)
         for (int k = 0; i % 3 == 0 && k < 40 + i; k++)
             len += snprintf(names[i] + len, sizeof(names[i]) - (size_t)len, "x");
     }
+    check_many_flows();
     static const char *const tuples[] = { "srcip", "ip", "dstip,dstport", "hostname",
                                           "proto,hostname", "port" };
     for (int batch = 0; batch < 2; batch++) {
