@@ -373,6 +373,14 @@ hf_store_expire(struct hf_store *s, uint64_t now_ms)
         bool old = s->max_age_days && e->start_s + age_limit < now_s;
         bool big = s->max_bytes && total > s->max_bytes;
 
+        if (e->kind == K_SIDE_TMP && old) {
+            /* the columns of a slot expired, cut short */
+            if (unlink(e->path) == 0) {
+                total -= e->size;
+                g_hash_table_add(daydirs, g_strdup(e->dirpath));
+            }
+            continue;
+        }
         if (e->kind != K_FINAL)
             continue;           /* temp files: open or awaiting recovery */
         if (!old && !big)

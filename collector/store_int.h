@@ -26,7 +26,10 @@
 
 #define MAX_SEQ       100000    /* -N suffixes tried before giving up */
 
-enum kind { K_NONE, K_FINAL, K_TMP, K_REC };
+/* A file of the layout: a complete slot, an open one (.flows-T.ipfix.tmp),
+ * a recovery's output, or a side file's temporary name (a write of its
+ * columns cut short: .flows-T.cols-XXXXXX, store_fs.c). */
+enum kind { K_NONE, K_FINAL, K_TMP, K_REC, K_SIDE_TMP };
 
 /* Classes of faults, each logged rate-limited (common/rate_log.h). */
 enum fault {

@@ -139,6 +139,8 @@ parse_name(const char *name, uint64_t *start_s, unsigned *seq)
         return K_TMP;
     if (strcmp(q, ".ipfix.rec") == 0)
         return K_REC;
+    if (g_str_has_prefix(q, "." HF_STORE_COLUMNS_EXT "-"))
+        return K_SIDE_TMP;
     return K_NONE;
 }
 

@@ -11,6 +11,8 @@
 #include "store_salvage.h"
 
 #define DAMAGED_DIR   ".damaged"
+/* a side file's temporary name older than this is a leftover */
+#define SIDE_TMP_AGE_NS (60 * G_GINT64_CONSTANT(1000000000))
 
 /* ---- recovery -------------------------------------------------------- */
 
@@ -154,6 +156,11 @@ store_recover(struct hf_store *s)
     for (guint i = 0; i < all->len; i++) {
         struct entry *e = g_ptr_array_index(all, i);
         if (e->kind == K_REC)
+            remove_file(s, e->path, e->dirpath);
+        /* a side file's write cut short would stay for good (and keep its
+         * day's directory); one of the last minute may be another
+         * process's (hostflow-collector --columns) */
+        if (e->kind == K_SIDE_TMP && e->mtime_ns < g_get_real_time() * 1000 - SIDE_TMP_AGE_NS)
             remove_file(s, e->path, e->dirpath);
     }
     g_ptr_array_sort(all, store_entry_cmp);

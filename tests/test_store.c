@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utime.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1370,6 +1371,61 @@ test_encode_same_bytes(void)
     g_free(x);
 }
 
+/* Temporary names of side files (a write of a slot's columns cut short by
+ * a crash): recovery removes those older than a minute (a younger one may
+ * be another process's), retention those of expired slots, and their day
+ * directories go with them. */
+static char *
+side_tmp(const char *dir, const char *src, uint64_t ms, const char *tag, time_t mtime)
+{
+    char *slot = slot_file(dir, src, ms, false, 0), *d = g_path_get_dirname(slot);
+    char *base = g_path_get_basename(slot);
+    char *stem = g_strndup(base, strlen(base) - strlen(".ipfix"));
+    char *path = g_strdup_printf("%s/.%s.cols-%s", d, stem, tag);
+    struct utimbuf t = { mtime, mtime };
+
+    g_mkdir_with_parents(d, 0755);
+    g_file_set_contents(path, "cut short", -1, NULL);
+    utime(path, &t);
+    g_free(slot);
+    g_free(d);
+    g_free(base);
+    g_free(stem);
+    return path;
+}
+
+static void
+test_side_temp_files(void)
+{
+    char *dir = scratch("sidetmp");
+    uint64_t now = utc_ms(2024, 3, 20, 12, 0, 0), day = 86400000;
+    time_t real = time(NULL);
+    char *stale = side_tmp(dir, "a", now - 5 * day, "AbC123", real - 3600);
+    char *young = side_tmp(dir, "a", now - 5 * day + 300000, "XyZ789", real);
+    char *recent = side_tmp(dir, "b", now - 3600000, "Qrs456", real - 3600);
+    char *young_recent = side_tmp(dir, "b", now - 3300000, "Tuv012", real);
+    struct hf_store *s = open_store(dir, 2, 0);
+
+    if (!s)
+        goto out;
+    CHECK(!exists(stale) && exists(young) && !exists(recent) && exists(young_recent),
+          "recovery removes the side files' temporary names older than a minute, alone");
+    hf_store_expire(s, now);
+    CHECK(!exists(young) && exists(young_recent),
+          "retention removes those of expired slots, alone");
+    char *p = g_path_get_dirname(young);
+    CHECK(!exists(p), "their emptied day directory removed");
+    g_free(p);
+    hf_store_close(s);
+out:
+    g_free(stale);
+    g_free(young);
+    g_free(recent);
+    g_free(young_recent);
+    rm_rf(dir);
+    g_free(dir);
+}
+
 int
 main(void)
 {
@@ -1390,6 +1446,7 @@ main(void)
     test_recover_every_cut();
     test_expire_age();
     test_expire_size();
+    test_side_temp_files();
     test_files();
     test_errors();
     test_disk_full();
