@@ -496,25 +496,17 @@ main(int argc, char **argv)
     /* each completed slot's columns, for the queries (query/columns.h) */
     struct hf_columns_indexer *indexer = cfg.columns ? hf_columns_indexer_start(cfg.store_dir)
                                                      : NULL;
+    struct hf_listener *listener = NULL;
+    struct hf_web_embed *web = NULL;
+    struct hf_ch_sink *ch = NULL;
     sc.completed = indexer ? hf_columns_indexer_completed : NULL;
     sc.completed_ctx = indexer;
     struct hf_store *store = hf_store_open(&sc, &err);
-    if (!store) {
-        hf_log(HF_LOG_ERROR, "%s", err->message);
-        g_error_free(err);
-        hf_columns_indexer_stop(indexer);
-        release(&cf, &web_cfg, &cfg);
-        return 1;
-    }
-    struct hf_listener *listener = hf_listener_open(cfg.listen, cfg.rcvbuf, &err);
-    if (!listener) {
-        hf_log(HF_LOG_ERROR, "%s", err->message);
-        g_error_free(err);
-        hf_store_close(store);
-        hf_columns_indexer_stop(indexer);
-        release(&cf, &web_cfg, &cfg);
-        return 1;
-    }
+    if (!store)
+        goto fail;
+    listener = hf_listener_open(cfg.listen, cfg.rcvbuf, &err);
+    if (!listener)
+        goto fail;
     for (guint i = 0; i < cfg.listen->len; i++) {
         const struct hf_listen_spec *ls = &g_array_index(cfg.listen, struct hf_listen_spec, i);
         bool v6 = ls->host && strchr(ls->host, ':');
@@ -524,21 +516,13 @@ main(int argc, char **argv)
     }
 
     /* after the mask: the web server's threads must not take SIGTERM */
-    struct hf_web_embed *web = NULL;
     bool web_ok = hf_web_embed_start(cfg.store_dir, &cfg.clickhouse, cf, &web_cfg, &web,
                                      &err);
     hf_web_settings_clear(&web_cfg);
     hf_conf_free(cf);               /* read again on SIGHUP */
     cf = NULL;
-    if (!web_ok) {
-        hf_log(HF_LOG_ERROR, "%s", err->message);
-        g_error_free(err);
-        hf_listener_free(listener);
-        hf_store_close(store);
-        hf_columns_indexer_stop(indexer);
-        release(&cf, &web_cfg, &cfg);
-        return 1;
-    }
+    if (!web_ok)
+        goto fail;
     if (web) {
         char *url = hf_web_embed_url(web);
         hf_log(HF_LOG_INFO, "web view on %s", url);
@@ -548,19 +532,10 @@ main(int argc, char **argv)
     /* one budget for every queue between the threads (queue_memory.h) */
     static struct hf_queue_memory queue_memory;
     hf_queue_memory_init(&queue_memory, cfg.queue_memory);
-    struct hf_ch_sink *ch = NULL;
     if (cfg.clickhouse.url) {
         ch = hf_ch_sink_start(&cfg.clickhouse, cfg.state_dir, &queue_memory, &err);
-        if (!ch) {
-            fprintf(stderr, "hostflow-collector: %s\n", err->message);
-            g_error_free(err);
-            hf_web_embed_stop(web);
-            hf_listener_free(listener);
-            hf_store_close(store);
-            hf_columns_indexer_stop(indexer);
-            hf_collector_config_clear(&cfg);
-            return 1;
-        }
+        if (!ch)
+            goto fail;
         fprintf(stderr, "hostflow-collector: inserting into ClickHouse %s.%s at %s%s\n",
                 cfg.clickhouse.database, cfg.clickhouse.table, cfg.clickhouse.url,
                 cfg.clickhouse.store_files ? "" : " (no store files)");
@@ -649,4 +624,15 @@ main(int argc, char **argv)
     g_async_queue_unref(rx_free);
     release(&cf, &web_cfg, &cfg);
     return 0;
+
+fail:   /* a part could not start: the others stopped, in the reverse order */
+    hf_log(HF_LOG_ERROR, "%s", err->message);
+    g_error_free(err);
+    hf_ch_sink_free(ch);
+    hf_web_embed_stop(web);
+    hf_listener_free(listener);
+    hf_store_close(store);
+    hf_columns_indexer_stop(indexer);
+    release(&cf, &web_cfg, &cfg);
+    return 1;
 }
