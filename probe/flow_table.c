@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <glib.h>
 
 #include "flow_record.h"
@@ -28,6 +29,8 @@ struct hf_flow_table {
     uint32_t free_head;      /* freed entries, linked by hash_next */
     uint32_t *buckets;
     uint32_t bucket_mask;
+    uint64_t seed;           /* random per table: crafted tuples cannot aim
+                              * at one bucket without knowing it */
     struct hf_queue open, closing;
     uint64_t next_scan_us;   /* packet time of the next expiry scan */
     struct hf_flow_stats stats;
@@ -42,10 +45,10 @@ struct hf_flow_table {
 _Static_assert(sizeof(struct hf_flow_key) == 44, "key has no padding");
 
 static uint32_t
-key_hash(const struct hf_flow_key *k)
+key_hash(const struct hf_flow_table *t, const struct hf_flow_key *k)
 {
     const uint8_t *p = (const uint8_t *)k;
-    uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ t->seed, w;
 
     for (int i = 0; i < 40; i += 8) {
         memcpy(&w, p + i, 8);
@@ -101,7 +104,7 @@ rehash(struct hf_flow_table *t, uint32_t nbuckets)
     struct hf_queue *qs[2] = { &t->open, &t->closing };
     for (int q = 0; q < 2; q++) {
         for (uint32_t i = qs[q]->head; i != NONE; i = t->flows[i].q_next) {
-            uint32_t b = key_hash(&t->flows[i].key) & t->bucket_mask;
+            uint32_t b = key_hash(t, &t->flows[i].key) & t->bucket_mask;
             t->flows[i].hash_next = t->buckets[b];
             t->buckets[b] = i;
         }
@@ -135,7 +138,7 @@ entry_alloc(struct hf_flow_table *t)
 static void
 bucket_remove(struct hf_flow_table *t, uint32_t i)
 {
-    uint32_t *pp = &t->buckets[key_hash(&t->flows[i].key) & t->bucket_mask];
+    uint32_t *pp = &t->buckets[key_hash(t, &t->flows[i].key) & t->bucket_mask];
 
     while (*pp != i)
         pp = &t->flows[*pp].hash_next;
@@ -178,6 +181,8 @@ hf_flow_table_new(const struct hf_flow_config *cfg, hf_flow_emit_fn emit,
     t->free_head = NONE;
     t->open.head = t->open.tail = NONE;
     t->closing.head = t->closing.tail = NONE;
+    if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != (ssize_t)sizeof(t->seed))
+        t->seed = (uint64_t)g_random_int() << 32 | g_random_int();
     rehash(t, (uint32_t)1 << g_bit_storage(t->capacity));
     return t;
 }
@@ -280,7 +285,7 @@ lookup(struct hf_flow_table *t, const struct hf_flow_key *key, uint32_t *bucket)
 {
     uint32_t i;
 
-    *bucket = key_hash(key) & t->bucket_mask;
+    *bucket = key_hash(t, key) & t->bucket_mask;
     for (i = t->buckets[*bucket]; i != NONE; i = t->flows[i].hash_next)
         if (memcmp(&t->flows[i].key, key, sizeof(*key)) == 0)
             break;
@@ -353,7 +358,7 @@ hf_flow_table_add(struct hf_flow_table *t, const struct hf_packet *pkt,
             flow_end(t, victim, HF_END_RESOURCES);
             i = entry_alloc(t);
         }
-        b = key_hash(&key) & t->bucket_mask; /* entry_alloc may have rehashed */
+        b = key_hash(t, &key) & t->bucket_mask; /* entry_alloc may have rehashed */
         f = &t->flows[i];
         f->key = key;
         f->closing = 0;
