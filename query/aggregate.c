@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 
 #include "flow_rules.h"
 #include "hash.h"
@@ -153,21 +154,37 @@ table_free(void *p, size_t size)
         munmap(p, size);
 }
 
-/* Each 8-byte word times its own odd constant, summed, then one finalizer:
- * the multiplications run side by side, where a finalizer per word would
- * chain them (keys are short: an address is 17 bytes). */
+/* Random per process (the tables of one query share it): keys are what
+ * the records say, and records can be forged, so their slots must not be
+ * predictable (a run of keys aimed at one slot would make every lookup
+ * walk it). */
+static uint64_t hash_seed;
+
+static gpointer
+seed_init(gpointer unused)
+{
+    (void)unused;
+    if (getrandom(&hash_seed, sizeof(hash_seed), GRND_NONBLOCK) != (ssize_t)sizeof(hash_seed))
+        hash_seed = (uint64_t)g_random_int() << 32 | g_random_int();
+    return NULL;
+}
+
+/* Each 8-byte word, mixed with the seed, times its own odd constant,
+ * summed, then one finalizer: the multiplications run side by side, where
+ * a finalizer per word would chain them (keys are short: an address is 17
+ * bytes). */
 static inline __attribute__((always_inline)) uint32_t
 key_hash(const uint8_t *p, size_t len)
 {
     static const uint64_t k[4] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
                                    0x165667b19e3779f9ULL, 0xd6e8feb86659fd93ULL };
-    uint64_t h = len * 0x27d4eb2f165667c5ULL;
+    uint64_t h = len * 0x27d4eb2f165667c5ULL, seed = hash_seed;
     unsigned i = 0;
 
     for (; len >= 8; len -= 8, p += 8, i++) {
         uint64_t v;
         memcpy(&v, p, 8);
-        h += (v ^ (i >> 2)) * k[i & 3];
+        h += (v ^ seed ^ (i >> 2)) * k[i & 3];
     }
     /* the last 0-7 bytes as a little-endian number, from two loads that
      * overlap (the bytes they share land on the same bits) */
@@ -180,7 +197,7 @@ key_hash(const uint8_t *p, size_t len)
     } else if (len) {
         v = p[0] | (uint64_t)p[len / 2] << (8 * (len / 2)) | (uint64_t)p[len - 1] << (8 * (len - 1));
     }
-    h += (v + 1) * k[i & 3];
+    h += ((v ^ seed) + 1) * k[i & 3];
     return (uint32_t)(hf_mix64(h) >> 16);
 }
 
@@ -283,6 +300,9 @@ direct_size(const struct hf_agg *a)
 struct hf_agg *
 hf_agg_new(const struct hf_key *keys, unsigned n)
 {
+    static GOnce seeded = G_ONCE_INIT;
+
+    g_once(&seeded, seed_init, NULL);
     struct hf_agg *a = agg_new(keys, n, hf_keys_fixed_width(keys, n));
 
     if (a->fixed == 1 || a->fixed == 2) {
