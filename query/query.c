@@ -121,15 +121,6 @@ on_take(void *ctx, const hf_flow_record_t *recs, const uint32_t *keep, uint32_t 
     const hf_flow_record_t *take[BATCH];
     struct hf_sums sums[BATCH];
 
-    if (n == 1) {
-        /* one by one (IPFIX files): the table's own ring prefetches */
-        memset(&sums[0], 0, sizeof(sums[0]));
-        hf_sums_add_record(&sums[0], &recs[keep[0]]);
-        hf_agg_add_sums(w->agg, &recs[keep[0]], &kenv, &sums[0]);
-        if (w->max_groups && over_share(w))
-            g_atomic_int_compare_and_exchange(&w->stop->flag, 0, HF_QUERY_STOP_GROUPS);
-        return;
-    }
     for (uint32_t from = 0; from < n; from += BATCH) {
         uint32_t m = MIN(n - from, BATCH);
         for (uint32_t i = 0; i < m; i++) {
@@ -137,7 +128,10 @@ on_take(void *ctx, const hf_flow_record_t *recs, const uint32_t *keep, uint32_t 
             memset(&sums[i], 0, sizeof(sums[i]));
             hf_sums_add_record(&sums[i], take[i]);
         }
-        hf_agg_add_batch(w->agg, take, sums, m, &kenv);
+        if (m == 1)     /* one by one (IPFIX files): the table's ring prefetches */
+            hf_agg_add_sums(w->agg, take[0], &kenv, &sums[0]);
+        else
+            hf_agg_add_batch(w->agg, take, sums, m, &kenv);
         if (w->max_groups && over_share(w))
             g_atomic_int_compare_and_exchange(&w->stop->flag, 0, HF_QUERY_STOP_GROUPS);
     }
