@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <string.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,7 +107,6 @@ open_socket(const struct hf_listen_spec *spec, int rcvbuf, uint16_t *bound,
         /* a big buffer rides out bursts; the overflow counter shows loss */
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-        setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
         socklen_t sl = sizeof(*rcvbuf_set);
         if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf_set, &sl) != 0)
             *rcvbuf_set = rcvbuf;
@@ -244,7 +244,6 @@ read_udp_once(struct hf_listener *l, struct sock *s)
     struct mmsghdr msgs[RX_VLEN];
     struct iovec iov[RX_VLEN];
     struct sockaddr_storage from[RX_VLEN];
-    char cbuf[RX_VLEN][CMSG_SPACE(sizeof(uint32_t))];
 
     for (int i = 0; i < RX_VLEN; i++) {
         iov[i].iov_base = l->rxbuf[i];
@@ -254,38 +253,44 @@ read_udp_once(struct hf_listener *l, struct sock *s)
         msgs[i].msg_hdr.msg_iovlen = 1;
         msgs[i].msg_hdr.msg_name = &from[i];
         msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-        msgs[i].msg_hdr.msg_control = cbuf[i];
-        msgs[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
     }
     int n = recvmmsg(s->fd, msgs, RX_VLEN, MSG_DONTWAIT, NULL);
     if (n <= 0)
         return 0;
     uint64_t now = hf_wall_ms(), bytes = 0;
-    uint32_t drops = 0;
-    bool have_drops = false;
     for (int i = 0; i < n; i++) {
         struct hf_exporter_id id;
         addr_to_id(&from[i], &id);
         id.local_port = s->port;
         append(l, &id, now, l->rxbuf[i], msgs[i].msg_len);
         bytes += msgs[i].msg_len;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
-             c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-                memcpy(&drops, CMSG_DATA(c), sizeof(drops));
-                have_drops = true;
-            }
-        }
     }
     g_mutex_lock(&l->lock);
     l->st.datagrams += (uint64_t)n;
     l->st.bytes += bytes;
-    if (have_drops && drops > s->drops) {   /* the socket's running total */
-        l->st.kernel_drops += drops - s->drops;
-        s->drops = drops;
-    }
     g_mutex_unlock(&l->lock);
     return n;
+}
+
+/* The kernel's drops on the socket: its running total, asked once a read
+ * (SO_RXQ_OVFL would attach it to every datagram, at a cost per
+ * datagram). */
+static void
+count_kernel_drops(struct hf_listener *l, struct sock *s)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mem);
+
+    if (getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0
+        || len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+        return;
+    uint32_t drops = mem[SK_MEMINFO_DROPS];
+    if (drops > s->drops) {
+        g_mutex_lock(&l->lock);
+        l->st.kernel_drops += drops - s->drops;
+        g_mutex_unlock(&l->lock);
+        s->drops = drops;
+    }
 }
 
 /* Reads what the socket holds; false if it may hold more (the round
@@ -293,11 +298,12 @@ read_udp_once(struct hf_listener *l, struct sock *s)
 static bool
 read_udp(struct hf_listener *l, struct sock *s)
 {
-    for (int i = 0; i < RX_ROUNDS; i++) {
-        if (read_udp_once(l, s) < RX_VLEN)
-            return true;
-    }
-    return false;
+    bool all = false;
+
+    for (int i = 0; i < RX_ROUNDS && !all; i++)
+        all = read_udp_once(l, s) < RX_VLEN;
+    count_kernel_drops(l, s);
+    return all;
 }
 
 static void
