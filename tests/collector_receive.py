@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
-"""The kernel's drops on a UDP socket are counted (status.json
-sockets.kernel_drops): the collector is stopped (SIGSTOP) with a small
-receive buffer while datagrams arrive, so the kernel drops most of them;
-once it goes on, every datagram sent is either received or counted as a
-kernel drop, and the count is the kernel's own for the socket
-(/proc/net/udp).  A second burst adds its drops to the first's."""
+"""The listener's UDP receiving, with the collector stopped (SIGSTOP)
+while a burst arrives, so that it reads the burst in full batches:
+
+- datagrams are received straight into the batch, a slot each, and one
+  longer than a slot (2 KiB) is copied whole: long datagrams (up to 60
+  KiB) among short ones, in one read, are all decoded and stored, every
+  record with its own values, in order (sequence numbers: none lost);
+- the kernel's drops on the socket are counted (status.json
+  sockets.kernel_drops): with a small receive buffer the kernel drops most
+  of a burst; once the collector goes on, every datagram sent is either
+  received or counted as a kernel drop, and the count is the kernel's own
+  for the socket (/proc/net/udp).  A second burst adds its drops to the
+  first's."""
 import os
 import signal
 import socket
@@ -20,17 +27,19 @@ DGRAMS = 1000                   # a burst: far more than the buffer holds
 TID = 256
 
 
-def messages(first, now_s):
-    """A template, then DGRAMS data messages of PER_DGRAM STD_V4 flows."""
+def messages(first, now_s, sizes=None):
+    """A template, then data messages of STD_V4 flows (sizes: records in
+    each; default DGRAMS of PER_DGRAM) numbered from record first."""
     fields = hftest.STD_V4
     out = [hftest.ipfix_message([hftest.ipfix_template_set([(TID, fields)])],
                                 domain=3, seq=first, export_s=now_s)]
-    for d in range(DGRAMS):
-        base = first + d * PER_DGRAM
+    base = first
+    for n in sizes or [PER_DGRAM] * DGRAMS:
         recs = [hftest.pack_record(fields, hftest.flow_values(base + k, now_s * 1000))
-                for k in range(PER_DGRAM)]
+                for k in range(n)]
         out.append(hftest.ipfix_message([hftest.ipfix_data_set(TID, recs)], domain=3,
                                         seq=base, export_s=now_s))
+        base += n
     return out
 
 
@@ -56,7 +65,41 @@ def burst(col, msgs):
         s.close()
 
 
-def test(check, tmp):
+# records per datagram of the mixed burst: 45 bytes a record, so 1 and 30
+# fit a slot, 46 and 1300 (58 KiB) do not; long ones first, last, side by
+# side and alone between short ones, more than one read's worth
+MIXED = [1300, 30, 1, 46, 30, 1300, 1300, 30, 45, 46, 1] * 12 + [1300]
+
+
+def test_long_among_short(check, tmp):
+    col = hftest.Collector(tmp, 'mixed', listen=['udp:127.0.0.1:0'],
+                           args=['--rcvbuf', str(32 << 20)])
+    now_s = int(time.time())
+    msgs = messages(0, now_s, MIXED)
+    total = sum(MIXED)
+    with col:
+        col.start()
+        burst(col, msgs)
+        st = col.wait(lambda st: st['store']['records'] >= total)
+        check.ok(st is not None, 'mixed: %d records in %d datagrams of %d to %d bytes '
+                 'stored (%s)' % (total, len(msgs), min(map(len, msgs)), max(map(len, msgs)),
+                                  col.last['store']))
+        got = col.last
+        check.eq('mixed: datagrams received', len(msgs), got['sockets']['datagrams'])
+        check.eq('mixed: kernel drops', 0, got['sockets']['kernel_drops'])
+        check.eq('mixed: sequence numbers lost', 0, hftest.exporter_sum(got)['sequence_lost'])
+        check.eq('mixed: malformed', 0, hftest.exporter_sum(got)['malformed'])
+        col.check_exit(check, 'mixed', col.stop())
+        # every record with its own values: ports and octets follow from
+        # its number
+        recs = col.records()
+        want = sorted((1024 + i % 60000, (i % 7 + 1) * 100 + i % 100) for i in range(total))
+        have = sorted((int(r['sport']), int(r['bytes'])) for r in recs)
+        check.ok(want == have, 'mixed: the %d stored records are the ones sent (%d read back)'
+                 % (total, len(recs)))
+
+
+def test_kernel_drops(check, tmp):
     col = hftest.Collector(tmp, 'drops', listen=['udp:127.0.0.1:0'],
                            args=['--rcvbuf', str(RCVBUF)])
     sent = 0
@@ -86,9 +129,10 @@ def test(check, tmp):
 
 
 def main():
-    check = hftest.Check('collector-kernel-drops')
+    check = hftest.Check('collector-receive')
     with hftest.tempdir() as tmp:
-        test(check, tmp)
+        test_long_among_short(check, tmp)
+        test_kernel_drops(check, tmp)
     return check.finish()
 
 
