@@ -262,9 +262,10 @@ append(struct hf_listener *l, const struct hf_exporter_id *from, uint64_t now,
     b->used += len;
 }
 
-/* One recvmmsg(); returns the datagrams read.  They land in the batch's
- * slots (no copy) unless the queues' memory has no batch for them. */
-static int
+/* One recvmmsg(); false if it read fewer datagrams than it asked for (the
+ * socket is empty).  They land in the batch's slots (no copy) unless the
+ * queues' memory has no batch for them. */
+static bool
 read_udp_once(struct hf_listener *l, struct sock *s)
 {
     struct mmsghdr msgs[RX_VLEN];
@@ -294,9 +295,10 @@ read_udp_once(struct hf_listener *l, struct sock *s)
         msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
     }
     /* no more than the slots: the batch takes them in order */
-    int n = recvmmsg(s->fd, msgs, slots ? slots : RX_VLEN, MSG_DONTWAIT, NULL);
+    uint32_t want = slots ? slots : RX_VLEN;
+    int n = recvmmsg(s->fd, msgs, want, MSG_DONTWAIT, NULL);
     if (n <= 0)
-        return 0;
+        return false;
     uint64_t now = hf_wall_ms(), bytes = 0;
     bool in_place = slots > 0;
     for (uint32_t i = 0; i < (uint32_t)n; i++) {
@@ -324,7 +326,7 @@ read_udp_once(struct hf_listener *l, struct sock *s)
     l->st.datagrams += (uint64_t)n;
     l->st.bytes += bytes;
     g_mutex_unlock(&l->lock);
-    return n;
+    return (uint32_t)n == want;
 }
 
 /* The kernel's drops on the socket: its running total, asked once a read
@@ -356,7 +358,7 @@ read_udp(struct hf_listener *l, struct sock *s)
     bool all = false;
 
     for (int i = 0; i < RX_ROUNDS && !all; i++)
-        all = read_udp_once(l, s) < RX_VLEN;
+        all = !read_udp_once(l, s);
     count_kernel_drops(l, s);
     return all;
 }
