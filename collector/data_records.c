@@ -2,7 +2,6 @@
  * hf_flow_record_t (or, for an options record, into the exporter's sampling
  * and clock knowledge).  Every field is read through a cursor over the
  * record; a field cut short ends the set and is counted. */
-#include <endian.h>
 #include <string.h>
 
 #include "decoder_int.h"
@@ -133,30 +132,30 @@ apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
  * and lengths were checked with the record), not apply()'s over the
  * element after one over the length. */
 #define FIELD_OPS(X) \
-    X(OCTETS_4, IE_OCTETS, 4, r->octetDeltaCount = be32(p); s->x.has_octets = true) \
-    X(OCTETS_8, IE_OCTETS, 8, r->octetDeltaCount = be64(p); s->x.has_octets = true) \
-    X(PACKETS_4, IE_PACKETS, 4, r->packetDeltaCount = be32(p); s->x.has_packets = true) \
-    X(PACKETS_8, IE_PACKETS, 8, r->packetDeltaCount = be64(p); s->x.has_packets = true) \
+    X(OCTETS_4, IE_OCTETS, 4, r->octetDeltaCount = hf_be32(p); s->x.has_octets = true) \
+    X(OCTETS_8, IE_OCTETS, 8, r->octetDeltaCount = hf_be64(p); s->x.has_octets = true) \
+    X(PACKETS_4, IE_PACKETS, 4, r->packetDeltaCount = hf_be32(p); s->x.has_packets = true) \
+    X(PACKETS_8, IE_PACKETS, 8, r->packetDeltaCount = hf_be64(p); s->x.has_packets = true) \
     X(PROTO_1, IE_PROTO, 1, r->protocolIdentifier = p[0]) \
     X(TOS_1, IE_TOS, 1, r->ipClassOfService = p[0]) \
     X(TCP_FLAGS_1, IE_TCP_FLAGS, 1, r->tcpControlBits = p[0]) \
-    X(TCP_FLAGS_2, IE_TCP_FLAGS, 2, r->tcpControlBits = be16(p)) \
-    X(SPORT_2, IE_SPORT, 2, r->sourceTransportPort = be16(p)) \
-    X(DPORT_2, IE_DPORT, 2, r->destinationTransportPort = be16(p)) \
-    X(SRC4_4, IE_SRC4, 4, r->sourceIPv4Address = be32(p); s->x.has_v4 = true) \
-    X(DST4_4, IE_DST4, 4, r->destinationIPv4Address = be32(p); s->x.has_v4 = true) \
-    X(IN_IF_2, IE_IN_IF, 2, r->ingressInterface = be16(p)) \
-    X(IN_IF_4, IE_IN_IF, 4, r->ingressInterface = be32(p)) \
-    X(OUT_IF_2, IE_OUT_IF, 2, r->egressInterface = be16(p)) \
-    X(OUT_IF_4, IE_OUT_IF, 4, r->egressInterface = be32(p)) \
+    X(TCP_FLAGS_2, IE_TCP_FLAGS, 2, r->tcpControlBits = hf_be16(p)) \
+    X(SPORT_2, IE_SPORT, 2, r->sourceTransportPort = hf_be16(p)) \
+    X(DPORT_2, IE_DPORT, 2, r->destinationTransportPort = hf_be16(p)) \
+    X(SRC4_4, IE_SRC4, 4, r->sourceIPv4Address = hf_be32(p); s->x.has_v4 = true) \
+    X(DST4_4, IE_DST4, 4, r->destinationIPv4Address = hf_be32(p); s->x.has_v4 = true) \
+    X(IN_IF_2, IE_IN_IF, 2, r->ingressInterface = hf_be16(p)) \
+    X(IN_IF_4, IE_IN_IF, 4, r->ingressInterface = hf_be32(p)) \
+    X(OUT_IF_2, IE_OUT_IF, 2, r->egressInterface = hf_be16(p)) \
+    X(OUT_IF_4, IE_OUT_IF, 4, r->egressInterface = hf_be32(p)) \
     X(IPVER_1, IE_IPVER, 1, r->ipVersion = p[0]) \
     X(END_REASON_1, IE_END_REASON, 1, r->flowEndReason = p[0]) \
-    X(START_MS_8, IE_START_MS, 8, s->x.tm.start_ms = be64(p)) \
-    X(END_MS_8, IE_END_MS, 8, s->x.tm.end_ms = be64(p)) \
-    X(START_S_4, IE_START_S, 4, s->x.tm.start_ms = (uint64_t)be32(p) * 1000) \
-    X(END_S_4, IE_END_S, 4, s->x.tm.end_ms = (uint64_t)be32(p) * 1000) \
-    X(START_UP_4, IE_START_UPTIME, 4, s->x.tm.start_up = be32(p); s->x.tm.has_start_up = true) \
-    X(END_UP_4, IE_END_UPTIME, 4, s->x.tm.end_up = be32(p); s->x.tm.has_end_up = true)
+    X(START_MS_8, IE_START_MS, 8, s->x.tm.start_ms = hf_be64(p)) \
+    X(END_MS_8, IE_END_MS, 8, s->x.tm.end_ms = hf_be64(p)) \
+    X(START_S_4, IE_START_S, 4, s->x.tm.start_ms = (uint64_t)hf_be32(p) * 1000) \
+    X(END_S_4, IE_END_S, 4, s->x.tm.end_ms = (uint64_t)hf_be32(p) * 1000) \
+    X(START_UP_4, IE_START_UPTIME, 4, s->x.tm.start_up = hf_be32(p); s->x.tm.has_start_up = true) \
+    X(END_UP_4, IE_END_UPTIME, 4, s->x.tm.end_up = hf_be32(p); s->x.tm.has_end_up = true)
 
 enum field_op {
     OP_APPLY = 0,               /* the rest: apply() */
@@ -172,30 +171,6 @@ hf_field_op(enum hf_ie_action a, uint16_t len)
     FIELD_OPS(OP_MATCH)
 #undef OP_MATCH
     return OP_APPLY;
-}
-
-static inline uint16_t
-be16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return be16toh(v);
-}
-
-static inline uint32_t
-be32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return be32toh(v);
-}
-
-static inline uint64_t
-be64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return be64toh(v);
 }
 
 /* The field tf of the record at rec (its bytes checked) into s. */
