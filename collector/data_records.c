@@ -127,6 +127,73 @@ apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
     }
 }
 
+/* The commonest elements at their commonest lengths, decoded by one
+ * switch over an op per field (a fixed-length template's: their offsets
+ * and lengths were checked with the record), not apply()'s over the
+ * element after one over the length. */
+#define FIELD_OPS(X) \
+    X(OCTETS_4, IE_OCTETS, 4, r->octetDeltaCount = hf_be32(p); s->x.has_octets = true) \
+    X(OCTETS_8, IE_OCTETS, 8, r->octetDeltaCount = hf_be64(p); s->x.has_octets = true) \
+    X(PACKETS_4, IE_PACKETS, 4, r->packetDeltaCount = hf_be32(p); s->x.has_packets = true) \
+    X(PACKETS_8, IE_PACKETS, 8, r->packetDeltaCount = hf_be64(p); s->x.has_packets = true) \
+    X(PROTO_1, IE_PROTO, 1, r->protocolIdentifier = p[0]) \
+    X(TOS_1, IE_TOS, 1, r->ipClassOfService = p[0]) \
+    X(TCP_FLAGS_1, IE_TCP_FLAGS, 1, r->tcpControlBits = p[0]) \
+    X(TCP_FLAGS_2, IE_TCP_FLAGS, 2, r->tcpControlBits = hf_be16(p)) \
+    X(SPORT_2, IE_SPORT, 2, r->sourceTransportPort = hf_be16(p)) \
+    X(DPORT_2, IE_DPORT, 2, r->destinationTransportPort = hf_be16(p)) \
+    X(SRC4_4, IE_SRC4, 4, r->sourceIPv4Address = hf_be32(p); s->x.has_v4 = true) \
+    X(DST4_4, IE_DST4, 4, r->destinationIPv4Address = hf_be32(p); s->x.has_v4 = true) \
+    X(IN_IF_2, IE_IN_IF, 2, r->ingressInterface = hf_be16(p)) \
+    X(IN_IF_4, IE_IN_IF, 4, r->ingressInterface = hf_be32(p)) \
+    X(OUT_IF_2, IE_OUT_IF, 2, r->egressInterface = hf_be16(p)) \
+    X(OUT_IF_4, IE_OUT_IF, 4, r->egressInterface = hf_be32(p)) \
+    X(IPVER_1, IE_IPVER, 1, r->ipVersion = p[0]) \
+    X(END_REASON_1, IE_END_REASON, 1, r->flowEndReason = p[0]) \
+    X(START_MS_8, IE_START_MS, 8, s->x.tm.start_ms = hf_be64(p)) \
+    X(END_MS_8, IE_END_MS, 8, s->x.tm.end_ms = hf_be64(p)) \
+    X(START_S_4, IE_START_S, 4, s->x.tm.start_ms = (uint64_t)hf_be32(p) * 1000) \
+    X(END_S_4, IE_END_S, 4, s->x.tm.end_ms = (uint64_t)hf_be32(p) * 1000) \
+    X(START_UP_4, IE_START_UPTIME, 4, s->x.tm.start_up = hf_be32(p); s->x.tm.has_start_up = true) \
+    X(END_UP_4, IE_END_UPTIME, 4, s->x.tm.end_up = hf_be32(p); s->x.tm.has_end_up = true)
+
+enum field_op {
+    OP_APPLY = 0,               /* the rest: apply() */
+#define OP_ENUM(name, action, len, code) OP_##name,
+    FIELD_OPS(OP_ENUM)
+#undef OP_ENUM
+};
+
+uint8_t
+hf_field_op(enum hf_ie_action a, uint16_t len)
+{
+#define OP_MATCH(name, action, n, code) if (a == action && len == n) return OP_##name;
+    FIELD_OPS(OP_MATCH)
+#undef OP_MATCH
+    return OP_APPLY;
+}
+
+/* The field tf of the record at rec (its bytes checked) into s. */
+static inline __attribute__((always_inline)) void
+decode_fixed_field(struct record_state *s, const struct hf_tmpl_field *tf,
+                   const uint8_t *rec)
+{
+    hf_flow_record_t *r = s->rec;
+    const uint8_t *p = rec + tf->off;
+
+    switch ((enum field_op)tf->op) {
+#define OP_CASE(name, action, len, code) case OP_##name: code; return;
+    FIELD_OPS(OP_CASE)
+#undef OP_CASE
+    case OP_APPLY:
+        break;
+    }
+    if (tf->action != IE_SKIP) {
+        struct hf_cursor f = { p, tf->len };
+        apply(s, (enum hf_ie_action)tf->action, &f, tf->len);
+    }
+}
+
 /* Options records teach the exporter's sampling and boot time; what they
  * change is saved, so a restart still scales the exporter's data. */
 static void
@@ -262,13 +329,8 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
          * field at the offset the template gave it */
         if (!hf_cur_has(&c, t->min_len))
             return 0;
-        for (uint16_t i = 0; i < t->nfields; i++) {
-            const struct hf_tmpl_field *tf = &t->f[i];
-            if (tf->action != IE_SKIP) {
-                struct hf_cursor f = { c.p + tf->off, tf->len };
-                apply(s, (enum hf_ie_action)tf->action, &f, tf->len);
-            }
-        }
+        for (uint16_t i = 0; i < t->nfields; i++)
+            decode_fixed_field(s, &t->f[i], c.p);
         off = t->min_len;
     } else {
         for (uint16_t i = 0; i < t->nfields; i++) {

@@ -26,7 +26,8 @@ struct hf_tmpl_field {
     uint16_t id;
     uint16_t len;            /* HF_VARLEN: variable length (IPFIX) */
     uint8_t  action;         /* enum hf_ie_action */
-    uint8_t  spare;
+    uint8_t  op;             /* its decoding in a fixed-length template
+                                (data_records.c, set by hf_template_layout) */
     uint16_t off;            /* in the record, for a template without
                                 variable-length fields (hf_template_layout) */
 };
@@ -203,6 +204,8 @@ struct hf_template *hf_template_new(uint16_t tid, uint16_t nfields,
 /* The record length and the fields' offsets from their lengths: once all
  * fields are set, and for a template loaded from the state directory. */
 void hf_template_layout(struct hf_template *t);
+/* A field's op: its decoding when its offset is fixed (data_records.c). */
+uint8_t hf_field_op(enum hf_ie_action a, uint16_t len);
 /* Sets field i and its action; false if the length is impossible. */
 bool hf_template_set_field(struct hf_decoder *d, struct hf_template *t,
                            uint16_t i, uint32_t pen, uint16_t id, uint16_t len);

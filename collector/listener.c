@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <string.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,12 @@
 #define RX_VLEN 32
 #define RX_BUF 65536
 #define RX_ROUNDS 32            /* recvmmsg calls per socket per wake-up */
+/* Datagrams are received straight into the batch, each into a slot of
+ * this size (an Ethernet frame's payload fits); a longer one's rest goes
+ * to rxbuf and it is copied whole.  A read takes at least RX_MIN_SLOTS:
+ * a batch with less room left is handed over first. */
+#define RX_SLOT 2048
+#define RX_MIN_SLOTS 8
 /* A batch waits for more datagrams before it is handed to the decoder: a
  * thread wake-up costs more than decoding a datagram, and a paced
  * exporter sends one or two at a time.  At full rate batches fill first;
@@ -106,7 +113,6 @@ open_socket(const struct hf_listen_spec *spec, int rcvbuf, uint16_t *bound,
         /* a big buffer rides out bursts; the overflow counter shows loss */
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-        setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
         socklen_t sl = sizeof(*rcvbuf_set);
         if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf_set, &sl) != 0)
             *rcvbuf_set = rcvbuf;
@@ -211,81 +217,137 @@ ship(struct hf_listener *l)
     l->batch = NULL;
 }
 
-static void
-append(struct hf_listener *l, const struct hf_exporter_id *from, uint64_t now,
-       const uint8_t *data, uint32_t len)
+/* The batch to add to, with room for n datagrams of len bytes in all
+ * (NULL: the queues' memory is full). */
+static struct hf_rx_batch *
+batch_with_room(struct hf_listener *l, uint32_t n, uint32_t len)
 {
-    if (l->batch && (l->batch->n == HF_BATCH_MAX || l->batch->used + len > HF_BATCH_ARENA))
+    if (l->batch && (l->batch->n + n > HF_BATCH_MAX || l->batch->used + len > HF_BATCH_ARENA))
         ship(l);
     if (!l->batch) {
         l->batch = hf_batch_get(l->recycle, l->mem, sizeof(struct hf_rx_batch));
-        if (!l->batch) {
-            drop(l, from);      /* the queues' memory is full */
-            return;
-        }
+        if (!l->batch)
+            return NULL;
         l->batch->n = l->batch->used = 0;
     }
-    struct hf_rx_batch *b = l->batch;
+    return l->batch;
+}
+
+/* The datagram at off in the batch's arena is the batch's next. */
+static void
+add_datagram(struct hf_listener *l, struct hf_rx_batch *b, const struct hf_exporter_id *from,
+             uint64_t now, uint32_t off, uint32_t len)
+{
     if (b->n == 0)
         l->batch_t0 = g_get_monotonic_time();
     struct hf_datagram *d = &b->d[b->n++];
     d->from = *from;
     d->now_ms = now;
-    d->off = b->used;
+    d->off = off;
     d->len = len;
+}
+
+static void
+append(struct hf_listener *l, const struct hf_exporter_id *from, uint64_t now,
+       const uint8_t *data, uint32_t len)
+{
+    struct hf_rx_batch *b = batch_with_room(l, 1, len);
+
+    if (!b) {
+        drop(l, from);          /* the queues' memory is full */
+        return;
+    }
     memcpy(b->arena + b->used, data, len);
+    add_datagram(l, b, from, now, b->used, len);
     b->used += len;
 }
 
-/* One recvmmsg(); returns the datagrams read. */
-static int
+/* One recvmmsg(); false if it read fewer datagrams than it asked for (the
+ * socket is empty).  They land in the batch's slots (no copy) unless the
+ * queues' memory has no batch for them. */
+static bool
 read_udp_once(struct hf_listener *l, struct sock *s)
 {
     struct mmsghdr msgs[RX_VLEN];
-    struct iovec iov[RX_VLEN];
+    struct iovec iov[RX_VLEN][2];
     struct sockaddr_storage from[RX_VLEN];
-    char cbuf[RX_VLEN][CMSG_SPACE(sizeof(uint32_t))];
+    struct hf_rx_batch *b = batch_with_room(l, RX_MIN_SLOTS, RX_MIN_SLOTS * RX_SLOT);
+    uint32_t slots = 0, at = 0;
 
-    for (int i = 0; i < RX_VLEN; i++) {
-        iov[i].iov_base = l->rxbuf[i];
-        iov[i].iov_len = RX_BUF;
+    if (b) {
+        at = b->used;
+        slots = MIN(MIN(RX_VLEN, HF_BATCH_MAX - b->n), (HF_BATCH_ARENA - at) / RX_SLOT);
+    }
+    for (uint32_t i = 0; i < RX_VLEN; i++) {
         memset(&msgs[i], 0, sizeof(msgs[i]));
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
+        if (i < slots) {
+            /* the slot, and what does not fit it after the slot's length
+             * in rxbuf (so rxbuf can take the datagram whole) */
+            iov[i][0] = (struct iovec){ b->arena + at + i * RX_SLOT, RX_SLOT };
+            iov[i][1] = (struct iovec){ l->rxbuf[i] + RX_SLOT, RX_BUF - RX_SLOT };
+            msgs[i].msg_hdr.msg_iovlen = 2;
+        } else {
+            iov[i][0] = (struct iovec){ l->rxbuf[i], RX_BUF };
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        msgs[i].msg_hdr.msg_iov = iov[i];
         msgs[i].msg_hdr.msg_name = &from[i];
         msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-        msgs[i].msg_hdr.msg_control = cbuf[i];
-        msgs[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
     }
-    int n = recvmmsg(s->fd, msgs, RX_VLEN, MSG_DONTWAIT, NULL);
+    /* no more than the slots: the batch takes them in order */
+    uint32_t want = slots ? slots : RX_VLEN;
+    int n = recvmmsg(s->fd, msgs, want, MSG_DONTWAIT, NULL);
     if (n <= 0)
-        return 0;
+        return false;
     uint64_t now = hf_wall_ms(), bytes = 0;
-    uint32_t drops = 0;
-    bool have_drops = false;
-    for (int i = 0; i < n; i++) {
+    bool in_place = slots > 0;
+    for (uint32_t i = 0; i < (uint32_t)n; i++) {
         struct hf_exporter_id id;
+        uint32_t len = msgs[i].msg_len;
         addr_to_id(&from[i], &id);
         id.local_port = s->port;
-        append(l, &id, now, l->rxbuf[i], msgs[i].msg_len);
-        bytes += msgs[i].msg_len;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
-             c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-                memcpy(&drops, CMSG_DATA(c), sizeof(drops));
-                have_drops = true;
-            }
+        bytes += len;
+        if (in_place && len > RX_SLOT) {
+            /* from the first long one on, each is copied from rxbuf (the
+             * batch may be handed over under the slots of the rest) */
+            in_place = false;
+            for (uint32_t j = i; j < (uint32_t)n; j++)
+                memcpy(l->rxbuf[j], b->arena + at + j * RX_SLOT, MIN(msgs[j].msg_len, RX_SLOT));
+            b->used = at + i * RX_SLOT;
         }
+        if (in_place)
+            add_datagram(l, b, &id, now, at + i * RX_SLOT, len);
+        else
+            append(l, &id, now, l->rxbuf[i], len);
     }
+    if (in_place)
+        b->used = at + (uint32_t)n * RX_SLOT;
     g_mutex_lock(&l->lock);
     l->st.datagrams += (uint64_t)n;
     l->st.bytes += bytes;
-    if (have_drops && drops > s->drops) {   /* the socket's running total */
+    g_mutex_unlock(&l->lock);
+    return (uint32_t)n == want;
+}
+
+/* The kernel's drops on the socket: its running total, asked once a read
+ * (SO_RXQ_OVFL would attach it to every datagram, at a cost per
+ * datagram). */
+static void
+count_kernel_drops(struct hf_listener *l, struct sock *s)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mem);
+
+    if (getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0
+        || len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+        return;
+    uint32_t drops = mem[SK_MEMINFO_DROPS];
+    if (drops > s->drops) {
+        g_mutex_lock(&l->lock);
         l->st.kernel_drops += drops - s->drops;
+        g_mutex_unlock(&l->lock);
         s->drops = drops;
     }
-    g_mutex_unlock(&l->lock);
-    return n;
 }
 
 /* Reads what the socket holds; false if it may hold more (the round
@@ -293,11 +355,12 @@ read_udp_once(struct hf_listener *l, struct sock *s)
 static bool
 read_udp(struct hf_listener *l, struct sock *s)
 {
-    for (int i = 0; i < RX_ROUNDS; i++) {
-        if (read_udp_once(l, s) < RX_VLEN)
-            return true;
-    }
-    return false;
+    bool all = false;
+
+    for (int i = 0; i < RX_ROUNDS && !all; i++)
+        all = !read_udp_once(l, s);
+    count_kernel_drops(l, s);
+    return all;
 }
 
 static void

@@ -31,7 +31,7 @@ struct hf_rx_batch {
 
 struct hf_listener_stats {
     uint64_t datagrams, bytes;
-    uint64_t kernel_drops;      /* SO_RXQ_OVFL: datagrams the socket dropped */
+    uint64_t kernel_drops;      /* datagrams the sockets dropped (SO_MEMINFO) */
     uint64_t queue_drops;       /* datagrams dropped: the queues' memory full */
     uint64_t tcp_connections, tcp_messages, tcp_bad_streams;
 };

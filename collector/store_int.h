@@ -50,6 +50,12 @@ struct writer {
     fBuf_t *fbuf;               /* owns session and exporter */
     struct hf_flow_messages *msgs;
     uint64_t good;              /* file length after the last good flush */
+    uint64_t msg_bytes;         /* of messages written so far */
+    /* a busy file's messages gather here and go out in big writes that
+     * end on page boundaries (store_writer.c); NULL until it is busy */
+    uint8_t *bulk;
+    size_t bulk_len;
+    uint64_t bulk_at;           /* file offset of bulk[0] */
 };
 
 struct slot {

@@ -156,6 +156,7 @@ hf_template_layout(struct hf_template *t)
         struct hf_tmpl_field *f = &t->f[i];
         /* (a record over 64 KiB never fits a set: its offsets are not used) */
         f->off = (uint16_t)t->min_len;
+        f->op = hf_field_op((enum hf_ie_action)f->action, f->len);
         if (f->len == HF_VARLEN) {
             t->varlen = true;
             t->min_len += 1;

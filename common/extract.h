@@ -110,6 +110,32 @@ static inline bool hf_cur_uint(const struct hf_cursor *c, uint32_t off,
     }
 }
 
+/* Big-endian integers at p; no bounds: the caller's (a record whose
+ * length was checked once). */
+static inline uint16_t hf_be16(const uint8_t *p)
+{
+    uint16_t v;
+
+    memcpy(&v, p, 2);
+    return be16toh(v);
+}
+
+static inline uint32_t hf_be32(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return be32toh(v);
+}
+
+static inline uint64_t hf_be64(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    return be64toh(v);
+}
+
 /* The big-endian unsigned integer of the n <= 8 bytes at p (a MAC as a
  * number, a key's time, an address half); no bounds: the caller's. */
 static inline uint64_t hf_be_uint(const uint8_t *p, unsigned n)

@@ -3,6 +3,7 @@
 #include "store_decode.h"
 #include "ipfix_template.h"
 #include "ipfix_tmpl_table.h"
+#include "extract.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -132,30 +133,6 @@ struct hf_store_decoder {
     const struct prog *last;
     struct hf_decode_stop *stop;   /* may be NULL */
 };
-
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return GUINT16_FROM_BE(v);
-}
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return GUINT32_FROM_BE(v);
-}
-
-static inline uint64_t
-rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return GUINT64_FROM_BE(v);
-}
 
 struct hf_store_decoder *
 hf_store_decoder_new(GError **err)
@@ -332,17 +309,17 @@ apply(const struct op *o, uint8_t *rec, const uint8_t *p, size_t n)
         rec[o->off] = *p;
         break;
     case OP_BE16: {
-        uint16_t v = rd16(p);
+        uint16_t v = hf_be16(p);
         memcpy(rec + o->off, &v, 2);
         break;
     }
     case OP_BE32: {
-        uint32_t v = rd32(p);
+        uint32_t v = hf_be32(p);
         memcpy(rec + o->off, &v, 4);
         break;
     }
     case OP_BE64: {
-        uint64_t v = rd64(p);
+        uint64_t v = hf_be64(p);
         memcpy(rec + o->off, &v, 8);
         break;
     }
@@ -399,7 +376,7 @@ record_var(const struct prog *t, hf_flow_record_t *r, const uint8_t *p, size_t l
             if (n == 255) {
                 if (left - at < 2)
                     return 0;
-                n = rd16(p + at);
+                n = hf_be16(p + at);
                 at += 2;
             }
         }
@@ -526,14 +503,14 @@ decode(struct hf_store_decoder *d, const uint8_t *buf, size_t len, size_t from,
 
         if (avail < MSG_HDR)
             return damage(res, pos, "cut short in a message header at byte %zu", pos);
-        if (rd16(msg) != 10)
+        if (hf_be16(msg) != 10)
             return damage(res, pos, "not an IPFIX message at byte %zu (version %u)",
-                          pos, rd16(msg));
-        length = rd16(msg + 2);
+                          pos, hf_be16(msg));
+        length = hf_be16(msg + 2);
         if (length < MSG_HDR)
             return damage(res, pos, "message of length %zu at byte %zu", length, pos);
         limit = avail < length ? avail : length;
-        domain = rd32(msg + 12);
+        domain = hf_be32(msg + 12);
         at = MSG_HDR;
         while (at < limit) {
             const uint8_t *set = msg + at;
@@ -542,8 +519,8 @@ decode(struct hf_store_decoder *d, const uint8_t *buf, size_t len, size_t from,
 
             if (limit - at < SET_HDR)
                 break;
-            sid = rd16(set);
-            set_len = rd16(set + 2);
+            sid = hf_be16(set);
+            set_len = hf_be16(set + 2);
             if (set_len < SET_HDR || at + set_len > length)
                 return damage(res, pos + at, "set of length %zu at byte %zu runs "
                               "past its message", set_len, pos + at);
@@ -670,7 +647,7 @@ hf_store_file_split(const char *path, unsigned parts)
     /* hop from message header to message header; a file that is not whole
      * messages to its end is not split (its damage is told once) */
     while (pos < (uint64_t)st.st_size) {
-        if (pread(fd, h, 4, (off_t)pos) != 4 || rd16(h) != 10 || rd16(h + 2) < MSG_HDR) {
+        if (pread(fd, h, 4, (off_t)pos) != 4 || hf_be16(h) != 10 || hf_be16(h + 2) < MSG_HDR) {
             g_array_set_size(cuts, 0);
             break;
         }
@@ -679,7 +656,7 @@ hf_store_file_split(const char *path, unsigned parts)
             k++;
             next = (uint64_t)st.st_size / parts * k;
         }
-        pos += rd16(h + 2);
+        pos += hf_be16(h + 2);
     }
     if (pos != (uint64_t)st.st_size)
         g_array_set_size(cuts, 0);

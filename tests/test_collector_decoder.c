@@ -1,6 +1,7 @@
 /* The collector's message decoder (collector/decoder.h) fed messages built
  * byte by byte here: IPFIX templates, withdrawal (one and all), a
- * redefinition, variable-length fields in both length forms, set padding,
+ * redefinition, variable-length fields in both length forms, the fixed
+ * templates' field ops against the general path, set padding,
  * options templates and records, data held for a template that comes later
  * (or never, or over the quota), NetFlow v9 and v5, an sFlow flow sample,
  * and every truncation of each message (no crash, a counter, and the
@@ -445,6 +446,80 @@ test_ipfix_varlen(void)
     ipfix_end(&m);
     feed(d, &m);
     CHECK(s.n == 2 && malformed(d, HF_BAD_RECORD) == 1, "varlen past the set: record malformed");
+    hf_decoder_free(d);
+}
+
+/* A fixed-length template's commonest fields are decoded by ops of their
+ * own (data_records.c), the rest and every field of a variable-length
+ * template by the general path: the same fields with the same bytes, once
+ * in a fixed-length template and once with an (empty) variable-length
+ * field after them, decode to the same record. */
+static void
+test_field_ops(void)
+{
+    static const unsigned sets[][16][2] = {
+        { { 1, 4 }, { 2, 4 }, { 4, 1 }, { 5, 1 }, { 6, 1 }, { 7, 2 }, { 11, 2 }, { 8, 4 },
+          { 12, 4 }, { 10, 2 }, { 14, 2 }, { 60, 1 }, { 136, 1 }, { 152, 8 }, { 153, 8 } },
+        { { 1, 8 }, { 2, 8 }, { 6, 2 }, { 10, 4 }, { 14, 4 }, { 150, 4 }, { 151, 4 },
+          { 32, 2 }, { 58, 2 } },
+        { { 22, 4 }, { 21, 4 }, { 1, 3 }, { 2, 5 }, { 7, 1 } },   /* and reduced sizes */
+    };
+    static const unsigned nfields[] = { 15, 9, 5 };
+    struct seen s;
+    struct msg m;
+
+    for (unsigned k = 0; k < G_N_ELEMENTS(sets); k++) {
+        struct hf_decoder *d = decoder(&s, 0, 0);
+        unsigned with_var[17][2];
+        unsigned len = 0;
+
+        memcpy(with_var, sets[k], nfields[k] * sizeof(sets[k][0]));
+        with_var[nfields[k]][0] = 460;          /* httpRequestHost, variable */
+        with_var[nfields[k]][1] = 0xffff;
+        ipfix_begin(&m, 0);
+        size_t set = set_begin(&m, 2);
+        template_record(&m, 400, sets[k], nfields[k]);
+        template_record(&m, 401, (const unsigned (*)[2])with_var, nfields[k] + 1);
+        set_end(&m, set);
+        for (unsigned tid = 400; tid <= 401; tid++) {
+            set = set_begin(&m, tid);
+            for (unsigned i = 0; i < nfields[k]; i++)
+                for (unsigned b = 0; b < sets[k][i][1]; b++)
+                    put8(&m, 0x11 * (i + 1) + b + (sets[k][i][0] >= 150 ? 0 : 0x80 * (b == 0)));
+            if (tid == 401)
+                put8(&m, 0);                    /* the empty string */
+            set_end(&m, set);
+        }
+        ipfix_end(&m);
+        feed(d, &m);
+        for (unsigned i = 0; i < nfields[k]; i++)
+            len += sets[k][i][1];
+        CHECK(s.n == 2 && memcmp(&s.rec[0], &s.rec[1], sizeof(s.rec[0])) == 0
+              && malformed_all(d) == 0,
+              "field ops, set %u (%u fields, %u bytes): fixed-length and variable-length "
+              "templates decode the same record", k, nfields[k], len);
+        hf_decoder_free(d);
+    }
+    /* and the values are the fields' own */
+    struct hf_decoder *d = decoder(&s, 0, 0);
+    static const unsigned v9ish[][2] = { { 1, 4 }, { 2, 4 }, { 10, 2 }, { 6, 1 }, { 150, 4 } };
+    ipfix_begin(&m, 0);
+    size_t set = set_begin(&m, 2);
+    template_record(&m, 402, v9ish, 5);
+    set_end(&m, set);
+    set = set_begin(&m, 402);
+    put32(&m, 0x80000001);
+    put32(&m, 7);
+    put16(&m, 0x8003);
+    put8(&m, 0x12);
+    put32(&m, EXPORT_S - 60);
+    set_end(&m, set);
+    ipfix_end(&m);
+    feed(d, &m);
+    CHECK(s.n == 1 && s.rec[0].octetDeltaCount == 0x80000001 && s.rec[0].packetDeltaCount == 7
+          && s.rec[0].ingressInterface == 0x8003 && s.rec[0].tcpControlBits == 0x12
+          && s.rec[0].flowStartMilliseconds == (uint64_t)(EXPORT_S - 60) * 1000,
+          "field ops: 4-byte counters, 2-byte interface, 1-byte flags, seconds");
     hf_decoder_free(d);
 }
 
@@ -1003,6 +1078,7 @@ main(void)
         test_ipfix_withdrawal();
         test_ipfix_redefinition();
         test_ipfix_varlen();
+        test_field_ops();
         test_ipfix_padding();
         test_ipfix_options();
         test_held_data();

@@ -1,6 +1,7 @@
 /* Flow store checks (collector/store.c): slot files, names and rotation,
  * reading back, no overwriting, crash recovery (flushed temp file, file cut
- * short, garbage), retention by age and size, hf_store_files, errors.
+ * short, garbage, a busy file between flushes), retention by age and
+ * size, hf_store_files, errors.
  * One line per check; exit status 0 when all pass. */
 #include <errno.h>
 #include <fcntl.h>
@@ -109,9 +110,13 @@ rm_rf(const char *path)
     }
 }
 
-/* Files under path whose name ends with suffix (not under .damaged). */
+struct exp;
+static int read_recs(const char *path, struct exp *out, int max, int *rc);
+
+/* Files under path whose name ends with suffix (not under .damaged);
+ * records (if not NULL) adds up the flow records they hold. */
 static int
-count_files(const char *path, const char *suffix)
+files_under(const char *path, const char *suffix, uint64_t *records)
 {
     GDir *d = g_dir_open(path, 0, NULL);
     const char *n;
@@ -121,15 +126,23 @@ count_files(const char *path, const char *suffix)
         char *c = g_build_filename(path, n, NULL);
         if (g_file_test(c, G_FILE_TEST_IS_DIR)) {
             if (strcmp(n, ".damaged") != 0)
-                count += count_files(c, suffix);
+                count += files_under(c, suffix, records);
         } else if (g_str_has_suffix(n, suffix)) {
             count++;
+            if (records)
+                *records += (uint64_t)MAX(read_recs(c, NULL, 0, NULL), 0);
         }
         g_free(c);
     }
     if (d)
         g_dir_close(d);
     return count;
+}
+
+static int
+count_files(const char *path, const char *suffix)
+{
+    return files_under(path, suffix, NULL);
 }
 
 static bool
@@ -298,15 +311,14 @@ read_recs(const char *path, struct exp *out, int max, int *rc)
 static bool
 file_has(const char *path, const struct exp *want, int n)
 {
-    struct exp got[64];
-    int rc, m = read_recs(path, got, 64, &rc);
+    struct exp *got = g_new(struct exp, n);
+    int rc, m = read_recs(path, got, n, &rc);
+    bool same = m == n && rc == 0;
 
-    if (m != n || rc != 0)
-        return false;
-    for (int i = 0; i < n; i++)
-        if (!rec_equal(&got[i].r, &want[i].r))
-            return false;
-    return true;
+    for (int i = 0; same && i < n; i++)
+        same = rec_equal(&got[i].r, &want[i].r);
+    g_free(got);
+    return same;
 }
 
 /* Offsets of the IPFIX messages of a file; returns their count. */
@@ -610,6 +622,133 @@ test_recover_exit(void)
     hf_store_close(s);
 out:
     rm_rf(dir);
+    g_free(dir);
+    g_free(tmp);
+    g_free(fin);
+}
+
+/* A busy slot file: past its first MiB the store writes it from a buffer
+ * of its own in page-aligned pieces (store_writer.c).  Each flush reads
+ * back whole, a process that dies between flushes leaves a file whose
+ * flushed records recovery keeps, and writes past a file size limit fail,
+ * counted, leaving the records the store counts as stored. */
+#define BUSY_RECORDS 20000      /* about 3 MiB with the strings */
+#define BUSY_FLUSH_AT 12000
+#define BUSY_LIMIT (2 << 20)    /* a file size limit past the first MiB */
+
+static void
+test_busy_file(void)
+{
+    char *dir = scratch("busy");
+    char *tmp = slot_file(dir, "busy", S0, true, 0);
+    char *fin = slot_file(dir, "busy", S0, false, 0);
+    struct exp *x = g_new(struct exp, BUSY_RECORDS);
+    struct hf_store *s;
+    struct hf_store_stats st;
+    bool added = true;
+    int status = -1;
+    pid_t pid;
+
+    for (int i = 0; i < BUSY_RECORDS; i++)
+        make_rec(&x[i], (unsigned)i, (unsigned)i % 4);
+    s = open_store(dir, 0, 0);
+    if (!s)
+        goto out;
+    for (int i = 0; i < BUSY_RECORDS; i++) {
+        added &= hf_store_add(s, "busy", &x[i].r, S0 + 1000, NULL);
+        if (i + 1 == BUSY_FLUSH_AT || i + 1 == BUSY_FLUSH_AT + 1) {
+            hf_store_flush(s);
+            CHECK(file_has(tmp, x, i + 1), "busy file flushed after %d records "
+                  "(%" G_GUINT64_FORMAT " bytes) reads back those records", i + 1,
+                  file_size(tmp));
+        }
+    }
+    CHECK(added, "%d records added to one slot", BUSY_RECORDS);
+    hf_store_close(s);
+    CHECK(file_size(fin) > (2u << 20) && file_has(fin, x, BUSY_RECORDS),
+          "the completed busy file (%" G_GUINT64_FORMAT " bytes) reads back its "
+          "%d records", file_size(fin), BUSY_RECORDS);
+    rm_rf(dir);
+
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        s = open_store(dir, 0, 0);
+        if (!s)
+            _exit(2);
+        for (int i = 0; i < BUSY_RECORDS; i++) {
+            if (!hf_store_add(s, "busy", &x[i].r, S0 + 1000, NULL))
+                _exit(3);
+            if (i + 1 == BUSY_FLUSH_AT)
+                hf_store_flush(s);
+        }
+        _exit(0);       /* the records after the flush: some written, not all */
+    }
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "child wrote %d records to a busy file, flushed after %d, _exit",
+          BUSY_RECORDS, BUSY_FLUSH_AT);
+    s = open_store(dir, 0, 0);
+    if (!s)
+        goto out;
+    st = hf_store_stats(s);
+    int rc, n = read_recs(fin, NULL, 0, &rc);
+    struct exp *got = g_new(struct exp, BUSY_FLUSH_AT);
+    bool same = read_recs(fin, got, BUSY_FLUSH_AT, NULL) >= BUSY_FLUSH_AT;
+    for (int i = 0; same && i < BUSY_FLUSH_AT; i++)
+        same = rec_equal(&got[i].r, &x[i].r);
+    g_free(got);
+    CHECK(st.files_recovered == 1 && st.records_recovered == (uint64_t)n
+          && n >= BUSY_FLUSH_AT && n < BUSY_RECORDS && rc == 0 && same,
+          "recovered: the %d flushed records and %d more in whole messages, of the "
+          "%d written (got %d records)", BUSY_FLUSH_AT, n - BUSY_FLUSH_AT,
+          BUSY_RECORDS, n);
+    hf_store_close(s);
+    rm_rf(dir);
+
+    /* the file size limit hit while the buffer is in use: the writes fail
+     * and are counted, and the files hold exactly the records the store
+     * says it stored */
+    int fds[2];
+    uint64_t stored = 0, in_files = 0;
+    if (pipe(fds) != 0)
+        goto out;
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        struct rlimit rl = { BUSY_LIMIT, BUSY_LIMIT };
+        signal(SIGXFSZ, SIG_IGN);
+        s = open_store(dir, 0, 0);
+        if (!s || setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(2);
+        for (int i = 0; i < BUSY_RECORDS; i++) {
+            hf_store_add(s, "busy", &x[i].r, S0 + 1000, NULL);
+            if (i % 1000 == 999)
+                hf_store_flush(s);
+        }
+        hf_store_rotate(s, UINT64_MAX);     /* completes the slot, as a stop does */
+        st = hf_store_stats(s);
+        hf_store_close(s);
+        _exit(write(fds[1], &st, sizeof(st)) == sizeof(st) ? 0 : 4);
+    }
+    close(fds[1]);
+    memset(&st, 0, sizeof(st));
+    bool got_stats = read(fds[0], &st, sizeof(st)) == sizeof(st);
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    stored = st.records;
+    s = open_store(dir, 0, 0);          /* recovers what the failure left */
+    hf_store_close(s);
+    files_under(dir, ".ipfix", &in_files);
+    CHECK(got_stats && WIFEXITED(status) && WEXITSTATUS(status) == 0 && st.write_errors > 0
+          && st.records_write_failed > 0 && stored > BUSY_FLUSH_AT / 2 && in_files == stored,
+          "busy file past a %d-byte file size limit: %" G_GUINT64_FORMAT " write errors, %"
+          G_GUINT64_FORMAT " records lost with them, %" G_GUINT64_FORMAT " stored, %"
+          G_GUINT64_FORMAT " in the files", BUSY_LIMIT, st.write_errors,
+          st.records_write_failed, stored, in_files);
+out:
+    rm_rf(dir);
+    g_free(x);
     g_free(dir);
     g_free(tmp);
     g_free(fin);
@@ -1440,6 +1579,7 @@ main(void)
     test_stats_and_names();
     test_no_overwrite();
     test_recover_exit();
+    test_busy_file();
     test_recover_kill();
     test_recover_truncated();
     test_recover_garbage();
