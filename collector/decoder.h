@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <glib.h>
 #include "flow_record.h"
+#include "hash.h"
 
 /* An exporter's transport session. */
 struct hf_exporter_id {
@@ -36,13 +37,13 @@ struct hf_exporter_id {
 #define HF_VERSION_SFLOW 0x85
 
 /* h with the exporter's address folded in: the address part of the hashes
- * over struct hf_exporter_id (each adds the fields its equality compares). */
+ * over struct hf_exporter_id (each adds the fields its equality compares).
+ * Seeded: anyone can spoof a source, and addresses aimed at one bucket
+ * would make every datagram's lookup walk them all. */
 static inline guint
 hf_exporter_addr_hash(const struct hf_exporter_id *id, guint h)
 {
-    for (int i = 0; i < 16; i++)
-        h = h * 31 + id->addr[i];
-    return h;
+    return hf_addr16_hash(id->addr, h);
 }
 
 enum hf_malformed {

@@ -21,12 +21,7 @@
 static guint
 addr_hash(gconstpointer p)
 {
-    const uint8_t *a = p;
-    guint h = 0;
-
-    for (int i = 0; i < 16; i++)
-        h = h * 31 + a[i];
-    return h;
+    return hf_addr16_hash(p, 0);
 }
 
 static gboolean

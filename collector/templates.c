@@ -14,10 +14,9 @@ static guint
 key_hash(gconstpointer p)
 {
     const struct hf_tmpl_key *k = p;
-    guint h = k->domain * 2654435761u ^ k->tid * 40503u ^ k->port ^ (guint)k->version << 24;
-    for (int i = 0; i < 16; i++)
-        h = h * 31 + k->addr[i];
-    return h;
+
+    return hf_addr16_hash(k->addr, (uint64_t)k->domain << 32 ^ (uint64_t)k->tid << 16
+                                   ^ k->port ^ (uint64_t)k->version << 56);
 }
 
 static gboolean

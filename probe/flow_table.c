@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <glib.h>
 
 #include "flow_record.h"
@@ -29,8 +28,8 @@ struct hf_flow_table {
     uint32_t free_head;      /* freed entries, linked by hash_next */
     uint32_t *buckets;
     uint32_t bucket_mask;
-    uint64_t seed;           /* random per table: crafted tuples cannot aim
-                              * at one bucket without knowing it */
+    uint64_t seed;           /* hf_hash_seed(): crafted tuples cannot aim at
+                              * one bucket without knowing it */
     struct hf_queue open, closing;
     uint64_t next_scan_us;   /* packet time of the next expiry scan */
     struct hf_flow_stats stats;
@@ -181,8 +180,7 @@ hf_flow_table_new(const struct hf_flow_config *cfg, hf_flow_emit_fn emit,
     t->free_head = NONE;
     t->open.head = t->open.tail = NONE;
     t->closing.head = t->closing.tail = NONE;
-    if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != (ssize_t)sizeof(t->seed))
-        t->seed = (uint64_t)g_random_int() << 32 | g_random_int();
+    t->seed = hf_hash_seed();
     rehash(t, (uint32_t)1 << g_bit_storage(t->capacity));
     return t;
 }

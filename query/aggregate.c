@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 
 #include "flow_rules.h"
 #include "hash.h"
@@ -65,6 +64,7 @@ struct hf_agg {
     struct hf_agg *narrow;
     GStringChunk *wide;
     int addr_src[2];            /* per side, hf_keys_addr_src() */
+    uint64_t seed;              /* hf_hash_seed(): the same in every table */
     GHashTable *flows_over;     /* narrow: entry index -> its flows past 32 bits */
     /* keys of one or two bytes (protocol, a port): sums in an array
      * indexed by the key, no hashing; put into the table when it is read */
@@ -154,31 +154,17 @@ table_free(void *p, size_t size)
         munmap(p, size);
 }
 
-/* Random per process (the tables of one query share it): keys are what
- * the records say, and records can be forged, so their slots must not be
- * predictable (a run of keys aimed at one slot would make every lookup
- * walk it). */
-static uint64_t hash_seed;
-
-static gpointer
-seed_init(gpointer unused)
-{
-    (void)unused;
-    if (getrandom(&hash_seed, sizeof(hash_seed), GRND_NONBLOCK) != (ssize_t)sizeof(hash_seed))
-        hash_seed = (uint64_t)g_random_int() << 32 | g_random_int();
-    return NULL;
-}
-
-/* Each 8-byte word, mixed with the seed, times its own odd constant,
- * summed, then one finalizer: the multiplications run side by side, where
- * a finalizer per word would chain them (keys are short: an address is 17
- * bytes). */
+/* Each 8-byte word, mixed with the seed (hf_hash_seed(): keys are what
+ * the records say, and records can be forged), times its own odd
+ * constant, summed, then one finalizer: the multiplications run side by
+ * side, where a finalizer per word would chain them (keys are short: an
+ * address is 17 bytes). */
 static inline __attribute__((always_inline)) uint32_t
-key_hash(const uint8_t *p, size_t len)
+key_hash(uint64_t seed, const uint8_t *p, size_t len)
 {
     static const uint64_t k[4] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
                                    0x165667b19e3779f9ULL, 0xd6e8feb86659fd93ULL };
-    uint64_t h = len * 0x27d4eb2f165667c5ULL, seed = hash_seed;
+    uint64_t h = len * 0x27d4eb2f165667c5ULL;
     unsigned i = 0;
 
     for (; len >= 8; len -= 8, p += 8, i++) {
@@ -279,6 +265,7 @@ agg_new(const struct hf_key *keys, unsigned n, size_t fixed)
     memcpy(a->keys, keys, n * sizeof(*keys));
     a->n = n;
     a->either = hf_keys_either_side(keys, n);
+    a->seed = hf_hash_seed();
     for (int side = 0; side < 2; side++)
         a->addr_src[side] = hf_keys_addr_src(keys, n, side);
     a->fixed = fixed;
@@ -300,9 +287,6 @@ direct_size(const struct hf_agg *a)
 struct hf_agg *
 hf_agg_new(const struct hf_key *keys, unsigned n)
 {
-    static GOnce seeded = G_ONCE_INIT;
-
-    g_once(&seeded, seed_init, NULL);
     struct hf_agg *a = agg_new(keys, n, hf_keys_fixed_width(keys, n));
 
     if (a->fixed == 1 || a->fixed == 2) {
@@ -400,7 +384,7 @@ grow(struct hf_agg *a)
         if (i < a->count) {
             size_t len;
             const uint8_t *k = entry_key(a, entry_at(a, i), &len);
-            hashes[i % GROW_AHEAD] = key_hash(k, len);
+            hashes[i % GROW_AHEAD] = key_hash(a->seed, k, len);
             __builtin_prefetch(&slots[hashes[i % GROW_AHEAD] & mask], 1);
         }
     }
@@ -630,7 +614,7 @@ side_key(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *e
         memcpy(k, whole + 1, NARROW_KEY);
         *t = a->narrow;
         *len = NARROW_KEY;
-        return key_hash(k, NARROW_KEY);
+        return key_hash(a->seed, k, NARROW_KEY);
     }
     *len = src >= 0 ? (size_t)(hf_key_put_addr(k, r, src) - k)
                     : hf_keys_encode(a->keys, a->n, r, env, side, k);
@@ -639,9 +623,9 @@ side_key(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *e
         memmove(k, k + 1, NARROW_KEY);      /* the address; its family implied */
         *t = a->narrow;
         *len = NARROW_KEY;
-        return key_hash(k, NARROW_KEY);     /* a constant length: no loop */
+        return key_hash(a->seed, k, NARROW_KEY);     /* a constant length: no loop */
     }
-    return key_hash(k, *len);
+    return key_hash(a->seed, k, *len);
 }
 
 /* A direct array's share of a record (keys of one or two bytes). */
@@ -777,7 +761,7 @@ direct_spill(struct hf_agg *a)
             p->key[1] = (uint8_t)i;
         }
         p->len = (uint16_t)a->fixed;
-        p->hash = key_hash(p->key, a->fixed);
+        p->hash = key_hash(a->seed, p->key, a->fixed);
         p->sums = direct[i];
         ring_put(a, p);
     }
@@ -845,7 +829,7 @@ hf_agg_merge(struct hf_agg *into, struct hf_agg *from)
 
         memcpy(p->key, k, len);
         p->len = (uint16_t)len;
-        p->hash = key_hash(k, len);
+        p->hash = key_hash(into->seed, k, len);
         p->sums = entry_sums(from, i, e);
         ring_put(into, p);
         /* a block merged is a block given back */
