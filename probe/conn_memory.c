@@ -22,14 +22,12 @@ struct hf_conn_memory {
     uint64_t keep_us;
 };
 
-/* Ports and addresses are the sender's to choose: a seed drawn at start
+/* Ports and addresses are the sender's to choose: the process's seed
  * keeps them from aiming at one run of slots. */
-static uint64_t hash_seed;
-
 static uint32_t
 key_hash(const struct hf_flow_key *p)
 {
-    uint64_t h = hash_seed, w;       /* 44-byte key: five words and a tail */
+    uint64_t h = hf_hash_seed(), w;  /* 44-byte key: five words and a tail */
     for (int i = 0; i < 5; i++) {
         memcpy(&w, (const uint8_t *)p + 8 * i, 8);
         h = hf_mix64(h ^ w);
@@ -60,8 +58,6 @@ hf_conn_memory_new(uint32_t max_entries, uint64_t keep_us)
     struct hf_conn_memory *m = g_new0(struct hf_conn_memory, 1);
 
     hf_oa_init(&m->index);
-    while (!hash_seed)
-        hash_seed = (uint64_t)g_random_int() << 32 | g_random_int();
     g_queue_init(&m->lru);
     m->max_entries = max_entries ? max_entries : 1;
     m->keep_us = keep_us;

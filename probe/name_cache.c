@@ -59,15 +59,13 @@ entry_bytes(const struct hf_name *name)
 
 /* ---- keys -------------------------------------------------------------- */
 
-/* Answered addresses are chosen by whoever sends DNS responses: a seed
- * drawn at start keeps them from aiming at one hash chain. */
-static uint64_t hash_seed;
-
+/* Answered addresses are chosen by whoever sends DNS responses: the
+ * process's seed keeps them from aiming at one hash chain. */
 static uint32_t
 key_hash(const struct key *k)
 {
     const uint8_t *b = (const uint8_t *)k;
-    uint64_t h = hash_seed, w;
+    uint64_t h = hf_hash_seed(), w;
 
     for (size_t i = 0; i < sizeof(struct key); i += 8) {
         memcpy(&w, b + i, 8);
@@ -242,8 +240,6 @@ hf_name_cache_new(const struct hf_name_cache_config *cfg)
         c->cfg.max_bytes = DEFAULT_MAX_BYTES;
     if (c->cfg.ttl_ceiling_s < c->cfg.ttl_floor_s)
         c->cfg.ttl_ceiling_s = c->cfg.ttl_floor_s;
-    while (!hash_seed)
-        hash_seed = (uint64_t)g_random_int() << 32 | g_random_int();
     hf_oa_init(&c->index);
     return c;
 }
