@@ -21,21 +21,41 @@ over_share(const struct hf_query_worker *w)
     return n > w->max_groups;
 }
 
+/* True when r's name is on the ignore list. */
+static bool
+name_ignored(const struct hf_query *q, const hf_flow_record_t *r)
+{
+    uint8_t name_source;
+    const fbVarfield_t *name = hf_flow_name(r, &name_source);
+
+    return name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len);
+}
+
+/* What the keys read besides a record from source, received by collector
+ * (NULL: the query's, else this host). */
+static struct hf_key_env
+key_env(const struct hf_query *q, const char *source, const char *collector)
+{
+    return (struct hf_key_env){ source, q->names,
+                                collector ? collector
+                                          : q->collector ? q->collector : g_get_host_name() };
+}
+
+/* Memory follows the groups: past its share, every reader stops. */
+static void
+check_groups(struct hf_query_worker *w)
+{
+    if (w->max_groups && over_share(w))
+        g_atomic_int_compare_and_exchange(&w->stop->flag, 0, HF_QUERY_STOP_GROUPS);
+}
+
 void
 hf_query_worker_take(struct hf_query_worker *w, const hf_flow_record_t *r, const char *source,
                      const char *collector, const struct hf_sums *sums)
 {
     const struct hf_query *q = w->q;
-    bool ignored = false;
-
-    if (w->any_hide) {
-        uint8_t name_source;
-        const fbVarfield_t *name = hf_flow_name(r, &name_source);
-        ignored = name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len);
-    }
-    struct hf_key_env kenv = { source, q->names,
-                               collector ? collector
-                                         : q->collector ? q->collector : g_get_host_name() };
+    bool ignored = w->any_hide && name_ignored(q, r);
+    struct hf_key_env kenv = key_env(q, source, collector);
     struct hf_sums own = { 0 };
     if (!sums) {
         hf_sums_add_record(&own, r);
@@ -53,9 +73,7 @@ hf_query_worker_take(struct hf_query_worker *w, const hf_flow_record_t *r, const
         else if (!r->deltaFlowCount)
             hf_convs_add(w->convs, r, source);
     }
-    /* memory follows the groups: past the share, every reader stops */
-    if (w->max_groups && over_share(w))
-        g_atomic_int_compare_and_exchange(&w->stop->flag, 0, HF_QUERY_STOP_GROUPS);
+    check_groups(w);
 }
 
 /* Records are taken in two steps: which are wanted, from the few fields
@@ -87,13 +105,9 @@ on_select(void *ctx, const hf_flow_record_t *recs, uint32_t n, uint32_t *keep,
             continue;
         if (w->filter && !hf_filter_match(w->filter, r, &env))
             continue;
-        if (one && w->hide_ignored) {
-            uint8_t name_source;
-            const fbVarfield_t *name = hf_flow_name(r, &name_source);
-            if (name->len && hf_names_ignored(q->names, (const char *)name->buf, name->len)) {
-                w->ignored += w->counts_records;
-                continue;
-            }
+        if (one && w->hide_ignored && name_ignored(q, r)) {
+            w->ignored += w->counts_records;
+            continue;
         }
         if (one)
             w->matched += w->counts_records;
@@ -116,8 +130,7 @@ on_take(void *ctx, const hf_flow_record_t *recs, const uint32_t *keep, uint32_t 
             hf_query_worker_take(w, &recs[keep[i]], f->source, NULL, NULL);
         return;
     }
-    struct hf_key_env kenv = { f->source, q->names,
-                               q->collector ? q->collector : g_get_host_name() };
+    struct hf_key_env kenv = key_env(q, f->source, NULL);
     const hf_flow_record_t *take[BATCH];
     struct hf_sums sums[BATCH];
 
@@ -132,8 +145,7 @@ on_take(void *ctx, const hf_flow_record_t *recs, const uint32_t *keep, uint32_t 
             hf_agg_add_sums(w->agg, take[0], &kenv, &sums[0]);
         else
             hf_agg_add_batch(w->agg, take, sums, m, &kenv);
-        if (w->max_groups && over_share(w))
-            g_atomic_int_compare_and_exchange(&w->stop->flag, 0, HF_QUERY_STOP_GROUPS);
+        check_groups(w);
     }
 }
 
