@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "ip_frag.h"
+#include "hash.h"
 
 #define NO_ENTRY UINT32_MAX
 
@@ -37,7 +38,7 @@ struct hf_frag_table {
     uint32_t free_list;    /* returned entries, chained through .newer */
     uint32_t oldest, newest;
     uint64_t timeout_us;
-    uint32_t seed;         /* per table: crafted ids cannot aim at a bucket */
+    uint32_t seed;         /* hf_hash_seed(): crafted ids cannot aim at a bucket */
     struct hf_frag_stats stats;
 };
 
@@ -172,7 +173,7 @@ struct hf_frag_table *hf_frag_new(uint32_t max_entries, uint64_t timeout_us)
     t->max_entries = max_entries;
     t->free_list = t->oldest = t->newest = NO_ENTRY;
     t->timeout_us = timeout_us;
-    t->seed = g_random_int();
+    t->seed = (uint32_t)hf_hash_seed();
     return t;
 }
 
