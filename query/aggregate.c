@@ -612,20 +612,18 @@ side_key(struct hf_agg *a, const hf_flow_record_t *r, const struct hf_key_env *e
         uint64_t w = hf_key_addr4_word(src ? r->sourceIPv4Address : r->destinationIPv4Address);
         memcpy(whole, &w, sizeof(w));
         memcpy(k, whole + 1, NARROW_KEY);
-        *t = a->narrow;
-        *len = NARROW_KEY;
-        return key_hash(a->seed, k, NARROW_KEY);
-    }
-    *len = src >= 0 ? (size_t)(hf_key_put_addr(k, r, src) - k)
-                    : hf_keys_encode(a->keys, a->n, r, env, side, k);
-    *t = a;
-    if (a->narrow && k[0] == 4) {
+    } else {
+        *len = src >= 0 ? (size_t)(hf_key_put_addr(k, r, src) - k)
+                        : hf_keys_encode(a->keys, a->n, r, env, side, k);
+        if (!a->narrow || k[0] != 4) {
+            *t = a;
+            return key_hash(a->seed, k, *len);
+        }
         memmove(k, k + 1, NARROW_KEY);      /* the address; its family implied */
-        *t = a->narrow;
-        *len = NARROW_KEY;
-        return key_hash(a->seed, k, NARROW_KEY);     /* a constant length: no loop */
     }
-    return key_hash(a->seed, k, *len);
+    *t = a->narrow;
+    *len = NARROW_KEY;
+    return key_hash(a->seed, k, NARROW_KEY);     /* a constant length: no loop */
 }
 
 /* A direct array's share of a record (keys of one or two bytes). */
