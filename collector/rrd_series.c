@@ -31,7 +31,7 @@ struct hf_rrd_series {
      * slot, so most skip the name check and the lookups.  Keyed by the
      * interned name; dropped whenever an open slot goes. */
     const char *last_source;
-    uint64_t last_start;
+    uint64_t last_from_ms, last_to_ms;  /* its slot, in ms: no division */
     struct hf_rrd_sums *last_sums;
 };
 
@@ -90,12 +90,17 @@ hf_rrd_sums_add(struct hf_rrd_sums *sums, const struct hf_rrd_profile_def *profi
     unsigned c = hf_rrd_proto_class(rec->protocolIdentifier);
     uint64_t scale = hf_flow_scale(rec), flows = hf_flow_count(rec);
     struct hf_filter_env env = { .source = source };
-
-    hf_filter_env_names(&env, names);
+    bool env_set = false;       /* "live" alone (the usual) needs none */
 
     for (unsigned i = 0; i < n; i++) {
-        if (profiles[i].filter && !hf_filter_match(profiles[i].filter, rec, &env))
-            continue;
+        if (profiles[i].filter) {
+            if (!env_set) {
+                hf_filter_env_names(&env, names);
+                env_set = true;
+            }
+            if (!hf_filter_match(profiles[i].filter, rec, &env))
+                continue;
+        }
         sums[i].flows[c] += flows;
         sums[i].packets[c] += rec->packetDeltaCount * scale;
         sums[i].bytes[c] += rec->octetDeltaCount * scale;
@@ -106,14 +111,15 @@ void
 hf_rrd_series_add(struct hf_rrd_series *s, const char *source,
                   const hf_flow_record_t *rec, uint64_t now_ms)
 {
+    if (s->last_sums && source == s->last_source && now_ms >= s->last_from_ms
+        && now_ms < s->last_to_ms) {
+        hf_rrd_sums_add(s->last_sums, s->profiles, s->n, s->names, source, rec);
+        return;
+    }
     uint64_t start = slot_of(s, now_ms);
 
     if (start < s->next_flush) {
         s->late++;
-        return;
-    }
-    if (s->last_sums && source == s->last_source && start == s->last_start) {
-        hf_rrd_sums_add(s->last_sums, s->profiles, s->n, s->names, source, rec);
         return;
     }
     if (!hf_rrd_name_ok(source) || strcmp(source, HF_RRD_TOTAL) == 0)
@@ -144,7 +150,8 @@ hf_rrd_series_add(struct hf_rrd_series *s, const char *source,
         g_hash_table_insert(o->sources, (gpointer)source, sums);
     }
     s->last_source = source;
-    s->last_start = start;
+    s->last_from_ms = start * 1000;
+    s->last_to_ms = (start + s->step) * 1000;
     s->last_sums = sums;
     hf_rrd_sums_add(sums, s->profiles, s->n, s->names, source, rec);
 }

@@ -63,6 +63,7 @@ slot_new(struct hf_store *s, const char *source, uint64_t start_s)
     sl->source = g_strdup(source);
     sl->interned = g_intern_string(source);
     sl->start_s = start_s;
+    sl->end_ms = (start_s + s->slot_seconds) * 1000;
     store_slot_names(start_s, sl->stamp, ymd);
     sl->dir = g_build_filename(s->dir, source, ymd, NULL);
     return sl;
@@ -248,7 +249,7 @@ hf_store_add(struct hf_store *s, const char *source,
         && (source == sl->interned || strcmp(source, sl->source) == 0)) {
         if (now_ms > s->now_ms)
             s->now_ms = now_ms;
-        if (slot_start(s, now_ms) <= sl->start_s)
+        if (now_ms < sl->end_ms)
             goto append;
     }
     if (!store_source_ok(source)) {

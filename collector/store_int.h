@@ -63,6 +63,8 @@ struct slot {
     const char *interned;       /* g_intern_string(source): callers that
                                  * pass interned names skip the strcmp */
     uint64_t start_s;
+    uint64_t end_ms;            /* (start_s + slot length) in ms: records
+                                 * before it go here, no division asked */
     char stamp[32];
     char *dir;                  /* DIR/SOURCE/YYYY/MM/DD */
     struct writer w;            /* w.fp == NULL: failed (or not open) */
