@@ -30,6 +30,9 @@ struct hf_flow_encoder {
  * offsets follow from the lengths. */
 G_STATIC_ASSERT(offsetof(hf_flow_record_t, hostflowHostname) == 128);
 G_STATIC_ASSERT(sizeof(hf_flow_record_t) == 128 + 6 * sizeof(fbVarfield_t));
+/* hf_flow_encode() reads a run's last word whole: past the fixed part,
+ * it stays in the record */
+G_STATIC_ASSERT(sizeof(hf_flow_record_t) >= HF_FLOW_FIXED_LEN + 7);
 
 /* The fixed-length fields as IPFIX encodes them: integers of 2, 4 and 8
  * bytes big-endian (make_plan() checks that the information model has
@@ -156,7 +159,12 @@ hf_flow_encode(const struct hf_flow_encoder *e, uint16_t tid,
 
     big_endian_image(rec, &be);
     for (unsigned i = 0; i < p->nruns; i++) {
-        memcpy(out, img + p->runs[i].off, p->runs[i].len);
+        /* whole words, inlined (a memcpy of a length known only here is a
+         * libc call a run); the last may spill past the run, into what
+         * the next run, the strings or the caller's slack take */
+        const uint8_t *from = img + p->runs[i].off;
+        for (unsigned k = 0; k < p->runs[i].len; k += 8)
+            memcpy(out + k, from + k, 8);
         out += p->runs[i].len;
     }
     for (unsigned i = 0; i < p->nvar; i++) {

@@ -32,7 +32,9 @@ bool hf_flow_encode_size(const struct hf_flow_encoder *e,
                          size_t *len, size_t *min_len);
 
 /* Writes rec in template tid's layout at out (len bytes, as
- * hf_flow_encode_size() said). */
+ * hf_flow_encode_size() said); up to HF_FLOW_ENCODE_SLACK bytes after
+ * them may be written over too. */
+#define HF_FLOW_ENCODE_SLACK 8
 void hf_flow_encode(const struct hf_flow_encoder *e, uint16_t tid,
                     const hf_flow_record_t *rec, uint8_t *out);
 

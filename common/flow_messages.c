@@ -42,7 +42,7 @@ hf_flow_messages_new_to(const struct hf_flow_encoder *enc, size_t max_len,
                         uint32_t domain)
 {
     g_assert(max_len > MSG_HDR + SET_HDR && max_len <= 65535);
-    struct hf_flow_messages *m = g_malloc0(sizeof(*m) + max_len);
+    struct hf_flow_messages *m = g_malloc0(sizeof(*m) + max_len + HF_FLOW_ENCODE_SLACK);
 
     m->enc = enc;
     m->write = write;

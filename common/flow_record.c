@@ -49,23 +49,6 @@ hf_flow_template(fbInfoModel_t *model, uint32_t flags, GError **err)
     return tmpl;
 }
 
-uint32_t
-hf_flow_template_flags(const hf_flow_record_t *rec)
-{
-    uint32_t flags = rec->ipVersion == 6 ? HF_TMPL_V6 : HF_TMPL_V4;
-
-    if (rec->samplingPacketInterval > 1)
-        flags |= HF_TMPL_SAMPLED;
-    if (rec->hostflowNameSource != HF_NAME_NONE || rec->applicationName.len
-        || rec->hostflowHostname.len || rec->hostflowDnsName.len
-        || rec->httpRequestHost.len || rec->sslServerNameNtop.len
-        || rec->dnsQueryNtop.len)
-        flags |= HF_TMPL_NAMES | HF_TMPL_NAMESRC;
-    if (rec->deltaFlowCount)
-        flags |= HF_TMPL_FLOWS;
-    return flags;
-}
-
 const uint32_t hf_flow_variants[HF_FLOW_VARIANTS] = {
     HF_TMPL_V4, HF_TMPL_V6,
     HF_TMPL_V4 | HF_TMPL_NAMES | HF_TMPL_NAMESRC,
@@ -75,12 +58,3 @@ const uint32_t hf_flow_variants[HF_FLOW_VARIANTS] = {
     HF_TMPL_V6 | HF_TMPL_NAMES | HF_TMPL_NAMESRC | HF_TMPL_SAMPLED,
 };
 
-uint16_t
-hf_flow_template_id(uint32_t flags)
-{
-    /* index in hf_flow_variants[]: bit 0 family, bit 1 names, bit 2 sampled */
-    unsigned i = ((flags & HF_TMPL_V6) ? 1 : 0) | ((flags & HF_TMPL_NAMES) ? 2 : 0)
-               | ((flags & HF_TMPL_SAMPLED) ? 4 : 0);
-    return (uint16_t)(((flags & HF_TMPL_FLOWS) ? HF_TID_SUMMARY_FIRST
-                                               : HF_TID_FLOW_FIRST) + i);
-}

@@ -111,11 +111,35 @@ extern fbInfoElementSpec_t hf_flow_spec[];
 fbTemplate_t *hf_flow_template(fbInfoModel_t *model, uint32_t flags,
                                GError **err);
 
-/* Flags of the external template that fits this record. */
-uint32_t hf_flow_template_flags(const hf_flow_record_t *rec);
+/* Flags of the external template that fits this record (inline: the
+ * store asks for every record). */
+static inline uint32_t
+hf_flow_template_flags(const hf_flow_record_t *rec)
+{
+    uint32_t flags = rec->ipVersion == 6 ? HF_TMPL_V6 : HF_TMPL_V4;
+
+    if (rec->samplingPacketInterval > 1)
+        flags |= HF_TMPL_SAMPLED;
+    if (rec->hostflowNameSource != HF_NAME_NONE || rec->applicationName.len
+        || rec->hostflowHostname.len || rec->hostflowDnsName.len
+        || rec->httpRequestHost.len || rec->sslServerNameNtop.len
+        || rec->dnsQueryNtop.len)
+        flags |= HF_TMPL_NAMES | HF_TMPL_NAMESRC;
+    if (rec->deltaFlowCount)
+        flags |= HF_TMPL_FLOWS;
+    return flags;
+}
 
 /* Template id of the external template for those flags. */
-uint16_t hf_flow_template_id(uint32_t flags);
+static inline uint16_t
+hf_flow_template_id(uint32_t flags)
+{
+    /* index in hf_flow_variants[]: bit 0 family, bit 1 names, bit 2 sampled */
+    unsigned i = ((flags & HF_TMPL_V6) ? 1 : 0) | ((flags & HF_TMPL_NAMES) ? 2 : 0)
+               | ((flags & HF_TMPL_SAMPLED) ? 4 : 0);
+    return (uint16_t)(((flags & HF_TMPL_FLOWS) ? HF_TID_SUMMARY_FIRST
+                                               : HF_TID_FLOW_FIRST) + i);
+}
 
 /* How many flows a record stands for: 1 for a flow, more for a summary. */
 static inline uint64_t
