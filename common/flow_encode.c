@@ -6,17 +6,22 @@
  * every field as the wire has it, in the record's own layout), one run per
  * stretch of the template's fields that lie side by side there, then the
  * strings.  A loop over one op per field, dispatched by a switch, cost a
- * mispredicted jump a field. */
+ * mispredicted jump a field.  The runs are copied in 8-byte words, listed
+ * once in the plan: a run's last word may spill past it, into what the
+ * next word, the strings or the caller's slack take. */
 struct run {
     uint16_t off;               /* in hf_flow_record_t and its image */
     uint16_t len;
 };
 
+#define MAX_WORDS (HF_FLOW_FIXED_LEN / 8 + 32)
+
 struct plan {
     uint16_t fixed;             /* bytes of the fixed-length fields */
     uint16_t min_len;           /* ...and one length octet per string */
-    uint8_t nruns, nvar;
+    uint8_t nruns, nvar, nwords;
     struct run runs[32];
+    uint8_t word_from[MAX_WORDS], word_to[MAX_WORDS];  /* image -> output */
     uint16_t var_off[8];        /* the strings' fbVarfield_t, in order */
 };
 
@@ -33,6 +38,7 @@ G_STATIC_ASSERT(sizeof(hf_flow_record_t) == 128 + 6 * sizeof(fbVarfield_t));
 /* hf_flow_encode() reads a run's last word whole: past the fixed part,
  * it stays in the record */
 G_STATIC_ASSERT(sizeof(hf_flow_record_t) >= HF_FLOW_FIXED_LEN + 7);
+G_STATIC_ASSERT(HF_FLOW_FIXED_LEN + 8 <= UINT8_MAX);    /* word offsets */
 
 /* The fixed-length fields as IPFIX encodes them: integers of 2, 4 and 8
  * bytes big-endian (make_plan() checks that the information model has
@@ -96,6 +102,15 @@ make_plan(fbInfoModel_t *model, uint32_t flags, struct plan *p, GError **err)
         }
         off += size;
     }
+    unsigned to = 0;
+    for (unsigned i = 0; i < p->nruns; i++) {
+        for (unsigned k = 0; k < p->runs[i].len; k += 8) {
+            g_assert(p->nwords < MAX_WORDS);
+            p->word_from[p->nwords] = (uint8_t)(p->runs[i].off + k);
+            p->word_to[p->nwords++] = (uint8_t)(to + k);
+        }
+        to += p->runs[i].len;
+    }
     return true;
 }
 
@@ -158,15 +173,11 @@ hf_flow_encode(const struct hf_flow_encoder *e, uint16_t tid,
     const uint8_t *img = (const uint8_t *)&be;
 
     big_endian_image(rec, &be);
-    for (unsigned i = 0; i < p->nruns; i++) {
-        /* whole words, inlined (a memcpy of a length known only here is a
-         * libc call a run); the last may spill past the run, into what
-         * the next run, the strings or the caller's slack take */
-        const uint8_t *from = img + p->runs[i].off;
-        for (unsigned k = 0; k < p->runs[i].len; k += 8)
-            memcpy(out + k, from + k, 8);
-        out += p->runs[i].len;
-    }
+    /* inlined words: a memcpy of a length known only here is a libc call */
+    unsigned nwords = p->nwords;    /* not reloaded after each store */
+    for (unsigned i = 0; i < nwords; i++)
+        memcpy(out + p->word_to[i], img + p->word_from[i], 8);
+    out += p->fixed;
     for (unsigned i = 0; i < p->nvar; i++) {
         /* RFC 7011 7: one length octet, or 255 and two */
         const fbVarfield_t *v = varfield(rec, p->var_off[i]);
