@@ -89,12 +89,13 @@ hf_rrd_sums_add(struct hf_rrd_sums *sums, const struct hf_rrd_profile_def *profi
 {
     unsigned c = hf_rrd_proto_class(rec->protocolIdentifier);
     uint64_t scale = hf_flow_scale(rec), flows = hf_flow_count(rec);
-    struct hf_filter_env env = { .source = source };
+    struct hf_filter_env env;
     bool env_set = false;       /* "live" alone (the usual) needs none */
 
     for (unsigned i = 0; i < n; i++) {
         if (profiles[i].filter) {
             if (!env_set) {
+                env = (struct hf_filter_env){ .source = source };
                 hf_filter_env_names(&env, names);
                 env_set = true;
             }

@@ -23,19 +23,4 @@ struct hf_flow_encoder *hf_flow_encoder_new(fbInfoModel_t *model, uint32_t with,
                                             GError **err);
 void hf_flow_encoder_free(struct hf_flow_encoder *e);
 
-/* The external template id for rec, the length of its encoding and the
- * template's shortest record (empty strings); false if the encoder has no
- * template for it (a summary record in a session of flows, or the
- * reverse). */
-bool hf_flow_encode_size(const struct hf_flow_encoder *e,
-                         const hf_flow_record_t *rec, uint16_t *tid,
-                         size_t *len, size_t *min_len);
-
-/* Writes rec in template tid's layout at out (len bytes, as
- * hf_flow_encode_size() said); up to HF_FLOW_ENCODE_SLACK bytes after
- * them may be written over too. */
-#define HF_FLOW_ENCODE_SLACK 8
-void hf_flow_encode(const struct hf_flow_encoder *e, uint16_t tid,
-                    const hf_flow_record_t *rec, uint8_t *out);
-
 #endif

@@ -1,4 +1,5 @@
 #include "flow_messages.h"
+#include "flow_encode_int.h"
 
 #include <errno.h>
 #include <string.h>
