@@ -82,10 +82,11 @@ hf_rrd_series_new(const char *store_dir, uint32_t step, const char *daemon,
     return s;
 }
 
-void
-hf_rrd_sums_add(struct hf_rrd_sums *sums, const struct hf_rrd_profile_def *profiles,
-                unsigned n, const struct hf_names *names, const char *source,
-                const hf_flow_record_t *rec)
+/* Inlined into hf_rrd_series_add(), which adds every stored record. */
+static inline __attribute__((always_inline)) void
+sums_add(struct hf_rrd_sums *sums, const struct hf_rrd_profile_def *profiles,
+         unsigned n, const struct hf_names *names, const char *source,
+         const hf_flow_record_t *rec)
 {
     unsigned c = hf_rrd_proto_class(rec->protocolIdentifier);
     uint64_t scale = hf_flow_scale(rec), flows = hf_flow_count(rec);
@@ -109,12 +110,20 @@ hf_rrd_sums_add(struct hf_rrd_sums *sums, const struct hf_rrd_profile_def *profi
 }
 
 void
+hf_rrd_sums_add(struct hf_rrd_sums *sums, const struct hf_rrd_profile_def *profiles,
+                unsigned n, const struct hf_names *names, const char *source,
+                const hf_flow_record_t *rec)
+{
+    sums_add(sums, profiles, n, names, source, rec);
+}
+
+void
 hf_rrd_series_add(struct hf_rrd_series *s, const char *source,
                   const hf_flow_record_t *rec, uint64_t now_ms)
 {
     if (s->last_sums && source == s->last_source && now_ms >= s->last_from_ms
         && now_ms < s->last_to_ms) {
-        hf_rrd_sums_add(s->last_sums, s->profiles, s->n, s->names, source, rec);
+        sums_add(s->last_sums, s->profiles, s->n, s->names, source, rec);
         return;
     }
     uint64_t start = slot_of(s, now_ms);
@@ -154,7 +163,7 @@ hf_rrd_series_add(struct hf_rrd_series *s, const char *source,
     s->last_from_ms = start * 1000;
     s->last_to_ms = (start + s->step) * 1000;
     s->last_sums = sums;
-    hf_rrd_sums_add(sums, s->profiles, s->n, s->names, source, rec);
+    sums_add(sums, s->profiles, s->n, s->names, source, rec);
 }
 
 static void

@@ -236,22 +236,36 @@ refuse(struct hf_store *s, GError *e, GError **err)
     return false;
 }
 
-bool
-hf_store_add(struct hf_store *s, const char *source,
-             const hf_flow_record_t *rec, uint64_t now_ms, GError **err)
+/* rec into the open slot sl. */
+static bool
+append(struct hf_store *s, struct slot *sl, const hf_flow_record_t *rec, GError **err)
+{
+    GError *e = NULL;
+
+    if (!store_writer_add(&sl->w, rec, &e)) {
+        /* a record no template fits is refused alone; a failed write
+         * fails the slot */
+        if (e->domain == FB_ERROR_DOMAIN)
+            return refuse(s, e, err);
+        slot_fail(s, sl, e);
+        g_propagate_error(err, e);
+        return false;
+    }
+    sl->pending++;
+    s->st.records_buffered++;
+    return true;
+}
+
+/* A record whose slot is not the last record's: another source, a slot
+ * that has ended, a failed one. */
+static bool
+add_to_other_slot(struct hf_store *s, const char *source, const hf_flow_record_t *rec,
+                  uint64_t now_ms, GError **err)
 {
     struct slot *sl;
     uint64_t start;
     GError *e = NULL;
 
-    sl = s->last_slot;
-    if (sl && !sl->failed
-        && (source == sl->interned || strcmp(source, sl->source) == 0)) {
-        if (now_ms > s->now_ms)
-            s->now_ms = now_ms;
-        if (now_ms < sl->end_ms)
-            goto append;
-    }
     if (!store_source_ok(source)) {
         store_set_source_error(&e, source);
         return refuse(s, e, err);
@@ -284,19 +298,23 @@ hf_store_add(struct hf_store *s, const char *source,
             return false;
     }
     s->last_slot = sl;
-append:
-    if (!store_writer_add(&sl->w, rec, &e)) {
-        /* a record no template fits is refused alone; a failed write
-         * fails the slot */
-        if (e->domain == FB_ERROR_DOMAIN)
-            return refuse(s, e, err);
-        slot_fail(s, sl, e);
-        g_propagate_error(err, e);
-        return false;
+    return append(s, sl, rec, err);
+}
+
+bool
+hf_store_add(struct hf_store *s, const char *source,
+             const hf_flow_record_t *rec, uint64_t now_ms, GError **err)
+{
+    struct slot *sl = s->last_slot;
+
+    /* records come in runs per exporter: most go to the last one's slot */
+    if (sl && !sl->failed && now_ms < sl->end_ms
+        && (source == sl->interned || strcmp(source, sl->source) == 0)) {
+        if (now_ms > s->now_ms)
+            s->now_ms = now_ms;
+        return append(s, sl, rec, err);
     }
-    sl->pending++;
-    s->st.records_buffered++;
-    return true;
+    return add_to_other_slot(s, source, rec, now_ms, err);
 }
 
 void

@@ -159,8 +159,16 @@ gint store_entry_cmp(gconstpointer a, gconstpointer b);
 bool store_writer_open(struct hf_store *s, struct writer *w,
                        const char *dirpath, const char *stamp, const char *ext,
                        uint32_t extime, GError **err);
-bool store_writer_add(struct writer *w, const hf_flow_record_t *rec,
-                      GError **err);
+/* Inline: the store adds every record through it. */
+static inline bool
+store_writer_add(struct writer *w, const hf_flow_record_t *rec, GError **err)
+{
+    if (!hf_flow_messages_add(w->msgs, rec, err)) {
+        g_prefix_error(err, "%s: ", w->path);
+        return false;
+    }
+    return true;
+}
 bool store_writer_flush(struct writer *w, GError **err);
 
 /* Writes out, syncs and closes; the writer is closed either way. */

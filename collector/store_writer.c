@@ -181,16 +181,6 @@ fail:
 }
 
 bool
-store_writer_add(struct writer *w, const hf_flow_record_t *rec, GError **err)
-{
-    if (!hf_flow_messages_add(w->msgs, rec, err)) {
-        g_prefix_error(err, "%s: ", w->path);
-        return false;
-    }
-    return true;
-}
-
-bool
 store_writer_flush(struct writer *w, GError **err)
 {
     if (!hf_flow_messages_end(w->msgs, err)) {
