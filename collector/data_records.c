@@ -161,20 +161,33 @@ sampling_for(const struct hf_exporter_opts *o, const struct record_state *s)
     return o->default_interval;
 }
 
-/* Absolute times from whatever the exporter used: the record's own
- * (absolute ones, 0 if not given) completed from the side state. */
-static void
-resolve_times(const struct hf_msg_ctx *m, const struct record_side *x,
-              hf_flow_record_t *r)
+/* The message's clock, the same for all records of a set: its export
+ * time, and the exporter's boot (0: unknown) for sysUptime times. */
+struct set_clock {
+    uint64_t export_ms, boot_ms;
+};
+
+static struct set_clock
+set_clock(const struct hf_msg_ctx *m)
 {
-    uint64_t export_ms = (uint64_t)m->export_s * 1000;
-    uint64_t boot_ms = 0;
-    uint64_t start_ms = r->flowStartMilliseconds, end_ms = r->flowEndMilliseconds;
+    struct set_clock k = { (uint64_t)m->export_s * 1000, 0 };
 
     if (m->uptime_ms)                        /* v9: header gives the clock */
-        boot_ms = export_ms - m->uptime_ms;
+        k.boot_ms = k.export_ms - m->uptime_ms;
     else if (m->sess->opts->sysinit_ms)
-        boot_ms = m->sess->opts->sysinit_ms;
+        k.boot_ms = m->sess->opts->sysinit_ms;
+    return k;
+}
+
+/* Absolute times from whatever the exporter used: the record's own
+ * (absolute ones, 0 if not given) completed from the side state. */
+static inline void
+resolve_times(const struct set_clock *k, const struct record_side *x,
+              hf_flow_record_t *r)
+{
+    uint64_t export_ms = k->export_ms, boot_ms = k->boot_ms;
+    uint64_t start_ms = r->flowStartMilliseconds, end_ms = r->flowEndMilliseconds;
+
     if (!start_ms && (x->has & HAS_START_UP))
         start_ms = boot_ms ? boot_ms + x->start_up : export_ms;
     if (!end_ms && (x->has & HAS_END_UP))
@@ -189,6 +202,39 @@ resolve_times(const struct hf_msg_ctx *m, const struct record_side *x,
         start_ms = end_ms;
     r->flowStartMilliseconds = start_ms;
     r->flowEndMilliseconds = end_ms;
+}
+
+/* The decoded record s completed (what the template lacked, derived;
+ * absolute times) and handed over, or an options record learnt. */
+static inline __attribute__((always_inline)) void
+finish_record(struct hf_decoder *d, struct hf_msg_ctx *m, const struct hf_template *t,
+              struct record_state *s, const struct set_clock *k)
+{
+    m->data_records++;          /* IPFIX sequence numbers count options too */
+    if (t->scope_count) {
+        learn_options(d, m, s);
+        return;
+    }
+    hf_flow_record_t *r = s->rec;
+    if (!(s->x.has & HAS_OCTETS))
+        r->octetDeltaCount = s->x.octets_total;
+    if (!(s->x.has & HAS_PACKETS))
+        r->packetDeltaCount = s->x.packets_total;
+    if (!r->ipVersion)
+        r->ipVersion = (s->x.has & (HAS_V4 | HAS_V6)) == HAS_V6 ? 6 : 4;
+    if ((s->x.has & HAS_ICMP_PARTS) && !r->icmpTypeCodeIPv4 && !r->icmpTypeCodeIPv6) {
+        hf_record_set_icmp_type_code(r, r->ipVersion == 6 ? HF_PROTO_ICMPV6 : HF_PROTO_ICMP,
+                                     (uint16_t)(s->x.icmp_type << 8 | s->x.icmp_code));
+    }
+    /* NetFlow tools put ICMP type/code in the destination port */
+    if (hf_proto_is_icmp(r->protocolIdentifier)
+        && r->destinationTransportPort == 0)
+        r->destinationTransportPort = hf_record_icmp_type_code(r);
+    uint32_t interval = sampling_for(m->sess->opts, s);
+    r->samplingPacketInterval = interval > 1 ? interval : 0;
+    resolve_times(k, &s->x, r);
+    m->sess->st.records++;
+    d->fn(d->ctx, m->id, r, m->now_ms);
 }
 
 /* Variable-length field (RFC 7011 7): a 1-byte length, or 255 and a
@@ -258,11 +304,13 @@ record_reset(struct hf_decoder *d, struct record_state *s, const struct hf_templ
 #define STEP_BASE_REC rb
 #define STEP_BASE_SIDE xb
 
-/* The plan's steps (record_plan.h) for the record at rec (its bytes
- * checked): threaded, each step's code jumps straight to the next one's. */
+/* The records of a data set of fixed-length template t (its padding
+ * checked), each by the template's plan (record_plan.h): one bounds check
+ * a record, then the steps, threaded: each step's code jumps straight to
+ * the next one's. */
 static void
-run_steps(hf_flow_record_t *restrict r, struct record_side *restrict x,
-          const struct hf_step *st, const uint8_t *rec)
+decode_fixed_set(struct hf_decoder *d, struct hf_msg_ctx *m, const struct hf_template *t,
+                 struct hf_cursor set, struct record_state *restrict s)
 {
     static const void *const kinds[STEP_KINDS] = {
         [STEP_END] = &&end,
@@ -276,60 +324,70 @@ run_steps(hf_flow_record_t *restrict r, struct record_side *restrict x,
         [STEP_VLAN] = &&vlan, [STEP_SECONDS] = &&seconds, [STEP_NTP] = &&ntp,
         [STEP_COPY16] = &&copy16, [STEP_COPY6] = &&copy6, [STEP_STRING] = &&string,
     };
-    uint8_t *rb = (uint8_t *)r, *xb = (uint8_t *)x;
-    uint64_t v;
+    const struct set_clock k = set_clock(m);
+    const struct hf_step *plan = hf_template_steps(t);
+
+    for (; set.len >= t->min_len; hf_cur_skip(&set, t->min_len)) {
+        record_reset(d, s, t);
+        const struct hf_step *st = plan;
+        const uint8_t *rec = set.p;
+        hf_flow_record_t *r = s->rec;
+        uint8_t *rb = (uint8_t *)r, *xb = (uint8_t *)&s->x;
+        uint64_t v;
 
 #define NEXT_STEP() do { st++; goto *kinds[st->kind]; } while (0)
-    goto *kinds[st->kind];
+        goto *kinds[st->kind];
 #define STEP_INT_CODE(base, rd, w) \
-    base##_R##rd##_W##w: { \
-        uint##w##_t n_ = (uint##w##_t)STEP_READ_##rd(rec + st->src, st->len); \
-        memcpy(STEP_BASE_##base + st->dst, &n_, sizeof(n_)); \
-        NEXT_STEP(); \
-    }
-    STEP_INTS(STEP_INT_CODE)
+        base##_R##rd##_W##w: { \
+            uint##w##_t n_ = (uint##w##_t)STEP_READ_##rd(rec + st->src, st->len); \
+            memcpy(STEP_BASE_##base + st->dst, &n_, sizeof(n_)); \
+            NEXT_STEP(); \
+        }
+        STEP_INTS(STEP_INT_CODE)
 #undef STEP_INT_CODE
-    /* a pair: both fields' bytes in one load (two of 8 bytes) */
+        /* a pair: both fields' bytes in one load (two of 8 bytes) */
 #define STEP_PAIR_CODE(base, rd, w) \
-    base##_PAIR_R##rd##_W##w: { \
-        uint##w##_t n_[2]; \
-        STEP_PAIR_READ_##rd(rec + st->src, n_, uint##w##_t); \
-        memcpy(STEP_BASE_##base + st->dst, n_, sizeof(n_)); \
-        NEXT_STEP(); \
-    }
-    STEP_PAIRS(STEP_PAIR_CODE)
+        base##_PAIR_R##rd##_W##w: { \
+            uint##w##_t n_[2]; \
+            STEP_PAIR_READ_##rd(rec + st->src, n_, uint##w##_t); \
+            memcpy(STEP_BASE_##base + st->dst, n_, sizeof(n_)); \
+            NEXT_STEP(); \
+        }
+        STEP_PAIRS(STEP_PAIR_CODE)
 #undef STEP_PAIR_CODE
 vlan:
-    r->vlanId = (uint16_t)hf_be_uint(rec + st->src, st->len) & 0x0fff;
-    NEXT_STEP();
+        r->vlanId = (uint16_t)hf_be_uint(rec + st->src, st->len) & 0x0fff;
+        NEXT_STEP();
 seconds:
-    v = hf_be_uint(rec + st->src, st->len) * 1000;
-    memcpy(rb + st->dst, &v, 8);
-    NEXT_STEP();
+        v = hf_be_uint(rec + st->src, st->len) * 1000;
+        memcpy(rb + st->dst, &v, 8);
+        NEXT_STEP();
 ntp:
-    v = ntp_to_ms(hf_be64(rec + st->src));
-    memcpy(rb + st->dst, &v, 8);
-    NEXT_STEP();
+        v = ntp_to_ms(hf_be64(rec + st->src));
+        memcpy(rb + st->dst, &v, 8);
+        NEXT_STEP();
 copy16:
-    memcpy(rb + st->dst, rec + st->src, 16);
-    NEXT_STEP();
+        memcpy(rb + st->dst, rec + st->src, 16);
+        NEXT_STEP();
 copy6:
-    memcpy(rb + st->dst, rec + st->src, 6);
-    NEXT_STEP();
+        memcpy(rb + st->dst, rec + st->src, 6);
+        NEXT_STEP();
 string:
-    set_string((fbVarfield_t *)(void *)(rb + st->dst), rec + st->src, st->len);
-    NEXT_STEP();
+        set_string((fbVarfield_t *)(void *)(rb + st->dst), rec + st->src, st->len);
+        NEXT_STEP();
 #undef NEXT_STEP
 end:
-    return;
+        finish_record(d, m, t, s, &k);
+    }
 }
 
-/* Decodes the record at the start of set into s (record_reset() first);
+/* Decodes the record at the start of set, of a template with a
+ * variable-length field, into s (record_reset() first) and finishes it;
  * returns the bytes it takes, 0 if it runs past the end. */
 static uint32_t
 decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
               const struct hf_template *t, const struct hf_cursor *set,
-              struct record_state *restrict s)
+              struct record_state *restrict s, const struct set_clock *k)
 {
     /* the rest of the record, advanced field by field (a local copy:
      * stores into the record cannot alias it, so it stays in registers;
@@ -337,72 +395,36 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
     struct hf_cursor c = *set;
 
     record_reset(d, s, t);
-    uint32_t off;
-    if (!t->varlen) {
-        /* the template's plan: one bounds check for the record, each
-         * field at the offset the template gave it */
-        if (!hf_cur_has(&c, t->min_len))
-            return 0;
-        run_steps(s->rec, &s->x, hf_template_steps(t), c.p);
-        off = t->min_len;
-    } else {
-        for (uint16_t i = 0; i < t->nfields; i++) {
-            const struct hf_tmpl_field *tf = &t->f[i];
-            uint32_t n = tf->len;
-            if (n == HF_VARLEN) {
-                uint8_t short_len;
-                uint16_t long_len;
-                if (!hf_cur_u8(&c, 0, &short_len))
-                    return 0;
-                hf_cur_skip(&c, 1);
-                n = short_len;
-                if (n == VARLEN_LONG) {
-                    if (!hf_cur_u16(&c, 0, &long_len))
-                        return 0;
-                    hf_cur_skip(&c, 2);
-                    n = long_len;
-                }
-            }
-            if (!hf_cur_has(&c, n))
+    for (uint16_t i = 0; i < t->nfields; i++) {
+        const struct hf_tmpl_field *tf = &t->f[i];
+        uint32_t n = tf->len;
+        if (n == HF_VARLEN) {
+            uint8_t short_len;
+            uint16_t long_len;
+            if (!hf_cur_u8(&c, 0, &short_len))
                 return 0;
-            if (tf->action != IE_SKIP) {
-                /* fixed lengths were checked with the template */
-                if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
-                    apply(s, (enum hf_ie_action)tf->action, &c, n);
-                else
-                    hf_bad(m, HF_BAD_FIELD);
+            hf_cur_skip(&c, 1);
+            n = short_len;
+            if (n == VARLEN_LONG) {
+                if (!hf_cur_u16(&c, 0, &long_len))
+                    return 0;
+                hf_cur_skip(&c, 2);
+                n = long_len;
             }
-            hf_cur_skip(&c, n);
         }
-        off = set->len - c.len;
+        if (!hf_cur_has(&c, n))
+            return 0;
+        if (tf->action != IE_SKIP) {
+            /* fixed lengths were checked with the template */
+            if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
+                apply(s, (enum hf_ie_action)tf->action, &c, n);
+            else
+                hf_bad(m, HF_BAD_FIELD);
+        }
+        hf_cur_skip(&c, n);
     }
-
-    m->data_records++;          /* IPFIX sequence numbers count options too */
-    if (t->scope_count) {
-        learn_options(d, m, s);
-        return off;
-    }
-    hf_flow_record_t *r = s->rec;
-    if (!(s->x.has & HAS_OCTETS))
-        r->octetDeltaCount = s->x.octets_total;
-    if (!(s->x.has & HAS_PACKETS))
-        r->packetDeltaCount = s->x.packets_total;
-    if (!r->ipVersion)
-        r->ipVersion = (s->x.has & (HAS_V4 | HAS_V6)) == HAS_V6 ? 6 : 4;
-    if ((s->x.has & HAS_ICMP_PARTS) && !r->icmpTypeCodeIPv4 && !r->icmpTypeCodeIPv6) {
-        hf_record_set_icmp_type_code(r, r->ipVersion == 6 ? HF_PROTO_ICMPV6 : HF_PROTO_ICMP,
-                                     (uint16_t)(s->x.icmp_type << 8 | s->x.icmp_code));
-    }
-    /* NetFlow tools put ICMP type/code in the destination port */
-    if (hf_proto_is_icmp(r->protocolIdentifier)
-        && r->destinationTransportPort == 0)
-        r->destinationTransportPort = hf_record_icmp_type_code(r);
-    uint32_t interval = sampling_for(m->sess->opts, s);
-    r->samplingPacketInterval = interval > 1 ? interval : 0;
-    resolve_times(m, &s->x, r);
-    m->sess->st.records++;
-    d->fn(d->ctx, m->id, r, m->now_ms);
-    return off;
+    finish_record(d, m, t, s, k);
+    return set->len - c.len;
 }
 
 void
@@ -426,8 +448,13 @@ hf_decode_data_set(struct hf_decoder *d, struct hf_msg_ctx *m,
     struct record_state s;
     memset(&s, 0, sizeof(s));           /* once a set: see record_reset() */
     s.x.has = t->side_has;
+    if (!t->varlen) {
+        decode_fixed_set(d, m, t, set, &s);
+        return;
+    }
+    const struct set_clock k = set_clock(m);
     while (set.len >= t->min_len) {
-        uint32_t used = decode_record(d, m, t, &set, &s);
+        uint32_t used = decode_record(d, m, t, &set, &s, &k);
         if (used == 0) {
             hf_bad(m, HF_BAD_RECORD);
             return;
