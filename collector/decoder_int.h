@@ -6,6 +6,7 @@
  *   held_data.c        data held for a template that has not come yet
  *   data_records.c     a data set's records through their template
  *   templates.c        template storage, withdrawal, persistence
+ *   record_plan.c      a fixed-length template's plan (record_plan.h)
  *   exporters.c        sessions, per-address quotas, eviction
  *   sequence.c  counters.c      sequence numbers; counter and log helpers
  */
