@@ -5,31 +5,11 @@
 #include <string.h>
 
 #include "decoder_int.h"
+#include "record_plan.h"
 #include "proto.h"
 #include "record_fields.h"
 
 #define NTP_UNIX_OFFSET 2208988800ULL
-
-struct times {
-    uint64_t start_ms, end_ms;            /* absolute, 0 = not given */
-    uint64_t start_up, end_up;            /* sysUptime ms */
-    bool has_start_up, has_end_up;
-    uint64_t start_delta_us, end_delta_us;
-    bool has_start_delta, has_end_delta;
-};
-
-/* What a record's fields say besides the flow record itself. */
-struct record_side {
-    struct times tm;
-    uint64_t octets_total, packets_total;
-    bool has_octets, has_packets;
-    uint32_t sampler_id, interval;
-    uint32_t sampling_size, sampling_population;
-    bool has_sampler;
-    uint64_t sysinit_ms;
-    uint8_t icmp_type, icmp_code;
-    bool has_icmp_parts, has_v4, has_v6;
-};
 
 struct record_state {
     hf_flow_record_t *rec;      /* the consumer's slot, or own */
@@ -73,8 +53,8 @@ apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
 
     hf_cur_uint(f, 0, n, &v);
     switch (a) {
-    case IE_OCTETS:        r->octetDeltaCount = v; s->x.has_octets = true; break;
-    case IE_PACKETS:       r->packetDeltaCount = v; s->x.has_packets = true; break;
+    case IE_OCTETS:        r->octetDeltaCount = v; s->x.has |= HAS_OCTETS; break;
+    case IE_PACKETS:       r->packetDeltaCount = v; s->x.has |= HAS_PACKETS; break;
     case IE_OCTETS_TOTAL:  s->x.octets_total = v; break;
     case IE_PACKETS_TOTAL: s->x.packets_total = v; break;
     case IE_PROTO:         r->protocolIdentifier = (uint8_t)v; break;
@@ -82,10 +62,10 @@ apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
     case IE_TCP_FLAGS:     r->tcpControlBits = (uint16_t)v; break;
     case IE_SPORT:         r->sourceTransportPort = (uint16_t)v; break;
     case IE_DPORT:         r->destinationTransportPort = (uint16_t)v; break;
-    case IE_SRC4:          r->sourceIPv4Address = (uint32_t)v; s->x.has_v4 = true; break;
-    case IE_DST4:          r->destinationIPv4Address = (uint32_t)v; s->x.has_v4 = true; break;
-    case IE_SRC6:          hf_cur_copy(f, 0, r->sourceIPv6Address, 16); s->x.has_v6 = true; break;
-    case IE_DST6:          hf_cur_copy(f, 0, r->destinationIPv6Address, 16); s->x.has_v6 = true; break;
+    case IE_SRC4:          r->sourceIPv4Address = (uint32_t)v; s->x.has |= HAS_V4; break;
+    case IE_DST4:          r->destinationIPv4Address = (uint32_t)v; s->x.has |= HAS_V4; break;
+    case IE_SRC6:          hf_cur_copy(f, 0, r->sourceIPv6Address, 16); s->x.has |= HAS_V6; break;
+    case IE_DST6:          hf_cur_copy(f, 0, r->destinationIPv6Address, 16); s->x.has |= HAS_V6; break;
     case IE_IN_IF:         r->ingressInterface = (uint32_t)v; break;
     case IE_OUT_IF:        r->egressInterface = (uint32_t)v; break;
     case IE_VLAN:          r->vlanId = (uint16_t)v & 0x0fff; break;
@@ -93,26 +73,26 @@ apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
     case IE_DST_MAC:       hf_cur_copy(f, 0, r->destinationMacAddress, 6); break;
     case IE_ICMP4:         r->icmpTypeCodeIPv4 = (uint16_t)v; break;
     case IE_ICMP6:         r->icmpTypeCodeIPv6 = (uint16_t)v; break;
-    case IE_ICMP_TYPE:     s->x.icmp_type = (uint8_t)v; s->x.has_icmp_parts = true; break;
-    case IE_ICMP_CODE:     s->x.icmp_code = (uint8_t)v; s->x.has_icmp_parts = true; break;
+    case IE_ICMP_TYPE:     s->x.icmp_type = (uint8_t)v; s->x.has |= HAS_ICMP_PARTS; break;
+    case IE_ICMP_CODE:     s->x.icmp_code = (uint8_t)v; s->x.has |= HAS_ICMP_PARTS; break;
     case IE_IPVER:         r->ipVersion = (uint8_t)v; break;
     case IE_END_REASON:    r->flowEndReason = (uint8_t)v; break;
-    case IE_START_S:       s->x.tm.start_ms = v * 1000; break;
-    case IE_END_S:         s->x.tm.end_ms = v * 1000; break;
-    case IE_START_MS:      s->x.tm.start_ms = v; break;
-    case IE_END_MS:        s->x.tm.end_ms = v; break;
+    case IE_START_S:       r->flowStartMilliseconds = v * 1000; break;
+    case IE_END_S:         r->flowEndMilliseconds = v * 1000; break;
+    case IE_START_MS:      r->flowStartMilliseconds = v; break;
+    case IE_END_MS:        r->flowEndMilliseconds = v; break;
     case IE_START_US: case IE_START_NS:
-        if (n == 8) s->x.tm.start_ms = ntp_to_ms(v);
+        if (n == 8) r->flowStartMilliseconds = ntp_to_ms(v);
         break;
     case IE_END_US: case IE_END_NS:
-        if (n == 8) s->x.tm.end_ms = ntp_to_ms(v);
+        if (n == 8) r->flowEndMilliseconds = ntp_to_ms(v);
         break;
-    case IE_START_UPTIME:  s->x.tm.start_up = v; s->x.tm.has_start_up = true; break;
-    case IE_END_UPTIME:    s->x.tm.end_up = v; s->x.tm.has_end_up = true; break;
-    case IE_START_DELTA_US: s->x.tm.start_delta_us = v; s->x.tm.has_start_delta = true; break;
-    case IE_END_DELTA_US:  s->x.tm.end_delta_us = v; s->x.tm.has_end_delta = true; break;
+    case IE_START_UPTIME:  s->x.start_up = v; s->x.has |= HAS_START_UP; break;
+    case IE_END_UPTIME:    s->x.end_up = v; s->x.has |= HAS_END_UP; break;
+    case IE_START_DELTA_US: s->x.start_delta_us = v; s->x.has |= HAS_START_DELTA; break;
+    case IE_END_DELTA_US:  s->x.end_delta_us = v; s->x.has |= HAS_END_DELTA; break;
     case IE_SAMPLING_INTERVAL: s->x.interval = (uint32_t)v; break;
-    case IE_SAMPLER_ID:    s->x.sampler_id = (uint32_t)v; s->x.has_sampler = true; break;
+    case IE_SAMPLER_ID:    s->x.sampler_id = (uint32_t)v; s->x.has |= HAS_SAMPLER; break;
     case IE_SYSINIT_MS:    s->x.sysinit_ms = v; break;
     case IE_SAMPLING_SIZE: s->x.sampling_size = (uint32_t)v; break;
     case IE_SAMPLING_POPULATION: s->x.sampling_population = (uint32_t)v; break;
@@ -124,73 +104,6 @@ apply(struct record_state *s, enum hf_ie_action a, const struct hf_cursor *f,
     case IE_DNS_QUERY:     set_string(&r->dnsQueryNtop, f->p, n); break;
     case IE_APP_NAME:      set_string(&r->applicationName, f->p, n); break;
     case IE_SKIP: case IE_ACTION_COUNT: break;
-    }
-}
-
-/* The commonest elements at their commonest lengths, decoded by one
- * switch over an op per field (a fixed-length template's: their offsets
- * and lengths were checked with the record), not apply()'s over the
- * element after one over the length. */
-#define FIELD_OPS(X) \
-    X(OCTETS_4, IE_OCTETS, 4, r->octetDeltaCount = hf_be32(p); s->x.has_octets = true) \
-    X(OCTETS_8, IE_OCTETS, 8, r->octetDeltaCount = hf_be64(p); s->x.has_octets = true) \
-    X(PACKETS_4, IE_PACKETS, 4, r->packetDeltaCount = hf_be32(p); s->x.has_packets = true) \
-    X(PACKETS_8, IE_PACKETS, 8, r->packetDeltaCount = hf_be64(p); s->x.has_packets = true) \
-    X(PROTO_1, IE_PROTO, 1, r->protocolIdentifier = p[0]) \
-    X(TOS_1, IE_TOS, 1, r->ipClassOfService = p[0]) \
-    X(TCP_FLAGS_1, IE_TCP_FLAGS, 1, r->tcpControlBits = p[0]) \
-    X(TCP_FLAGS_2, IE_TCP_FLAGS, 2, r->tcpControlBits = hf_be16(p)) \
-    X(SPORT_2, IE_SPORT, 2, r->sourceTransportPort = hf_be16(p)) \
-    X(DPORT_2, IE_DPORT, 2, r->destinationTransportPort = hf_be16(p)) \
-    X(SRC4_4, IE_SRC4, 4, r->sourceIPv4Address = hf_be32(p); s->x.has_v4 = true) \
-    X(DST4_4, IE_DST4, 4, r->destinationIPv4Address = hf_be32(p); s->x.has_v4 = true) \
-    X(IN_IF_2, IE_IN_IF, 2, r->ingressInterface = hf_be16(p)) \
-    X(IN_IF_4, IE_IN_IF, 4, r->ingressInterface = hf_be32(p)) \
-    X(OUT_IF_2, IE_OUT_IF, 2, r->egressInterface = hf_be16(p)) \
-    X(OUT_IF_4, IE_OUT_IF, 4, r->egressInterface = hf_be32(p)) \
-    X(IPVER_1, IE_IPVER, 1, r->ipVersion = p[0]) \
-    X(END_REASON_1, IE_END_REASON, 1, r->flowEndReason = p[0]) \
-    X(START_MS_8, IE_START_MS, 8, s->x.tm.start_ms = hf_be64(p)) \
-    X(END_MS_8, IE_END_MS, 8, s->x.tm.end_ms = hf_be64(p)) \
-    X(START_S_4, IE_START_S, 4, s->x.tm.start_ms = (uint64_t)hf_be32(p) * 1000) \
-    X(END_S_4, IE_END_S, 4, s->x.tm.end_ms = (uint64_t)hf_be32(p) * 1000) \
-    X(START_UP_4, IE_START_UPTIME, 4, s->x.tm.start_up = hf_be32(p); s->x.tm.has_start_up = true) \
-    X(END_UP_4, IE_END_UPTIME, 4, s->x.tm.end_up = hf_be32(p); s->x.tm.has_end_up = true)
-
-enum field_op {
-    OP_APPLY = 0,               /* the rest: apply() */
-#define OP_ENUM(name, action, len, code) OP_##name,
-    FIELD_OPS(OP_ENUM)
-#undef OP_ENUM
-};
-
-uint8_t
-hf_field_op(enum hf_ie_action a, uint16_t len)
-{
-#define OP_MATCH(name, action, n, code) if (a == action && len == n) return OP_##name;
-    FIELD_OPS(OP_MATCH)
-#undef OP_MATCH
-    return OP_APPLY;
-}
-
-/* The field tf of the record at rec (its bytes checked) into s. */
-static inline __attribute__((always_inline)) void
-decode_fixed_field(struct record_state *s, const struct hf_tmpl_field *tf,
-                   const uint8_t *rec)
-{
-    hf_flow_record_t *r = s->rec;
-    const uint8_t *p = rec + tf->off;
-
-    switch ((enum field_op)tf->op) {
-#define OP_CASE(name, action, len, code) case OP_##name: code; return;
-    FIELD_OPS(OP_CASE)
-#undef OP_CASE
-    case OP_APPLY:
-        break;
-    }
-    if (tf->action != IE_SKIP) {
-        struct hf_cursor f = { p, tf->len };
-        apply(s, (enum hf_ie_action)tf->action, &f, tf->len);
     }
 }
 
@@ -208,7 +121,7 @@ teach(struct hf_exporter_opts *o, struct hf_msg_ctx *m, struct record_state *s)
     if (!s->x.interval)
         return;
     m->sess->st.sampling_interval = s->x.interval;
-    if (!s->x.has_sampler) {
+    if (!(s->x.has & HAS_SAMPLER)) {
         o->default_interval = s->x.interval;
         return;
     }
@@ -241,142 +154,75 @@ sampling_for(const struct hf_exporter_opts *o, const struct record_state *s)
 {
     if (s->x.interval)
         return s->x.interval;                 /* carried in the record itself */
-    if (s->x.has_sampler)
+    if (s->x.has & HAS_SAMPLER)
         for (uint32_t i = 0; i < o->n_samplers; i++)
             if (o->samplers[i].id == s->x.sampler_id)
                 return o->samplers[i].interval;
     return o->default_interval;
 }
 
-/* Absolute times from whatever the exporter used. */
-static void
-resolve_times(const struct hf_msg_ctx *m, struct record_state *s)
+/* The message's clock, the same for all records of a set: its export
+ * time, and the exporter's boot (0: unknown) for sysUptime times. */
+struct set_clock {
+    uint64_t export_ms, boot_ms;
+};
+
+static struct set_clock
+set_clock(const struct hf_msg_ctx *m)
 {
-    uint64_t export_ms = (uint64_t)m->export_s * 1000;
-    uint64_t boot_ms = 0;
+    struct set_clock k = { (uint64_t)m->export_s * 1000, 0 };
 
     if (m->uptime_ms)                        /* v9: header gives the clock */
-        boot_ms = export_ms - m->uptime_ms;
+        k.boot_ms = k.export_ms - m->uptime_ms;
     else if (m->sess->opts->sysinit_ms)
-        boot_ms = m->sess->opts->sysinit_ms;
-    if (!s->x.tm.start_ms && s->x.tm.has_start_up)
-        s->x.tm.start_ms = boot_ms ? boot_ms + s->x.tm.start_up : export_ms;
-    if (!s->x.tm.end_ms && s->x.tm.has_end_up)
-        s->x.tm.end_ms = boot_ms ? boot_ms + s->x.tm.end_up : export_ms;
-    if (!s->x.tm.start_ms && s->x.tm.has_start_delta)
-        s->x.tm.start_ms = export_ms - s->x.tm.start_delta_us / 1000;
-    if (!s->x.tm.end_ms && s->x.tm.has_end_delta)
-        s->x.tm.end_ms = export_ms - s->x.tm.end_delta_us / 1000;
-    if (!s->x.tm.end_ms)
-        s->x.tm.end_ms = s->x.tm.start_ms ? s->x.tm.start_ms : export_ms;
-    if (!s->x.tm.start_ms)
-        s->x.tm.start_ms = s->x.tm.end_ms;
-    s->rec->flowStartMilliseconds = s->x.tm.start_ms;
-    s->rec->flowEndMilliseconds = s->x.tm.end_ms;
+        k.boot_ms = m->sess->opts->sysinit_ms;
+    return k;
 }
 
-/* Variable-length field (RFC 7011 7): a 1-byte length, or 255 and a
- * 2-byte length. */
-#define VARLEN_LONG 255
-
-/* Readies s for the next record.  Into the consumer's slot (stale
- * memory) the record is zeroed whole.  Into the decoder's own, zeroed for
- * the set's first record: a fixed-length template writes the same fields
- * of every record (each field's length was checked with the template), so
- * only what the record's own fields may leave unwritten is cleared, the
- * side state and the fields derived when the template lacks them; with a
- * variable-length field, which may be skipped (a bad length), all of it. */
+/* Absolute times from whatever the exporter used: the record's own
+ * (absolute ones, 0 if not given) completed from the side state. */
 static inline void
-record_reset(struct hf_decoder *d, struct record_state *s, const struct hf_template *t)
+resolve_times(const struct set_clock *k, const struct record_side *x,
+              hf_flow_record_t *r)
 {
-    /* copied from zero structs: vector moves, where memset() of a struct
-     * this size is a rep stos that costs more to start than to clear */
-    static const struct record_side no_side;
-    static const hf_flow_record_t no_record;
+    uint64_t export_ms = k->export_ms, boot_ms = k->boot_ms;
+    uint64_t start_ms = r->flowStartMilliseconds, end_ms = r->flowEndMilliseconds;
 
-    s->x = no_side;
-    s->rec = d->slot && !t->scope_count ? d->slot(d->ctx) : NULL;
-    if (s->rec) {
-        *s->rec = no_record;
-        return;
-    }
-    s->rec = &s->own;
-    if (t->varlen) {
-        s->own = no_record;
-        return;
-    }
-    s->own.ipVersion = 0;
-    s->own.icmpTypeCodeIPv4 = s->own.icmpTypeCodeIPv6 = 0;
-    s->own.destinationTransportPort = 0;
+    if (!start_ms && (x->has & HAS_START_UP))
+        start_ms = boot_ms ? boot_ms + x->start_up : export_ms;
+    if (!end_ms && (x->has & HAS_END_UP))
+        end_ms = boot_ms ? boot_ms + x->end_up : export_ms;
+    if (!start_ms && (x->has & HAS_START_DELTA))
+        start_ms = export_ms - x->start_delta_us / 1000;
+    if (!end_ms && (x->has & HAS_END_DELTA))
+        end_ms = export_ms - x->end_delta_us / 1000;
+    if (!end_ms)
+        end_ms = start_ms ? start_ms : export_ms;
+    if (!start_ms)
+        start_ms = end_ms;
+    r->flowStartMilliseconds = start_ms;
+    r->flowEndMilliseconds = end_ms;
 }
 
-/* Decodes the record at the start of set into s (record_reset() first);
- * returns the bytes it takes, 0 if it runs past the end. */
-static uint32_t
-decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
-              const struct hf_template *t, const struct hf_cursor *set,
-              struct record_state *restrict s)
+/* The decoded record s completed (what the template lacked, derived;
+ * absolute times) and handed over, or an options record learnt. */
+static inline __attribute__((always_inline)) void
+finish_record(struct hf_decoder *d, struct hf_msg_ctx *m, const struct hf_template *t,
+              struct record_state *s, const struct set_clock *k)
 {
-    /* the rest of the record, advanced field by field (a local copy:
-     * stores into the record cannot alias it, so it stays in registers;
-     * each field is then read at offset 0, one bounds check) */
-    struct hf_cursor c = *set;
-
-    record_reset(d, s, t);
-    uint32_t off;
-    if (!t->varlen) {
-        /* the template's plan: one bounds check for the record, each
-         * field at the offset the template gave it */
-        if (!hf_cur_has(&c, t->min_len))
-            return 0;
-        for (uint16_t i = 0; i < t->nfields; i++)
-            decode_fixed_field(s, &t->f[i], c.p);
-        off = t->min_len;
-    } else {
-        for (uint16_t i = 0; i < t->nfields; i++) {
-            const struct hf_tmpl_field *tf = &t->f[i];
-            uint32_t n = tf->len;
-            if (n == HF_VARLEN) {
-                uint8_t short_len;
-                uint16_t long_len;
-                if (!hf_cur_u8(&c, 0, &short_len))
-                    return 0;
-                hf_cur_skip(&c, 1);
-                n = short_len;
-                if (n == VARLEN_LONG) {
-                    if (!hf_cur_u16(&c, 0, &long_len))
-                        return 0;
-                    hf_cur_skip(&c, 2);
-                    n = long_len;
-                }
-            }
-            if (!hf_cur_has(&c, n))
-                return 0;
-            if (tf->action != IE_SKIP) {
-                /* fixed lengths were checked with the template */
-                if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
-                    apply(s, (enum hf_ie_action)tf->action, &c, n);
-                else
-                    hf_bad(m, HF_BAD_FIELD);
-            }
-            hf_cur_skip(&c, n);
-        }
-        off = set->len - c.len;
-    }
-
     m->data_records++;          /* IPFIX sequence numbers count options too */
     if (t->scope_count) {
         learn_options(d, m, s);
-        return off;
+        return;
     }
     hf_flow_record_t *r = s->rec;
-    if (!s->x.has_octets)
+    if (!(s->x.has & HAS_OCTETS))
         r->octetDeltaCount = s->x.octets_total;
-    if (!s->x.has_packets)
+    if (!(s->x.has & HAS_PACKETS))
         r->packetDeltaCount = s->x.packets_total;
     if (!r->ipVersion)
-        r->ipVersion = s->x.has_v6 && !s->x.has_v4 ? 6 : 4;
-    if (s->x.has_icmp_parts && !r->icmpTypeCodeIPv4 && !r->icmpTypeCodeIPv6) {
+        r->ipVersion = (s->x.has & (HAS_V4 | HAS_V6)) == HAS_V6 ? 6 : 4;
+    if ((s->x.has & HAS_ICMP_PARTS) && !r->icmpTypeCodeIPv4 && !r->icmpTypeCodeIPv6) {
         hf_record_set_icmp_type_code(r, r->ipVersion == 6 ? HF_PROTO_ICMPV6 : HF_PROTO_ICMP,
                                      (uint16_t)(s->x.icmp_type << 8 | s->x.icmp_code));
     }
@@ -386,10 +232,199 @@ decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
         r->destinationTransportPort = hf_record_icmp_type_code(r);
     uint32_t interval = sampling_for(m->sess->opts, s);
     r->samplingPacketInterval = interval > 1 ? interval : 0;
-    resolve_times(m, s);
+    resolve_times(k, &s->x, r);
     m->sess->st.records++;
     d->fn(d->ctx, m->id, r, m->now_ms);
-    return off;
+}
+
+/* Variable-length field (RFC 7011 7): a 1-byte length, or 255 and a
+ * 2-byte length. */
+#define VARLEN_LONG 255
+
+/* A record zeroed by 16-byte stores: memset() of this size is a rep stos,
+ * which costs more to start than to clear. */
+static inline void
+zero_record(hf_flow_record_t *r)
+{
+    typedef uint64_t zero16 __attribute__((vector_size(16)));
+    const zero16 z = { 0, 0 };
+    uint8_t *p = (uint8_t *)r;
+
+    _Static_assert(sizeof(*r) % 16 == 0, "whole 16-byte stores");
+#pragma GCC unroll 16
+    for (size_t i = 0; i < sizeof(*r); i += 16)
+        memcpy(p + i, &z, 16);
+}
+
+/* Readies s for the next record.  Into the consumer's slot (stale
+ * memory) the record is zeroed whole.  Into the decoder's own, zeroed for
+ * the set's first record: a fixed-length template writes the same fields
+ * of every record (each field's length was checked with the template), so
+ * only what the record's own fields may leave unwritten is cleared, the
+ * fields derived when the template lacks them; with a variable-length
+ * field, which may be skipped (a bad length), all of it.  The side state
+ * likewise: a fixed-length data template's steps write the same side
+ * fields of every record and its flags are the template's (set with the
+ * set, hf_decode_data_set); an options record changes it (teach()). */
+static inline void
+record_reset(struct hf_decoder *d, struct record_state *s, const struct hf_template *t)
+{
+    if (t->varlen || t->scope_count) {
+        memset(&s->x, 0, sizeof(s->x));
+        s->x.has = t->side_has;
+    }
+    s->rec = d->slot && !t->scope_count ? d->slot(d->ctx) : NULL;
+    if (s->rec) {
+        zero_record(s->rec);
+        return;
+    }
+    s->rec = &s->own;
+    if (t->varlen) {
+        zero_record(&s->own);
+        return;
+    }
+    s->own.flowStartMilliseconds = s->own.flowEndMilliseconds = 0;
+    s->own.ipVersion = 0;
+    s->own.icmpTypeCodeIPv4 = s->own.icmpTypeCodeIPv6 = 0;
+    s->own.destinationTransportPort = 0;
+}
+
+/* Reads of the integer steps (N: 3, 5, 6 or 7 bytes) and their bases. */
+#define STEP_READ_1(p, n) ((uint64_t)(p)[0])
+#define STEP_READ_2(p, n) ((uint64_t)hf_be16(p))
+#define STEP_READ_4(p, n) ((uint64_t)hf_be32(p))
+#define STEP_READ_8(p, n) hf_be64(p)
+#define STEP_READ_N(p, n) hf_be_uint(p, n)
+#define STEP_PAIR_READ_2(p, n, type) \
+    do { uint32_t b_ = hf_be32(p); n[0] = (type)(b_ >> 16); n[1] = (type)(b_ & 0xffff); } while (0)
+#define STEP_PAIR_READ_4(p, n, type) \
+    do { uint64_t b_ = hf_be64(p); n[0] = (type)(b_ >> 32); n[1] = (type)(uint32_t)b_; } while (0)
+#define STEP_PAIR_READ_8(p, n, type) \
+    do { n[0] = (type)hf_be64(p); n[1] = (type)hf_be64((p) + 8); } while (0)
+#define STEP_BASE_REC rb
+#define STEP_BASE_SIDE xb
+
+/* The records of a data set of fixed-length template t (its padding
+ * checked), each by the template's plan (record_plan.h): one bounds check
+ * a record, then the steps, threaded: each step's code jumps straight to
+ * the next one's. */
+static void
+decode_fixed_set(struct hf_decoder *d, struct hf_msg_ctx *m, const struct hf_template *t,
+                 struct hf_cursor set, struct record_state *restrict s)
+{
+    static const void *const kinds[STEP_KINDS] = {
+        [STEP_END] = &&end,
+#define STEP_INT_LABEL(base, rd, w) [STEP_##base##_R##rd##_W##w] = &&base##_R##rd##_W##w,
+        STEP_INTS(STEP_INT_LABEL)
+#undef STEP_INT_LABEL
+#define STEP_PAIR_LABEL(base, rd, w) \
+        [STEP_##base##_PAIR_R##rd##_W##w] = &&base##_PAIR_R##rd##_W##w,
+        STEP_PAIRS(STEP_PAIR_LABEL)
+#undef STEP_PAIR_LABEL
+        [STEP_VLAN] = &&vlan, [STEP_SECONDS] = &&seconds, [STEP_NTP] = &&ntp,
+        [STEP_COPY16] = &&copy16, [STEP_COPY6] = &&copy6, [STEP_STRING] = &&string,
+    };
+    const struct set_clock k = set_clock(m);
+    const struct hf_step *plan = hf_template_steps(t);
+
+    for (; set.len >= t->min_len; hf_cur_skip(&set, t->min_len)) {
+        record_reset(d, s, t);
+        const struct hf_step *st = plan;
+        const uint8_t *rec = set.p;
+        hf_flow_record_t *r = s->rec;
+        uint8_t *rb = (uint8_t *)r, *xb = (uint8_t *)&s->x;
+        uint64_t v;
+
+#define NEXT_STEP() do { st++; goto *kinds[st->kind]; } while (0)
+        goto *kinds[st->kind];
+#define STEP_INT_CODE(base, rd, w) \
+        base##_R##rd##_W##w: { \
+            uint##w##_t n_ = (uint##w##_t)STEP_READ_##rd(rec + st->src, st->len); \
+            memcpy(STEP_BASE_##base + st->dst, &n_, sizeof(n_)); \
+            NEXT_STEP(); \
+        }
+        STEP_INTS(STEP_INT_CODE)
+#undef STEP_INT_CODE
+        /* a pair: both fields' bytes in one load (two of 8 bytes) */
+#define STEP_PAIR_CODE(base, rd, w) \
+        base##_PAIR_R##rd##_W##w: { \
+            uint##w##_t n_[2]; \
+            STEP_PAIR_READ_##rd(rec + st->src, n_, uint##w##_t); \
+            memcpy(STEP_BASE_##base + st->dst, n_, sizeof(n_)); \
+            NEXT_STEP(); \
+        }
+        STEP_PAIRS(STEP_PAIR_CODE)
+#undef STEP_PAIR_CODE
+vlan:
+        r->vlanId = (uint16_t)hf_be_uint(rec + st->src, st->len) & 0x0fff;
+        NEXT_STEP();
+seconds:
+        v = hf_be_uint(rec + st->src, st->len) * 1000;
+        memcpy(rb + st->dst, &v, 8);
+        NEXT_STEP();
+ntp:
+        v = ntp_to_ms(hf_be64(rec + st->src));
+        memcpy(rb + st->dst, &v, 8);
+        NEXT_STEP();
+copy16:
+        memcpy(rb + st->dst, rec + st->src, 16);
+        NEXT_STEP();
+copy6:
+        memcpy(rb + st->dst, rec + st->src, 6);
+        NEXT_STEP();
+string:
+        set_string((fbVarfield_t *)(void *)(rb + st->dst), rec + st->src, st->len);
+        NEXT_STEP();
+#undef NEXT_STEP
+end:
+        finish_record(d, m, t, s, &k);
+    }
+}
+
+/* Decodes the record at the start of set, of a template with a
+ * variable-length field, into s (record_reset() first) and finishes it;
+ * returns the bytes it takes, 0 if it runs past the end. */
+static uint32_t
+decode_record(struct hf_decoder *d, struct hf_msg_ctx *m,
+              const struct hf_template *t, const struct hf_cursor *set,
+              struct record_state *restrict s, const struct set_clock *k)
+{
+    /* the rest of the record, advanced field by field (a local copy:
+     * stores into the record cannot alias it, so it stays in registers;
+     * each field is then read at offset 0, one bounds check) */
+    struct hf_cursor c = *set;
+
+    record_reset(d, s, t);
+    for (uint16_t i = 0; i < t->nfields; i++) {
+        const struct hf_tmpl_field *tf = &t->f[i];
+        uint32_t n = tf->len;
+        if (n == HF_VARLEN) {
+            uint8_t short_len;
+            uint16_t long_len;
+            if (!hf_cur_u8(&c, 0, &short_len))
+                return 0;
+            hf_cur_skip(&c, 1);
+            n = short_len;
+            if (n == VARLEN_LONG) {
+                if (!hf_cur_u16(&c, 0, &long_len))
+                    return 0;
+                hf_cur_skip(&c, 2);
+                n = long_len;
+            }
+        }
+        if (!hf_cur_has(&c, n))
+            return 0;
+        if (tf->action != IE_SKIP) {
+            /* fixed lengths were checked with the template */
+            if (tf->len != HF_VARLEN || hf_ie_length_fits(tf->action, n))
+                apply(s, (enum hf_ie_action)tf->action, &c, n);
+            else
+                hf_bad(m, HF_BAD_FIELD);
+        }
+        hf_cur_skip(&c, n);
+    }
+    finish_record(d, m, t, s, k);
+    return set->len - c.len;
 }
 
 void
@@ -412,8 +447,14 @@ hf_decode_data_set(struct hf_decoder *d, struct hf_msg_ctx *m,
     }
     struct record_state s;
     memset(&s, 0, sizeof(s));           /* once a set: see record_reset() */
+    s.x.has = t->side_has;
+    if (!t->varlen) {
+        decode_fixed_set(d, m, t, set, &s);
+        return;
+    }
+    const struct set_clock k = set_clock(m);
     while (set.len >= t->min_len) {
-        uint32_t used = decode_record(d, m, t, &set, &s);
+        uint32_t used = decode_record(d, m, t, &set, &s, &k);
         if (used == 0) {
             hf_bad(m, HF_BAD_RECORD);
             return;

@@ -6,6 +6,7 @@
  *   held_data.c        data held for a template that has not come yet
  *   data_records.c     a data set's records through their template
  *   templates.c        template storage, withdrawal, persistence
+ *   record_plan.c      a fixed-length template's plan (record_plan.h)
  *   exporters.c        sessions, per-address quotas, eviction
  *   sequence.c  counters.c      sequence numbers; counter and log helpers
  */
@@ -26,10 +27,15 @@ struct hf_tmpl_field {
     uint16_t id;
     uint16_t len;            /* HF_VARLEN: variable length (IPFIX) */
     uint8_t  action;         /* enum hf_ie_action */
-    uint8_t  op;             /* its decoding in a fixed-length template
-                                (data_records.c, set by hf_template_layout) */
-    uint16_t off;            /* in the record, for a template without
-                                variable-length fields (hf_template_layout) */
+};
+
+/* One step of a fixed-length template's plan (record_plan.h): the field at
+ * src of the record, len bytes, decoded by kind into dst of the flow record
+ * or of the side state. */
+struct hf_step {
+    uint16_t src, dst, len;
+    uint8_t  kind;           /* enum step_kind */
+    uint8_t  pad;            /* 0: templates are compared whole */
 };
 
 struct hf_template {
@@ -39,8 +45,26 @@ struct hf_template {
     uint8_t  version;
     uint32_t min_len;        /* shortest possible record */
     bool     varlen;
+    uint16_t side_has;       /* what every record's fields give (record_plan.h) */
     struct hf_tmpl_field f[];
+    /* then nfields + 1 struct hf_step: the plan (hf_template_steps) */
 };
+
+/* The plan of a template without variable-length fields, ended by a step
+ * of kind 0; hf_template_layout builds it. */
+static inline struct hf_step *
+hf_template_steps(const struct hf_template *t)
+{
+    return (struct hf_step *)(void *)&t->f[t->nfields];
+}
+
+/* Bytes of a template with nfields fields and its plan. */
+static inline size_t
+hf_template_size(uint16_t nfields)
+{
+    return sizeof(struct hf_template) + nfields * sizeof(struct hf_tmpl_field)
+           + (nfields + 1u) * sizeof(struct hf_step);
+}
 
 /* Scope of a template: a transport session (port != 0) or, for the
  * fallback, the whole exporter (port 0). */
@@ -201,11 +225,9 @@ void hf_templates_withdraw(struct hf_decoder *d, const struct hf_exporter_id *id
                            uint16_t tid);
 struct hf_template *hf_template_new(uint16_t tid, uint16_t nfields,
                                     uint16_t scope_count, uint8_t version);
-/* The record length and the fields' offsets from their lengths: once all
+/* The record length and the plan of its fields (record_plan.h): once all
  * fields are set, and for a template loaded from the state directory. */
 void hf_template_layout(struct hf_template *t);
-/* A field's op: its decoding when its offset is fixed (data_records.c). */
-uint8_t hf_field_op(enum hf_ie_action a, uint16_t len);
 /* Sets field i and its action; false if the length is impossible. */
 bool hf_template_set_field(struct hf_decoder *d, struct hf_template *t,
                            uint16_t i, uint32_t pen, uint16_t id, uint16_t len);

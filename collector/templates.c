@@ -6,9 +6,12 @@
 #include <string.h>
 
 #include "decoder_int.h"
+#include "record_plan.h"
 
 #define STATE_FILE "templates.v1"
-#define STATE_MAGIC "HFTMPL01"
+/* 02: templates carry their plan (recomputed at load, but it sizes the
+ * entries; a file of 01 is ignored: exporters send their templates again) */
+#define STATE_MAGIC "HFTMPL02"
 
 static guint
 key_hash(gconstpointer p)
@@ -49,7 +52,7 @@ hf_templates_find(struct hf_decoder *d, const struct hf_exporter_id *id,
 static size_t
 template_size(const struct hf_template *t)
 {
-    return sizeof(*t) + t->nfields * sizeof(struct hf_tmpl_field);
+    return hf_template_size(t->nfields);
 }
 
 /* false: refused (counted under s) */
@@ -137,7 +140,7 @@ struct hf_template *
 hf_template_new(uint16_t tid, uint16_t nfields, uint16_t scope_count,
                 uint8_t version)
 {
-    struct hf_template *t = g_malloc0(sizeof(*t) + nfields * sizeof(struct hf_tmpl_field));
+    struct hf_template *t = g_malloc0(hf_template_size(nfields));
 
     t->tid = tid;
     t->nfields = nfields;
@@ -152,10 +155,7 @@ hf_template_layout(struct hf_template *t)
     t->min_len = 0;
     t->varlen = false;
     for (uint16_t i = 0; i < t->nfields; i++) {
-        struct hf_tmpl_field *f = &t->f[i];
-        /* (a record over 64 KiB never fits a set: its offsets are not used) */
-        f->off = (uint16_t)t->min_len;
-        f->op = hf_field_op((enum hf_ie_action)f->action, f->len);
+        const struct hf_tmpl_field *f = &t->f[i];
         if (f->len == HF_VARLEN) {
             t->varlen = true;
             t->min_len += 1;
@@ -163,6 +163,7 @@ hf_template_layout(struct hf_template *t)
             t->min_len += f->len;
         }
     }
+    hf_template_plan(t);
 }
 
 bool

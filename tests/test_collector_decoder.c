@@ -449,55 +449,171 @@ test_ipfix_varlen(void)
     hf_decoder_free(d);
 }
 
-/* A fixed-length template's commonest fields are decoded by ops of their
- * own (data_records.c), the rest and every field of a variable-length
- * template by the general path: the same fields with the same bytes, once
- * in a fixed-length template and once with an (empty) variable-length
- * field after them, decode to the same record. */
+/* NetFlow v9: a message header (its sysUptime V9_UPTIME ms). */
+#define V9_UPTIME 100000u
+
+static void
+v9_begin(struct msg *m, uint32_t seq)
+{
+    m->n = 0;
+    put16(m, 9);
+    put16(m, 0);
+    put32(m, V9_UPTIME);
+    put32(m, EXPORT_S);
+    put32(m, seq);
+    put32(m, 3);                        /* source id */
+}
+
+/* A fixed-length template's fields are decoded by its plan of steps
+ * (collector/record_plan.c: typed copies, pairs of adjacent fields), every
+ * field of a variable-length template by the general path, apply(): the
+ * same fields with the same bytes, once in a fixed-length template and once
+ * with a variable-length field of an unknown element after them, decode to
+ * the same record.  The sets cover each step kind: full-size and
+ * reduced-size integers into 8/16/32/64-bit fields (and wider ones
+ * truncated), pairs in the record and in the side state, a field given
+ * twice (the last wins, pair or not), the vlan mask, seconds, NTP times,
+ * addresses, MACs, strings with NUL padding, fields the record does not
+ * hold (side state, unknown and enterprise elements).  Sets without
+ * sysUptime times (which v9 resolves with its header's clock) are also
+ * decoded from a NetFlow v9 template and compared the same way. */
+
+/* The byte b of field i (element id, len bytes) of record r of set k:
+ * distinct bytes, the top bit set in integers, the protocol ICMP in every
+ * other record (the ICMP fix-ups, and what they leave for the next
+ * record), strings NUL-padded. */
+static unsigned
+field_byte(unsigned k, unsigned r, unsigned i, unsigned id, unsigned len, unsigned b)
+{
+    if (id == 4)
+        return (k + r) % 2 ? 1 : 6;
+    if ((id == 460 || id == 0x8001 || id == 0x8003) && b == len - 1)
+        return 0;
+    return (0x11 * (i + 1) + 0x29 * r + b + (id >= 150 ? 0 : 0x80 * (b == 0))) & 0xff;
+}
+
+#define FIELD_RECORDS 3
+
+/* The records of set k's fields into m. */
+static void
+field_records(struct msg *m, unsigned k, const unsigned (*f)[2], unsigned n, bool var)
+{
+    for (unsigned r = 0; r < FIELD_RECORDS; r++) {
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned b = 0; b < f[i][1]; b++)
+                put8(m, field_byte(k, r, i, f[i][0], f[i][1], b));
+        if (var)
+            put8(m, 0);                         /* the empty field */
+    }
+}
+
+/* Records a[0..n) and b[0..n) of two decodes are the same, strings too. */
+static bool
+same_records(const struct seen *a, int from_a, const struct seen *b, int from_b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (memcmp(&a->rec[from_a + i], &b->rec[from_b + i], sizeof(a->rec[0])) != 0
+            || strcmp(a->host[from_a + i], b->host[from_b + i]) != 0
+            || strcmp(a->name[from_a + i], b->name[from_b + i]) != 0)
+            return false;
+    return true;
+}
+
+static bool
+has_element(const unsigned (*f)[2], unsigned n, unsigned id)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (f[i][0] == id)
+            return true;
+    return false;
+}
+
 static void
 test_field_ops(void)
 {
-    static const unsigned sets[][16][2] = {
+    static const unsigned sets[][24][2] = {
         { { 1, 4 }, { 2, 4 }, { 4, 1 }, { 5, 1 }, { 6, 1 }, { 7, 2 }, { 11, 2 }, { 8, 4 },
           { 12, 4 }, { 10, 2 }, { 14, 2 }, { 60, 1 }, { 136, 1 }, { 152, 8 }, { 153, 8 } },
         { { 1, 8 }, { 2, 8 }, { 6, 2 }, { 10, 4 }, { 14, 4 }, { 150, 4 }, { 151, 4 },
           { 32, 2 }, { 58, 2 } },
         { { 22, 4 }, { 21, 4 }, { 1, 3 }, { 2, 5 }, { 7, 1 } },   /* and reduced sizes */
+        /* reduced sizes into every width, wider ones truncated */
+        { { 1, 1 }, { 2, 2 }, { 85, 3 }, { 86, 5 }, { 10, 3 }, { 14, 6 }, { 7, 3 },
+          { 11, 7 }, { 4, 2 }, { 6, 8 }, { 34, 1 }, { 48, 2 }, { 5, 3 }, { 136, 2 },
+          { 60, 4 }, { 150, 3 }, { 151, 7 }, { 32, 5 }, { 139, 1 }, { 58, 1 } },
+        /* fields given twice, alone and after a pair: the last wins */
+        { { 7, 2 }, { 11, 2 }, { 7, 2 }, { 8, 4 }, { 8, 4 }, { 12, 4 }, { 152, 8 },
+          { 150, 4 }, { 1, 8 }, { 2, 8 }, { 1, 4 }, { 153, 8 }, { 153, 8 }, { 4, 1 },
+          { 58, 2 }, { 58, 1 } },
+        /* what the record does not hold, or holds through the side state */
+        { { 56, 6 }, { 80, 6 }, { 27, 16 }, { 28, 16 }, { 176, 1 }, { 177, 1 }, { 85, 8 },
+          { 86, 8 }, { 999, 4 }, { 0x8000 | 77, 3 }, { 158, 4 }, { 159, 8 }, { 0x8001, 10 },
+          { 0x8002, 1 }, { 0x8003, 5 }, { 460, 7 }, { 48, 4 }, { 34, 4 }, { 4, 1 } },
+        /* pairs in the side state; NTP times; IPv6 with ICMP */
+        { { 85, 8 }, { 86, 8 }, { 158, 8 }, { 159, 8 }, { 154, 8 }, { 157, 8 }, { 27, 16 },
+          { 4, 1 }, { 139, 2 }, { 32, 2 }, { 176, 1 }, { 177, 1 }, { 22, 8 }, { 21, 8 } },
+        /* NTP times of another length are ignored; seconds and uptime pairs */
+        { { 154, 4 }, { 155, 8 }, { 150, 4 }, { 151, 4 }, { 22, 4 }, { 21, 4 }, { 10, 4 },
+          { 14, 4 } },
     };
-    static const unsigned nfields[] = { 15, 9, 5 };
-    struct seen s;
+    static const unsigned nfields[] = { 15, 9, 5, 20, 16, 19, 14, 8 };
+    struct seen s, s9;
     struct msg m;
 
+    G_STATIC_ASSERT(G_N_ELEMENTS(nfields) == G_N_ELEMENTS(sets));
     for (unsigned k = 0; k < G_N_ELEMENTS(sets); k++) {
+        const unsigned (*f)[2] = sets[k];
         struct hf_decoder *d = decoder(&s, 0, 0);
-        unsigned with_var[17][2];
+        unsigned with_var[25][2];
         unsigned len = 0;
 
-        memcpy(with_var, sets[k], nfields[k] * sizeof(sets[k][0]));
-        with_var[nfields[k]][0] = 460;          /* httpRequestHost, variable */
+        memcpy(with_var, f, nfields[k] * sizeof(f[0]));
+        with_var[nfields[k]][0] = 999;          /* unknown, variable length */
         with_var[nfields[k]][1] = 0xffff;
         ipfix_begin(&m, 0);
         size_t set = set_begin(&m, 2);
-        template_record(&m, 400, sets[k], nfields[k]);
+        template_record(&m, 400, f, nfields[k]);
         template_record(&m, 401, (const unsigned (*)[2])with_var, nfields[k] + 1);
         set_end(&m, set);
         for (unsigned tid = 400; tid <= 401; tid++) {
             set = set_begin(&m, tid);
-            for (unsigned i = 0; i < nfields[k]; i++)
-                for (unsigned b = 0; b < sets[k][i][1]; b++)
-                    put8(&m, 0x11 * (i + 1) + b + (sets[k][i][0] >= 150 ? 0 : 0x80 * (b == 0)));
-            if (tid == 401)
-                put8(&m, 0);                    /* the empty string */
+            field_records(&m, k, f, nfields[k], tid == 401);
             set_end(&m, set);
         }
         ipfix_end(&m);
         feed(d, &m);
         for (unsigned i = 0; i < nfields[k]; i++)
-            len += sets[k][i][1];
-        CHECK(s.n == 2 && memcmp(&s.rec[0], &s.rec[1], sizeof(s.rec[0])) == 0
+            len += f[i][1];
+        CHECK(s.n == 2 * FIELD_RECORDS && same_records(&s, 0, &s, FIELD_RECORDS, FIELD_RECORDS)
               && malformed_all(d) == 0,
               "field ops, set %u (%u fields, %u bytes): fixed-length and variable-length "
-              "templates decode the same record", k, nfields[k], len);
+              "templates decode the same records", k, nfields[k], len);
+        hf_decoder_free(d);
+
+        bool enterprise = false;
+        for (unsigned i = 0; i < nfields[k]; i++)
+            enterprise |= (f[i][0] & 0x8000) != 0;
+        if (enterprise || has_element(f, nfields[k], 21) || has_element(f, nfields[k], 22))
+            continue;
+        d = decoder(&s9, 0, 0);
+        v9_begin(&m, 0);
+        set = set_begin(&m, 0);
+        put16(&m, 400);
+        put16(&m, nfields[k]);
+        for (unsigned i = 0; i < nfields[k]; i++) {
+            put16(&m, f[i][0]);
+            put16(&m, f[i][1]);
+        }
+        set_end(&m, set);
+        set = set_begin(&m, 400);
+        field_records(&m, k, f, nfields[k], false);
+        while ((m.n - set) % 4)
+            put8(&m, 0);
+        set_end(&m, set);
+        feed(d, &m);
+        CHECK(s9.n == FIELD_RECORDS && same_records(&s9, 0, &s, FIELD_RECORDS, FIELD_RECORDS)
+              && malformed_all(d) == 0,
+              "field ops, set %u: a v9 fixed-length template decodes the same records", k);
         hf_decoder_free(d);
     }
     /* and the values are the fields' own */
@@ -693,20 +809,6 @@ test_held_data(void)
 }
 
 /* ---- NetFlow v9 and v5 --------------------------------------------------- */
-
-#define V9_UPTIME 100000u
-
-static void
-v9_begin(struct msg *m, uint32_t seq)
-{
-    m->n = 0;
-    put16(m, 9);
-    put16(m, 0);
-    put32(m, V9_UPTIME);
-    put32(m, EXPORT_S);
-    put32(m, seq);
-    put32(m, 3);                        /* source id */
-}
 
 /* Template 256 (a v9 options template 257 too) and n data records. */
 static void
