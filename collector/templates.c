@@ -9,9 +9,7 @@
 #include "record_plan.h"
 
 #define STATE_FILE "templates.v1"
-/* 02: templates carry their plan (recomputed at load, but it sizes the
- * entries; a file of 01 is ignored: exporters send their templates again) */
-#define STATE_MAGIC "HFTMPL02"
+#define STATE_MAGIC "HFTMPL01"
 
 static guint
 key_hash(gconstpointer p)
@@ -273,31 +271,43 @@ state_load(struct hf_decoder *d, const struct state_kind *kind, GHashTable *tabl
     g_free(path);
 }
 
+/* A template is saved without its plan (rebuilt at load, as what the
+ * elements mean may have changed with the configuration): the header and
+ * the fields, which is all a file of older versions holds too. */
+static size_t
+template_saved_size(uint16_t nfields)
+{
+    return sizeof(struct hf_template) + nfields * sizeof(struct hf_tmpl_field);
+}
+
 static size_t
 template_value_size(gconstpointer v)
 {
-    return template_size(v);
+    return template_saved_size(((const struct hf_template *)v)->nfields);
 }
 
 static gpointer
 accept_template(struct hf_decoder *d, const struct hf_tmpl_key *k,
                 const uint8_t *blob, uint32_t size)
 {
-    struct hf_template *t;
+    struct hf_template head;
 
-    if (size < sizeof(struct hf_template))
+    if (size < sizeof(head))
         return NULL;
-    t = g_malloc(size);
-    memcpy(t, blob, size);
-    if (template_size(t) != size || t->tid != k->tid) {
-        g_free(t);
+    memcpy(&head, blob, sizeof(head));
+    if (template_saved_size(head.nfields) != size || head.tid != k->tid)
         return NULL;
-    }
-    /* element meanings may have changed with the configuration */
+    /* only what the exporter said is taken: the rest is derived again */
+    struct hf_template *t = hf_template_new(head.tid, head.nfields, head.scope_count,
+                                            head.version);
     for (uint16_t i = 0; i < t->nfields; i++) {
-        enum hf_ie_action a = hf_ie_lookup(t->f[i].pen, t->f[i].id,
-                                           d->cfg.enterprise_number);
-        t->f[i].action = (uint8_t)(hf_ie_length_fits(a, t->f[i].len) ? a : IE_SKIP);
+        struct hf_tmpl_field f;
+        memcpy(&f, blob + sizeof(head) + i * sizeof(f), sizeof(f));
+        enum hf_ie_action a = hf_ie_lookup(f.pen, f.id, d->cfg.enterprise_number);
+        t->f[i].pen = f.pen;
+        t->f[i].id = f.id;
+        t->f[i].len = f.len;
+        t->f[i].action = (uint8_t)(hf_ie_length_fits(a, f.len) ? a : IE_SKIP);
     }
     hf_template_layout(t);
     return t;

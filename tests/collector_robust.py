@@ -360,6 +360,30 @@ def two_lengths(col, check):
     return s, want
 
 
+def scribble_template_padding(path, check):
+    """Fills what a saved template holds besides the exporter's words (the
+    header's derived and padding bytes, each field's bytes after its
+    action) with garbage, as a file of an older version holds there its
+    own derived values: the collector must take the template all the
+    same, from tid, field count, scope count, version and the fields."""
+    KEY, HEAD, FIELD = 28, 16, 12
+    data = bytearray(open(path, 'rb').read())
+    off, entries = 8, 0
+    while off + KEY + 4 <= len(data):
+        size = struct.unpack_from('=I', data, off + KEY)[0]
+        blob = off + KEY + 4
+        nfields = struct.unpack_from('=H', data, blob + 2)[0]
+        data[blob + 7] = 0xab                          # padding
+        data[blob + 8:blob + HEAD] = b'\xab' * (HEAD - 8)   # min_len, varlen...
+        for i in range(nfields):
+            f = blob + HEAD + i * FIELD
+            data[f + 9:f + FIELD] = b'\xab' * (FIELD - 9)
+        off = blob + size
+        entries += 1
+    check.eq('persistence: saved templates found to scribble on', 3, entries)
+    open(path, 'wb').write(data)
+
+
 def persistence(tmp, check):
     print('\n== templates persist across a restart', flush=True)
     col = hftest.Collector(tmp, 'persist', listen=['udp:127.0.0.1:0'])
@@ -384,6 +408,7 @@ def persistence(tmp, check):
         for name in ('templates.v1', 'options.v1'):
             check.ok(os.path.exists(os.path.join(col.state, name)),
                      'persistence: no %s in the state directory' % name)
+        scribble_template_padding(os.path.join(col.state, 'templates.v1'), check)
         col.start()
         # data only, from new source ports (a restarted exporter's sessions)
         ip2 = hftest.Exporter(col.udp, addr='127.0.0.32')
