@@ -96,8 +96,21 @@ exporter_equal(gconstpointer a, gconstpointer b)
     return x->local_port == y->local_port && memcmp(x->addr, y->addr, 16) == 0;
 }
 
-static const char *
+static const char *lookup_source_name(struct hf_pipeline *p, const struct hf_exporter_id *id);
+
+/* Records come in runs per exporter: most are the last one's (inline,
+ * the lookup apart, so that on_record keeps to a few registers). */
+static inline const char *
 source_name(struct hf_pipeline *p, const struct hf_exporter_id *id)
+{
+    if (g_atomic_int_get(&p->cfg_generation) == p->names_generation && p->last_name
+        && exporter_equal(id, &p->last_id))
+        return *p->last_name ? p->last_name : NULL;
+    return lookup_source_name(p, id);
+}
+
+static __attribute__((noinline)) const char *
+lookup_source_name(struct hf_pipeline *p, const struct hf_exporter_id *id)
 {
     gint gen = g_atomic_int_get(&p->cfg_generation);
 
@@ -106,8 +119,6 @@ source_name(struct hf_pipeline *p, const struct hf_exporter_id *id)
         p->names_generation = gen;
         p->last_name = NULL;
     }
-    if (p->last_name && exporter_equal(id, &p->last_id))
-        return *p->last_name ? p->last_name : NULL;
     const char *name = g_hash_table_lookup(p->names, id);
     if (!name) {
         g_mutex_lock(&p->cfg_lock);
@@ -176,20 +187,14 @@ record_slot(void *ctx)
     return b ? &b->r[b->n].rec : NULL;
 }
 
-static void
-on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec,
-          uint64_t arrival_ms)
+/* A record that is not the usual (decoded in place, no strings): its
+ * strings copied into the batch's arena, or the record copied in. */
+static __attribute__((noinline)) void
+add_record(struct hf_pipeline *p, const char *source, const hf_flow_record_t *rec,
+           size_t slen, bool in_place, uint64_t arrival_ms)
 {
-    struct hf_pipeline *p = ctx;
-    const char *source = source_name(p, exp);
-    size_t slen = strings_len(rec);
-    bool in_place = p->batch && rec == &p->batch->r[p->batch->n].rec;
     hf_flow_record_t moved;
 
-    if (!source) {
-        p->rejected++;
-        return;
-    }
     if (slen > REC_ARENA)
         return;                  /* cannot happen: strings of one record < 64 KiB - header */
     if (p->batch && (p->batch->n == REC_BATCH || p->batch->used + slen > REC_ARENA)) {
@@ -220,6 +225,34 @@ on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *r
         copy_string(b, &r->dnsQueryNtop);
         copy_string(b, &r->applicationName);
     }
+    b->n++;
+}
+
+static void
+on_record(void *ctx, const struct hf_exporter_id *exp, const hf_flow_record_t *rec,
+          uint64_t arrival_ms)
+{
+    struct hf_pipeline *p = ctx;
+    const char *source = source_name(p, exp);
+    size_t slen = strings_len(rec);
+    struct rec_batch *b = p->batch;
+    /* (a record decoded in place is in a batch with room: record_slot()
+     * ships a full one before it hands out a slot) */
+    bool in_place = b && rec == &b->r[b->n].rec;
+
+    if (!source) {
+        p->rejected++;
+        return;
+    }
+    if (!in_place || slen) {
+        add_record(p, source, rec, slen, in_place, arrival_ms);
+        return;
+    }
+    /* the usual: only its source and time */
+    if (b->n == 0)
+        p->batch_ms = arrival_ms;
+    b->r[b->n].source = source;
+    b->r[b->n].now_ms = arrival_ms;
     b->n++;
 }
 
