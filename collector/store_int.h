@@ -55,6 +55,8 @@ struct writer {
      * end on page boundaries (store_writer.c); NULL until it is busy */
     uint8_t *bulk;
     size_t bulk_len;
+    uint8_t *small;             /* a quiet file's message, before it is busy */
+    size_t need;                /* room a message is built in */
     uint64_t bulk_at;           /* file offset of bulk[0] */
 };
 

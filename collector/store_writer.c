@@ -14,7 +14,7 @@
 
 /* The page cache takes big, page-aligned writes for less CPU per byte
  * than libc's (a 4 KiB fill, then the rest of each 64 KiB message): once
- * a file has taken BULK_AFTER bytes of messages, they gather in a
+ * a file has taken BULK_AFTER bytes of messages, they are built in a
  * BULK_BYTES buffer and go out with write(2), each write but the
  * once-a-second flush's ending on a page boundary.  A quiet exporter's
  * file never takes the buffer. */
@@ -67,16 +67,39 @@ bulk_out(struct writer *w, bool all, GError **err)
     return true;
 }
 
-/* hf_flow_messages' writer: a whole message. */
+/* hf_flow_messages' sink: a quiet file's messages are built in a buffer
+ * of their own and go to stdio; a busy file's are built in the bulk
+ * buffer itself, where done() leaves room for the next. */
+static uint8_t *
+message_room(void *ctx, size_t need)
+{
+    struct writer *w = ctx;
+
+    w->need = need;
+    if (w->bulk)
+        return w->bulk + w->bulk_len;
+    if (!w->small)
+        w->small = g_malloc(need);
+    return w->small;
+}
+
 static bool
-write_message(void *ctx, const uint8_t *msg, size_t len, GError **err)
+message_done(void *ctx, const uint8_t *msg, size_t len, GError **err)
 {
     struct writer *w = ctx;
 
     w->msg_bytes += len;
-    if (!w->bulk) {
-        if (w->msg_bytes <= BULK_AFTER)
-            return fwrite(msg, 1, len, w->fp) == len || write_failed(err, errno);
+    if (w->bulk) {
+        w->bulk_len += len;
+        if (w->bulk_len + w->need > BULK_BYTES && !bulk_out(w, false, err)) {
+            w->bulk_len = 0;        /* lost with the slot, which fails */
+            return false;
+        }
+        return true;
+    }
+    if (fwrite(msg, 1, len, w->fp) != len)
+        return write_failed(err, errno);
+    if (w->msg_bytes > BULK_AFTER) {
         /* busy: what stdio holds goes first, the offset is ours from here
          * on (nothing else writes to the file after its templates) */
         off_t at = fflush(w->fp) == 0 ? ftello(w->fp) : -1;
@@ -85,15 +108,13 @@ write_message(void *ctx, const uint8_t *msg, size_t len, GError **err)
         w->bulk = g_malloc(BULK_BYTES);
         w->bulk_len = 0;
         w->bulk_at = (uint64_t)at;
+        g_free(w->small);
+        w->small = NULL;
     }
-    /* a message is at most 64 KiB and what stays after bulk_out() under a
-     * page: it fits then */
-    if (w->bulk_len + len > BULK_BYTES && !bulk_out(w, false, err))
-        return false;
-    memcpy(w->bulk + w->bulk_len, msg, len);
-    w->bulk_len += len;
     return true;
 }
+
+static const struct hf_msg_sink message_sink = { message_room, message_done };
 
 void
 store_writer_abort(struct writer *w)
@@ -104,10 +125,12 @@ store_writer_abort(struct writer *w)
         fclose(w->fp);
     hf_flow_messages_free(w->msgs);
     g_free(w->bulk);
+    g_free(w->small);
     w->msgs = NULL;
     w->fbuf = NULL;
     w->fp = NULL;
     w->bulk = NULL;
+    w->small = NULL;
     w->bulk_len = 0;
 }
 
@@ -167,7 +190,7 @@ store_writer_open(struct hf_store *s, struct writer *w, const char *dirpath,
         g_prefix_error(err, "%s: ", w->path);
         goto fail_unlink;
     }
-    w->msgs = hf_flow_messages_new_to(s->enc, HF_IPFIX_MSG_FILE, write_message, w,
+    w->msgs = hf_flow_messages_new_in(s->enc, HF_IPFIX_MSG_FILE, &message_sink, w,
                                       extime ? extime : 1, 0);
     return true;
 
@@ -220,7 +243,9 @@ store_writer_finish(struct writer *w, GError **err)
     hf_flow_messages_free(w->msgs);
     w->msgs = NULL;
     g_free(w->bulk);
+    g_free(w->small);
     w->bulk = NULL;
+    w->small = NULL;
     w->bulk_len = 0;
     if (fclose(w->fp) != 0 && ok) {
         store_set_errno(err, errno, "cannot close", w->path);

@@ -10,7 +10,8 @@
 
 struct hf_flow_messages {
     const struct hf_flow_encoder *enc;
-    hf_msg_write_fn write;
+    hf_msg_write_fn write;      /* or: */
+    const struct hf_msg_sink *sink;
     void *ctx;
     size_t max;                 /* message size limit */
     uint32_t extime, domain;
@@ -20,7 +21,8 @@ struct hf_flow_messages {
     size_t len;                 /* bytes in msg; 0: none started */
     size_t set;                 /* offset of the open set's header; 0: none */
     uint16_t set_id;
-    uint8_t msg[];
+    uint8_t *msg;               /* the message being built: own[], or the sink's */
+    uint8_t own[];
 };
 
 static void
@@ -47,6 +49,24 @@ hf_flow_messages_new_to(const struct hf_flow_encoder *enc, size_t max_len,
 
     m->enc = enc;
     m->write = write;
+    m->ctx = ctx;
+    m->max = max_len;
+    m->extime = extime;
+    m->domain = domain;
+    m->msg = m->own;
+    return m;
+}
+
+struct hf_flow_messages *
+hf_flow_messages_new_in(const struct hf_flow_encoder *enc, size_t max_len,
+                        const struct hf_msg_sink *sink, void *ctx, uint32_t extime,
+                        uint32_t domain)
+{
+    g_assert(max_len > MSG_HDR + SET_HDR && max_len <= 65535);
+    struct hf_flow_messages *m = g_malloc0(sizeof(*m));
+
+    m->enc = enc;
+    m->sink = sink;
     m->ctx = ctx;
     m->max = max_len;
     m->extime = extime;
@@ -108,6 +128,8 @@ hf_flow_messages_end(struct hf_flow_messages *m, GError **err)
     m->len = 0;
     m->seq += m->records;
     m->records = 0;
+    if (m->sink)
+        return m->sink->done(m->ctx, m->msg, len, err);
     return m->write(m->ctx, m->msg, len, err);
 }
 
@@ -115,6 +137,8 @@ static void
 open_set(struct hf_flow_messages *m, uint16_t set_id)
 {
     if (!m->len) {
+        if (m->sink)
+            m->msg = m->sink->room(m->ctx, m->max + HF_FLOW_ENCODE_SLACK);
         m->len = MSG_HDR;
         m->msg_time = m->extime ? m->extime : (uint32_t)time(NULL);
     }

@@ -34,6 +34,20 @@ struct hf_flow_messages *hf_flow_messages_new_to(const struct hf_flow_encoder *e
                                                  size_t max_len, hf_msg_write_fn write,
                                                  void *ctx, uint32_t extime,
                                                  uint32_t domain);
+/* A writer that holds messages in a buffer of its own (the store's big
+ * writes) has them built there, not copied in: room() gives memory for
+ * the next message, need bytes (its size limit and a few the encoder may
+ * write past a record), never NULL; done() takes the message built in it,
+ * false and err if it could not go out. */
+struct hf_msg_sink {
+    uint8_t *(*room)(void *ctx, size_t need);
+    bool (*done)(void *ctx, const uint8_t *msg, size_t len, GError **err);
+};
+struct hf_flow_messages *hf_flow_messages_new_in(const struct hf_flow_encoder *enc,
+                                                 size_t max_len,
+                                                 const struct hf_msg_sink *sink,
+                                                 void *ctx, uint32_t extime,
+                                                 uint32_t domain);
 /* Messages of a file's size limit to fp (fwrite). */
 struct hf_flow_messages *hf_flow_messages_new(const struct hf_flow_encoder *enc,
                                               FILE *fp, uint32_t extime,
