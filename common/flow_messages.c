@@ -39,16 +39,15 @@ put32(uint8_t *p, uint32_t v)
     put16(p + 2, (uint16_t)v);
 }
 
-struct hf_flow_messages *
-hf_flow_messages_new_to(const struct hf_flow_encoder *enc, size_t max_len,
-                        hf_msg_write_fn write, void *ctx, uint32_t extime,
-                        uint32_t domain)
+/* own: bytes of a message buffer of its own (0: the sink's) */
+static struct hf_flow_messages *
+messages_new(const struct hf_flow_encoder *enc, size_t max_len, size_t own,
+             void *ctx, uint32_t extime, uint32_t domain)
 {
     g_assert(max_len > MSG_HDR + SET_HDR && max_len <= 65535);
-    struct hf_flow_messages *m = g_malloc0(sizeof(*m) + max_len + HF_FLOW_ENCODE_SLACK);
+    struct hf_flow_messages *m = g_malloc0(sizeof(*m) + own);
 
     m->enc = enc;
-    m->write = write;
     m->ctx = ctx;
     m->max = max_len;
     m->extime = extime;
@@ -58,19 +57,23 @@ hf_flow_messages_new_to(const struct hf_flow_encoder *enc, size_t max_len,
 }
 
 struct hf_flow_messages *
+hf_flow_messages_new_to(const struct hf_flow_encoder *enc, size_t max_len,
+                        hf_msg_write_fn write, void *ctx, uint32_t extime,
+                        uint32_t domain)
+{
+    struct hf_flow_messages *m = messages_new(enc, max_len, max_len + HF_FLOW_ENCODE_SLACK,
+                                              ctx, extime, domain);
+    m->write = write;
+    return m;
+}
+
+struct hf_flow_messages *
 hf_flow_messages_new_in(const struct hf_flow_encoder *enc, size_t max_len,
                         const struct hf_msg_sink *sink, void *ctx, uint32_t extime,
                         uint32_t domain)
 {
-    g_assert(max_len > MSG_HDR + SET_HDR && max_len <= 65535);
-    struct hf_flow_messages *m = g_malloc0(sizeof(*m));
-
-    m->enc = enc;
+    struct hf_flow_messages *m = messages_new(enc, max_len, 0, ctx, extime, domain);
     m->sink = sink;
-    m->ctx = ctx;
-    m->max = max_len;
-    m->extime = extime;
-    m->domain = domain;
     return m;
 }
 
