@@ -112,6 +112,6 @@ for v in $VERSIONS; do
         stop
         echo
         echo "== callgrind: hostflow-collector, v$v, $PROFILE_COUNT records at $CG_RATE/s (user space only), top 30 by Ir"
-        callgrind_annotate "$OUT/callgrind.collector-v$v.out" 2>/dev/null | sed -n '/^-* *$/,$p' | grep -v '^-' | head -n 34
+        callgrind_annotate "$OUT/callgrind.collector-v$v.out" 2>/dev/null | sed -n '/^-* *$/,$p' | grep -v "^-" | head -n 34 || true
     fi
 done
