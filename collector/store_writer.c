@@ -116,22 +116,29 @@ message_done(void *ctx, const uint8_t *msg, size_t len, GError **err)
 
 static const struct hf_msg_sink message_sink = { message_room, message_done };
 
-void
-store_writer_abort(struct writer *w)
+/* Everything but the file: libfixbuf's buffer, the messages and theirs. */
+static void
+release_buffers(struct writer *w)
 {
     if (w->fbuf)
         fBufFree(w->fbuf);
-    if (w->fp)
-        fclose(w->fp);
     hf_flow_messages_free(w->msgs);
     g_free(w->bulk);
     g_free(w->small);
-    w->msgs = NULL;
     w->fbuf = NULL;
-    w->fp = NULL;
+    w->msgs = NULL;
     w->bulk = NULL;
     w->small = NULL;
     w->bulk_len = 0;
+}
+
+void
+store_writer_abort(struct writer *w)
+{
+    release_buffers(w);
+    if (w->fp)
+        fclose(w->fp);
+    w->fp = NULL;
 }
 
 void
@@ -238,15 +245,7 @@ store_writer_finish(struct writer *w, GError **err)
         store_set_errno(err, errno, "cannot sync", w->path);
         ok = false;
     }
-    fBufFree(w->fbuf);
-    w->fbuf = NULL;
-    hf_flow_messages_free(w->msgs);
-    w->msgs = NULL;
-    g_free(w->bulk);
-    g_free(w->small);
-    w->bulk = NULL;
-    w->small = NULL;
-    w->bulk_len = 0;
+    release_buffers(w);
     if (fclose(w->fp) != 0 && ok) {
         store_set_errno(err, errno, "cannot close", w->path);
         ok = false;

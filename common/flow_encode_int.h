@@ -9,10 +9,10 @@
 #include <string.h>
 #include "flow_encode.h"
 
-/* A plan copies runs of the record's big-endian image (big_endian_image():
- * every field as the wire has it, in the record's own layout), one run per
- * stretch of the template's fields that lie side by side there, then the
- * strings.  A loop over one op per field, dispatched by a switch, cost a
+/* A plan copies runs of the record's big-endian image
+ * (hf_flow_big_endian_image(): every field as the wire has it, in the
+ * record's own layout), one run per stretch of the template's fields that
+ * lie side by side there, then the strings.  A loop over one op per field, dispatched by a switch, cost a
  * mispredicted jump a field.  The runs are copied in 8-byte words, listed
  * once in the plan: a run's last word may spill past it, into what the
  * next word, the strings or the caller's slack take. */
